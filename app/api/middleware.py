@@ -1,0 +1,90 @@
+"""ASGI middleware: request-body size limit and JSON content type, answered as problems."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from starlette.exceptions import HTTPException
+
+from app.api.problems import problem_response
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+JSON_TYPES = ("application/json", "application/merge-patch+json", "application/problem+json")
+BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+class _BodyTooLarge(HTTPException):
+    """Raised from `receive`; an HTTPException so that FastAPI's body parsing passes it on."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"request bodies are limited to {limit} bytes")
+
+
+class BodyLimitMiddleware:
+    """Refuse bodies over `max_body_bytes` (413) and non-JSON bodies (415) before routing."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        path = scope.get("path", "")
+        length = headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_body_bytes):
+            await self._too_large(scope, receive, send, path)
+            return
+        content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+        has_body = (length is not None and length != "0") or "transfer-encoding" in headers
+        if has_body and content_type not in JSON_TYPES:
+            response = problem_response(
+                status=415,
+                title="Unsupported Media Type",
+                detail=f"send the body as application/json, not {content_type or 'no type'}",
+                type_slug="unsupported-media-type",
+                instance=path,
+            )
+            await response(scope, receive, send)
+            return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise _BodyTooLarge(self.max_body_bytes)
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _BodyTooLarge:
+            if not started:
+                await self._too_large(scope, receive, send, path)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
+        response = problem_response(
+            status=413,
+            title="Content Too Large",
+            detail=f"request bodies are limited to {self.max_body_bytes} bytes",
+            type_slug="content-too-large",
+            instance=path,
+        )
+        await response(scope, receive, send)

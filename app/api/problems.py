@@ -1,0 +1,148 @@
+"""Every error the API returns is an RFC 9457 problem (`application/problem+json`).
+
+One place maps domain errors, validation errors, HTTP errors and unexpected exceptions.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.core.errors import EstimationError
+from app.errors import AppError
+
+logger = logging.getLogger("app.problems")
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+TYPE_BASE = "https://llm-cost-estimator.dev/problems/"
+
+
+def problem_response(
+    *,
+    status: int,
+    title: str,
+    detail: str,
+    type_slug: str,
+    instance: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + type_slug,
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    for key, value in (extra or {}).items():
+        body.setdefault(key, value)
+    return JSONResponse(
+        body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=dict(headers or {})
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, Sequence):
+        return [_jsonable(v) for v in value]
+    return str(value)
+
+
+def _field_errors(errors: Sequence[Any]) -> list[dict[str, str]]:
+    return [
+        {
+            "loc": ".".join(str(part) for part in error.get("loc", ())),
+            "message": str(error.get("msg", "invalid")),
+            "type": str(error.get("type", "value_error")),
+        }
+        for error in errors
+    ]
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def _app_error(request: Request, exc: AppError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return problem_response(
+            status=exc.status,
+            title=exc.title,
+            detail=exc.detail,
+            type_slug=exc.type_slug,
+            instance=request.url.path,
+            extra=_jsonable(exc.extra),
+            headers=headers,
+        )
+
+    @app.exception_handler(EstimationError)
+    async def _estimation_error(request: Request, exc: EstimationError) -> JSONResponse:
+        return problem_response(
+            status=422,
+            title="Cannot estimate",
+            detail=exc.detail,
+            type_slug=_kebab(type(exc).__name__),
+            instance=request.url.path,
+            extra=_jsonable(exc.data),
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = _field_errors(exc.errors())
+        summary = "; ".join(f"{e['loc']}: {e['message']}" for e in errors[:5])
+        return problem_response(
+            status=422,
+            title="Invalid request",
+            detail=f"{len(errors)} invalid field(s): {summary}",
+            type_slug="validation-error",
+            instance=request.url.path,
+            extra={"errors": errors},
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        status = exc.status_code
+        phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+        detail = exc.detail if isinstance(exc.detail, str) else phrase
+        if status == 404 and detail == "Not Found":
+            detail = f"no route matches {request.url.path}"
+        if status == 405:
+            detail = f"{request.method} is not allowed on {request.url.path}"
+        return problem_response(
+            status=status,
+            title=phrase,
+            detail=detail,
+            type_slug=_kebab(phrase),
+            instance=request.url.path,
+            headers=exc.headers,
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem_response(
+            status=500,
+            title="Internal server error",
+            detail="The server hit an unexpected error. It has been logged.",
+            type_slug="internal-error",
+            instance=request.url.path,
+        )
+
+
+def _kebab(name: str) -> str:
+    out: list[str] = []
+    for char in name.replace(" ", "-"):
+        if char.isupper() and out and out[-1] != "-":
+            out.append("-")
+        out.append(char.lower())
+    slug = "".join(out)
+    return slug.removesuffix("-error") if slug.endswith("-error") and slug != "-error" else slug

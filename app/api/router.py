@@ -1,0 +1,38 @@
+"""All routers, and the problem responses every operation may return."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from app.api.problems import PROBLEM_MEDIA_TYPE
+from app.api.routes import api_models, catalog, gpu_offerings, gpus, health, open_models
+from app.schemas.common import Problem
+
+api_router = APIRouter()
+for module in (api_models, gpus, gpu_offerings, open_models, catalog, health):
+    api_router.include_router(module.router)
+
+
+def problem_responses() -> dict[int | str, dict[str, Any]]:
+    """Document the RFC 9457 body of every error status the service uses."""
+    described = {
+        400: "Malformed request.",
+        401: "An API key is needed.",
+        403: "The API key may not do this.",
+        404: "No such resource.",
+        405: "Method not allowed on this path.",
+        409: "Conflicts with the current state (e.g. a duplicate slug).",
+        413: "Request body too large.",
+        415: "The body must be JSON.",
+        422: "Invalid input: `errors` lists each bad field.",
+        500: "Unexpected error (logged; no internals are returned).",
+    }
+    return {
+        status: {
+            "description": text,
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": Problem.model_json_schema()}},
+        }
+        for status, text in described.items()
+    }

@@ -1,0 +1,80 @@
+"""`/v1/api-models`: hosted API models and their token prices."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from app.api.deps import AdminDep, Limit, Offset, ReaderDep, SearchText, SessionDep, VersionDep
+from app.api.routes._catalog import created, page, sort_description, sort_pattern
+from app.schemas.catalog import ApiModelCreate, ApiModelRead, ApiModelUpdate
+from app.schemas.common import Page, Slug
+from app.services import catalog as catalog_service
+from app.services.catalog import API_MODELS
+
+router = APIRouter(prefix="/v1/api-models", tags=["api-models"], dependencies=[ReaderDep])
+
+
+@router.get("", summary="List API models")
+def list_api_models(
+    session: SessionDep,
+    version: VersionDep,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    q: SearchText = None,
+    provider: Annotated[str | None, Query(max_length=64, examples=["openai"])] = None,
+    model_id: Annotated[str | None, Query(max_length=200, examples=["gpt-4o"])] = None,
+    sort: Annotated[
+        str, Query(pattern=sort_pattern(API_MODELS), description=sort_description(API_MODELS))
+    ] = "slug",
+) -> Page[ApiModelRead]:
+    """API models as the catalog held them at `version` (default: latest)."""
+    return page(
+        session,
+        API_MODELS,
+        ApiModelRead,
+        version=version,
+        filters={"provider": provider, "model_id": model_id},
+        q=q,
+        sort=sort,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/{slug}", summary="Get an API model")
+def get_api_model(session: SessionDep, version: VersionDep, slug: Slug) -> ApiModelRead:
+    return ApiModelRead.model_validate(
+        catalog_service.get_entry(session, API_MODELS, slug, version=version)
+    )
+
+
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, dependencies=[AdminDep], summary="Add an API model"
+)
+def create_api_model(session: SessionDep, body: ApiModelCreate, response: Response) -> ApiModelRead:
+    """Add an API model as a new catalog version. Needs an admin key."""
+    return created(
+        response, API_MODELS, catalog_service.create_entry(session, API_MODELS, body), ApiModelRead
+    )
+
+
+@router.patch("/{slug}", dependencies=[AdminDep], summary="Change an API model")
+def update_api_model(session: SessionDep, slug: Slug, body: ApiModelUpdate) -> ApiModelRead:
+    """Change some fields; the old values stay readable at earlier versions. Needs an admin key."""
+    return ApiModelRead.model_validate(
+        catalog_service.update_entry(session, API_MODELS, slug, body)
+    )
+
+
+@router.delete(
+    "/{slug}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[AdminDep],
+    summary="Delete an API model",
+)
+def delete_api_model(session: SessionDep, slug: Slug) -> Response:
+    """Remove an API model from the current catalog (history keeps it). Needs an admin key."""
+    catalog_service.delete_entry(session, API_MODELS, slug)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,88 @@
+"""`/v1/gpu-offerings`: cloud instances with GPUs and their hourly prices."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from app.api.deps import AdminDep, Limit, Offset, ReaderDep, SearchText, SessionDep, VersionDep
+from app.api.routes._catalog import created, page, sort_description, sort_pattern
+from app.schemas.catalog import GpuOfferingCreate, GpuOfferingRead, GpuOfferingUpdate
+from app.schemas.common import Page, Slug
+from app.services import catalog as catalog_service
+from app.services.catalog import GPU_OFFERINGS
+
+router = APIRouter(prefix="/v1/gpu-offerings", tags=["gpu-offerings"], dependencies=[ReaderDep])
+
+
+@router.get("", summary="List GPU offerings")
+def list_gpu_offerings(
+    session: SessionDep,
+    version: VersionDep,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    q: SearchText = None,
+    provider: Annotated[str | None, Query(max_length=64, examples=["aws"])] = None,
+    gpu_slug: Annotated[str | None, Query(max_length=200, examples=["h100-sxm-80gb"])] = None,
+    region: Annotated[str | None, Query(max_length=64, examples=["us-east-1"])] = None,
+    sort: Annotated[
+        str, Query(pattern=sort_pattern(GPU_OFFERINGS), description=sort_description(GPU_OFFERINGS))
+    ] = "slug",
+) -> Page[GpuOfferingRead]:
+    """GPU offerings as the catalog held them at `version` (default: latest)."""
+    return page(
+        session,
+        GPU_OFFERINGS,
+        GpuOfferingRead,
+        version=version,
+        filters={"provider": provider, "gpu_slug": gpu_slug, "region": region},
+        q=q,
+        sort=sort,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/{slug}", summary="Get a GPU offering")
+def get_gpu_offering(session: SessionDep, version: VersionDep, slug: Slug) -> GpuOfferingRead:
+    return GpuOfferingRead.model_validate(
+        catalog_service.get_entry(session, GPU_OFFERINGS, slug, version=version)
+    )
+
+
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, dependencies=[AdminDep], summary="Add a GPU offering"
+)
+def create_gpu_offering(
+    session: SessionDep, body: GpuOfferingCreate, response: Response
+) -> GpuOfferingRead:
+    """Add a GPU offering as a new catalog version. Needs an admin key."""
+    return created(
+        response,
+        GPU_OFFERINGS,
+        catalog_service.create_entry(session, GPU_OFFERINGS, body),
+        GpuOfferingRead,
+    )
+
+
+@router.patch("/{slug}", dependencies=[AdminDep], summary="Change a GPU offering")
+def update_gpu_offering(
+    session: SessionDep, slug: Slug, body: GpuOfferingUpdate
+) -> GpuOfferingRead:
+    """Change some fields; the old values stay readable at earlier versions. Needs an admin key."""
+    return GpuOfferingRead.model_validate(
+        catalog_service.update_entry(session, GPU_OFFERINGS, slug, body)
+    )
+
+
+@router.delete(
+    "/{slug}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[AdminDep],
+    summary="Delete a GPU offering",
+)
+def delete_gpu_offering(session: SessionDep, slug: Slug) -> Response:
+    """Remove a GPU offering from the current catalog (history keeps it). Needs an admin key."""
+    catalog_service.delete_entry(session, GPU_OFFERINGS, slug)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

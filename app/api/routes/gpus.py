@@ -1,0 +1,72 @@
+"""`/v1/gpus`: accelerator specifications."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from app.api.deps import AdminDep, Limit, Offset, ReaderDep, SearchText, SessionDep, VersionDep
+from app.api.routes._catalog import created, page, sort_description, sort_pattern
+from app.schemas.catalog import GpuCreate, GpuRead, GpuUpdate
+from app.schemas.common import Page, Slug
+from app.services import catalog as catalog_service
+from app.services.catalog import GPUS
+
+router = APIRouter(prefix="/v1/gpus", tags=["gpus"], dependencies=[ReaderDep])
+
+
+@router.get("", summary="List GPUs")
+def list_gpus(
+    session: SessionDep,
+    version: VersionDep,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    q: SearchText = None,
+    vendor: Annotated[str | None, Query(max_length=64, examples=["nvidia"])] = None,
+    interconnect: Annotated[str | None, Query(max_length=16, examples=["nvlink"])] = None,
+    sort: Annotated[
+        str, Query(pattern=sort_pattern(GPUS), description=sort_description(GPUS))
+    ] = "slug",
+) -> Page[GpuRead]:
+    """GPU specifications as the catalog held them at `version` (default: latest)."""
+    return page(
+        session,
+        GPUS,
+        GpuRead,
+        version=version,
+        filters={"vendor": vendor, "interconnect": interconnect},
+        q=q,
+        sort=sort,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/{slug}", summary="Get a GPU")
+def get_gpu(session: SessionDep, version: VersionDep, slug: Slug) -> GpuRead:
+    return GpuRead.model_validate(catalog_service.get_entry(session, GPUS, slug, version=version))
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[AdminDep], summary="Add a GPU")
+def create_gpu(session: SessionDep, body: GpuCreate, response: Response) -> GpuRead:
+    """Add a GPU as a new catalog version. Needs an admin key."""
+    return created(response, GPUS, catalog_service.create_entry(session, GPUS, body), GpuRead)
+
+
+@router.patch("/{slug}", dependencies=[AdminDep], summary="Change a GPU")
+def update_gpu(session: SessionDep, slug: Slug, body: GpuUpdate) -> GpuRead:
+    """Change some fields; the old values stay readable at earlier versions. Needs an admin key."""
+    return GpuRead.model_validate(catalog_service.update_entry(session, GPUS, slug, body))
+
+
+@router.delete(
+    "/{slug}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[AdminDep],
+    summary="Delete a GPU",
+)
+def delete_gpu(session: SessionDep, slug: Slug) -> Response:
+    """Remove a GPU from the current catalog (history keeps it). Needs an admin key."""
+    catalog_service.delete_entry(session, GPUS, slug)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,186 @@
+"""ORM classes. Catalog tables keep history: every row is one version of one entry.
+
+A catalog entry (a GPU, an offering, an open model, an API model) is the set of rows sharing a
+`slug`. Each row is valid from the catalog version that wrote it (`valid_from_version`) until the
+version that replaced or deleted it (`valid_to_version`, NULL while current). Reading the catalog
+"as of" version v selects rows with valid_from <= v and (valid_to is NULL or valid_to > v), so old
+values are never lost and every analysis can name the exact prices it used.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Uuid,
+    text,
+)
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+
+from app.db.base import Base
+from app.db.types import ExactDecimal, Money, UtcDateTime
+
+
+class CatalogVersion(Base):
+    """One change to the catalogs: a seed, a refresh, or one create/update/delete."""
+
+    __tablename__ = "catalog_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    action: Mapped[str] = mapped_column(String(32))
+    resource: Mapped[str | None] = mapped_column(String(64))
+    slug: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str] = mapped_column(Text, default="")
+    rows_changed: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class VersionedEntry(Base):
+    """Columns every catalog table shares."""
+
+    __abstract__ = True
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    slug: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(Text)
+    as_of: Mapped[dt.date] = mapped_column(Date)
+
+    @declared_attr
+    def valid_from_version(cls) -> Mapped[int]:  # noqa: N805 - SQLAlchemy's declared_attr
+        return mapped_column(ForeignKey("catalog_versions.id"), index=True)
+
+    @declared_attr
+    def valid_to_version(cls) -> Mapped[int | None]:  # noqa: N805
+        return mapped_column(ForeignKey("catalog_versions.id"), index=True, nullable=True)
+
+    @declared_attr.directive
+    def __table_args__(cls) -> tuple[Any, ...]:  # noqa: N805
+        # At most one current row per slug; history rows may repeat it.
+        where = text("valid_to_version IS NULL")
+        return (
+            Index(
+                f"uq_{cls.__tablename__}_current_slug",
+                "slug",
+                unique=True,
+                sqlite_where=where,
+                postgresql_where=where,
+            ),
+            Index(f"ix_{cls.__tablename__}_slug", "slug"),
+        )
+
+
+class Gpu(VersionedEntry):
+    __tablename__ = "gpus"
+
+    name: Mapped[str] = mapped_column(String(200))
+    vendor: Mapped[str] = mapped_column(String(64))
+    memory_gb: Mapped[float] = mapped_column(Float)
+    memory_bandwidth_gb_per_s: Mapped[float] = mapped_column(Float)
+    bf16_tflops: Mapped[float] = mapped_column(Float)
+    fp8_tflops: Mapped[float | None] = mapped_column(Float)
+    fp4_tflops: Mapped[float | None] = mapped_column(Float)
+    int8_tops: Mapped[float | None] = mapped_column(Float)
+    interconnect: Mapped[str] = mapped_column(String(16))
+    interconnect_gb_per_s: Mapped[float] = mapped_column(Float)
+    max_gpus_per_node: Mapped[int] = mapped_column(Integer)
+    tdp_w: Mapped[float] = mapped_column(Float)
+    list_price_usd: Mapped[Decimal | None] = mapped_column(Money)
+
+
+class GpuOffering(VersionedEntry):
+    __tablename__ = "gpu_offerings"
+
+    provider: Mapped[str] = mapped_column(String(64))
+    instance_type: Mapped[str] = mapped_column(String(128))
+    gpu_slug: Mapped[str] = mapped_column(String(200))
+    gpu_count: Mapped[int] = mapped_column(Integer)
+    region: Mapped[str | None] = mapped_column(String(64))
+    usd_per_hour_on_demand: Mapped[Decimal | None] = mapped_column(Money)
+    usd_per_hour_committed_1y: Mapped[Decimal | None] = mapped_column(Money)
+    usd_per_hour_committed_3y: Mapped[Decimal | None] = mapped_column(Money)
+    usd_per_hour_spot: Mapped[Decimal | None] = mapped_column(Money)
+
+
+class OpenModel(VersionedEntry):
+    __tablename__ = "open_models"
+
+    name: Mapped[str] = mapped_column(String(200))
+    family: Mapped[str] = mapped_column(String(64))
+    hf_repo: Mapped[str | None] = mapped_column(String(200))
+    total_params_b: Mapped[float] = mapped_column(Float)
+    active_params_b: Mapped[float] = mapped_column(Float)
+    num_layers: Mapped[int] = mapped_column(Integer)
+    hidden_size: Mapped[int] = mapped_column(Integer)
+    num_attention_heads: Mapped[int] = mapped_column(Integer)
+    num_kv_heads: Mapped[int] = mapped_column(Integer)
+    head_dim: Mapped[int] = mapped_column(Integer)
+    intermediate_size: Mapped[int] = mapped_column(Integer)
+    vocab_size: Mapped[int] = mapped_column(Integer)
+    num_experts: Mapped[int] = mapped_column(Integer)
+    num_experts_per_token: Mapped[int] = mapped_column(Integer)
+    attention_kind: Mapped[str] = mapped_column(String(32))
+    kv_lora_rank: Mapped[int] = mapped_column(Integer)
+    qk_rope_head_dim: Mapped[int] = mapped_column(Integer)
+    sliding_window_tokens: Mapped[int] = mapped_column(Integer)
+    num_sliding_window_layers: Mapped[int] = mapped_column(Integer)
+    max_context_tokens: Mapped[int] = mapped_column(Integer)
+    license: Mapped[str] = mapped_column(String(128))
+
+
+class ApiModel(VersionedEntry):
+    __tablename__ = "api_models"
+
+    provider: Mapped[str] = mapped_column(String(64))
+    provider_name: Mapped[str] = mapped_column(String(128))
+    model_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200))
+    context_window_tokens: Mapped[int | None] = mapped_column(Integer)
+    usd_per_mtok_input: Mapped[Decimal] = mapped_column(Money)
+    usd_per_mtok_output: Mapped[Decimal] = mapped_column(Money)
+    usd_per_mtok_cached_input: Mapped[Decimal | None] = mapped_column(Money)
+    usd_per_mtok_cache_write: Mapped[Decimal | None] = mapped_column(Money)
+    batch_discount: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    batch_discount_source: Mapped[str | None] = mapped_column(Text)
+    long_context_tiers: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+
+
+class Analysis(Base):
+    """A saved estimate: its input, the catalog values it used, and its result."""
+
+    __tablename__ = "analyses"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    input: Mapped[dict[str, Any]] = mapped_column(JSON)
+    catalog_snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    catalog_version: Mapped[int] = mapped_column(ForeignKey("catalog_versions.id"))
+    estimator_version: Mapped[str] = mapped_column(String(64))
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("analyses.id", ondelete="SET NULL"), index=True
+    )
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+#: Every versioned catalog table, by its URL collection name.
+CATALOG_TABLES: dict[str, type[VersionedEntry]] = {
+    "gpus": Gpu,
+    "gpu-offerings": GpuOffering,
+    "open-models": OpenModel,
+    "api-models": ApiModel,
+}

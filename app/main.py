@@ -1,0 +1,95 @@
+"""The ASGI application: `app.main:app`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from app import __version__
+from app.api.middleware import BodyLimitMiddleware
+from app.api.problems import install_problem_handlers
+from app.api.router import api_router, problem_responses
+from app.db import migrations
+from app.db.session import build_engine, build_sessionmaker, session_scope
+from app.services.catalog import seed_catalogs
+from app.settings import Settings, get_settings
+
+logger = logging.getLogger("app")
+
+DESCRIPTION = """
+Answers *pay per token for a hosted API, or run an open-weights model on our own GPUs?*
+
+* **Catalogs** of hosted API prices (from the `genai-prices` package), GPUs, GPU cloud offerings
+  and open-weights model architectures. Every value carries its source and as-of date; every
+  change makes a new catalog version, and every read can ask for an old one.
+* Errors are [RFC 9457](https://www.rfc-editor.org/rfc/rfc9457) problem details.
+* Catalog writes need an admin key: `Authorization: Bearer <key>`.
+"""
+
+TAGS = [
+    {"name": "api-models", "description": "Hosted API models and their token prices."},
+    {"name": "gpus", "description": "GPU specifications."},
+    {"name": "gpu-offerings", "description": "Cloud GPU instances and their hourly prices."},
+    {"name": "open-models", "description": "Open-weights model architectures."},
+    {"name": "catalog", "description": "Catalog history (versions) and refreshes."},
+    {"name": "health", "description": "Liveness and readiness probes."},
+]
+
+
+def prepare_database(settings: Settings) -> None:
+    """Apply migrations and seed an empty catalog. Running it again changes nothing."""
+    engine = build_engine(settings.resolved_database_url)
+    try:
+        migrations.upgrade(engine)
+        factory = build_sessionmaker(engine)
+        for session in session_scope(factory):
+            version = seed_catalogs(session, today=dt.datetime.now(dt.UTC).date())
+            if version is not None:
+                logger.info(
+                    "seeded the catalogs: version %s, %s rows", version.id, version.rows_changed
+                )
+    finally:
+        engine.dispose()
+
+
+def _operation_id(route: APIRoute) -> str:
+    return route.name
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.auto_migrate:
+            prepare_database(settings)
+        engine = build_engine(settings.resolved_database_url)
+        app.state.engine = engine
+        app.state.sessionmaker = build_sessionmaker(engine)
+        try:
+            yield
+        finally:
+            engine.dispose()
+
+    app = FastAPI(
+        title="LLM Cost Estimator",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+        responses=problem_responses(),
+    )
+    app.state.settings = settings
+    install_problem_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.include_router(api_router)
+    return app
+
+
+app = create_app()
