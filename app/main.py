@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
@@ -13,7 +14,7 @@ from fastapi.routing import APIRoute
 from app import __version__
 from app.api.middleware import BodyLimitMiddleware
 from app.api.problems import install_problem_handlers
-from app.api.router import api_router, problem_responses
+from app.api.router import api_router, problem_components, problem_responses
 from app.db import migrations
 from app.db.session import build_engine, build_sessionmaker, session_scope
 from app.services.catalog import seed_catalogs
@@ -47,7 +48,7 @@ def prepare_database(settings: Settings) -> None:
     try:
         migrations.upgrade(engine)
         factory = build_sessionmaker(engine)
-        for session in session_scope(factory):
+        for session in session_scope(factory, write=True):
             version = seed_catalogs(session, today=dt.datetime.now(dt.UTC).date())
             if version is not None:
                 logger.info(
@@ -59,6 +60,22 @@ def prepare_database(settings: Settings) -> None:
 
 def _operation_id(route: APIRoute) -> str:
     return route.name
+
+
+def _document_problems(app: FastAPI) -> None:
+    """Add the RFC 9457 `Problem` schema to the generated OpenAPI components."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(
+                problem_components()
+            )
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -84,7 +101,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
         responses=problem_responses(),
+        separate_input_output_schemas=False,
     )
+    _document_problems(app)
     app.state.settings = settings
     install_problem_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)

@@ -23,7 +23,8 @@ def get_settings_dep(request: Request) -> Settings:
 
 def get_session(request: Request) -> Iterator[Session]:
     """The request's transaction: committed before the response is sent, or rolled back."""
-    yield from session_scope(request.app.state.sessionmaker)
+    write = request.method in {"POST", "PUT", "PATCH", "DELETE"}
+    yield from session_scope(request.app.state.sessionmaker, write=write)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]

@@ -6,6 +6,7 @@ One place maps domain errors, validation errors, HTTP errors and unexpected exce
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -115,15 +116,20 @@ def install_problem_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else phrase
         if status == 404 and detail == "Not Found":
             detail = f"no route matches {request.url.path}"
+        headers = dict(exc.headers or {})
         if status == 405:
-            detail = f"{request.method} is not allowed on {request.url.path}"
+            allowed = _allowed_methods(request)
+            headers["Allow"] = ", ".join(allowed)
+            detail = (
+                f"{request.method} is not allowed on {request.url.path}; use {headers['Allow']}"
+            )
         return problem_response(
             status=status,
             title=phrase,
             detail=detail,
             type_slug=_kebab(phrase),
             instance=request.url.path,
-            headers=exc.headers,
+            headers=headers,
         )
 
     @app.exception_handler(Exception)
@@ -136,6 +142,21 @@ def install_problem_handlers(app: FastAPI) -> None:
             type_slug="internal-error",
             instance=request.url.path,
         )
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some operation serves at this path (Starlette names only one route's).
+
+    Read from the OpenAPI paths, the public record of what the app serves.
+    """
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, request.url.path):
+            methods |= {method.upper() for method in operations}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
 
 
 def _kebab(name: str) -> str:

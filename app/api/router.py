@@ -32,7 +32,18 @@ def problem_responses() -> dict[int | str, dict[str, Any]]:
     return {
         status: {
             "description": text,
-            "content": {PROBLEM_MEDIA_TYPE: {"schema": Problem.model_json_schema()}},
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": PROBLEM_REF}}},
         }
         for status, text in described.items()
     }
+
+
+PROBLEM_REF = "#/components/schemas/Problem"
+
+
+def problem_components() -> dict[str, Any]:
+    """JSON schemas of `Problem` and what it references, for `components.schemas`."""
+    schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    components: dict[str, Any] = schema.pop("$defs", {})
+    components["Problem"] = schema
+    return components

@@ -9,6 +9,9 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+#: Execution option marking a transaction that will write (SQLite then begins IMMEDIATE).
+WRITE_OPTION = "estimator_writes"
+
 
 def build_engine(url: str) -> Engine:
     """Create an engine; SQLite gets foreign keys on and a parent folder that exists."""
@@ -36,7 +39,10 @@ def build_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection: Any) -> None:
-            connection.exec_driver_sql("BEGIN")
+            # A writer takes the write lock up front: upgrading a read transaction to a write
+            # one fails at once with "database is locked" when another writer got there first.
+            immediate = connection.get_execution_options().get(WRITE_OPTION, False)
+            connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
 
@@ -45,10 +51,12 @@ def build_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
 
 
-def session_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
+def session_scope(factory: sessionmaker[Session], *, write: bool = False) -> Iterator[Session]:
     """One transaction: commit on success, roll back on any exception."""
     session = factory()
     try:
+        if write:
+            session.connection(execution_options={WRITE_OPTION: True})
         yield session
         session.commit()
     except BaseException:

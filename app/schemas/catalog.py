@@ -11,6 +11,7 @@ from app.schemas.common import (
     AsOf,
     Fraction,
     Name,
+    Page,
     PatchModel,
     ReadModel,
     ShortText,
@@ -19,24 +20,36 @@ from app.schemas.common import (
     UsdPerHour,
     UsdPerMtok,
     UsdPrice,
+    unchanged,
 )
 from app.schemas.common import InputModel as _Input
 
 # Physical bounds generous enough for any accelerator or model for years to come.
-MemoryGb = Annotated[float, Field(gt=0, le=10_000, allow_inf_nan=False, description="GB (1e9 B).")]
+MemoryGb = Annotated[
+    float, Field(strict=True, gt=0, le=10_000, allow_inf_nan=False, description="GB (1e9 B).")
+]
 BandwidthGbPerS = Annotated[
-    float, Field(gt=0, le=1_000_000, allow_inf_nan=False, description="GB/s (1e9 B/s).")
+    float,
+    Field(strict=True, gt=0, le=1_000_000, allow_inf_nan=False, description="GB/s (1e9 B/s)."),
 ]
 Tflops = Annotated[
-    float, Field(gt=0, le=1_000_000, allow_inf_nan=False, description="Dense TFLOPS (1e12/s).")
+    float,
+    Field(
+        strict=True, gt=0, le=1_000_000, allow_inf_nan=False, description="Dense TFLOPS (1e12/s)."
+    ),
 ]
-Watts = Annotated[float, Field(gt=0, le=100_000, allow_inf_nan=False, description="Watts.")]
+Watts = Annotated[
+    float, Field(strict=True, gt=0, le=100_000, allow_inf_nan=False, description="Watts.")
+]
 ParamsB = Annotated[
-    float, Field(gt=0, le=100_000, allow_inf_nan=False, description="Billions of parameters.")
+    float,
+    Field(
+        strict=True, gt=0, le=100_000, allow_inf_nan=False, description="Billions of parameters."
+    ),
 ]
-Dim = Annotated[int, Field(ge=1, le=1_000_000)]
-SmallCount = Annotated[int, Field(ge=0, le=100_000)]
-ContextTokens = Annotated[int, Field(ge=1, le=100_000_000, description="Tokens.")]
+Dim = Annotated[int, Field(strict=True, ge=1, le=1_000_000)]
+SmallCount = Annotated[int, Field(strict=True, ge=0, le=100_000)]
+ContextTokens = Annotated[int, Field(strict=True, ge=1, le=100_000_000, description="Tokens.")]
 Interconnect = Literal["nvlink", "pcie", "xgmi"]
 AttentionKind = Literal["mha", "gqa", "mla", "sliding_window"]
 
@@ -70,7 +83,7 @@ class GpuFields(BaseModel):
     interconnect_gb_per_s: BandwidthGbPerS = Field(
         description="Per GPU, per direction, GB/s.", examples=[450]
     )
-    max_gpus_per_node: Annotated[int, Field(ge=1, le=1024)] = Field(
+    max_gpus_per_node: Annotated[int, Field(strict=True, ge=1, le=1024)] = Field(
         description="GPUs reachable over the fabric: the largest tensor-parallel degree."
     )
     tdp_w: Watts = Field(examples=[700])
@@ -84,35 +97,21 @@ class GpuCreate(GpuFields, _Input):
 
 
 class GpuUpdate(PatchModel):
-    _not_nullable = (
-        "name",
-        "vendor",
-        "memory_gb",
-        "memory_bandwidth_gb_per_s",
-        "bf16_tflops",
-        "interconnect",
-        "interconnect_gb_per_s",
-        "max_gpus_per_node",
-        "tdp_w",
-        "source",
-        "as_of",
-    )
-
-    name: Name | None = None
-    vendor: ShortText | None = None
-    memory_gb: MemoryGb | None = None
-    memory_bandwidth_gb_per_s: BandwidthGbPerS | None = None
-    bf16_tflops: Tflops | None = None
+    name: Name = unchanged()
+    vendor: ShortText = unchanged()
+    memory_gb: MemoryGb = unchanged()
+    memory_bandwidth_gb_per_s: BandwidthGbPerS = unchanged()
+    bf16_tflops: Tflops = unchanged()
     fp8_tflops: Tflops | None = None
     fp4_tflops: Tflops | None = None
     int8_tops: Tflops | None = None
-    interconnect: Interconnect | None = None
-    interconnect_gb_per_s: BandwidthGbPerS | None = None
-    max_gpus_per_node: Annotated[int, Field(ge=1, le=1024)] | None = None
-    tdp_w: Watts | None = None
+    interconnect: Interconnect = unchanged()
+    interconnect_gb_per_s: BandwidthGbPerS = unchanged()
+    max_gpus_per_node: Annotated[int, Field(strict=True, ge=1, le=1024)] = unchanged()
+    tdp_w: Watts = unchanged()
     list_price_usd: UsdPrice | None = None
-    source: Source | None = None
-    as_of: AsOf | None = None
+    source: Source = unchanged()
+    as_of: AsOf = unchanged()
 
 
 class GpuRead(GpuFields, CatalogMeta):
@@ -126,7 +125,9 @@ class GpuOfferingFields(BaseModel):
     provider: ShortText = Field(examples=["aws"])
     instance_type: ShortText = Field(examples=["p5.48xlarge"])
     gpu_slug: Slug = Field(description="Slug of a GPU in the catalog.")
-    gpu_count: Annotated[int, Field(ge=1, le=1024)] = Field(description="GPUs per instance.")
+    gpu_count: Annotated[int, Field(strict=True, ge=1, le=1024)] = Field(
+        description="GPUs per instance."
+    )
     region: ShortText | None = Field(default=None, examples=["us-east-1"])
     usd_per_hour_on_demand: UsdPerHour | None = None
     usd_per_hour_committed_1y: UsdPerHour | None = None
@@ -141,19 +142,17 @@ class GpuOfferingCreate(GpuOfferingFields, _Input):
 
 
 class GpuOfferingUpdate(PatchModel):
-    _not_nullable = ("provider", "instance_type", "gpu_slug", "gpu_count", "source", "as_of")
-
-    provider: ShortText | None = None
-    instance_type: ShortText | None = None
-    gpu_slug: Slug | None = None
-    gpu_count: Annotated[int, Field(ge=1, le=1024)] | None = None
+    provider: ShortText = unchanged()
+    instance_type: ShortText = unchanged()
+    gpu_slug: Slug = unchanged()
+    gpu_count: Annotated[int, Field(strict=True, ge=1, le=1024)] = unchanged()
     region: ShortText | None = None
     usd_per_hour_on_demand: UsdPerHour | None = None
     usd_per_hour_committed_1y: UsdPerHour | None = None
     usd_per_hour_committed_3y: UsdPerHour | None = None
     usd_per_hour_spot: UsdPerHour | None = None
-    source: Source | None = None
-    as_of: AsOf | None = None
+    source: Source = unchanged()
+    as_of: AsOf = unchanged()
 
 
 class GpuOfferingRead(GpuOfferingFields, CatalogMeta):
@@ -185,7 +184,7 @@ class OpenModelFields(BaseModel):
     attention_kind: AttentionKind = "gqa"
     kv_lora_rank: SmallCount = Field(default=0, description="MLA latent size cached per layer.")
     qk_rope_head_dim: SmallCount = 0
-    sliding_window_tokens: Annotated[int, Field(ge=0, le=100_000_000)] = 0
+    sliding_window_tokens: Annotated[int, Field(strict=True, ge=0, le=100_000_000)] = 0
     num_sliding_window_layers: SmallCount = 0
     max_context_tokens: ContextTokens = Field(examples=[131072])
     license: ShortText = Field(examples=["llama3.1"])
@@ -216,35 +215,29 @@ class OpenModelCreate(OpenModelFields, _Input):
 
 
 class OpenModelUpdate(PatchModel):
-    _not_nullable = (
-        *(name for name in OpenModelFields.model_fields if name != "hf_repo"),
-        "source",
-        "as_of",
-    )
-
-    name: Name | None = None
-    family: ShortText | None = None
+    name: Name = unchanged()
+    family: ShortText = unchanged()
     hf_repo: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-    total_params_b: ParamsB | None = None
-    active_params_b: ParamsB | None = None
-    num_layers: Dim | None = None
-    hidden_size: Dim | None = None
-    num_attention_heads: Dim | None = None
-    num_kv_heads: Dim | None = None
-    head_dim: Dim | None = None
-    intermediate_size: Dim | None = None
-    vocab_size: Dim | None = None
-    num_experts: SmallCount | None = None
-    num_experts_per_token: SmallCount | None = None
-    attention_kind: AttentionKind | None = None
-    kv_lora_rank: SmallCount | None = None
-    qk_rope_head_dim: SmallCount | None = None
-    sliding_window_tokens: Annotated[int, Field(ge=0, le=100_000_000)] | None = None
-    num_sliding_window_layers: SmallCount | None = None
-    max_context_tokens: ContextTokens | None = None
-    license: ShortText | None = None
-    source: Source | None = None
-    as_of: AsOf | None = None
+    total_params_b: ParamsB = unchanged()
+    active_params_b: ParamsB = unchanged()
+    num_layers: Dim = unchanged()
+    hidden_size: Dim = unchanged()
+    num_attention_heads: Dim = unchanged()
+    num_kv_heads: Dim = unchanged()
+    head_dim: Dim = unchanged()
+    intermediate_size: Dim = unchanged()
+    vocab_size: Dim = unchanged()
+    num_experts: SmallCount = unchanged()
+    num_experts_per_token: SmallCount = unchanged()
+    attention_kind: AttentionKind = unchanged()
+    kv_lora_rank: SmallCount = unchanged()
+    qk_rope_head_dim: SmallCount = unchanged()
+    sliding_window_tokens: Annotated[int, Field(strict=True, ge=0, le=100_000_000)] = unchanged()
+    num_sliding_window_layers: SmallCount = unchanged()
+    max_context_tokens: ContextTokens = unchanged()
+    license: ShortText = unchanged()
+    source: Source = unchanged()
+    as_of: AsOf = unchanged()
 
 
 class OpenModelRead(OpenModelFields, CatalogMeta):
@@ -257,7 +250,7 @@ class OpenModelRead(OpenModelFields, CatalogMeta):
 class LongContextTier(_Input):
     """Prices that apply when a request's input exceeds `above_input_tokens`."""
 
-    above_input_tokens: Annotated[int, Field(ge=1, le=100_000_000)]
+    above_input_tokens: Annotated[int, Field(strict=True, ge=1, le=100_000_000)]
     usd_per_mtok_input: UsdPerMtok
     usd_per_mtok_output: UsdPerMtok | None = None
     usd_per_mtok_cached_input: UsdPerMtok | None = None
@@ -289,32 +282,20 @@ class ApiModelCreate(ApiModelFields, _Input):
 
 
 class ApiModelUpdate(PatchModel):
-    _not_nullable = (
-        "provider",
-        "provider_name",
-        "model_id",
-        "name",
-        "usd_per_mtok_input",
-        "usd_per_mtok_output",
-        "long_context_tiers",
-        "source",
-        "as_of",
-    )
-
-    provider: ShortText | None = None
-    provider_name: ShortText | None = None
-    model_id: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-    name: Name | None = None
+    provider: ShortText = unchanged()
+    provider_name: ShortText = unchanged()
+    model_id: Annotated[str, Field(min_length=1, max_length=200)] = unchanged()
+    name: Name = unchanged()
     context_window_tokens: ContextTokens | None = None
-    usd_per_mtok_input: UsdPerMtok | None = None
-    usd_per_mtok_output: UsdPerMtok | None = None
+    usd_per_mtok_input: UsdPerMtok = unchanged()
+    usd_per_mtok_output: UsdPerMtok = unchanged()
     usd_per_mtok_cached_input: UsdPerMtok | None = None
     usd_per_mtok_cache_write: UsdPerMtok | None = None
     batch_discount: Fraction | None = None
     batch_discount_source: Annotated[str, Field(min_length=1, max_length=4000)] | None = None
-    long_context_tiers: list[LongContextTier] | None = Field(default=None, max_length=16)
-    source: Source | None = None
-    as_of: AsOf | None = None
+    long_context_tiers: list[LongContextTier] = unchanged(max_length=16)
+    source: Source = unchanged()
+    as_of: AsOf = unchanged()
 
 
 class ApiModelRead(ApiModelFields, CatalogMeta):
@@ -341,3 +322,24 @@ class RefreshResult(BaseModel):
     updated: int
     removed: int
     source: str
+
+
+# Named pages, so generated clients get readable class names.
+class GpuPage(Page[GpuRead]):
+    pass
+
+
+class GpuOfferingPage(Page[GpuOfferingRead]):
+    pass
+
+
+class OpenModelPage(Page[OpenModelRead]):
+    pass
+
+
+class ApiModelPage(Page[ApiModelRead]):
+    pass
+
+
+class CatalogVersionPage(Page[CatalogVersionRead]):
+    pass

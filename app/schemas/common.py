@@ -6,7 +6,14 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+)
 
 T = TypeVar("T")
 
@@ -32,8 +39,18 @@ Source = Annotated[
         description="Where the values come from: a URL or a document name.",
     ),
 ]
+
+
+def _iso_date_only(value: object) -> object:
+    # Lax parsing would read a number as seconds since 1970; a catalog date must be written out.
+    if isinstance(value, int | float):
+        raise ValueError("give the date as an ISO 8601 string, e.g. 2026-11-30")
+    return value
+
+
 AsOf = Annotated[
     dt.date,
+    BeforeValidator(_iso_date_only),
     Field(
         ge=dt.date(2000, 1, 1),
         le=dt.date(2100, 1, 1),
@@ -49,21 +66,44 @@ def _decimal_to_json(value: Decimal) -> float:
 _AsJsonNumber = PlainSerializer(_decimal_to_json, return_type=float, when_used="json")
 
 
-def _exact(hi: str, description: str) -> Any:
-    return Field(
-        ge=0,
-        le=Decimal(hi),
-        decimal_places=9,
-        allow_inf_nan=False,
-        description=description,
+def _exact(hi: int, description: str, string_pattern: str | None = None) -> Any:
+    """Bounds and schema of an exact decimal in [0, hi] with at most nine places.
+
+    Clients may send a JSON number or, to avoid binary floats on their side, a decimal string.
+    """
+    digits = len(str(hi)) - 1
+    pattern = string_pattern or rf"^(0|[1-9][0-9]{{0,{digits - 1}}})(\.[0-9]{{1,9}})?$"
+    return (
+        Field(
+            ge=0,
+            le=Decimal(hi),
+            decimal_places=9,
+            allow_inf_nan=False,
+            description=description,
+        ),
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "number", "minimum": 0, "maximum": hi},
+                    {"type": "string", "pattern": pattern},
+                ],
+                "description": description,
+            },
+            mode="validation",
+        ),
+        WithJsonSchema({"type": "number", "description": description}, mode="serialization"),
     )
 
 
 # Exact, non-negative amounts with at most nine decimal places, sent as JSON numbers.
-UsdPerHour = Annotated[Decimal, _exact("100000", "USD per instance-hour."), _AsJsonNumber]
-UsdPerMtok = Annotated[Decimal, _exact("100000", "USD per million tokens."), _AsJsonNumber]
-UsdPrice = Annotated[Decimal, _exact("100000000", "USD."), _AsJsonNumber]
-Fraction = Annotated[Decimal, _exact("1", "A share between 0 and 1."), _AsJsonNumber]
+UsdPerHour = Annotated[Decimal, *_exact(100_000, "USD per instance-hour."), _AsJsonNumber]
+UsdPerMtok = Annotated[Decimal, *_exact(100_000, "USD per million tokens."), _AsJsonNumber]
+UsdPrice = Annotated[Decimal, *_exact(100_000_000, "USD."), _AsJsonNumber]
+Fraction = Annotated[
+    Decimal,
+    *_exact(1, "A share between 0 and 1.", r"^(0(\.[0-9]{1,9})?|1(\.0{1,9})?)$"),
+    _AsJsonNumber,
+]
 
 
 class InputModel(BaseModel):
@@ -73,22 +113,14 @@ class InputModel(BaseModel):
 
 
 class PatchModel(InputModel):
-    """PATCH bodies: every field optional; `null` clears only the fields that may be empty."""
+    """PATCH bodies: every field optional. Fields that may not be empty are typed without
+    `None` but default to it, so an explicit `null` for them is a validation error while
+    leaving them out keeps the current value."""
 
-    _not_nullable: tuple[str, ...] = ()
 
-    @model_validator(mode="after")
-    def _check_nulls(self) -> PatchModel:
-        cleared = [
-            name
-            for name in self.model_fields_set
-            if getattr(self, name) is None and name in self._not_nullable
-        ]
-        if cleared:
-            raise ValueError(f"these fields cannot be null: {', '.join(sorted(cleared))}")
-        if not self.model_fields_set:
-            raise ValueError("the patch changes nothing: give at least one field")
-        return self
+def unchanged(**kwargs: Any) -> Any:
+    """Default of a PATCH field: when left out, the current value stays."""
+    return Field(default=None, **kwargs)
 
 
 class ReadModel(BaseModel):

@@ -131,13 +131,16 @@ def find_latest_version(session: Session) -> int | None:
 def resolve_version(
     session: Session, *, version: int | None = None, as_of: dt.datetime | None = None
 ) -> int:
-    """The catalog version to read: the given one, the last one at `as_of`, or the latest."""
-    if version is not None and as_of is not None:
-        raise InvalidInputError("give either version or as_of, not both")
+    """The catalog version to read: the given one, the last one at `as_of`, or the latest.
+
+    With both, the earlier of the two wins: `as_of` caps `version`.
+    """
     if version is not None:
         if session.get(CatalogVersion, version) is None:
             raise NotFoundError(f"catalog version {version} does not exist", version=version)
-        return version
+        if as_of is None:
+            return version
+        return min(version, resolve_version(session, as_of=as_of))
     if as_of is not None:
         if as_of.tzinfo is None:
             as_of = as_of.replace(tzinfo=dt.UTC)
@@ -282,7 +285,9 @@ def _entry_values(resource: CatalogResource, entry: VersionedEntry) -> dict[str,
 
 def _validate(resource: CatalogResource, values: Mapping[str, Any]) -> BaseModel:
     try:
-        return resource.create_schema.model_validate(dict(values))
+        # Internal data (bundled rows, stored rows) is trusted to use lax types such as
+        # Decimal-as-string; request bodies are parsed strictly by FastAPI before this.
+        return resource.create_schema.model_validate(dict(values), strict=False)
     except ValidationError as exc:
         raise InvalidInputError(
             f"the {resource.label} would be invalid: {_summarise(exc)}",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from fastapi import Response
 from pydantic import BaseModel
@@ -15,8 +15,7 @@ from app.services import catalog as catalog_service
 from app.services.catalog import CatalogResource
 
 ReadT = TypeVar("ReadT", bound=BaseModel)
-
-ERROR_RESPONSES: dict[int | str, dict[str, object]] = {}
+PageT = TypeVar("PageT", bound=Page[Any])
 
 
 def sort_pattern(resource: CatalogResource) -> str:
@@ -32,6 +31,7 @@ def sort_description(resource: CatalogResource) -> str:
 
 
 def page(
+    page_type: type[PageT],
     session: Session,
     resource: CatalogResource,
     read: type[ReadT],
@@ -42,7 +42,7 @@ def page(
     sort: str,
     limit: int,
     offset: int,
-) -> Page[ReadT]:
+) -> PageT:
     items, total = catalog_service.list_entries(
         session,
         resource,
@@ -53,7 +53,7 @@ def page(
         limit=limit,
         offset=offset,
     )
-    return Page[read](  # type: ignore[valid-type]
+    return page_type(
         items=[read.model_validate(item) for item in items],
         total=total,
         limit=limit,

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query, Response, status
 
 from app.api.deps import AdminDep, Limit, Offset, ReaderDep, SearchText, SessionDep, VersionDep
 from app.api.routes._catalog import created, page, sort_description, sort_pattern
-from app.schemas.catalog import ApiModelCreate, ApiModelRead, ApiModelUpdate
-from app.schemas.common import Page, Slug
+from app.schemas.catalog import ApiModelCreate, ApiModelPage, ApiModelRead, ApiModelUpdate
+from app.schemas.common import Slug
 from app.services import catalog as catalog_service
 from app.services.catalog import API_MODELS
 
@@ -28,9 +28,10 @@ def list_api_models(
     sort: Annotated[
         str, Query(pattern=sort_pattern(API_MODELS), description=sort_description(API_MODELS))
     ] = "slug",
-) -> Page[ApiModelRead]:
+) -> ApiModelPage:
     """API models as the catalog held them at `version` (default: latest)."""
     return page(
+        ApiModelPage,
         session,
         API_MODELS,
         ApiModelRead,

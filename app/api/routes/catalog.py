@@ -9,8 +9,8 @@ from fastapi import APIRouter, Body
 from pydantic import Field
 
 from app.api.deps import AdminDep, Limit, Offset, ReaderDep, SessionDep
-from app.schemas.catalog import CatalogVersionRead, RefreshResult
-from app.schemas.common import InputModel, Page
+from app.schemas.catalog import CatalogVersionPage, CatalogVersionRead, RefreshResult
+from app.schemas.common import AsOf, InputModel
 from app.services import catalog as catalog_service
 
 router = APIRouter(prefix="/v1/catalog", tags=["catalog"], dependencies=[ReaderDep])
@@ -23,17 +23,24 @@ def _api_models_only() -> list[Collection]:
 
 
 class RefreshRequest(InputModel):
-    catalogs: list[Collection] = Field(default_factory=_api_models_only, max_length=4)
-    prices_as_of: dt.date | None = None
+    catalogs: list[Collection] = Field(
+        default_factory=_api_models_only,
+        min_length=1,
+        max_length=4,
+        description="Catalogs to re-read from the installed data.",
+    )
+    prices_as_of: AsOf | None = Field(
+        default=None, description="Take the API prices in effect on this date (default: today)."
+    )
 
 
 @router.get("/versions", summary="List catalog versions")
 def list_catalog_versions(
     session: SessionDep, limit: Limit = 50, offset: Offset = 0
-) -> Page[CatalogVersionRead]:
+) -> CatalogVersionPage:
     """Every change to the catalogs, newest first. Read any catalog at one with `?version=`."""
     rows, total = catalog_service.list_versions(session, limit=limit, offset=offset)
-    return Page[CatalogVersionRead](
+    return CatalogVersionPage(
         items=[CatalogVersionRead.model_validate(r) for r in rows],
         total=total,
         limit=limit,

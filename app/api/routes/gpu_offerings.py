@@ -8,8 +8,13 @@ from fastapi import APIRouter, Query, Response, status
 
 from app.api.deps import AdminDep, Limit, Offset, ReaderDep, SearchText, SessionDep, VersionDep
 from app.api.routes._catalog import created, page, sort_description, sort_pattern
-from app.schemas.catalog import GpuOfferingCreate, GpuOfferingRead, GpuOfferingUpdate
-from app.schemas.common import Page, Slug
+from app.schemas.catalog import (
+    GpuOfferingCreate,
+    GpuOfferingPage,
+    GpuOfferingRead,
+    GpuOfferingUpdate,
+)
+from app.schemas.common import Slug
 from app.services import catalog as catalog_service
 from app.services.catalog import GPU_OFFERINGS
 
@@ -29,9 +34,10 @@ def list_gpu_offerings(
     sort: Annotated[
         str, Query(pattern=sort_pattern(GPU_OFFERINGS), description=sort_description(GPU_OFFERINGS))
     ] = "slug",
-) -> Page[GpuOfferingRead]:
+) -> GpuOfferingPage:
     """GPU offerings as the catalog held them at `version` (default: latest)."""
     return page(
+        GpuOfferingPage,
         session,
         GPU_OFFERINGS,
         GpuOfferingRead,

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query, Response, status
 
 from app.api.deps import AdminDep, Limit, Offset, ReaderDep, SearchText, SessionDep, VersionDep
 from app.api.routes._catalog import created, page, sort_description, sort_pattern
-from app.schemas.catalog import GpuCreate, GpuRead, GpuUpdate
-from app.schemas.common import Page, Slug
+from app.schemas.catalog import GpuCreate, GpuPage, GpuRead, GpuUpdate
+from app.schemas.common import Slug
 from app.services import catalog as catalog_service
 from app.services.catalog import GPUS
 
@@ -28,9 +28,10 @@ def list_gpus(
     sort: Annotated[
         str, Query(pattern=sort_pattern(GPUS), description=sort_description(GPUS))
     ] = "slug",
-) -> Page[GpuRead]:
+) -> GpuPage:
     """GPU specifications as the catalog held them at `version` (default: latest)."""
     return page(
+        GpuPage,
         session,
         GPUS,
         GpuRead,

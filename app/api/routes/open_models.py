@@ -8,8 +8,8 @@ from fastapi import APIRouter, Query, Response, status
 
 from app.api.deps import AdminDep, Limit, Offset, ReaderDep, SearchText, SessionDep, VersionDep
 from app.api.routes._catalog import created, page, sort_description, sort_pattern
-from app.schemas.catalog import OpenModelCreate, OpenModelRead, OpenModelUpdate
-from app.schemas.common import Page, Slug
+from app.schemas.catalog import OpenModelCreate, OpenModelPage, OpenModelRead, OpenModelUpdate
+from app.schemas.common import Slug
 from app.services import catalog as catalog_service
 from app.services.catalog import OPEN_MODELS
 
@@ -29,9 +29,10 @@ def list_open_models(
     sort: Annotated[
         str, Query(pattern=sort_pattern(OPEN_MODELS), description=sort_description(OPEN_MODELS))
     ] = "slug",
-) -> Page[OpenModelRead]:
+) -> OpenModelPage:
     """Open models as the catalog held them at `version` (default: latest)."""
     return page(
+        OpenModelPage,
         session,
         OPEN_MODELS,
         OpenModelRead,
