@@ -1,0 +1,303 @@
+"""Break-even volume between hosted APIs and the cheapest self-hosted option.
+
+A hosted API costs p x V per month (linear in the volume V, requests/day). A self-hosted
+option costs a step-shaped amount: between two consecutive "step edges" (volumes where a
+whole replica is added, in any hour) its replica counts are constant and every component is
+affine in V. So the exact cost is a set of affine pieces, and its crossings with p x V are
+solved in closed form per piece, not sampled.
+
+The cheapest self-hosted option changes with volume, so the comparison uses the lower
+envelope of all feasible options. Every option's cost is non-decreasing in V, which gives an
+exact pruning rule on a log-spaced grid g_0 < g_1 < ...: option i cannot be the cheapest
+anywhere in [g_k, g_k+1] when f_i(g_k) > min_j f_j(g_k+1). Only the survivors of each grid
+cell are resolved into pieces.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from app.core.economics import OptionTable, fleet_costs, step_edges
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.intp]
+
+#: Above this many affine pieces for one option in one grid cell, the pieces are coarsened
+#: and the result is flagged inexact (keeps a pathological range from running for seconds).
+MAX_PIECES_PER_CELL = 20_000
+#: Points of the first, all-options pruning grid (ratio ~1.47 between points over 4 decades).
+COARSE_GRID_POINTS = 25
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class CostEnvelope:
+    """The cheapest self-hosted cost as affine pieces: on (lo, hi] option `option` costs
+    intercept + slope x V (USD/month, V in requests/day)."""
+
+    lo: FloatArray
+    hi: FloatArray
+    intercept: FloatArray
+    slope: FloatArray
+    option: IntArray
+    grid: FloatArray
+    grid_cost: FloatArray  # envelope at the grid points (USD/month)
+    grid_option: IntArray  # cheapest option there, -1 when none is feasible
+    edges: FloatArray  # step edges of the grid-cheapest options (req/day), for plotting
+    curve_points: FloatArray  # grid and edges, sorted (req/day)
+    curve_cost: FloatArray  # envelope there (USD/month)
+    curve_option: IntArray
+    exact: bool
+    requests_per_day_min: float
+    requests_per_day_max: float
+
+
+@dataclass(frozen=True, slots=True)
+class Crossing:
+    """A volume where the cheaper side changes; `self_hosting_cheaper_above` gives the side."""
+
+    requests_per_day: float
+    self_hosting_cheaper_above: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BreakEven:
+    """Break-even of one API model against the cheapest self-hosted option, with the curve."""
+
+    api_slug: str
+    crossings: tuple[Crossing, ...]
+    # Lowest volume from which self-hosting is cheaper up to the top of the searched range.
+    self_hosting_cheaper_above_requests_per_day: float | None
+    searched_requests_per_day_min: float
+    searched_requests_per_day_max: float
+    exact: bool
+    curve_requests_per_day: tuple[float, ...]
+    curve_api_usd_per_month: tuple[float, ...]
+    curve_self_hosted_usd_per_month: tuple[float, ...]
+    curve_self_hosted_option: tuple[int, ...]
+
+
+def _costs_on_grid(t: OptionTable, options: IntArray, grid: FloatArray) -> FloatArray:
+    opt = np.repeat(options, grid.size)
+    vol = np.tile(grid, options.size)
+    return fleet_costs(t, opt, vol).total.reshape(options.size, grid.size)
+
+
+def cost_envelope(
+    t: OptionTable, requests_per_day_min: float, requests_per_day_max: float, grid_points: int = 100
+) -> CostEnvelope:
+    """Exact piecewise-affine lower envelope of all feasible self-hosted options (USD/month)."""
+    lo, hi = requests_per_day_min, requests_per_day_max
+    grid = np.geomspace(lo, hi, grid_points)
+    feasible = np.flatnonzero(t.feasible)
+    if feasible.size == 0:
+        empty = np.empty(0)
+        none = np.full(grid_points, -1, dtype=np.intp)
+        inf = np.full(grid_points, np.inf)
+        return CostEnvelope(
+            empty,
+            empty,
+            empty,
+            empty,
+            none[:0],
+            grid,
+            inf,
+            none,
+            empty,
+            grid,
+            inf,
+            none,
+            True,
+            lo,
+            hi,
+        )
+    # Stage 1: a coarse grid over every feasible option keeps the options that can be the
+    # cheapest somewhere; stage 2 repeats the rule on the fine grid for those only.
+    coarse = np.geomspace(lo, hi, COARSE_GRID_POINTS)
+    c_costs = _costs_on_grid(t, feasible, coarse)
+    c_alive = c_costs[:, :-1] <= c_costs[:, 1:].min(axis=0)[None, :]
+    feasible = feasible[c_alive.any(axis=1)]
+    costs = _costs_on_grid(t, feasible, grid)
+    best = np.argmin(costs, axis=0)
+    grid_cost = costs[best, np.arange(grid_points)]
+    grid_option = feasible[best]
+
+    # Survivors of each cell [g_k, g_k+1] by monotonicity; merge each option's cells into runs.
+    alive = costs[:, :-1] <= grid_cost[None, 1:]
+    pieces_lo: list[FloatArray] = []
+    pieces_hi: list[FloatArray] = []
+    pieces_opt: list[IntArray] = []
+    exact = True
+    for row in np.flatnonzero(alive.any(axis=1)):
+        i = int(feasible[row])
+        cells = np.flatnonzero(alive[row])
+        # Split into runs of consecutive cells.
+        breaks = np.flatnonzero(np.diff(cells) > 1)
+        starts = np.concatenate([[cells[0]], cells[breaks + 1]])
+        stops = np.concatenate([cells[breaks], [cells[-1]]]) + 1
+        for a, b in zip(starts, stops, strict=True):
+            run_lo, run_hi = float(grid[a]), float(grid[b])
+            edges = step_edges(t, i, run_lo, run_hi)
+            if edges.size > MAX_PIECES_PER_CELL * (b - a):
+                exact = False
+                keep = np.linspace(0, edges.size - 1, MAX_PIECES_PER_CELL * (b - a)).astype(np.intp)
+                edges = edges[keep]
+            bounds = np.concatenate([[run_lo], edges, [run_hi]])
+            pieces_lo.append(bounds[:-1])
+            pieces_hi.append(bounds[1:])
+            pieces_opt.append(np.full(bounds.size - 1, i, dtype=np.intp))
+    p_lo = np.concatenate(pieces_lo)
+    p_hi = np.concatenate(pieces_hi)
+    p_opt = np.concatenate(pieces_opt)
+    # Two interior points fix each affine piece exactly (no edge lies strictly inside).
+    width = p_hi - p_lo
+    v1, v2 = p_lo + width / 3.0, p_lo + 2.0 * width / 3.0
+    f = fleet_costs(t, np.concatenate([p_opt, p_opt]), np.concatenate([v1, v2])).total
+    f1, f2 = f[: p_opt.size], f[p_opt.size :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = np.where(width > 0, (f2 - f1) / (v2 - v1), 0.0)
+    intercept = f1 - slope * v1
+
+    edge_parts = [step_edges(t, int(i), lo, hi) for i in np.unique(grid_option)]
+    edges = np.unique(np.concatenate(edge_parts)) if edge_parts else np.empty(0)
+    if edges.size > 200:
+        edges = edges[np.linspace(0, edges.size - 1, 200).astype(np.intp)]
+    env = CostEnvelope(
+        p_lo,
+        p_hi,
+        intercept,
+        slope,
+        p_opt,
+        grid,
+        grid_cost,
+        grid_option,
+        edges,
+        grid,
+        grid_cost,
+        grid_option,
+        exact,
+        lo,
+        hi,
+    )
+    points = np.unique(np.concatenate([grid, edges]))
+    values, options = envelope_at(env, points)
+    return CostEnvelope(
+        p_lo,
+        p_hi,
+        intercept,
+        slope,
+        p_opt,
+        grid,
+        grid_cost,
+        grid_option,
+        edges,
+        points,
+        values,
+        options,
+        exact,
+        lo,
+        hi,
+    )
+
+
+def _cheaper_intervals(env: CostEnvelope, usd_per_month_per_request_per_day: float) -> FloatArray:
+    """Merged (start, end) volume intervals where self-hosting is strictly cheaper."""
+    p = usd_per_month_per_request_per_day
+    a, b = env.intercept, env.slope
+    lo, hi = env.lo, env.hi
+    # a + b V < p V  <=>  V (p - b) > a
+    gap = p - b
+    with np.errstate(divide="ignore", invalid="ignore"):
+        root = a / gap
+    start = np.where(gap > 0, np.maximum(lo, root), lo)
+    end = np.where(gap < 0, np.minimum(hi, root), hi)
+    whole = (gap == 0) & (a < 0)
+    empty = (gap == 0) & (a >= 0)
+    start = np.where(whole, lo, start)
+    valid = (end > start) & ~empty
+    if not valid.any():
+        return np.empty((0, 2))
+    s, e = start[valid], end[valid]
+    order = np.argsort(s, kind="stable")
+    s, e = s[order], e[order]
+    # Union of intervals: a new interval starts where s exceeds every end seen so far.
+    running_end = np.maximum.accumulate(e)
+    tol = 1e-12 * np.maximum(1.0, running_end[:-1])
+    new = np.concatenate([[True], s[1:] > running_end[:-1] + tol])
+    group = np.cumsum(new) - 1
+    merged_s = s[new]
+    merged_e = np.zeros(merged_s.size)
+    np.maximum.at(merged_e, group, e)
+    return np.column_stack([merged_s, merged_e])
+
+
+def break_even(
+    env: CostEnvelope, api_slug: str, usd_per_month_per_request_per_day: float
+) -> BreakEven:
+    """Volumes (req/day) where the API line crosses the self-hosted envelope, plus the curve."""
+    p = usd_per_month_per_request_per_day
+    intervals = _cheaper_intervals(env, p)
+    lo, hi = env.requests_per_day_min, env.requests_per_day_max
+    crossings: list[Crossing] = []
+    for s, e in intervals:
+        if s > lo * (1 + 1e-12):
+            crossings.append(Crossing(float(s), True))
+        if e < hi * (1 - 1e-12):
+            crossings.append(Crossing(float(e), False))
+    above = None
+    if intervals.shape[0] and intervals[-1, 1] >= hi * (1 - 1e-12):
+        above = float(intervals[-1, 0])
+
+    cross_v = np.array([c.requests_per_day for c in crossings], dtype=np.float64)
+    cross_values, cross_options = envelope_at(env, cross_v)
+    points = np.concatenate([env.curve_points, cross_v])
+    order = np.argsort(points, kind="stable")
+    points = points[order]
+    values = np.concatenate([env.curve_cost, cross_values])[order]
+    options = np.concatenate([env.curve_option, cross_options])[order]
+    return BreakEven(
+        api_slug=api_slug,
+        crossings=tuple(crossings),
+        self_hosting_cheaper_above_requests_per_day=above,
+        searched_requests_per_day_min=lo,
+        searched_requests_per_day_max=hi,
+        exact=env.exact,
+        curve_requests_per_day=tuple(points.tolist()),
+        curve_api_usd_per_month=tuple((points * p).tolist()),
+        curve_self_hosted_usd_per_month=tuple(values.tolist()),
+        curve_self_hosted_option=tuple(options.tolist()),
+    )
+
+
+def envelope_at(env: CostEnvelope, volumes: FloatArray) -> tuple[FloatArray, IntArray]:
+    """Envelope cost (USD/month) and cheapest option at each volume (req/day)."""
+    v = np.asarray(volumes, dtype=np.float64)
+    values = np.full(v.size, np.inf)
+    options = np.full(v.size, -1, dtype=np.intp)
+    if env.lo.size == 0:
+        return values, options
+    # Pieces sorted by start; for each volume, scan the pieces that may contain it. Pieces of
+    # one option do not overlap, so a volume meets at most one piece per surviving option.
+    order = np.argsort(env.lo, kind="stable")
+    lo, hi = env.lo[order], env.hi[order]
+    a, b, opt = env.intercept[order], env.slope[order], env.option[order]
+    max_width = float((hi - lo).max())
+    for k, x in enumerate(v):
+        first = int(np.searchsorted(lo, x - max_width, side="left"))
+        last = int(np.searchsorted(lo, x, side="right"))
+        j = np.arange(first, last)
+        # Closed pieces: at a step edge the left piece gives the true (lower) value.
+        inside = j[(lo[j] <= x) & (x <= hi[j])]
+        if inside.size:
+            cost = a[inside] + b[inside] * x
+            best = int(np.argmin(cost))
+            values[k], options[k] = cost[best], opt[inside[best]]
+    return values, options
+
+
+def default_search_range(requests_per_day: float) -> tuple[float, float]:
+    """Volumes searched for break-even: four decades around the workload (req/day)."""
+    centre = max(requests_per_day, 1.0)
+    return centre / 100.0, centre * 100.0

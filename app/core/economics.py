@@ -1,0 +1,488 @@
+"""Monthly cost of self-hosted fleets: purchase modes, power, hosting, staff and overhead.
+
+Every self-hosted option (candidate x purchase option) becomes one row of an `OptionTable`
+(structure of numpy arrays) so that costs for thousands of options and many volumes are
+computed in a few vectorised passes. Formulas and default values: docs/economics.md.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+import numpy.typing as npt
+
+from app.core.errors import InvalidEstimateInputError
+from app.core.fleet import (
+    ReplicaCapacity,
+    ReplicaCapacitySpec,
+    SizingPolicySpec,
+    instances_for_replicas,
+    replica_capacities,
+    replicas_per_zone,
+)
+from app.core.workload import (
+    DAYS_PER_MONTH,
+    HOURS_PER_MONTH,
+    SECONDS_PER_DAY,
+    SECONDS_PER_HOUR,
+    WorkloadSpec,
+    hourly_shares,
+)
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.intp]
+BoolArray = npt.NDArray[np.bool_]
+
+
+class PurchaseMode(StrEnum):
+    ON_DEMAND = "on_demand"
+    COMMITTED_1Y = "committed_1y"
+    COMMITTED_3Y = "committed_3y"
+    SPOT = "spot"
+    OWNED = "owned"
+
+
+#: Modes whose fleet follows the hourly demand (billed per hour actually held).
+AUTOSCALED_MODES = frozenset({PurchaseMode.ON_DEMAND, PurchaseMode.SPOT})
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseOptionSpec:
+    """How GPUs are paid for. Cloud modes need a per-GPU-hour or per-instance-hour price;
+    `owned` needs a purchase price per GPU. `gpus_per_instance` is the instance (or, when
+    owned, server) size: fleets are bought in whole instances."""
+
+    mode: PurchaseMode
+    label: str = ""
+    usd_per_gpu_hour: float | None = None
+    usd_per_instance_hour: float | None = None
+    gpus_per_instance: int = 1
+    purchase_usd_per_gpu: float | None = None
+    # Server chassis, CPUs, memory, networking and storage, shared out per GPU (owned only).
+    server_usd_per_gpu: float = 0.0
+    amortization_years: float = 3.0
+    # Overrides CostAssumptionsSpec.staff_fte for this option.
+    staff_fte: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.gpus_per_instance < 1:
+            raise InvalidEstimateInputError("gpus_per_instance must be >= 1", label=self.label)
+        if self.mode is PurchaseMode.OWNED:
+            if self.purchase_usd_per_gpu is None or self.purchase_usd_per_gpu < 0:
+                raise InvalidEstimateInputError(
+                    "an owned option needs purchase_usd_per_gpu >= 0", label=self.label
+                )
+            if not (self.amortization_years > 0) or self.server_usd_per_gpu < 0:
+                raise InvalidEstimateInputError(
+                    "amortization_years must be > 0 and server_usd_per_gpu >= 0", label=self.label
+                )
+        else:
+            prices = [
+                p for p in (self.usd_per_gpu_hour, self.usd_per_instance_hour) if p is not None
+            ]
+            if len(prices) != 1 or not (math.isfinite(prices[0]) and prices[0] >= 0):
+                raise InvalidEstimateInputError(
+                    "a cloud option needs exactly one of usd_per_gpu_hour or "
+                    "usd_per_instance_hour, >= 0",
+                    label=self.label,
+                )
+        if self.staff_fte is not None and self.staff_fte < 0:
+            raise InvalidEstimateInputError("staff_fte must be >= 0", label=self.label)
+
+    @property
+    def cloud_usd_per_instance_hour(self) -> float:
+        """List price of one instance-hour (USD/h); 0 for owned hardware."""
+        if self.usd_per_instance_hour is not None:
+            return self.usd_per_instance_hour
+        if self.usd_per_gpu_hour is not None:
+            return self.usd_per_gpu_hour * self.gpus_per_instance
+        return 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class CostAssumptionsSpec:
+    """Site, staff and discount assumptions. Defaults are placeholders to override; sources
+    in docs/economics.md."""
+
+    api_discount_share: float = 0.0
+    cloud_discount_share: float = 0.0
+    pue: float = 1.58  # Uptime Institute Global Data Center Survey 2023 industry average
+    usd_per_kwh: float = 0.13  # EIA US commercial-sector average retail price, 2023-24
+    hosting_usd_per_kw_month: float = 163.44  # CBRE NA Data Center Trends H2 2023, 250-500 kW
+    # Server power beyond the GPUs (CPUs, memory, NICs, fans) as a share of GPU TDP:
+    # NVIDIA DGX H100 is 10.2 kW max for 8 x 700 W GPUs -> 10.2 / 5.6 - 1 = 0.82.
+    host_power_overhead_share: float = 0.82
+    # Power drawn by an idle server, as a share of its maximum (linear idle-to-peak model).
+    idle_power_share: float = 0.3
+    staff_fte: float = 0.5
+    staff_usd_per_fte_year: float = 200_000.0
+    # Networking, storage, monitoring, egress and tooling as a share of compute + power + hosting.
+    ops_overhead_share: float = 0.1
+    # Annual cost of capital for owned hardware (0 = straight-line amortisation).
+    cost_of_capital_per_year: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in ("api_discount_share", "cloud_discount_share", "idle_power_share"):
+            value = getattr(self, name)
+            if not (0.0 <= value < 1.0 or (name == "idle_power_share" and value == 1.0)):
+                raise InvalidEstimateInputError(f"{name} must be within [0, 1)", value=value)
+        if self.pue < 1.0:
+            raise InvalidEstimateInputError("PUE is at least 1", pue=self.pue)
+        for name in (
+            "usd_per_kwh",
+            "hosting_usd_per_kw_month",
+            "host_power_overhead_share",
+            "staff_fte",
+            "staff_usd_per_fte_year",
+            "ops_overhead_share",
+            "cost_of_capital_per_year",
+        ):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                raise InvalidEstimateInputError(f"{name} must be >= 0", value=value)
+
+
+@dataclass(frozen=True, slots=True)
+class SelfHostedCandidateSpec:
+    """One open model on one GPU type at one TP degree and precision, with its buy options.
+
+    `capacity` is None when the service layer already knows the candidate cannot run (say
+    the weights do not fit); `infeasible_reason` then says why.
+    """
+
+    label: str
+    open_model_slug: str
+    gpu_slug: str
+    tensor_parallel: int
+    precision: str
+    gpu_tdp_w: float
+    capacity: ReplicaCapacitySpec | None
+    purchase_options: tuple[PurchaseOptionSpec, ...]
+    infeasible_reason: str | None = None
+
+
+def owned_usd_per_gpu_month(option: PurchaseOptionSpec, cost_of_capital_per_year: float) -> float:
+    """Capital cost of one owned GPU (plus its server share) per month (USD/GPU-month).
+
+    Straight-line over the amortisation period, or the level annuity payment when a cost of
+    capital is given: P * r / (1 - (1 + r)^-n) with monthly rate r and n months.
+    """
+    capex = (option.purchase_usd_per_gpu or 0.0) + option.server_usd_per_gpu
+    months = option.amortization_years * 12.0
+    rate = cost_of_capital_per_year / 12.0
+    if rate == 0.0:
+        return capex / months
+    return float(capex * rate / (1.0 - (1.0 + rate) ** (-months)))
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class OptionTable:
+    """Every (candidate, purchase option) pair as parallel arrays; row i is one option."""
+
+    candidate_index: IntArray
+    options: tuple[PurchaseOptionSpec, ...]
+    capacities: tuple[ReplicaCapacity, ...]
+    feasible: BoolArray
+    reasons: tuple[str | None, ...]
+    autoscaled: BoolArray
+    owned: BoolArray
+    interactive_rps: FloatArray  # per serving replica, after headroom
+    operating_rps: FloatArray
+    batch_rps: FloatArray
+    gpus_per_replica: FloatArray
+    gpus_per_instance: FloatArray
+    capacity_factor: FloatArray  # 1 + spot extra capacity, else 1
+    usd_per_instance_hour: FloatArray  # cloud, after discount; 0 when owned
+    usd_per_instance_month_fixed: FloatArray  # held 24/7: cloud x 730.5 h or owned capex
+    usd_per_gpu_month_idle_power: FloatArray
+    usd_per_busy_gpu_s_power: FloatArray
+    usd_per_gpu_month_hosting: FloatArray
+    usd_per_month_staff: FloatArray
+    overhead_share: float
+    shares: FloatArray  # 24 hourly shares of interactive traffic
+    unique_shares: FloatArray  # distinct hourly shares, and how many hours have each
+    share_hours: FloatArray
+    batch_share: float
+    redundancy_replicas: float
+    zones: float
+    min_serving_replicas: float
+    # Serving replicas per request/day: held fleets (peak hour and daily work), and
+    # autoscaled fleets per unit of hourly share.
+    kappa_held: FloatArray
+    kappa_hour: FloatArray
+
+    @property
+    def size(self) -> int:
+        return len(self.options)
+
+
+def build_option_table(
+    candidates: tuple[SelfHostedCandidateSpec, ...],
+    workload: WorkloadSpec,
+    assumptions: CostAssumptionsSpec,
+    policy: SizingPolicySpec,
+) -> OptionTable:
+    """Flatten candidates x purchase options into vectorisable arrays (capacity sized once)."""
+    with_curve = [c.capacity for c in candidates if c.capacity is not None]
+    sized = iter(replica_capacities(with_curve, workload, policy))
+    caps: list[ReplicaCapacity] = []
+    for cand in candidates:
+        if cand.capacity is None:
+            reason = cand.infeasible_reason or "no capacity curve"
+            caps.append(ReplicaCapacity(False, reason, 1, 0, 0, 0, 0, math.nan, math.nan))
+        else:
+            caps.append(next(sized))
+    a = assumptions
+    cloud_keep = 1.0 - a.cloud_discount_share
+    rows = [
+        (ci, opt, caps[ci], cand.infeasible_reason or caps[ci].reason, cand.gpu_tdp_w)
+        for ci, cand in enumerate(candidates)
+        for opt in cand.purchase_options
+    ]
+    opts = [r[1] for r in rows]
+    feasible = np.array([r[3] is None and r[2].feasible for r in rows], dtype=np.bool_)
+    autoscaled = np.array([o.mode in AUTOSCALED_MODES for o in opts], dtype=np.bool_)
+    owned = np.array([o.mode is PurchaseMode.OWNED for o in opts], dtype=np.bool_)
+    gpi = np.array([float(o.gpus_per_instance) for o in opts])
+    tdp_w = np.array([r[4] for r in rows])
+    kw_per_gpu = tdp_w * (1.0 + a.host_power_overhead_share) / 1000.0
+    owned_month = np.array(
+        [
+            owned_usd_per_gpu_month(o, a.cost_of_capital_per_year)
+            if o.mode is PurchaseMode.OWNED
+            else 0.0
+            for o in opts
+        ]
+    )
+    cloud_hour = np.array([o.cloud_usd_per_instance_hour for o in opts]) * cloud_keep
+    per_instance_hour = np.where(owned, 0.0, cloud_hour)
+    per_instance_month = np.where(owned, owned_month * gpi, cloud_hour * HOURS_PER_MONTH)
+    idle_power = np.where(
+        owned, kw_per_gpu * a.pue * a.idle_power_share * HOURS_PER_MONTH * a.usd_per_kwh, 0.0
+    )
+    busy_power = np.where(
+        owned, kw_per_gpu * a.pue * (1.0 - a.idle_power_share) * a.usd_per_kwh / 3600.0, 0.0
+    )
+    hosting = np.where(owned, kw_per_gpu * a.hosting_usd_per_kw_month, 0.0)
+    staff = np.array([a.staff_fte if o.staff_fte is None else o.staff_fte for o in opts])
+    spot = np.array([o.mode is PurchaseMode.SPOT for o in opts], dtype=np.bool_)
+    arr = np.array(
+        [
+            [r[2].interactive_requests_per_s for r in rows],
+            [r[2].operating_requests_per_s for r in rows],
+            [r[2].batch_requests_per_s for r in rows],
+            [float(r[2].gpus_per_replica) for r in rows],
+        ],
+        dtype=np.float64,
+    ).reshape(4, len(rows))
+    shares = hourly_shares(workload)
+    unique_shares, counts = np.unique(shares, return_counts=True)
+    beta = workload.batch_share
+    with np.errstate(divide="ignore", invalid="ignore"):
+        peak = (1.0 - beta) * float(shares.max()) / (SECONDS_PER_HOUR * arr[0])
+        daily = ((1.0 - beta) / arr[0] + (beta / arr[2] if beta > 0 else 0.0)) / SECONDS_PER_DAY
+        kappa_hour = (1.0 - beta) / (SECONDS_PER_HOUR * arr[0])
+    # Infeasible rows get harmless zeros here; their totals are set to +inf afterwards.
+    kappa_held = np.where(feasible, np.maximum(peak, daily), 0.0)
+    kappa_hour = np.where(feasible, kappa_hour, 0.0)
+    return OptionTable(
+        candidate_index=np.array([r[0] for r in rows], dtype=np.intp),
+        options=tuple(opts),
+        capacities=tuple(r[2] for r in rows),
+        feasible=feasible,
+        reasons=tuple(r[3] for r in rows),
+        autoscaled=autoscaled,
+        owned=owned,
+        interactive_rps=arr[0],
+        operating_rps=arr[1],
+        batch_rps=arr[2],
+        gpus_per_replica=arr[3],
+        gpus_per_instance=gpi,
+        capacity_factor=np.where(spot, 1.0 + policy.spot_extra_capacity_share, 1.0),
+        usd_per_instance_hour=per_instance_hour,
+        usd_per_instance_month_fixed=per_instance_month,
+        usd_per_gpu_month_idle_power=idle_power,
+        usd_per_busy_gpu_s_power=busy_power,
+        usd_per_gpu_month_hosting=hosting,
+        usd_per_month_staff=staff * a.staff_usd_per_fte_year / 12.0,
+        overhead_share=a.ops_overhead_share,
+        shares=shares,
+        unique_shares=unique_shares,
+        share_hours=counts.astype(np.float64),
+        batch_share=workload.batch_share,
+        redundancy_replicas=float(workload.redundancy_replicas),
+        zones=float(workload.zones),
+        min_serving_replicas=float(policy.min_serving_replicas),
+        kappa_held=kappa_held,
+        kappa_hour=kappa_hour,
+    )
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class FleetCosts:
+    """Monthly cost components (USD/month) and fleet figures for paired (option, volume) rows."""
+
+    compute: FloatArray
+    power: FloatArray
+    hosting: FloatArray
+    staff: FloatArray
+    overhead: FloatArray
+    total: FloatArray
+    peak_serving_replicas: FloatArray
+    peak_replicas: FloatArray
+    peak_instances: FloatArray
+    peak_gpus: FloatArray
+    average_gpus: FloatArray
+    average_utilisation: FloatArray  # busy replica-time over held replica-time
+
+
+def fixed_fleet_costs(
+    t: OptionTable,
+    idx: IntArray,
+    serving: FloatArray,
+    busy_replica_s_per_day: FloatArray,
+) -> FleetCosts:
+    """Costs of held-24/7 fleets with `serving` replicas doing that much busy work per day."""
+    q = replicas_per_zone(serving, t.redundancy_replicas, t.zones)
+    replicas = q * t.zones
+    gpr, gpi = t.gpus_per_replica[idx], t.gpus_per_instance[idx]
+    instances = instances_for_replicas(q, gpr, gpi) * t.zones
+    gpus = instances * gpi
+    compute = instances * t.usd_per_instance_month_fixed[idx]
+    busy_gpu_s_month = busy_replica_s_per_day * gpr * DAYS_PER_MONTH
+    power = (
+        gpus * t.usd_per_gpu_month_idle_power[idx]
+        + busy_gpu_s_month * t.usd_per_busy_gpu_s_power[idx]
+    )
+    hosting = gpus * t.usd_per_gpu_month_hosting[idx]
+    staff = np.where(serving > 0, t.usd_per_month_staff[idx], 0.0)
+    overhead = (compute + power + hosting) * t.overhead_share
+    with np.errstate(divide="ignore", invalid="ignore"):
+        util = np.where(replicas > 0, busy_replica_s_per_day / (replicas * SECONDS_PER_DAY), 0.0)
+    return FleetCosts(
+        compute=compute,
+        power=power,
+        hosting=hosting,
+        staff=staff,
+        overhead=overhead,
+        total=compute + power + hosting + staff + overhead,
+        peak_serving_replicas=serving,
+        peak_replicas=replicas,
+        peak_instances=instances,
+        peak_gpus=gpus,
+        average_gpus=gpus.astype(np.float64),
+        average_utilisation=util,
+    )
+
+
+def fleet_costs(t: OptionTable, idx: IntArray, requests_per_day: FloatArray) -> FleetCosts:
+    """Monthly costs of options `idx` at volumes `requests_per_day` (paired, same length)."""
+    idx = np.asarray(idx, dtype=np.intp)
+    v = np.broadcast_to(np.asarray(requests_per_day, dtype=np.float64), idx.shape)
+    scaled_rows = t.autoscaled[idx]
+    if not scaled_rows.any():
+        return _with_infeasible(t, idx, _held_costs(t, idx, v))
+    if scaled_rows.all():
+        return _with_infeasible(t, idx, _autoscaled_costs(t, idx, v))
+    held_rows = ~scaled_rows
+    held = _held_costs(t, idx[held_rows], v[held_rows])
+    scaled = _autoscaled_costs(t, idx[scaled_rows], v[scaled_rows])
+    parts: dict[str, FloatArray] = {}
+    for name in FleetCosts.__dataclass_fields__:
+        merged = np.empty(idx.shape, dtype=np.float64)
+        merged[held_rows] = getattr(held, name)
+        merged[scaled_rows] = getattr(scaled, name)
+        parts[name] = merged
+    return _with_infeasible(t, idx, FleetCosts(**parts))
+
+
+def _busy_replica_s_per_day(t: OptionTable, idx: IntArray, v: FloatArray) -> FloatArray:
+    """Replica-seconds per day spent serving: interactive at the operating point, batch at
+    the best throughput."""
+    beta = t.batch_share
+    with np.errstate(divide="ignore", invalid="ignore"):
+        busy = v * (1.0 - beta) / t.operating_rps[idx]
+        if beta > 0:
+            busy = busy + v * beta / t.batch_rps[idx]
+    # Only infeasible rows (no throughput) are non-finite; their totals become +inf later.
+    return np.where(np.isfinite(busy), busy, 0.0)
+
+
+def _held_costs(t: OptionTable, idx: IntArray, v: FloatArray) -> FleetCosts:
+    # Enough serving replicas for the peak hour and for the whole day's work.
+    serving = np.maximum(t.min_serving_replicas, np.ceil(v * t.kappa_held[idx]))
+    return fixed_fleet_costs(t, idx, serving, _busy_replica_s_per_day(t, idx, v))
+
+
+def _autoscaled_costs(t: OptionTable, si: IntArray, sv: FloatArray) -> FleetCosts:
+    # Replicas follow each distinct hourly level; batch runs on extra replica-hours billed
+    # per second (no rounding), see docs/economics.md.
+    beta = t.batch_share
+    factor = t.capacity_factor[si]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        need = (sv * t.kappa_hour[si])[:, None] * t.unique_shares[None, :]
+        serving_h = np.maximum(t.min_serving_replicas, np.ceil(need))
+        serving_h = np.ceil(serving_h * factor[:, None])
+    q = replicas_per_zone(serving_h, t.redundancy_replicas, t.zones)
+    gpr, gpi = t.gpus_per_replica[si], t.gpus_per_instance[si]
+    inst_h = instances_for_replicas(q, gpr[:, None], gpi[:, None]) * t.zones
+    hours = t.share_hours
+    inst_hours_day = inst_h @ hours
+    if beta > 0:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            batch_replica_h = sv * beta / (t.batch_rps[si] * SECONDS_PER_HOUR) * factor
+    else:
+        batch_replica_h = np.zeros_like(sv)
+    batch_inst_h = batch_replica_h * gpr / gpi
+    compute = (inst_hours_day + batch_inst_h) * t.usd_per_instance_hour[si] * DAYS_PER_MONTH
+    staff = t.usd_per_month_staff[si]
+    overhead = compute * t.overhead_share
+    replica_hours_day = (q @ hours) * t.zones + batch_replica_h
+    with np.errstate(divide="ignore", invalid="ignore"):
+        util = _busy_replica_s_per_day(t, si, sv) / (replica_hours_day * SECONDS_PER_HOUR)
+    zeros = np.zeros_like(sv)
+    # unique_shares is sorted ascending and every step above is non-decreasing in the share,
+    # so the last column is the peak hour (cheaper than a row-wise max).
+    peak_instances = inst_h[:, -1]
+    return FleetCosts(
+        compute=compute,
+        power=zeros,
+        hosting=zeros,
+        staff=staff,
+        overhead=overhead,
+        total=compute + staff + overhead,
+        peak_serving_replicas=serving_h[:, -1],
+        peak_replicas=q[:, -1] * t.zones,
+        peak_instances=peak_instances,
+        peak_gpus=peak_instances * gpi,
+        average_gpus=(inst_hours_day + batch_inst_h) * gpi / 24.0,
+        average_utilisation=util,
+    )
+
+
+def _with_infeasible(t: OptionTable, idx: IntArray, costs: FleetCosts) -> FleetCosts:
+    bad = ~t.feasible[idx]
+    if bad.any():
+        costs.total[bad] = np.inf
+    return costs
+
+
+def step_edges(t: OptionTable, i: int, lo: float, hi: float) -> FloatArray:
+    """Volumes (req/day) in (lo, hi) where option i's whole-replica count steps up."""
+    if not t.feasible[i]:
+        return np.empty(0)
+    rates = t.kappa_hour[i] * t.unique_shares if t.autoscaled[i] else np.array([t.kappa_held[i]])
+    parts = []
+    for rate in rates[rates > 0]:
+        # Replicas = ceil(v * rate) steps from j to j + 1 just above v = j / rate.
+        j_lo = max(math.floor(lo * rate) + 1, int(t.min_serving_replicas))
+        j_hi = math.ceil(hi * rate) - 1
+        if j_hi >= j_lo:
+            parts.append(np.arange(j_lo, j_hi + 1, dtype=np.float64) / rate)
+    if not parts:
+        return np.empty(0)
+    edges = np.unique(np.concatenate(parts))
+    return edges[(edges > lo) & (edges < hi)]

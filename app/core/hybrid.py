@@ -1,0 +1,307 @@
+"""Hybrid plans: a held self-hosted fleet takes the base load, a hosted API takes the rest.
+
+The split is a small mixed-integer programme solved with HiGHS: integer serving replicas n,
+replicas per zone q and instances per zone m, a binary s for "any self-hosting at all"
+(staff, redundancy), and continuous hourly overflow o_h and self-served batch b:
+
+    minimise  z*m*U + S*s + K*(busy replica-seconds) + API(o, b)
+    s.t.      o_h + c*n >= d_h                         (hourly overflow)
+              b/c_b + (3600/c) * sum_h (d_h - o_h) <= 86400*n   (daily replica-seconds)
+              z*q >= n + k*s,  (z-1)*q >= n  (z >= 2),  r*m >= q    (redundancy, zones, packing)
+              n_min*s <= n <= N*s
+
+`hybrid_costs_by_replicas` evaluates the same model in closed form for every n (the inner LP
+for a fixed n is a fractional knapsack), which tests use as a cross-check and projections use
+to re-optimise each month cheaply. Formulation details: docs/economics.md.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+import numpy.typing as npt
+
+from app.core.economics import OptionTable, fixed_fleet_costs
+from app.core.errors import EstimationError
+from app.core.workload import DAYS_PER_MONTH, SECONDS_PER_DAY, SECONDS_PER_HOUR
+
+FloatArray = npt.NDArray[np.float64]
+
+
+class HybridSolverError(EstimationError):
+    """HiGHS did not return an optimal hybrid split."""
+
+
+@dataclass(frozen=True, slots=True)
+class HybridPlan:
+    """The cheapest split between one held self-hosted option and one API model."""
+
+    option_index: int
+    api_slug: str
+    serving_replicas: int
+    replicas: int
+    instances: int
+    gpus: int
+    self_hosted_request_share: float
+    monthly_cost_usd: float
+    breakdown: dict[str, float]
+    average_utilisation: float
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class HybridCosts:
+    """Monthly cost components (USD/month) of the hybrid model for each replica count n."""
+
+    serving_replicas: FloatArray
+    fleet_total: FloatArray
+    compute: FloatArray
+    power: FloatArray
+    hosting: FloatArray
+    staff: FloatArray
+    overhead: FloatArray
+    api: FloatArray
+    total: FloatArray
+    self_served_requests_per_day: FloatArray
+    replicas: FloatArray
+    instances: FloatArray
+    gpus: FloatArray
+    average_utilisation: FloatArray
+
+
+def _demand(t: OptionTable, requests_per_day: float) -> FloatArray:
+    return requests_per_day * (1.0 - t.batch_share) * t.shares / SECONDS_PER_HOUR
+
+
+def max_serving_replicas(t: OptionTable, i: int, requests_per_day: float) -> int:
+    """Serving replicas that carry the whole volume self-hosted (count)."""
+    kappa = float(t.kappa_held[i])
+    return int(max(t.min_serving_replicas, math.ceil(requests_per_day * kappa)))
+
+
+def hybrid_costs_by_replicas(
+    t: OptionTable,
+    i: int,
+    usd_per_request_interactive: float,
+    usd_per_request_batch: float,
+    requests_per_day: float,
+    serving: FloatArray,
+) -> HybridCosts:
+    """Hybrid monthly cost for each serving-replica count in `serving` (USD/month)."""
+    n = np.asarray(serving, dtype=np.float64)
+    d = _demand(t, requests_per_day)  # req/s per hour
+    c, c_b, c_op = t.interactive_rps[i], t.batch_rps[i], t.operating_rps[i]
+    batch_total = requests_per_day * t.batch_share
+    # Marginal monthly power of one busy replica-second (owned fleets only), with overhead.
+    k_power = t.gpus_per_replica[i] * t.usd_per_busy_gpu_s_power[i] * DAYS_PER_MONTH
+    # Net monthly saving per request/day moved from the API to the fleet.
+    gain_int = (
+        usd_per_request_interactive * DAYS_PER_MONTH - k_power * (1 + t.overhead_share) / c_op
+    )
+    gain_batch = usd_per_request_batch * DAYS_PER_MONTH - k_power * (1 + t.overhead_share) / c_b
+    capacity_s = SECONDS_PER_DAY * n  # replica-seconds per day
+    # Interactive requests the fleet can take hour by hour (req/day), and their replica-seconds.
+    int_cap = (np.minimum(d[None, :], c * n[:, None]) * SECONDS_PER_HOUR).sum(axis=1)
+    if gain_int >= gain_batch * c_b / c:
+        x = int_cap if gain_int > 0 else np.zeros_like(n)
+        left = capacity_s - x / c
+        b = np.clip(left * c_b, 0.0, batch_total) if gain_batch > 0 else np.zeros_like(n)
+    else:
+        b = np.minimum(capacity_s * c_b, batch_total) if gain_batch > 0 else np.zeros_like(n)
+        left = capacity_s - b / c_b
+        x = np.minimum(int_cap, np.maximum(left, 0.0) * c) if gain_int > 0 else np.zeros_like(n)
+    busy = x / c_op + b / c_b
+    idx = np.full(n.shape, i, dtype=np.intp)
+    fleet = fixed_fleet_costs(t, idx, n, busy)
+    interactive_total = requests_per_day * (1.0 - t.batch_share)
+    api = DAYS_PER_MONTH * (
+        usd_per_request_interactive * (interactive_total - x)
+        + usd_per_request_batch * (batch_total - b)
+    )
+    return HybridCosts(
+        serving_replicas=n,
+        fleet_total=fleet.total,
+        compute=fleet.compute,
+        power=fleet.power,
+        hosting=fleet.hosting,
+        staff=fleet.staff,
+        overhead=fleet.overhead,
+        api=api,
+        total=fleet.total + api,
+        self_served_requests_per_day=x + b,
+        replicas=fleet.peak_replicas,
+        instances=fleet.peak_instances,
+        gpus=fleet.peak_gpus,
+        average_utilisation=fleet.average_utilisation,
+    )
+
+
+def solve_hybrid_replicas(
+    t: OptionTable,
+    i: int,
+    usd_per_request_interactive: float,
+    usd_per_request_batch: float,
+    requests_per_day: float,
+) -> int:
+    """Cost-minimising serving replicas for the hybrid split, by MILP with HiGHS (count)."""
+    n_max = max_serving_replicas(t, i, requests_per_day)
+    d = _demand(t, requests_per_day)
+    hours = len(d)
+    c, c_b, c_op = t.interactive_rps[i], t.batch_rps[i], t.operating_rps[i]
+    z, k = t.zones, t.redundancy_replicas
+    gpr, gpi = float(t.gpus_per_replica[i]), float(t.gpus_per_instance[i])
+    per_instance = (
+        t.usd_per_instance_month_fixed[i]
+        + gpi * (t.usd_per_gpu_month_idle_power[i] + t.usd_per_gpu_month_hosting[i])
+    ) * (1.0 + t.overhead_share)
+    k_power = gpr * t.usd_per_busy_gpu_s_power[i] * DAYS_PER_MONTH * (1.0 + t.overhead_share)
+    packs = gpr <= gpi
+    instances_per_replica = math.ceil(gpr / gpi)
+    replicas_per_instance = math.floor(gpi / gpr) if packs else 0
+    batch_total = requests_per_day * t.batch_share
+
+    # Columns: n, s, q, m, o_0..o_23, b
+    col_n, col_s, col_q, col_m = 0, 1, 2, 3
+    col_o = 4
+    col_b = col_o + hours
+    num_col = col_b + 1
+    cost = np.zeros(num_col)
+    lower = np.zeros(num_col)
+    upper = np.full(num_col, highspy.kHighsInf)
+    upper[col_n] = n_max
+    upper[col_s] = 1.0
+    upper[col_o:col_b] = d
+    upper[col_b] = batch_total
+    if packs:
+        cost[col_m] = z * per_instance
+    else:
+        cost[col_q] = z * instances_per_replica * per_instance
+        upper[col_m] = 0.0
+    cost[col_s] = t.usd_per_month_staff[i]
+    # API overflow and the busy-time power it saves (served = d_h - o_h).
+    cost[col_o:col_b] = SECONDS_PER_HOUR * (
+        DAYS_PER_MONTH * usd_per_request_interactive - k_power / c_op
+    )
+    cost[col_b] = k_power / c_b - DAYS_PER_MONTH * usd_per_request_batch
+    offset = float(
+        DAYS_PER_MONTH * usd_per_request_batch * batch_total
+        + k_power * SECONDS_PER_HOUR * d.sum() / c_op
+    )
+
+    rows: list[tuple[dict[int, float], float, float]] = [
+        ({col_n: 1.0, col_s: -float(n_max)}, -highspy.kHighsInf, 0.0),
+        ({col_n: 1.0, col_s: -t.min_serving_replicas}, 0.0, highspy.kHighsInf),
+        ({col_q: z, col_n: -1.0, col_s: -k}, 0.0, highspy.kHighsInf),
+    ]
+    if z >= 2:
+        rows.append(({col_q: z - 1.0, col_n: -1.0}, 0.0, highspy.kHighsInf))
+    if packs:
+        rows.append(({col_m: float(replicas_per_instance), col_q: -1.0}, 0.0, highspy.kHighsInf))
+    for h in range(hours):
+        rows.append(({col_o + h: 1.0, col_n: c}, float(d[h]), highspy.kHighsInf))
+    daily = {col_b: 1.0 / c_b, col_n: -SECONDS_PER_DAY}
+    for h in range(hours):
+        daily[col_o + h] = -SECONDS_PER_HOUR / c
+    rows.append((daily, -highspy.kHighsInf, float(-SECONDS_PER_HOUR * d.sum() / c)))
+
+    h_solver = highspy.Highs()  # type: ignore[no-untyped-call]
+    h_solver.setOptionValue("output_flag", False)
+    h_solver.setOptionValue("mip_rel_gap", 0.0)
+    lp = highspy.HighsLp()
+    lp.num_col_ = num_col
+    lp.num_row_ = len(rows)
+    lp.col_cost_ = cost
+    lp.col_lower_ = lower
+    lp.col_upper_ = upper
+    lp.offset_ = offset
+    lp.row_lower_ = np.array([r[1] for r in rows])
+    lp.row_upper_ = np.array([r[2] for r in rows])
+    # Row-wise sparse matrix.
+    starts, index, value = [0], [], []
+    for coeffs, _, _ in rows:
+        for col, v in coeffs.items():
+            index.append(col)
+            value.append(v)
+        starts.append(len(index))
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.num_col_ = num_col
+    lp.a_matrix_.num_row_ = len(rows)
+    lp.a_matrix_.start_ = np.array(starts, dtype=np.int32)
+    lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
+    lp.a_matrix_.value_ = np.array(value, dtype=np.float64)
+    integer, continuous = highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous
+    lp.integrality_ = [integer] * 4 + [continuous] * (hours + 1)
+    h_solver.passModel(lp)
+    h_solver.run()
+    status = h_solver.getModelStatus()
+    if status != highspy.HighsModelStatus.kOptimal:
+        raise HybridSolverError(
+            "HiGHS found no optimal hybrid split", status=str(status), option_index=i
+        )
+    values = h_solver.getSolution().col_value
+    return round(values[col_n])
+
+
+def hybrid_plan(
+    t: OptionTable,
+    i: int,
+    api_slug: str,
+    usd_per_request_interactive: float,
+    usd_per_request_batch: float,
+    requests_per_day: float,
+) -> HybridPlan:
+    """Cheapest hybrid split of option i with one API model, solved as a MILP (USD/month)."""
+    n = solve_hybrid_replicas(
+        t, i, usd_per_request_interactive, usd_per_request_batch, requests_per_day
+    )
+    costs = hybrid_costs_by_replicas(
+        t,
+        i,
+        usd_per_request_interactive,
+        usd_per_request_batch,
+        requests_per_day,
+        np.array([float(n)]),
+    )
+    share = (
+        float(costs.self_served_requests_per_day[0] / requests_per_day)
+        if requests_per_day > 0
+        else 0.0
+    )
+    return HybridPlan(
+        option_index=i,
+        api_slug=api_slug,
+        serving_replicas=n,
+        replicas=int(costs.replicas[0]),
+        instances=int(costs.instances[0]),
+        gpus=int(costs.gpus[0]),
+        self_hosted_request_share=share,
+        monthly_cost_usd=float(costs.total[0]),
+        breakdown={
+            "compute": float(costs.compute[0]),
+            "power": float(costs.power[0]),
+            "hosting": float(costs.hosting[0]),
+            "staff": float(costs.staff[0]),
+            "overhead": float(costs.overhead[0]),
+            "api": float(costs.api[0]),
+        },
+        average_utilisation=float(costs.average_utilisation[0]),
+    )
+
+
+def hybrid_best_by_scan(
+    t: OptionTable,
+    i: int,
+    usd_per_request_interactive: float,
+    usd_per_request_batch: float,
+    requests_per_day: float,
+) -> tuple[int, float]:
+    """(serving replicas, USD/month) of the cheapest hybrid split by scanning every n."""
+    n_max = max_serving_replicas(t, i, requests_per_day)
+    n = np.concatenate([[0.0], np.arange(t.min_serving_replicas, n_max + 1, dtype=np.float64)])
+    costs = hybrid_costs_by_replicas(
+        t, i, usd_per_request_interactive, usd_per_request_batch, requests_per_day, n
+    )
+    best = int(np.argmin(costs.total))
+    return int(n[best]), float(costs.total[best])

@@ -1,0 +1,133 @@
+"""Break-even search on the exact step-shaped self-hosted cost."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from app.core.breakeven import break_even, cost_envelope, envelope_at
+from app.core.economics import (
+    CostAssumptionsSpec,
+    OptionTable,
+    PurchaseMode,
+    PurchaseOptionSpec,
+    SelfHostedCandidateSpec,
+    build_option_table,
+    fleet_costs,
+)
+from app.core.fleet import ReplicaCapacitySpec, SizingPolicySpec
+from app.core.workload import WorkloadSpec
+
+# One committed replica (1 GPU at $2/h) held all month costs 2 x 730.5 = $1,461.
+REPLICA_USD_MONTH = 2.0 * 730.5
+# A replica serving 1.25 req/s at its operating point x 0.8 headroom = 1 req/s, so under flat
+# traffic it carries 86,400 requests/day.
+REPLICA_REQ_PER_DAY = 86_400.0
+
+
+def committed_table(*extra: PurchaseOptionSpec) -> OptionTable:
+    curve = ReplicaCapacitySpec(
+        np.array([1.0, 2.0]), np.full(2, 1.25), np.full(2, 0.1), np.full(2, 0.01), 1
+    )
+    options = (PurchaseOptionSpec(PurchaseMode.COMMITTED_1Y, usd_per_gpu_hour=2.0), *extra)
+    cand = SelfHostedCandidateSpec("c", "m", "g", 1, "fp8", 700.0, curve, options)
+    w = WorkloadSpec(requests_per_day=10_000, input_tokens_mean=1000, output_tokens_mean=200)
+    a = CostAssumptionsSpec(staff_fte=0.0, ops_overhead_share=0.0)
+    return build_option_table((cand,), w, a, SizingPolicySpec())
+
+
+def test_worked_break_even_single_crossing() -> None:
+    # API at $0.01 per request: $0.304375 a month per request/day. One replica ($1,461) costs
+    # the same as the API at 1,461 / 0.304375 = 4,800 requests/day, inside the first step
+    # (up to 86,400/day); beyond, each replica costs $1,461 for 86,400 more requests/day, far
+    # below the API's $26,298 for them, so self-hosting stays cheaper.
+    env = cost_envelope(committed_table(), 100.0, 1e7)
+    result = break_even(env, "api", 0.01 * 30.4375)
+    assert len(result.crossings) == 1
+    assert result.crossings[0].requests_per_day == pytest.approx(4800.0)
+    assert result.crossings[0].self_hosting_cheaper_above
+    assert result.self_hosting_cheaper_above_requests_per_day == pytest.approx(4800.0)
+    assert result.exact
+
+
+def expected_crossings(p: float, lo: float, hi: float) -> list[tuple[float, bool]]:
+    """Independent oracle: on step j (volume in ((j-1)E, jE]) the fleet costs jC; it is
+    cheaper than the API pV exactly for V > jC/p."""
+    out: list[tuple[float, bool]] = []
+    j = 1
+    while (j - 1) * REPLICA_REQ_PER_DAY < hi:
+        step_lo, step_hi = (j - 1) * REPLICA_REQ_PER_DAY, j * REPLICA_REQ_PER_DAY
+        root = j * REPLICA_USD_MONTH / p
+        if step_lo < root < step_hi and lo < root < hi:
+            out.append((root, True))  # line rises through the flat step
+        # At the edge the cost jumps from jC to (j+1)C: API cheaper again if p x edge < (j+1)C.
+        edge_api = p * step_hi
+        if lo < step_hi < hi and j * REPLICA_USD_MONTH < edge_api < (j + 1) * REPLICA_USD_MONTH:
+            out.append((step_hi, False))
+        j += 1
+    return out
+
+
+def test_many_crossings_on_the_staircase_are_all_found() -> None:
+    # Slightly above one replica's cost per request: the API line crosses many steps before
+    # the fixed part of each step is outgrown (about 28 times here).
+    p = 1.035 * REPLICA_USD_MONTH / REPLICA_REQ_PER_DAY
+    lo, hi = 1_000.0, 5e6
+    result = break_even(cost_envelope(committed_table(), lo, hi), "api", p)
+    expected = expected_crossings(p, lo, hi)
+    assert len(expected) > 20
+    assert [c.self_hosting_cheaper_above for c in result.crossings] == [e[1] for e in expected]
+    got = [c.requests_per_day for c in result.crossings]
+    assert got == pytest.approx([e[0] for e in expected], rel=1e-9)
+    assert result.self_hosting_cheaper_above_requests_per_day == pytest.approx(expected[-1][0])
+
+
+def test_envelope_matches_direct_evaluation_between_edges() -> None:
+    table = committed_table(
+        PurchaseOptionSpec(PurchaseMode.ON_DEMAND, usd_per_gpu_hour=2.6),
+        PurchaseOptionSpec(PurchaseMode.OWNED, purchase_usd_per_gpu=30_000),
+    )
+    env = cost_envelope(table, 1e3, 1e7)
+    rng = np.random.default_rng(3)
+    volumes = np.sort(np.exp(rng.uniform(math.log(1e3), math.log(1e7), 300)))
+    values, _ = envelope_at(env, volumes)
+    direct = np.min(
+        [fleet_costs(table, np.full(volumes.size, i), volumes).total for i in range(3)], axis=0
+    )
+    assert values == pytest.approx(direct, rel=1e-9)
+
+
+def test_never_cheaper_returns_none() -> None:
+    # The API at a tiny price is always cheaper than one replica in the searched range.
+    result = break_even(cost_envelope(committed_table(), 1e3, 1e6), "api", 1e-6)
+    assert result.crossings == ()
+    assert result.self_hosting_cheaper_above_requests_per_day is None
+
+
+def test_curve_points_cover_the_range_and_include_crossings() -> None:
+    result = break_even(cost_envelope(committed_table(), 100.0, 1e7), "api", 0.304375)
+    points = result.curve_requests_per_day
+    assert points[0] == pytest.approx(100.0)
+    assert points[-1] == pytest.approx(1e7)
+    assert 50 <= len(points) <= 600
+    assert list(points) == sorted(points)
+    assert any(p == pytest.approx(4800.0) for p in points)
+    assert result.curve_api_usd_per_month[0] == pytest.approx(100.0 * 0.304375)
+
+
+@settings(max_examples=40, deadline=None)
+@given(p_low=st.floats(1e-4, 1.0), factor=st.floats(1.0, 10.0))
+def test_higher_api_price_never_raises_break_even(p_low: float, factor: float) -> None:
+    table = committed_table(
+        PurchaseOptionSpec(PurchaseMode.ON_DEMAND, usd_per_gpu_hour=2.6),
+        PurchaseOptionSpec(PurchaseMode.OWNED, purchase_usd_per_gpu=30_000, gpus_per_instance=8),
+    )
+    env = cost_envelope(table, 100.0, 1e7)
+    low = break_even(env, "a", p_low).self_hosting_cheaper_above_requests_per_day
+    high = break_even(env, "a", p_low * factor).self_hosting_cheaper_above_requests_per_day
+    as_number = [math.inf if v is None else v for v in (low, high)]
+    assert as_number[1] <= as_number[0]

@@ -1,0 +1,40 @@
+"""Starting the service on a new database migrates and seeds it; starting again changes nothing."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.db.orm import ApiModel, CatalogVersion, Gpu, GpuOffering, OpenModel
+from app.db.session import build_engine
+from app.main import prepare_database
+from tests.conftest import make_settings
+from tests.migrations.test_migrations import fresh_engine  # noqa: F401 - fixture
+
+
+def _counts(session: Session) -> dict[str, int]:
+    return {
+        orm.__tablename__: session.scalar(select(func.count()).select_from(orm)) or 0
+        for orm in (CatalogVersion, Gpu, GpuOffering, OpenModel, ApiModel)
+    }
+
+
+def test_prepare_database_seeds_once(fresh_engine) -> None:  # noqa: F811
+    url = fresh_engine.url.render_as_string(hide_password=False)
+    settings = make_settings(url)
+    prepare_database(settings)
+    engine = build_engine(url)
+    with Session(engine) as session:
+        first = _counts(session)
+        versions = session.scalars(select(CatalogVersion)).all()
+    assert first["catalog_versions"] == 1
+    assert versions[0].action == "seed"
+    assert versions[0].rows_changed == sum(
+        n for table, n in first.items() if table != "catalog_versions"
+    )
+    assert first["api_models"] > 1000
+    assert first["gpus"] >= 13
+    prepare_database(settings)
+    with Session(engine) as session:
+        assert _counts(session) == first
+    engine.dispose()
