@@ -33,6 +33,7 @@ Answers *pay per token for a hosted API, or run an open-weights model on our own
 """
 
 TAGS = [
+    {"name": "estimates", "description": "Hosted API versus self-hosted cost for a workload."},
     {"name": "api-models", "description": "Hosted API models and their token prices."},
     {"name": "gpus", "description": "GPU specifications."},
     {"name": "gpu-offerings", "description": "Cloud GPU instances and their hourly prices."},

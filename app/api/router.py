@@ -7,11 +7,19 @@ from typing import Any
 from fastapi import APIRouter
 
 from app.api.problems import PROBLEM_MEDIA_TYPE
-from app.api.routes import api_models, catalog, gpu_offerings, gpus, health, open_models
+from app.api.routes import (
+    api_models,
+    catalog,
+    estimates,
+    gpu_offerings,
+    gpus,
+    health,
+    open_models,
+)
 from app.schemas.common import Problem
 
 api_router = APIRouter()
-for module in (api_models, gpus, gpu_offerings, open_models, catalog, health):
+for module in (estimates, api_models, gpus, gpu_offerings, open_models, catalog, health):
     api_router.include_router(module.router)
 
 

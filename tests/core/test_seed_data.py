@@ -180,14 +180,40 @@ def test_gpu_rows_convert_to_specs(gpus: dict[str, Row]) -> None:
         assert spec.memory_bytes > 0
         assert spec.max_gpus_per_node >= 1
     h100 = gpu_spec_from_row(gpus["h100-sxm-80gb"])
-    # H100 SXM datasheet: 80 GB HBM3, 3.35 TB/s, NVLink 900 GB/s bidirectional.
-    assert h100.memory_bytes == pytest.approx(80e9)
+    # nvidia-smi on H100 SXM reports 81,559 MiB (NVIDIA/nccl issue #1264); datasheet 3.35 TB/s,
+    # NVLink 900 GB/s bidirectional.
+    assert h100.memory_bytes == pytest.approx(81559 * 2**20, rel=1e-4)
     assert h100.memory_bandwidth_bytes_per_s == pytest.approx(3.35e12)
     assert h100.bf16_flops_per_s == pytest.approx(989e12, rel=1e-3)
     assert h100.interconnect is Interconnect.NVLINK
     assert h100.interconnect_bandwidth_bytes_per_s == pytest.approx(450e9)
     a100 = gpu_spec_from_row(gpus["a100-sxm-80gb"])
     assert a100.fp8_flops_per_s is None
+
+
+def test_gpu_memory_is_driver_reported_capacity(gpus: dict[str, Row]) -> None:
+    # memory_gb is the total the driver reports, in 10^9 bytes, rounded to 2 decimals; product
+    # names quote GiB, so an "80GB" HBM part holds more than 80e9 bytes.
+    # nvidia-smi "81559MiB" on H100 80GB HBM3: NVIDIA/nccl issue #1264, modal-labs/modal-client
+    # PR #2797 ("H100: 81559MiB (85.52 GB)").
+    assert gpus["h100-sxm-80gb"]["memory_gb"] == 85.52
+    # nvidia-smi "81920MiB" on A100 80GB: modal-labs/modal-client PR #2797.
+    assert gpus["a100-sxm-80gb"]["memory_gb"] == 85.90
+    # nvidia-smi "143771MiB" on H200: NVIDIA/TensorRT-LLM issue #9554.
+    assert gpus["h200-sxm-141gb"]["memory_gb"] == 150.75
+    # nvidia-smi "183359MiB" on B200: NVIDIA/TensorRT-LLM issue #10278.
+    assert gpus["b200-180gb"]["memory_gb"] == 192.27
+    # nvidia-smi "46068MiB" on L40S: modal-labs/modal-client PR #2797, aiconfigurator l40s.yaml.
+    assert gpus["l40s-48gb"]["memory_gb"] == 48.31
+    # rocminfo pool "201310208 KB" (196,592 MiB) on MI300X: ROCm/legacy-rocm-build issue #4414.
+    assert gpus["mi300x-192gb"]["memory_gb"] == 206.14
+    for slug, row in gpus.items():
+        memory_gb = row["memory_gb"]
+        assert isinstance(memory_gb, float), slug
+        # Every row cites where its driver-reported (or GiB) figure came from.
+        source = row["source"]
+        assert isinstance(source, str), slug
+        assert "memory_gb = " in source, slug
 
 
 def test_golden_model_configs(models: dict[str, Row]) -> None:
