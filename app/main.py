@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from app import __version__
-from app.api.middleware import BodyLimitMiddleware
+from app.api.middleware import BodyLimitMiddleware, ServerTimingMiddleware
 from app.api.problems import install_problem_handlers
 from app.api.router import api_router, problem_components, problem_responses
 from app.db import migrations
@@ -34,6 +34,7 @@ Answers *pay per token for a hosted API, or run an open-weights model on our own
 
 TAGS = [
     {"name": "estimates", "description": "Hosted API versus self-hosted cost for a workload."},
+    {"name": "performance", "description": "Throughput and latency of one GPU replica."},
     {"name": "api-models", "description": "Hosted API models and their token prices."},
     {"name": "gpus", "description": "GPU specifications."},
     {"name": "gpu-offerings", "description": "Cloud GPU instances and their hourly prices."},
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_problem_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(ServerTimingMiddleware)
     app.include_router(api_router)
     return app
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -88,3 +89,27 @@ class BodyLimitMiddleware:
             instance=path,
         )
         await response(scope, receive, send)
+
+
+class ServerTimingMiddleware:
+    """Add `Server-Timing: app;dur=<ms>` to every response: time spent inside the service,
+    which benchmarks read to separate server time from client and network time."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+
+        async def timed_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                elapsed_ms = (time.perf_counter() - started) * 1000.0
+                headers = list(message.get("headers", []))
+                headers.append((b"server-timing", f"app;dur={elapsed_ms:.3f}".encode()))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, timed_send)

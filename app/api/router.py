@@ -15,11 +15,21 @@ from app.api.routes import (
     gpus,
     health,
     open_models,
+    performance,
 )
 from app.schemas.common import Problem
 
 api_router = APIRouter()
-for module in (estimates, api_models, gpus, gpu_offerings, open_models, catalog, health):
+for module in (
+    estimates,
+    performance,
+    api_models,
+    gpus,
+    gpu_offerings,
+    open_models,
+    catalog,
+    health,
+):
     api_router.include_router(module.router)
 
 

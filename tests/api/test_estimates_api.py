@@ -1,0 +1,184 @@
+"""`POST /v1/estimates` over HTTP: ranking, worked API cost, break-even, versions, errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.api.routes.estimates import DOCUMENT_SUMMARISATION, SUPPORT_CHATBOT
+from tests.api.test_catalog_api import assert_problem, versions_total
+
+SMALL: dict[str, Any] = {
+    "workload": {
+        "requests_per_day": 10_000,
+        "input_tokens": 1000,
+        "output_tokens": 500,
+        "latency": {"ttft_p95_s": 3, "tpot_p95_s": 0.1},
+    },
+    "api_models": ["openai--gpt-4o", "openai--gpt-4o-mini"],
+    "self_hosting": {"open_models": ["llama-3.1-8b"], "gpus": ["h100-sxm-80gb", "l4-24gb"]},
+}
+
+
+def estimate(client: TestClient, body: dict[str, Any]) -> dict[str, Any]:
+    response = client.post("/v1/estimates", json=body)
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def test_api_cost_worked_example(client: TestClient) -> None:
+    body = estimate(client, SMALL)
+    gpt4o = next(o for o in body["options"] if o["api_model"] == "openai--gpt-4o")
+    # 10,000 requests/day x 30.4375 days = 304,375 requests/month.
+    # Per request: 1,000 input x $2.50/Mtok + 500 output x $10/Mtok = $0.0025 + $0.005 = $0.0075.
+    # 304,375 x $0.0075 = $2,282.8125 per month.
+    assert gpt4o["monthly_cost_usd"] == pytest.approx(2282.8125)
+    # 304,375 x 1,500 tokens = 456.5625 Mtok -> $2,282.8125 / 456.5625 = $5.00 per Mtok.
+    assert gpt4o["usd_per_million_tokens"] == pytest.approx(5.0)
+    assert body["tokens_per_month"] == pytest.approx(456_562_500)
+
+
+def test_options_are_ranked_and_explained(client: TestClient) -> None:
+    body = estimate(client, SMALL)
+    costs = [o["monthly_cost_usd"] for o in body["options"]]
+    assert costs == sorted(costs)
+    assert {o["kind"] for o in body["options"]} >= {"api", "self_hosted"}
+    for option in body["options"]:
+        assert sum(option["breakdown"].values()) == pytest.approx(
+            option["monthly_cost_usd"], rel=1e-9
+        )
+        if option["kind"] == "self_hosted":
+            fleet = option["fleet"]
+            assert fleet["gpus"] >= fleet["replicas"] * fleet["gpus_per_replica"] // 1
+            assert fleet["replicas"] >= fleet["serving_replicas"] + 1  # default N+1
+    assert body["options_total"] >= len(body["options"])
+
+
+def test_response_repeats_every_assumption(client: TestClient) -> None:
+    body = estimate(client, SMALL)
+    assumptions = body["assumptions"]
+    assert assumptions["catalog_version"] >= 1
+    api = {m["slug"]: m for m in assumptions["api_models"]}
+    assert api["openai--gpt-4o"]["usd_per_mtok_input"] == 2.5
+    assert api["openai--gpt-4o"]["source"].startswith("genai-prices")
+    assert {g["slug"] for g in assumptions["gpus"]} == {"h100-sxm-80gb", "l4-24gb"}
+    assert all(g["source"] and g["as_of"] for g in assumptions["gpus"])
+    assert any(d.startswith("costs.pue") for d in assumptions["defaults_applied"])
+    used = {o["fleet"]["offering"] for o in body["options"] if o["fleet"]}
+    assert used <= {o["slug"] for o in assumptions["offerings"]} | {None}
+
+
+def test_break_even_object_and_curve(client: TestClient) -> None:
+    body = estimate(client, {**SMALL, "break_even_api_model": "openai--gpt-4o"})
+    be = body["break_even"]
+    assert be["api_model"] == "openai--gpt-4o"
+    volumes = [p["requests_per_day"] for p in be["curve"]]
+    assert volumes == sorted(volumes)
+    assert len(volumes) >= 50
+    if be["requests_per_day"] is not None:
+        above = [p for p in be["curve"] if p["requests_per_day"] > be["requests_per_day"] * 1.01]
+        assert all(p["self_hosted_usd_per_month"] <= p["api_usd_per_month"] for p in above)
+    assert {b["api_model"] for b in body["break_evens"]} == set(SMALL["api_models"])
+
+
+def test_a_higher_api_price_never_raises_the_break_even(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    body = {**SMALL, "break_even_api_model": "openai--gpt-4o-mini"}
+    before = estimate(client, body)["break_even"]["requests_per_day"]
+    client.patch(
+        "/v1/api-models/openai--gpt-4o-mini",
+        json={"usd_per_mtok_input": 1.5, "usd_per_mtok_output": 6},
+        headers=admin,
+    )
+    after = estimate(client, body)["break_even"]["requests_per_day"]
+    assert after is not None
+    assert before is None or after <= before
+
+
+def test_catalog_version_pins_prices(client: TestClient, admin: dict[str, str]) -> None:
+    old = estimate(client, SMALL)
+    client.patch("/v1/api-models/openai--gpt-4o", json={"usd_per_mtok_input": 5}, headers=admin)
+    new = estimate(client, SMALL)
+    pinned = estimate(client, {**SMALL, "catalog_version": old["assumptions"]["catalog_version"]})
+
+    def cost(body: dict[str, Any]) -> float:
+        return float(
+            next(o for o in body["options"] if o["api_model"] == "openai--gpt-4o")[
+                "monthly_cost_usd"
+            ]
+        )
+
+    assert cost(new) > cost(old)
+    assert cost(pinned) == cost(old)
+
+
+def test_estimates_store_nothing(client: TestClient) -> None:
+    before = versions_total(client)
+    estimate(client, SMALL)
+    assert versions_total(client) == before
+
+
+def test_model_that_fits_nowhere_is_listed_with_reason(client: TestClient) -> None:
+    body = estimate(
+        client,
+        {**SMALL, "self_hosting": {"open_models": ["llama-3.1-405b"], "gpus": ["l4-24gb"]}},
+    )
+    assert not [o for o in body["options"] if o["kind"] == "self_hosted"]
+    reasons = [i["reason"] for i in body["infeasible"] if i["open_model"] == "llama-3.1-405b"]
+    assert reasons
+    assert all("do not fit" in r for r in reasons)
+
+
+def test_tighter_latency_needs_no_fewer_gpus(client: TestClient) -> None:
+    def gpus(tpot: float) -> int:
+        body = {
+            **SMALL,
+            "workload": {**SMALL["workload"], "requests_per_day": 2_000_000},
+            "self_hosting": {
+                "open_models": ["llama-3.1-8b"],
+                "gpus": ["h100-sxm-80gb"],
+                "precisions": ["fp8"],
+                "tensor_parallel": [1],
+                "purchase_modes": ["on_demand"],
+            },
+        }
+        body["workload"]["latency"] = {"tpot_p95_s": tpot}
+        options = [o for o in estimate(client, body)["options"] if o["kind"] == "self_hosted"]
+        return int(options[0]["fleet"]["gpus"])
+
+    assert gpus(0.02) >= gpus(0.2)
+
+
+@pytest.mark.parametrize("example", [SUPPORT_CHATBOT, DOCUMENT_SUMMARISATION])
+def test_openapi_examples_run(client: TestClient, example: Any) -> None:
+    body = estimate(client, example["value"])
+    assert body["options"]
+    assert body["projection"]["months"][0] == 0
+    assert len(body["projection"]["requests_per_day"]) == example["value"]["workload"].get(
+        "horizon_months", 12
+    )
+
+
+@pytest.mark.parametrize(
+    ("changes", "status"),
+    [
+        ({"api_models": ["openai--no-such-model"]}, 422),
+        ({"break_even_api_model": "google--gemini-2.5-pro"}, 422),
+        ({"workload": {"input_tokens": 10, "output_tokens": 10}}, 422),
+        ({"workload": {**SMALL["workload"], "users": 10}}, 422),
+        ({"workload": {**SMALL["workload"], "requests_per_day": -1}}, 422),
+        ({"workload": {**SMALL["workload"], "cached_input_share": 1.5}}, 422),
+        ({"workload": {**SMALL["workload"], "hourly_profile": [1] * 23}}, 422),
+        ({"self_hosting": {"gpus": ["no-such-gpu"]}}, 422),
+        ({"catalog_version": 999_999}, 404),
+        ({"surprise": 1}, 422),
+    ],
+)
+def test_bad_estimate_requests_are_problems(
+    client: TestClient, changes: dict[str, Any], status: int
+) -> None:
+    assert_problem(client.post("/v1/estimates", json={**SMALL, **changes}), status)
