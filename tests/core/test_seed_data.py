@@ -321,3 +321,25 @@ def test_bad_enum_value_fails_conversion(gpus: dict[str, Row], models: dict[str,
         gpu_spec_from_row({**gpus["l4-24gb"], "interconnect": "infiniband"})
     with pytest.raises(ValueError, match="attention_kind"):
         open_model_spec_from_row({**models["gpt-j-6b"], "attention_kind": "linear"})
+
+
+def test_aws_committed_and_spot_prices(offerings: dict[str, Row]) -> None:
+    # instances.vantage.sh export in tsaol/aws-gpu@2d0108c7 data/gpu_instances_raw.json, us-east-1
+    # Linux: p5.48xlarge on-demand 55.04, 1y Convertible RI no-upfront 43.344, 3y Standard RI
+    # no-upfront 23.77728, spot_min 13.2182; p4d.24xlarge on-demand 21.957642, 1y/3y Standard RI
+    # no-upfront 13.921094 / 9.374219, spot_min 8.0468.
+    expected = {
+        "aws-p5-48xlarge": ("55.04", "43.344", "23.77728", "13.2182"),
+        "aws-p4d-24xlarge": ("21.957642", "13.921094", "9.374219", "8.0468"),
+    }
+    for slug, prices in expected.items():
+        row = offerings[slug]
+        assert tuple(row[column] for column in PRICE_COLUMNS) == tuple(map(Decimal, prices)), slug
+        # A longer commitment is never dearer per hour than a shorter one.
+        one_year, three_year = row["usd_per_hour_committed_1y"], row["usd_per_hour_committed_3y"]
+        assert isinstance(one_year, Decimal)
+        assert isinstance(three_year, Decimal)
+        assert three_year < one_year, slug
+        source = row["source"]
+        assert isinstance(source, str)
+        assert "committed 1y/3y and spot:" in source, slug
