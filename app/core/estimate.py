@@ -58,6 +58,9 @@ class EstimateSpec:
     # Projection for every API model, every hybrid and this many cheapest self-hosted options
     # (None: all of them).
     projection_top_self_hosted: int | None = 10
+    # Feasible self-hosted options returned in full, cheapest first (None: all). The rest are
+    # still priced, ranked and counted (`feasible_self_hosted_total`).
+    max_self_hosted_options: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +124,7 @@ class EstimateResult:
     projection_requests_per_day: tuple[float, ...]
     projection: tuple[ProjectionSeries, ...]
     tokens_per_month: float
+    feasible_self_hosted_total: int = 0
     core_version: str = CORE_VERSION
 
 
@@ -128,66 +132,76 @@ def _usd_per_mtok(monthly_usd: float, tokens_per_month: float) -> float | None:
     return monthly_usd / tokens_per_month * TOKENS_PER_MTOK if tokens_per_month > 0 else None
 
 
-def _self_hosted_options(
-    spec: EstimateSpec, table: OptionTable, costs: FleetCosts, tokens_per_month: float
-) -> list[CostOption]:
-    out: list[CostOption] = []
-    option_positions: dict[int, int] = {}
-    # Plain Python lists: per-element numpy indexing would dominate this loop.
-    cols = {
-        name: getattr(costs, name).tolist()
-        for name in (
-            "total",
-            "compute",
-            "power",
-            "hosting",
-            "staff",
-            "overhead",
-            "peak_serving_replicas",
-            "peak_replicas",
-            "peak_instances",
-            "peak_gpus",
-            "average_gpus",
-            "average_utilisation",
-        )
-    }
-    feasible = table.feasible.tolist()
-    cand_index = table.candidate_index.tolist()
-    for i in range(table.size):
-        ci = cand_index[i]
-        cand = spec.candidates[ci]
-        oi = option_positions.get(ci, 0)
-        option_positions[ci] = oi + 1
+class _SelfHostedOptions:
+    """Self-hosted options of the option table, built on demand: a full catalog has thousands,
+    and a caller usually shows only the cheapest few."""
+
+    def __init__(
+        self, spec: EstimateSpec, table: OptionTable, costs: FleetCosts, tokens_per_month: float
+    ) -> None:
+        self.spec, self.table, self.tokens_per_month = spec, table, tokens_per_month
+        # Plain Python lists: per-element numpy indexing would dominate the builders.
+        self.cols = {
+            name: getattr(costs, name).tolist()
+            for name in (
+                "total",
+                "compute",
+                "power",
+                "hosting",
+                "staff",
+                "overhead",
+                "peak_serving_replicas",
+                "peak_replicas",
+                "peak_instances",
+                "peak_gpus",
+                "average_gpus",
+                "average_utilisation",
+            )
+        }
+        self.feasible = table.feasible.tolist()
+        self.cand_index = table.candidate_index.tolist()
+        # Position of each table row among its candidate's purchase options.
+        self.option_index: list[int] = []
+        seen: dict[int, int] = {}
+        for ci in self.cand_index:
+            self.option_index.append(seen.get(ci, 0))
+            seen[ci] = seen.get(ci, 0) + 1
+
+    def option_id(self, i: int) -> str:
+        return f"self:{self.cand_index[i]}:{self.option_index[i]}"
+
+    def label(self, i: int) -> str:
+        opt = self.table.options[i]
+        suffix = f" ({opt.label})" if opt.label else ""
+        return f"{self.spec.candidates[self.cand_index[i]].label} · {opt.mode}{suffix}"
+
+    def build(self, i: int) -> CostOption:
+        cols, table = self.cols, self.table
+        ci = self.cand_index[i]
+        cand = self.spec.candidates[ci]
         opt = table.options[i]
         cap = table.capacities[i]
-        mode = str(opt.mode)
-        suffix = f" ({opt.label})" if opt.label else ""
-        label = f"{cand.label} · {mode}{suffix}"
-        option_id = f"self:{ci}:{oi}"
-        if not feasible[i]:
-            out.append(
-                CostOption(
-                    option_id,
-                    OptionKind.SELF_HOSTED,
-                    label,
-                    False,
-                    table.reasons[i],
-                    None,
-                    None,
-                    {},
-                )
+        if not self.feasible[i]:
+            return CostOption(
+                self.option_id(i),
+                OptionKind.SELF_HOSTED,
+                self.label(i),
+                False,
+                table.reasons[i],
+                None,
+                None,
+                {},
             )
-            continue
         total = cols["total"][i]
         fleet = FleetPlan(
             candidate_index=ci,
-            purchase_option_index=oi,
+            purchase_option_index=self.option_index[i],
             candidate_label=cand.label,
             open_model_slug=cand.open_model_slug,
             gpu_slug=cand.gpu_slug,
             tensor_parallel=cand.tensor_parallel,
             precision=cand.precision,
-            purchase_mode=mode,
+            purchase_mode=str(opt.mode),
             purchase_label=opt.label,
             serving_replicas=int(cols["peak_serving_replicas"][i]),
             replicas=int(cols["peak_replicas"][i]),
@@ -202,27 +216,24 @@ def _self_hosted_options(
             ttft_s=cap.ttft_s,
             tpot_s=cap.tpot_s,
         )
-        out.append(
-            CostOption(
-                id=option_id,
-                kind=OptionKind.SELF_HOSTED,
-                label=label,
-                feasible=True,
-                reason=None,
-                monthly_cost_usd=total,
-                usd_per_million_tokens=_usd_per_mtok(total, tokens_per_month),
-                breakdown={
-                    "compute": cols["compute"][i],
-                    "power": cols["power"][i],
-                    "hosting": cols["hosting"][i],
-                    "staff": cols["staff"][i],
-                    "overhead": cols["overhead"][i],
-                },
-                fleet=fleet,
-                self_hosted_request_share=1.0,
-            )
+        return CostOption(
+            id=self.option_id(i),
+            kind=OptionKind.SELF_HOSTED,
+            label=self.label(i),
+            feasible=True,
+            reason=None,
+            monthly_cost_usd=total,
+            usd_per_million_tokens=_usd_per_mtok(total, self.tokens_per_month),
+            breakdown={
+                "compute": cols["compute"][i],
+                "power": cols["power"][i],
+                "hosting": cols["hosting"][i],
+                "staff": cols["staff"][i],
+                "overhead": cols["overhead"][i],
+            },
+            fleet=fleet,
+            self_hosted_request_share=1.0,
         )
-    return out
 
 
 def _api_option(cost: ApiCost) -> CostOption:
@@ -290,8 +301,16 @@ def estimate(spec: EstimateSpec) -> EstimateResult:
     table = build_option_table(spec.candidates, w, a, spec.policy)
     all_idx = np.arange(table.size, dtype=np.intp)
     costs = fleet_costs(table, all_idx, np.full(table.size, w.requests_per_day))
-    self_options = _self_hosted_options(spec, table, costs, tokens_per_month)
-    options += self_options
+    self_hosted = _SelfHostedOptions(spec, table, costs, tokens_per_month)
+    feasible_self = np.flatnonzero(table.feasible)
+    ranked_self = feasible_self[np.argsort(costs.total[feasible_self], kind="stable")]
+    shown = (
+        ranked_self
+        if spec.max_self_hosted_options is None
+        else ranked_self[: spec.max_self_hosted_options]
+    )
+    options += [self_hosted.build(int(i)) for i in shown]
+    options += [self_hosted.build(int(i)) for i in np.flatnonzero(~table.feasible)]
 
     # Hybrid splits for the cheapest held options.
     hybrids: list[tuple[CostOption, int, ApiCost]] = []
@@ -319,7 +338,8 @@ def estimate(spec: EstimateSpec) -> EstimateResult:
                 if plan.serving_replicas == 0 or plan.self_hosted_request_share >= 1.0:
                     # Degenerate splits repeat the pure API or pure self-hosted option.
                     continue
-                option = _hybrid_option(plan, self_options[int(i)], partner, tokens_per_month)
+                base = self_hosted.build(int(i))
+                option = _hybrid_option(plan, base, partner, tokens_per_month)
                 hybrids.append((option, int(i), partner))
                 options.append(option)
 
@@ -347,18 +367,17 @@ def estimate(spec: EstimateSpec) -> EstimateResult:
         ProjectionSeries(f"api:{c.slug}", tuple((volumes * api_slopes[c.slug]).tolist()))
         for c in api_costs
     ]
-    feasible_self = np.flatnonzero(table.feasible)
-    ranked_self = feasible_self[np.argsort(costs.total[feasible_self], kind="stable")]
+    projected = ranked_self
     if spec.projection_top_self_hosted is not None:
-        ranked_self = ranked_self[: spec.projection_top_self_hosted]
-    if ranked_self.size:
+        projected = projected[: spec.projection_top_self_hosted]
+    if projected.size:
         months = volumes.size
         proj = fleet_costs(
-            table, np.repeat(ranked_self, months), np.tile(volumes, ranked_self.size)
-        ).total.reshape(ranked_self.size, months)
+            table, np.repeat(projected, months), np.tile(volumes, projected.size)
+        ).total.reshape(projected.size, months)
         projection += [
-            ProjectionSeries(self_options[int(i)].id, tuple(row.tolist()))
-            for i, row in zip(ranked_self, proj, strict=True)
+            ProjectionSeries(self_hosted.option_id(int(i)), tuple(row.tolist()))
+            for i, row in zip(projected, proj, strict=True)
         ]
     for option, i, partner in hybrids:
         series = []
@@ -379,4 +398,5 @@ def estimate(spec: EstimateSpec) -> EstimateResult:
         projection_requests_per_day=tuple(volumes.tolist()),
         projection=tuple(projection),
         tokens_per_month=tokens_per_month,
+        feasible_self_hosted_total=int(ranked_self.size),
     )

@@ -77,7 +77,7 @@ DEFAULT_API_MODELS: tuple[str, ...] = (
 )
 
 #: Concurrency levels evaluated per replica (geometric from 1 to the KV-limited maximum).
-CURVE_LEVELS = 24
+CURVE_LEVELS = 16
 CLOUD_MODES: dict[str, str] = {
     "on_demand": "usd_per_hour_on_demand",
     "committed_1y": "usd_per_hour_committed_1y",
@@ -123,25 +123,31 @@ def run_estimate(session: Session, request: EstimateRequest) -> EstimateResponse
     assumptions = _assumptions(request, defaults)
     policy = _policy(request, defaults)
     used_offerings: dict[str, GpuOffering] = {}
+    # Ways to pay depend on the GPU only: price each GPU once.
+    pricing: dict[int, list[PurchaseOptionSpec]] = {}
+    for gi in sorted({c.gpu_index for c in candidates}):
+        gpu_row = gpu_rows[gi]
+        options, missing = _purchase_options(request, gpu_row, offering_rows, used_offerings)
+        pricing[gi] = options
+        infeasible.extend(
+            InfeasibleOut(
+                label=f"{gpu_row.slug} · {mode}",
+                open_model=None,
+                gpu=gpu_row.slug,
+                tensor_parallel=None,
+                precision=None,
+                purchase_mode=mode,
+                reason=reason,
+            )
+            for mode, reason in missing
+        )
     specs: list[SelfHostedCandidateSpec] = []
     for candidate, capacity in zip(candidates, capacities, strict=True):
         model, gpu_row = models[candidate.model_index], gpu_rows[candidate.gpu_index]
-        options, missing = _purchase_options(request, gpu_row, offering_rows, used_offerings)
-        label = _label(model.slug, gpu_row.slug, candidate.tensor_parallel, candidate.precision)
-        for mode, reason in missing:
-            infeasible.append(
-                InfeasibleOut(
-                    label=f"{gpu_row.slug} · {mode}",
-                    open_model=None,
-                    gpu=gpu_row.slug,
-                    tensor_parallel=None,
-                    precision=None,
-                    purchase_mode=mode,
-                    reason=reason,
-                )
-            )
+        options = pricing[candidate.gpu_index]
         if not options:
             continue
+        label = _label(model.slug, gpu_row.slug, candidate.tensor_parallel, candidate.precision)
         specs.append(
             SelfHostedCandidateSpec(
                 label=label,
@@ -169,6 +175,7 @@ def run_estimate(session: Session, request: EstimateRequest) -> EstimateResponse
             candidates=tuple(specs),
             assumptions=assumptions,
             policy=policy,
+            max_self_hosted_options=request.max_options,
         )
     )
     return _response(
@@ -572,7 +579,11 @@ def _response(
     break_even_slug: str | None,
 ) -> EstimateResponse:
     labels: dict[str, str] = {}
-    feasible: list[OptionOut] = []
+    offering_slugs = {o.slug for o in offerings}
+    returned: list[OptionOut] = []
+    # Self-hosted options beyond max_options were priced and counted by the core, not built.
+    feasible_total = result.feasible_self_hosted_total
+    cheapest_api: str | None = None
     for option in result.options:
         labels[option.id] = option.label
         if not option.feasible:
@@ -591,6 +602,12 @@ def _response(
                 )
             continue
         assert option.monthly_cost_usd is not None  # feasible options are priced
+        if option.kind.value != "self_hosted":
+            feasible_total += 1
+        if cheapest_api is None and option.kind.value == "api":
+            cheapest_api = option.api_slug
+        if len(returned) >= request.max_options:
+            continue  # counted, but only the cheapest max_options are converted and returned
         fleet = None
         if option.fleet is not None:
             f = option.fleet
@@ -600,9 +617,7 @@ def _response(
                 tensor_parallel=f.tensor_parallel,
                 precision=f.precision,
                 purchase_mode=f.purchase_mode,
-                offering=f.purchase_label
-                if f.purchase_label in {o.slug for o in offerings}
-                else None,
+                offering=f.purchase_label if f.purchase_label in offering_slugs else None,
                 serving_replicas=f.serving_replicas,
                 replicas=f.replicas,
                 instances=f.instances,
@@ -616,7 +631,7 @@ def _response(
                 ttft_s=_finite(f.ttft_s),
                 tpot_s=_finite(f.tpot_s),
             )
-        feasible.append(
+        returned.append(
             OptionOut(
                 id=option.id,
                 kind=option.kind.value,
@@ -629,7 +644,6 @@ def _response(
                 self_hosted_request_share=option.self_hosted_request_share,
             )
         )
-    returned = feasible[: request.max_options]
     # The core's option table lists candidates x purchase options in order; its ids follow.
     table_ids = [
         f"self:{ci}:{oi}"
@@ -658,8 +672,7 @@ def _response(
         )
     reference = break_even_slug
     if reference is None:
-        cheapest_api = next((o for o in feasible if o.kind == "api"), None)
-        reference = cheapest_api.api_model if cheapest_api else None
+        reference = cheapest_api
         if reference is not None:
             defaults.append(f"break_even_api_model = {reference} (cheapest API option)")
     break_even = None
@@ -701,7 +714,7 @@ def _response(
         requests_per_day=workload.requests_per_day,
         tokens_per_month=result.tokens_per_month,
         options=returned,
-        options_total=len(feasible),
+        options_total=feasible_total,
         infeasible=_dedupe(infeasible),
         break_even=break_even,
         break_evens=break_evens,
