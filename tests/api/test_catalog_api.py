@@ -446,3 +446,18 @@ def test_probes(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok", "database": None, "revision": None}
     ready = client.get("/readyz").json()
     assert ready["status"] == "ready"
+
+
+def test_unexpected_errors_are_logged_problems_without_internals(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from app.services import catalog as catalog_service
+
+    def explode(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("secret internal detail: password=hunter2")
+
+    monkeypatch.setattr(catalog_service, "list_entries", explode)
+    body = assert_problem(client.get("/v1/gpus"), 500)
+    assert "hunter2" not in str(body)
+    assert "RuntimeError" not in str(body)
+    assert any("hunter2" in r.getMessage() or r.exc_info for r in caplog.records)

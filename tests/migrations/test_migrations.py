@@ -1,4 +1,4 @@
-"""Migrations on a fresh database: upgrade to head, no drift from the ORM, down to base, up again."""
+"""Migrations on a fresh database: upgrade, no drift from the ORM, downgrade to base, upgrade."""
 
 from __future__ import annotations
 
