@@ -7,44 +7,13 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.core.test_seed_data import REQUIRED_GPU_SLUGS, REQUIRED_MODEL_SLUGS
+
 PROBLEM = "application/problem+json"
 
-REQUIRED_GPUS = [
-    "a100-sxm-40gb",
-    "a100-sxm-80gb",
-    "a100-pcie-80gb",
-    "h100-sxm-80gb",
-    "h100-pcie-80gb",
-    "h200-sxm-141gb",
-    "gh200-96gb",
-    "b200-180gb",
-    "gb200",
-    "l40s-48gb",
-    "l4-24gb",
-    "a10g-24gb",
-    "mi300x-192gb",
-]
-REQUIRED_OPEN_MODELS = [
-    "llama-3.1-8b",
-    "llama-3.1-70b",
-    "llama-3.1-405b",
-    "llama-3.3-70b",
-    "llama-2-70b",
-    "mistral-7b",
-    "mixtral-8x7b",
-    "mixtral-8x22b",
-    "llama-4-scout-17b-16e",
-    "llama-4-maverick-17b-128e",
-    "qwen3-14b",
-    "qwen3-32b",
-    "qwen3-30b-a3b",
-    "qwen3-235b-a22b",
-    "deepseek-v3",
-    "deepseek-r1",
-    "gpt-oss-20b",
-    "gpt-oss-120b",
-    "gpt-j-6b",
-]
+# The slugs the catalog must serve are listed once, beside the seed-data checks.
+REQUIRED_GPUS = sorted(REQUIRED_GPU_SLUGS)
+REQUIRED_OPEN_MODELS = sorted(REQUIRED_MODEL_SLUGS)
 
 
 def new_gpu(**overrides: Any) -> dict[str, Any]:
