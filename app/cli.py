@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -54,6 +55,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         from app.main import prepare_database
 
         prepare_database(settings)
+        # Prepared once here; the app (and every worker process) must not race to do it again.
+        os.environ["AUTO_MIGRATE"] = "false"
+        get_settings.cache_clear()
         uvicorn.run(
             "app.main:app",
             host=args.host,
