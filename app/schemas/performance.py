@@ -54,8 +54,9 @@ class PerformanceRequest(InputModel):
         Annotated[float, Field(strict=True, gt=0, le=1, allow_inf_nan=False)] | None
     ) = Field(
         default=None,
-        description="Share of the vendor-benchmark speed to expect; default 0.8. Use 1 to "
-        "compare with published benchmarks.",
+        description="Share of the calibrated (vendor-benchmark) speed to expect. Default 1: "
+        "what an optimised engine measured on a benchmark. `/v1/estimates` plans fleets at 0.8 "
+        "by default (`sizing.real_world_derate`) to allow for real traffic and engines.",
     )
     catalog_version: Annotated[int, Field(strict=True, ge=1, le=2_000_000_000)] | None = None
 

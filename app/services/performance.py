@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from app.catalog.seed_data import gpu_spec_from_row, open_model_spec_from_row
-from app.core.performance import DEFAULT_REAL_WORLD_DERATE, replica_performance
+from app.core.performance import replica_performance
 from app.core.types import GpuSpec, OpenModelSpec, Precision
 from app.errors import InvalidInputError, NotFoundError
 from app.schemas.performance import MemoryOut, PerformanceRequest, PerformanceResponse
@@ -48,7 +48,8 @@ def evaluate_performance(session: Session, request: PerformanceRequest) -> Perfo
     else:
         gpu = gpu_spec_from_row(request.gpu.model_dump())
     precision = Precision(request.precision)
-    derate = request.real_world_derate or DEFAULT_REAL_WORLD_DERATE
+    # The replica model answers at benchmark level unless asked; fleet planning derates.
+    derate = request.real_world_derate or 1.0
     result = replica_performance(
         model,
         gpu,
