@@ -27,8 +27,15 @@ def get_session(request: Request) -> Iterator[Session]:
     yield from session_scope(request.app.state.sessionmaker, write=write)
 
 
+def get_read_session(request: Request) -> Iterator[Session]:
+    """A transaction for a request that only reads, whatever its method (e.g. POST estimates):
+    on SQLite it does not take the write lock, so it never queues behind or blocks writers."""
+    yield from session_scope(request.app.state.sessionmaker, write=False)
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
 
 
 def _bearer(authorization: str | None) -> str:

@@ -20,14 +20,16 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from app.core.economics import OptionTable, fleet_costs, step_edges
+from app.core.economics import OptionTable, fleet_costs, step_edge_count, step_edges
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 
-#: Above this many affine pieces for one option in one grid cell, the pieces are coarsened
-#: and the result is flagged inexact (keeps a pathological range from running for seconds).
-MAX_PIECES_PER_CELL = 20_000
+#: Above this many affine pieces for one option over one run of grid cells, the pieces are
+#: coarsened and the result is flagged inexact (keeps a huge fleet from running for seconds).
+MAX_PIECES_PER_RUN = 20_000
+#: Step edges added to the returned curve (so plots show the staircase), at most.
+MAX_CURVE_EDGES = 200
 #: Points of the first, all-options pruning grid (ratio ~1.47 between points over 4 decades).
 COARSE_GRID_POINTS = 25
 
@@ -139,11 +141,11 @@ def cost_envelope(
         stops = np.concatenate([cells[breaks], [cells[-1]]]) + 1
         for a, b in zip(starts, stops, strict=True):
             run_lo, run_hi = float(grid[a]), float(grid[b])
-            edges = step_edges(t, i, run_lo, run_hi)
-            if edges.size > MAX_PIECES_PER_CELL * (b - a):
+            if step_edge_count(t, i, run_lo, run_hi) > MAX_PIECES_PER_RUN:
                 exact = False
-                keep = np.linspace(0, edges.size - 1, MAX_PIECES_PER_CELL * (b - a)).astype(np.intp)
-                edges = edges[keep]
+                edges = step_edges(t, i, run_lo, run_hi, max_edges=MAX_PIECES_PER_RUN)
+            else:
+                edges = step_edges(t, i, run_lo, run_hi)
             bounds = np.concatenate([[run_lo], edges, [run_hi]])
             pieces_lo.append(bounds[:-1])
             pieces_hi.append(bounds[1:])
@@ -160,10 +162,12 @@ def cost_envelope(
         slope = np.where(width > 0, (f2 - f1) / (v2 - v1), 0.0)
     intercept = f1 - slope * v1
 
-    edge_parts = [step_edges(t, int(i), lo, hi) for i in np.unique(grid_option)]
+    edge_parts = [
+        step_edges(t, int(i), lo, hi, max_edges=MAX_CURVE_EDGES) for i in np.unique(grid_option)
+    ]
     edges = np.unique(np.concatenate(edge_parts)) if edge_parts else np.empty(0)
-    if edges.size > 200:
-        edges = edges[np.linspace(0, edges.size - 1, 200).astype(np.intp)]
+    if edges.size > MAX_CURVE_EDGES:
+        edges = edges[np.linspace(0, edges.size - 1, MAX_CURVE_EDGES).astype(np.intp)]
     env = CostEnvelope(
         p_lo,
         p_hi,

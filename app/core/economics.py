@@ -470,17 +470,45 @@ def _with_infeasible(t: OptionTable, idx: IntArray, costs: FleetCosts) -> FleetC
     return costs
 
 
-def step_edges(t: OptionTable, i: int, lo: float, hi: float) -> FloatArray:
-    """Volumes (req/day) in (lo, hi) where option i's whole-replica count steps up."""
+def _step_rates(t: OptionTable, i: int) -> FloatArray:
+    rates = t.kappa_hour[i] * t.unique_shares if t.autoscaled[i] else np.array([t.kappa_held[i]])
+    return rates[rates > 0]
+
+
+def _step_range(t: OptionTable, rate: float, lo: float, hi: float) -> tuple[int, int]:
+    # Replicas = ceil(v * rate) steps from j to j + 1 just above v = j / rate.
+    return max(math.floor(lo * rate) + 1, int(t.min_serving_replicas)), math.ceil(hi * rate) - 1
+
+
+def step_edge_count(t: OptionTable, i: int, lo: float, hi: float) -> int:
+    """How many step edges `step_edges` would return at most, without building them."""
+    if not t.feasible[i]:
+        return 0
+    total = 0
+    for rate in _step_rates(t, i):
+        j_lo, j_hi = _step_range(t, float(rate), lo, hi)
+        total += max(j_hi - j_lo + 1, 0)
+    return total
+
+
+def step_edges(
+    t: OptionTable, i: int, lo: float, hi: float, max_edges: int | None = None
+) -> FloatArray:
+    """Volumes (req/day) in (lo, hi) where option i's whole-replica count steps up.
+
+    With `max_edges`, a rate with more edges than that yields a log-spaced subset of them
+    (callers then treat the result as approximate)."""
     if not t.feasible[i]:
         return np.empty(0)
-    rates = t.kappa_hour[i] * t.unique_shares if t.autoscaled[i] else np.array([t.kappa_held[i]])
     parts = []
-    for rate in rates[rates > 0]:
-        # Replicas = ceil(v * rate) steps from j to j + 1 just above v = j / rate.
-        j_lo = max(math.floor(lo * rate) + 1, int(t.min_serving_replicas))
-        j_hi = math.ceil(hi * rate) - 1
-        if j_hi >= j_lo:
+    for rate in _step_rates(t, i):
+        j_lo, j_hi = _step_range(t, float(rate), lo, hi)
+        if j_hi < j_lo:
+            continue
+        if max_edges is not None and j_hi - j_lo + 1 > max_edges:
+            j = np.unique(np.round(np.geomspace(j_lo, j_hi, max_edges)))
+            parts.append(j / rate)
+        else:
             parts.append(np.arange(j_lo, j_hi + 1, dtype=np.float64) / rate)
     if not parts:
         return np.empty(0)

@@ -25,8 +25,11 @@ from app.core.economics import (
 )
 from app.core.errors import InvalidEstimateInputError
 from app.core.fleet import SizingPolicySpec
-from app.core.hybrid import HybridPlan, hybrid_best_by_scan, hybrid_plan
+from app.core.hybrid import HybridPlan, hybrid_best_by_scan, hybrid_plan, max_serving_replicas
 from app.core.workload import DAYS_PER_MONTH, TOKENS_PER_MTOK, WorkloadSpec, monthly_volumes
+
+#: Largest fleet for which a month's hybrid split is found by scanning every replica count.
+HYBRID_SCAN_LIMIT = 2000
 
 #: Version of the estimation formulas; stored with saved analyses so results can be replayed.
 CORE_VERSION = "1.0.0"
@@ -382,13 +385,24 @@ def estimate(spec: EstimateSpec) -> EstimateResult:
     for option, i, partner in hybrids:
         series = []
         for v in volumes:
-            _, best = hybrid_best_by_scan(
-                table,
-                i,
-                partner.usd_per_request_interactive,
-                partner.usd_per_request_batch,
-                float(v),
-            )
+            if max_serving_replicas(table, i, float(v)) <= HYBRID_SCAN_LIMIT:
+                _, best = hybrid_best_by_scan(
+                    table,
+                    i,
+                    partner.usd_per_request_interactive,
+                    partner.usd_per_request_batch,
+                    float(v),
+                )
+            else:
+                # A scan costs O(replicas x 24 hours); the integer programme does not.
+                best = hybrid_plan(
+                    table,
+                    i,
+                    partner.slug,
+                    partner.usd_per_request_interactive,
+                    partner.usd_per_request_batch,
+                    float(v),
+                ).monthly_cost_usd
             series.append(best)
         projection.append(ProjectionSeries(option.id, tuple(series)))
 

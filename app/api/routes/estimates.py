@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Body
 from fastapi.openapi.models import Example
 
-from app.api.deps import ReaderDep, SessionDep
+from app.api.deps import ReaderDep, ReadSessionDep
 from app.schemas.estimates import EstimateRequest, EstimateResponse
 from app.services.estimates import run_estimate
 
@@ -75,7 +75,7 @@ DOCUMENT_SUMMARISATION: Example = {
 
 @router.post("", summary="Estimate costs")
 def create_estimate(
-    session: SessionDep,
+    session: ReadSessionDep,
     body: EstimateRequest = Body(  # noqa: B008 - FastAPI's way to attach examples
         openapi_examples={
             "support_chatbot": SUPPORT_CHATBOT,

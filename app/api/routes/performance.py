@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.api.deps import ReaderDep, SessionDep
+from app.api.deps import ReaderDep, ReadSessionDep
 from app.schemas.performance import PerformanceRequest, PerformanceResponse
 from app.services.performance import evaluate_performance
 
@@ -12,7 +12,7 @@ router = APIRouter(prefix="/v1/performance", tags=["performance"], dependencies=
 
 
 @router.post("", summary="Model one replica")
-def evaluate_replica(session: SessionDep, body: PerformanceRequest) -> PerformanceResponse:
+def evaluate_replica(session: ReadSessionDep, body: PerformanceRequest) -> PerformanceResponse:
     """Throughput, time to first token, time per output token and memory of one replica (an
     open model on `tensor_parallel` GPUs at one precision) at a concurrency, or at its
     maximum-throughput point when `concurrency` is null. A model that does not fit, or a TP
