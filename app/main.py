@@ -34,6 +34,11 @@ Answers *pay per token for a hosted API, or run an open-weights model on our own
 
 TAGS = [
     {"name": "estimates", "description": "Hosted API versus self-hosted cost for a workload."},
+    {
+        "name": "analyses",
+        "description": "Saved estimates: re-run against new prices, compare, export, chart and "
+        "read as a report.",
+    },
     {"name": "performance", "description": "Throughput and latency of one GPU replica."},
     {"name": "api-models", "description": "Hosted API models and their token prices."},
     {"name": "gpus", "description": "GPU specifications."},

@@ -26,6 +26,14 @@ if ! command -v docker-compose >/dev/null 2>&1; then
     || echo "warning: could not install docker-compose" >&2
 fi
 
+step "Headless Chromium for the report's browser test"
+if ! command -v chromium >/dev/null 2>&1; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+chromium --version
+# The browser test must run here: a missing browser fails it instead of skipping it.
+export REQUIRE_CHROMIUM=1
+
 step "PostgreSQL on 127.0.0.1:5432"
 if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start || true
@@ -51,6 +59,9 @@ python -m pytest -q -p no:cacheprovider --db postgres
 
 step "schemathesis against the live OpenAPI schema"
 bash scripts/schemathesis.sh
+
+step "Python client generated from the live OpenAPI schema"
+bash scripts/client-check.sh
 
 step "Dockerfile (hadolint) and docker-compose.yml"
 hadolint Dockerfile

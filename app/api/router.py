@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from app.api.problems import PROBLEM_MEDIA_TYPE
 from app.api.routes import (
+    analyses,
     api_models,
     catalog,
     estimates,
@@ -22,6 +23,7 @@ from app.schemas.common import Problem
 api_router = APIRouter()
 for module in (
     estimates,
+    analyses,
     performance,
     api_models,
     gpus,

@@ -156,7 +156,13 @@ class ApiModel(VersionedEntry):
 
 
 class Analysis(Base):
-    """A saved estimate: its input, the catalog values it used, and its result."""
+    """A saved estimate: its input, the catalog values it used, and its result.
+
+    `input`, `catalog_snapshot` and `result` are stored as JSON exactly as first computed, so a
+    saved analysis reads the same after the catalog has moved on. `api_models`, `open_models`
+    and the cheapest option are copied out of the result so lists can filter and sort on them.
+    Deleting is a real delete; revisions of a deleted analysis keep their data and lose the link.
+    """
 
     __tablename__ = "analyses"
 
@@ -173,6 +179,12 @@ class Analysis(Base):
         ForeignKey("analyses.id", ondelete="SET NULL"), index=True
     )
     idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    #: SHA-256 of the canonical create body: a retry with the same key must send the same body.
+    request_sha256: Mapped[str] = mapped_column(String(64), server_default="")
+    api_models: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    open_models: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    cheapest_option: Mapped[str | None] = mapped_column(Text)
+    cheapest_monthly_cost_usd: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
