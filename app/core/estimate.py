@@ -25,10 +25,16 @@ from app.core.economics import (
 )
 from app.core.errors import InvalidEstimateInputError
 from app.core.fleet import SizingPolicySpec
-from app.core.hybrid import HybridPlan, hybrid_best_by_scan, hybrid_plan, max_serving_replicas
+from app.core.hybrid import (
+    HybridPlan,
+    HybridSolverError,
+    hybrid_best_by_scan,
+    hybrid_plan,
+)
 from app.core.workload import DAYS_PER_MONTH, TOKENS_PER_MTOK, WorkloadSpec, monthly_volumes
 
-#: Largest fleet for which a month's hybrid split is found by scanning every replica count.
+#: Replica counts a projected month's hybrid split is scanned over (larger fleets: a coarse
+#: scan refined around its best point).
 HYBRID_SCAN_LIMIT = 2000
 
 #: Version of the estimation formulas; stored with saved analyses so results can be replayed.
@@ -330,14 +336,17 @@ def estimate(spec: EstimateSpec) -> EstimateResult:
         top = held[np.argsort(costs.total[held], kind="stable")[: spec.hybrid_top_options]]
         for i in top:
             for partner in partners:
-                plan = hybrid_plan(
-                    table,
-                    int(i),
-                    partner.slug,
-                    partner.usd_per_request_interactive,
-                    partner.usd_per_request_batch,
-                    w.requests_per_day,
-                )
+                try:
+                    plan = hybrid_plan(
+                        table,
+                        int(i),
+                        partner.slug,
+                        partner.usd_per_request_interactive,
+                        partner.usd_per_request_batch,
+                        w.requests_per_day,
+                    )
+                except HybridSolverError:
+                    continue  # no split found in time: the pure options still stand
                 if plan.serving_replicas == 0 or plan.self_hosted_request_share >= 1.0:
                     # Degenerate splits repeat the pure API or pure self-hosted option.
                     continue
@@ -385,24 +394,14 @@ def estimate(spec: EstimateSpec) -> EstimateResult:
     for option, i, partner in hybrids:
         series = []
         for v in volumes:
-            if max_serving_replicas(table, i, float(v)) <= HYBRID_SCAN_LIMIT:
-                _, best = hybrid_best_by_scan(
-                    table,
-                    i,
-                    partner.usd_per_request_interactive,
-                    partner.usd_per_request_batch,
-                    float(v),
-                )
-            else:
-                # A scan costs O(replicas x 24 hours); the integer programme does not.
-                best = hybrid_plan(
-                    table,
-                    i,
-                    partner.slug,
-                    partner.usd_per_request_interactive,
-                    partner.usd_per_request_batch,
-                    float(v),
-                ).monthly_cost_usd
+            _, best = hybrid_best_by_scan(
+                table,
+                i,
+                partner.usd_per_request_interactive,
+                partner.usd_per_request_batch,
+                float(v),
+                max_points=HYBRID_SCAN_LIMIT,
+            )
             series.append(best)
         projection.append(ProjectionSeries(option.id, tuple(series)))
 

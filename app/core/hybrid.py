@@ -30,6 +30,9 @@ from app.core.workload import DAYS_PER_MONTH, SECONDS_PER_DAY, SECONDS_PER_HOUR
 
 FloatArray = npt.NDArray[np.float64]
 
+#: Wall-clock limit of one hybrid MILP solve (s); the incumbent is used when it is reached.
+SOLVER_TIME_LIMIT_S = 0.5
+
 
 class HybridSolverError(EstimationError):
     """HiGHS did not return an optimal hybrid split."""
@@ -209,6 +212,8 @@ def solve_hybrid_replicas(
     h_solver = highspy.Highs()  # type: ignore[no-untyped-call]
     h_solver.setOptionValue("output_flag", False)
     h_solver.setOptionValue("mip_rel_gap", 0.0)
+    # A request must answer quickly: past this, the best split found so far is used.
+    h_solver.setOptionValue("time_limit", SOLVER_TIME_LIMIT_S)
     lp = highspy.HighsLp()
     lp.num_col_ = num_col
     lp.num_row_ = len(rows)
@@ -236,7 +241,12 @@ def solve_hybrid_replicas(
     h_solver.passModel(lp)
     h_solver.run()
     status = h_solver.getModelStatus()
-    if status != highspy.HighsModelStatus.kOptimal:
+    timed_out_with_solution = (
+        status == highspy.HighsModelStatus.kTimeLimit
+        and h_solver.getInfo().primal_solution_status
+        == highspy.SolutionStatus.kSolutionStatusFeasible
+    )
+    if status != highspy.HighsModelStatus.kOptimal and not timed_out_with_solution:
         raise HybridSolverError(
             "HiGHS found no optimal hybrid split", status=str(status), option_index=i
         )
@@ -296,12 +306,28 @@ def hybrid_best_by_scan(
     usd_per_request_interactive: float,
     usd_per_request_batch: float,
     requests_per_day: float,
+    max_points: int | None = None,
 ) -> tuple[int, float]:
-    """(serving replicas, USD/month) of the cheapest hybrid split by scanning every n."""
+    """(serving replicas, USD/month) of the cheapest hybrid split by scanning every n.
+
+    With `max_points`, a larger range is scanned on an even grid of that many counts and then
+    every count within one grid step of the grid's best: exact when the cost has one valley,
+    a close upper bound otherwise (the MILP in `hybrid_plan` is the exact method).
+    """
     n_max = max_serving_replicas(t, i, requests_per_day)
-    n = np.concatenate([[0.0], np.arange(t.min_serving_replicas, n_max + 1, dtype=np.float64)])
-    costs = hybrid_costs_by_replicas(
-        t, i, usd_per_request_interactive, usd_per_request_batch, requests_per_day, n
-    )
-    best = int(np.argmin(costs.total))
-    return int(n[best]), float(costs.total[best])
+    lo = float(t.min_serving_replicas)
+
+    def scan(n: FloatArray) -> tuple[int, float]:
+        costs = hybrid_costs_by_replicas(
+            t, i, usd_per_request_interactive, usd_per_request_batch, requests_per_day, n
+        )
+        best = int(np.argmin(costs.total))
+        return int(n[best]), float(costs.total[best])
+
+    if max_points is None or n_max - lo + 2 <= max_points:
+        return scan(np.concatenate([[0.0], np.arange(lo, n_max + 1, dtype=np.float64)]))
+    grid = np.unique(np.round(np.linspace(lo, n_max, max_points)))
+    coarse_n, _ = scan(np.concatenate([[0.0], grid]))
+    step = math.ceil((n_max - lo) / (max_points - 1))
+    near = np.arange(max(lo, coarse_n - step), min(n_max, coarse_n + step) + 1, dtype=np.float64)
+    return scan(np.concatenate([[0.0], grid, near]))

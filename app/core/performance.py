@@ -170,6 +170,15 @@ def evaluate_replicas(
     real_world_derate: float = DEFAULT_REAL_WORLD_DERATE,
 ) -> ReplicaBatchResult:
     """Throughput (tokens/s), TTFT and TPOT (s) of every configuration in `batch`, vectorized."""
+    # Extreme inputs (million-token prompts on tiny GPUs) may overflow to inf or make NaN;
+    # those entries are masked below rather than warned about.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return _evaluate_replicas(batch, calibration, real_world_derate)
+
+
+def _evaluate_replicas(
+    batch: ReplicaBatch, calibration: PerformanceCalibration, real_world_derate: float
+) -> ReplicaBatchResult:
     cal = calibration
     m = ModelArrays.from_specs(batch.models).take(batch.model_index)
     g = GpuArrays.from_specs(batch.gpus).take(batch.gpu_index)
@@ -317,6 +326,9 @@ def evaluate_replicas(
         ),
     ).astype(np.int64)
 
+    # A configuration whose numbers overflowed serves nothing, at no finite latency.
+    rps = np.where(np.isfinite(rps) & (rps > 0), rps, 0.0)
+    ttft, tpot, e2e = (np.where(np.isnan(x), np.inf, x) for x in (ttft, tpot, e2e))
     tokens_per_s = np.where(feasible, rps * out, 0.0)
     inf = np.inf
     return ReplicaBatchResult(
