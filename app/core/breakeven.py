@@ -28,6 +28,9 @@ IntArray = npt.NDArray[np.intp]
 #: Above this many affine pieces for one option over one run of grid cells, the pieces are
 #: coarsened and the result is flagged inexact (keeps a huge fleet from running for seconds).
 MAX_PIECES_PER_RUN = 20_000
+#: ... and over all runs together (each run keeps at least MIN_PIECES_PER_RUN).
+MAX_PIECES_TOTAL = 60_000
+MIN_PIECES_PER_RUN = 500
 #: Step edges added to the returned curve (so plots show the staircase), at most.
 MAX_CURVE_EDGES = 200
 #: Points of the first, all-options pruning grid (ratio ~1.47 between points over 4 decades).
@@ -132,6 +135,7 @@ def cost_envelope(
     pieces_hi: list[FloatArray] = []
     pieces_opt: list[IntArray] = []
     exact = True
+    runs: list[tuple[int, float, float]] = []
     for row in np.flatnonzero(alive.any(axis=1)):
         i = int(feasible[row])
         cells = np.flatnonzero(alive[row])
@@ -139,17 +143,19 @@ def cost_envelope(
         breaks = np.flatnonzero(np.diff(cells) > 1)
         starts = np.concatenate([[cells[0]], cells[breaks + 1]])
         stops = np.concatenate([cells[breaks], [cells[-1]]]) + 1
-        for a, b in zip(starts, stops, strict=True):
-            run_lo, run_hi = float(grid[a]), float(grid[b])
-            if step_edge_count(t, i, run_lo, run_hi) > MAX_PIECES_PER_RUN:
-                exact = False
-                edges = step_edges(t, i, run_lo, run_hi, max_edges=MAX_PIECES_PER_RUN)
-            else:
-                edges = step_edges(t, i, run_lo, run_hi)
-            bounds = np.concatenate([[run_lo], edges, [run_hi]])
-            pieces_lo.append(bounds[:-1])
-            pieces_hi.append(bounds[1:])
-            pieces_opt.append(np.full(bounds.size - 1, i, dtype=np.intp))
+        runs.extend((i, float(grid[a]), float(grid[b])) for a, b in zip(starts, stops, strict=True))
+    # Share one budget of pieces among the runs, so many huge fleets stay fast together.
+    budget = max(MIN_PIECES_PER_RUN, min(MAX_PIECES_PER_RUN, MAX_PIECES_TOTAL // len(runs)))
+    for i, run_lo, run_hi in runs:
+        if step_edge_count(t, i, run_lo, run_hi) > budget:
+            exact = False
+            edges = step_edges(t, i, run_lo, run_hi, max_edges=budget)
+        else:
+            edges = step_edges(t, i, run_lo, run_hi)
+        bounds = np.concatenate([[run_lo], edges, [run_hi]])
+        pieces_lo.append(bounds[:-1])
+        pieces_hi.append(bounds[1:])
+        pieces_opt.append(np.full(bounds.size - 1, i, dtype=np.intp))
     p_lo = np.concatenate(pieces_lo)
     p_hi = np.concatenate(pieces_hi)
     p_opt = np.concatenate(pieces_opt)

@@ -496,17 +496,19 @@ def step_edges(
 ) -> FloatArray:
     """Volumes (req/day) in (lo, hi) where option i's whole-replica count steps up.
 
-    With `max_edges`, a rate with more edges than that yields a log-spaced subset of them
-    (callers then treat the result as approximate)."""
+    With `max_edges`, the edges are capped near that many: a step rate with more than its
+    share yields a log-spaced subset (callers then treat the result as approximate)."""
     if not t.feasible[i]:
         return np.empty(0)
     parts = []
-    for rate in _step_rates(t, i):
+    rates = _step_rates(t, i)
+    per_rate = None if max_edges is None else max(2, max_edges // max(rates.size, 1))
+    for rate in rates:
         j_lo, j_hi = _step_range(t, float(rate), lo, hi)
         if j_hi < j_lo:
             continue
-        if max_edges is not None and j_hi - j_lo + 1 > max_edges:
-            j = np.unique(np.round(np.geomspace(j_lo, j_hi, max_edges)))
+        if per_rate is not None and j_hi - j_lo + 1 > per_rate:
+            j = np.unique(np.round(np.geomspace(j_lo, j_hi, per_rate)))
             parts.append(j / rate)
         else:
             parts.append(np.arange(j_lo, j_hi + 1, dtype=np.float64) / rate)

@@ -24,27 +24,32 @@ from app.schemas.common import (
 )
 from app.schemas.common import InputModel as _Input
 
-# Physical bounds generous enough for any accelerator or model for years to come.
+# Physical bounds generous enough for any accelerator or model for years to come, and tight
+# enough below that no value is absurd (a 1e-300 GB/s GPU would need astronomically many).
 MemoryGb = Annotated[
-    float, Field(strict=True, gt=0, le=10_000, allow_inf_nan=False, description="GB (1e9 B).")
+    float, Field(strict=True, ge=0.1, le=10_000, allow_inf_nan=False, description="GB (1e9 B).")
 ]
 BandwidthGbPerS = Annotated[
     float,
-    Field(strict=True, gt=0, le=1_000_000, allow_inf_nan=False, description="GB/s (1e9 B/s)."),
+    Field(strict=True, ge=1, le=1_000_000, allow_inf_nan=False, description="GB/s (1e9 B/s)."),
 ]
 Tflops = Annotated[
     float,
     Field(
-        strict=True, gt=0, le=1_000_000, allow_inf_nan=False, description="Dense TFLOPS (1e12/s)."
+        strict=True, ge=0.1, le=1_000_000, allow_inf_nan=False, description="Dense TFLOPS (1e12/s)."
     ),
 ]
 Watts = Annotated[
-    float, Field(strict=True, gt=0, le=100_000, allow_inf_nan=False, description="Watts.")
+    float, Field(strict=True, ge=1, le=100_000, allow_inf_nan=False, description="Watts.")
 ]
 ParamsB = Annotated[
     float,
     Field(
-        strict=True, gt=0, le=100_000, allow_inf_nan=False, description="Billions of parameters."
+        strict=True,
+        ge=0.001,
+        le=100_000,
+        allow_inf_nan=False,
+        description="Billions of parameters.",
     ),
 ]
 Dim = Annotated[int, Field(strict=True, ge=1, le=1_000_000)]
