@@ -420,10 +420,11 @@ def breakdown_from_arrays(
         # cache needs seq_bytes / fraction of free memory.
         required = weights + overhead + seq_bytes / kv_cache_memory_fraction
         raise ModelDoesNotFitError(
-            f"{model.slug} at this precision on {tp} x {gpu.slug} needs {required / 1e9:.1f} GB "
+            f"{model.slug} on {tp} x {gpu.slug} needs {required / 1e9:.1f} GB "
             f"(weights {weights / 1e9:.1f} GB, runtime {overhead / 1e9:.1f} GB, KV cache with "
             f"headroom for one {context_tokens}-token sequence "
-            f"{seq_bytes / kv_cache_memory_fraction / 1e9:.2f} GB) but has {total / 1e9:.1f} GB.",
+            f"{seq_bytes / kv_cache_memory_fraction / 1e9:.2f} GB) but has {total / 1e9:.1f} GB. "
+            "Use more GPUs (tensor_parallel), a lower precision or shorter sequences.",
             required_bytes=required,
             available_bytes=total,
         )

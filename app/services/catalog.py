@@ -541,7 +541,10 @@ def refresh_catalogs(
 def _seed_note(today: dt.date) -> str:
     from app.catalog.genai_import import genai_prices_version
 
-    return f"bundled hardware/model data; {genai_prices_version()}; prices in effect {today}"
+    return (
+        f"bundled GPU, offering and open-model data; API prices from genai-prices "
+        f"{genai_prices_version()}, in effect {today}"
+    )
 
 
 def _bundled_rows(*, today: dt.date) -> list[tuple[CatalogResource, Sequence[Mapping[str, Any]]]]:

@@ -123,18 +123,18 @@ def run_estimate(session: Session, request: EstimateRequest) -> EstimateResponse
     assumptions = _assumptions(request, defaults)
     policy = _policy(request, defaults)
     used_offerings: dict[str, GpuOffering] = {}
-    # Ways to pay depend on the GPU only: price each GPU once.
-    pricing: dict[int, list[PurchaseOptionSpec]] = {}
-    for gi in sorted({c.gpu_index for c in candidates}):
+    # Ways to pay depend on the GPU and the replica size only: price each pair once.
+    pricing: dict[tuple[int, int], list[PurchaseOptionSpec]] = {}
+    for gi, tp in sorted({(c.gpu_index, c.tensor_parallel) for c in candidates}):
         gpu_row = gpu_rows[gi]
-        options, missing = _purchase_options(request, gpu_row, offering_rows, used_offerings)
-        pricing[gi] = options
+        options, missing = _purchase_options(request, gpu_row, tp, offering_rows, used_offerings)
+        pricing[gi, tp] = options
         infeasible.extend(
             InfeasibleOut(
-                label=f"{gpu_row.slug} · {mode}",
+                label=f"{gpu_row.slug} · {tp} GPU(s) per replica · {mode}",
                 open_model=None,
                 gpu=gpu_row.slug,
-                tensor_parallel=None,
+                tensor_parallel=tp,
                 precision=None,
                 purchase_mode=mode,
                 reason=reason,
@@ -144,7 +144,7 @@ def run_estimate(session: Session, request: EstimateRequest) -> EstimateResponse
     specs: list[SelfHostedCandidateSpec] = []
     for candidate, capacity in zip(candidates, capacities, strict=True):
         model, gpu_row = models[candidate.model_index], gpu_rows[candidate.gpu_index]
-        options = pricing[candidate.gpu_index]
+        options = pricing[candidate.gpu_index, candidate.tensor_parallel]
         if not options:
             continue
         label = _label(model.slug, gpu_row.slug, candidate.tensor_parallel, candidate.precision)
@@ -491,10 +491,13 @@ def _capacities(
 def _purchase_options(
     request: EstimateRequest,
     gpu: Gpu,
+    tensor_parallel: int,
     offerings: Iterable[GpuOffering],
     used: dict[str, GpuOffering],
 ) -> tuple[list[PurchaseOptionSpec], list[tuple[str, str]]]:
-    """The cheapest way to pay for this GPU in each requested mode, and why a mode is missing."""
+    """The cheapest way to pay for replicas of `tensor_parallel` GPUs in each requested mode,
+    and why a mode is missing. A replica's GPUs must share one machine (tensor parallelism
+    runs over NVLink or PCIe inside a server), so only instances with enough GPUs count."""
     sh = request.self_hosting
     override = next((o for o in sh.gpu_prices if o.gpu == gpu.slug), None)
     options: list[PurchaseOptionSpec] = []
@@ -514,6 +517,15 @@ def _purchase_options(
                     )
                 )
                 continue
+            if sh.owned.gpus_per_server < tensor_parallel:
+                missing.append(
+                    (
+                        mode,
+                        f"servers of {sh.owned.gpus_per_server} GPUs cannot hold a replica of "
+                        f"{tensor_parallel} GPUs",
+                    )
+                )
+                continue
             options.append(
                 PurchaseOptionSpec(
                     mode=PurchaseMode.OWNED,
@@ -527,9 +539,13 @@ def _purchase_options(
             continue
         own_rate = getattr(override, f"usd_per_gpu_hour_{mode}", None) if override else None
         if own_rate is not None:
+            # A negotiated per-GPU rate is taken to rent whole replicas.
             options.append(
                 PurchaseOptionSpec(
-                    mode=PurchaseMode(mode), label="your price", usd_per_gpu_hour=own_rate
+                    mode=PurchaseMode(mode),
+                    label="your price",
+                    usd_per_gpu_hour=own_rate,
+                    gpus_per_instance=tensor_parallel,
                 )
             )
             continue
@@ -537,11 +553,14 @@ def _purchase_options(
         priced = [
             (float(getattr(o, column)) / o.gpu_count, o.slug, o)
             for o in offerings
-            if o.gpu_slug == gpu.slug and getattr(o, column) is not None
+            if o.gpu_slug == gpu.slug
+            and getattr(o, column) is not None
+            and o.gpu_count >= tensor_parallel
         ]
         if not priced:
+            size = f" with {tensor_parallel}+ GPUs per instance" if tensor_parallel > 1 else ""
             missing.append(
-                (mode, f"no {mode.replace('_', ' ')} price for {gpu.slug} in the catalog")
+                (mode, f"no {mode.replace('_', ' ')} price for {gpu.slug}{size} in the catalog")
             )
             continue
         _, _, best = min(priced)

@@ -182,3 +182,28 @@ def test_bad_estimate_requests_are_problems(
     client: TestClient, changes: dict[str, Any], status: int
 ) -> None:
     assert_problem(client.post("/v1/estimates", json={**SMALL, **changes}), status)
+
+
+def test_a_replica_never_spans_instances(client: TestClient) -> None:
+    """Tensor parallelism runs inside one machine: a TP=2 replica needs 2+ GPUs per instance."""
+    body = estimate(
+        client,
+        {
+            **SMALL,
+            "self_hosting": {
+                "open_models": ["llama-3.1-70b"],
+                "gpus": ["h100-sxm-80gb", "l40s-48gb"],
+                "precisions": ["fp8"],
+            },
+            "max_options": 500,
+        },
+    )
+    fleets = [o["fleet"] for o in body["options"] if o["fleet"]]
+    assert fleets
+    assert any(f["tensor_parallel"] > 1 for f in fleets)
+    for fleet in fleets:
+        assert fleet["gpus_per_instance"] >= fleet["tensor_parallel"], fleet
+    single = [
+        i for i in body["infeasible"] if i["tensor_parallel"] == 2 and i["open_model"] is None
+    ]
+    assert all("GPUs per instance" in i["reason"] or "price" in i["reason"] for i in single)
