@@ -63,9 +63,15 @@ class WorkloadIn(InputModel):
     """What the traffic looks like. Give `requests_per_day`, or `users` and
     `requests_per_user_per_day`."""
 
-    requests_per_day: Annotated[float, _num(0, 1e11, "Requests per day.")] | None = None
-    users: Annotated[float, _num(0, 1e10, "Users.")] | None = None
-    requests_per_user_per_day: Annotated[float, _num(0, 1e6, "Requests/user/day.")] | None = None
+    requests_per_day: Annotated[float, _num(0, 1e11, "Requests per day.")] | None = Field(
+        default=None, description="Requests per day (today's volume)."
+    )
+    users: Annotated[float, _num(0, 1e10, "Users.")] | None = Field(
+        default=None, description="Active users; with requests_per_user_per_day."
+    )
+    requests_per_user_per_day: Annotated[float, _num(0, 1e6, "Requests/user/day.")] | None = Field(
+        default=None, description="Requests per user per day."
+    )
     input_tokens: Tokens = Field(description="Mean input (prompt) tokens per request.")
     output_tokens: Annotated[int, Field(strict=True, ge=1, le=1_000_000)] = Field(
         description="Mean output tokens per request."
@@ -84,17 +90,27 @@ class WorkloadIn(InputModel):
         description="Share of requests that can wait (batch API price, or spare self-hosted "
         "capacity off-peak).",
     )
-    peak_to_average: Annotated[float, _num(1, 24, "Peak hour over the average hour.")] | None = None
+    peak_to_average: Annotated[float, _num(1, 24, "Peak hour over the average hour.")] | None = (
+        Field(default=None, description="Busiest hour's traffic over the mean hour (ratio).")
+    )
     hourly_profile: list[Annotated[float, _num(0, 1e6, "Relative weight.")]] | None = Field(
         default=None,
         min_length=24,
         max_length=24,
         description="24 relative hourly weights, hour 0 first (UTC); instead of peak_to_average.",
     )
-    growth_per_month: Annotated[float, _num(-0.5, 10, "Monthly growth rate.")] = 0.0
-    horizon_months: Annotated[int, Field(strict=True, ge=1, le=120)] = 12
-    latency: LatencyTargets = Field(default_factory=LatencyTargets)
-    availability: Availability = Field(default_factory=Availability)
+    growth_per_month: Annotated[float, _num(-0.5, 10, "Monthly growth rate.")] = Field(
+        default=0.0, description="Volume growth per month as a fraction (0.05 = +5 %/month)."
+    )
+    horizon_months: Annotated[int, Field(strict=True, ge=1, le=120)] = Field(
+        default=12, description="Months in the cost projection."
+    )
+    latency: LatencyTargets = Field(
+        default_factory=LatencyTargets, description="p95 latency targets for self-hosting."
+    )
+    availability: Availability = Field(
+        default_factory=Availability, description="Spare replicas and zones."
+    )
 
     @model_validator(mode="after")
     def _volume_and_shape(self) -> WorkloadIn:
@@ -126,27 +142,46 @@ class OwnedHardwareIn(InputModel):
         default=0.0, description="Server, networking and storage, shared out per GPU."
     )
     amortization_years: Annotated[float, _num(0.25, 15, "Years.")] = 4.0
-    gpus_per_server: Annotated[int, Field(strict=True, ge=1, le=72)] = 8
+    gpus_per_server: Annotated[int, Field(strict=True, ge=1, le=72)] = Field(
+        default=8, description="GPUs per owned server (a replica must fit in one)."
+    )
 
 
 class GpuPriceOverride(InputModel):
     """Your own price for one GPU type (e.g. a negotiated rate)."""
 
     gpu: Slug
-    usd_per_gpu_hour_on_demand: Usd | None = None
-    usd_per_gpu_hour_committed_1y: Usd | None = None
-    usd_per_gpu_hour_committed_3y: Usd | None = None
-    usd_per_gpu_hour_spot: Usd | None = None
-    owned_usd_per_gpu: Usd | None = None
+    usd_per_gpu_hour_on_demand: Usd | None = Field(
+        default=None, description="Your on-demand price, USD per GPU-hour."
+    )
+    usd_per_gpu_hour_committed_1y: Usd | None = Field(
+        default=None, description="Your 1-year committed price, USD per GPU-hour."
+    )
+    usd_per_gpu_hour_committed_3y: Usd | None = Field(
+        default=None, description="Your 3-year committed price, USD per GPU-hour."
+    )
+    usd_per_gpu_hour_spot: Usd | None = Field(
+        default=None, description="Your spot price, USD per GPU-hour."
+    )
+    owned_usd_per_gpu: Usd | None = Field(
+        default=None, description="Your purchase price, USD per GPU."
+    )
 
 
 class SelfHostingIn(InputModel):
     """Which open models, GPUs and ways of paying to consider. Null lists mean "all"."""
 
-    open_models: list[Slug] | None = Field(default=None, max_length=200)
-    gpus: list[Slug] | None = Field(default=None, max_length=200)
+    open_models: list[Slug] | None = Field(
+        default=None, max_length=200, description="Open-model slugs; default: all."
+    )
+    gpus: list[Slug] | None = Field(
+        default=None, max_length=200, description="GPU slugs; default: all."
+    )
     precisions: list[PrecisionName] = Field(
-        default_factory=_default_precisions, min_length=1, max_length=6
+        default_factory=_default_precisions,
+        min_length=1,
+        max_length=6,
+        description="Weight precisions to try (formats a GPU lacks run weight-only).",
     )
     tensor_parallel: list[Annotated[int, Field(strict=True, ge=1, le=64)]] | None = Field(
         default=None,
@@ -154,15 +189,22 @@ class SelfHostingIn(InputModel):
         description="TP degrees to try; default: the smallest that fits and the next.",
     )
     purchase_modes: list[PurchaseMode] = Field(
-        default_factory=_all_modes, min_length=1, max_length=5
+        default_factory=_all_modes,
+        min_length=1,
+        max_length=5,
+        description="Ways of paying for GPUs to compare.",
     )
     offerings: list[Slug] | None = Field(
         default=None,
         max_length=500,
         description="Cloud offerings to price from; default: the cheapest per GPU and mode.",
     )
-    owned: OwnedHardwareIn = Field(default_factory=OwnedHardwareIn)
-    gpu_prices: list[GpuPriceOverride] = Field(default_factory=list, max_length=100)
+    owned: OwnedHardwareIn = Field(
+        default_factory=OwnedHardwareIn, description="Terms for owned hardware."
+    )
+    gpu_prices: list[GpuPriceOverride] = Field(
+        default_factory=list, max_length=100, description="Your own prices per GPU type."
+    )
 
 
 class CostsIn(InputModel):
@@ -170,26 +212,50 @@ class CostsIn(InputModel):
 
     api_discount_share: Annotated[float, _num(0, 0.99, "Negotiated API discount.")] = 0.0
     cloud_discount_share: Annotated[float, _num(0, 0.99, "Negotiated cloud discount.")] = 0.0
-    pue: Annotated[float, _num(1, 3, "Power usage effectiveness.")] | None = None
-    usd_per_kwh: Annotated[float, _num(0, 10, "USD per kWh.")] | None = None
-    hosting_usd_per_kw_month: Annotated[float, _num(0, 10_000, "USD per kW-month.")] | None = None
-    staff_fte: Annotated[float, _num(0, 1000, "Full-time engineers.")] | None = None
-    staff_usd_per_fte_year: Usd | None = None
-    ops_overhead_share: Annotated[float, _num(0, 5, "Share of infrastructure cost.")] | None = None
+    pue: Annotated[float, _num(1, 3, "Power usage effectiveness.")] | None = Field(
+        default=None, description="Power usage effectiveness. Default: see defaults_applied."
+    )
+    usd_per_kwh: Annotated[float, _num(0, 10, "USD per kWh.")] | None = Field(
+        default=None, description="USD per kWh. Default: see defaults_applied."
+    )
+    hosting_usd_per_kw_month: Annotated[float, _num(0, 10_000, "USD per kW-month.")] | None = Field(
+        default=None, description="USD per kW-month. Default: see defaults_applied."
+    )
+    staff_fte: Annotated[float, _num(0, 1000, "Full-time engineers.")] | None = Field(
+        default=None, description="Full-time engineers. Default: see defaults_applied."
+    )
+    staff_usd_per_fte_year: Usd | None = Field(
+        default=None, description="Loaded yearly cost of one engineer, USD."
+    )
+    ops_overhead_share: Annotated[float, _num(0, 5, "Share of infrastructure cost.")] | None = (
+        Field(
+            default=None, description="Share of infrastructure cost. Default: see defaults_applied."
+        )
+    )
 
 
 class SizingIn(InputModel):
-    target_utilisation: Annotated[float, _num(0.05, 1, "Share.")] | None = None
-    ttft_p95_over_mean: Annotated[float, _num(1, 10, "Ratio.")] | None = None
-    tpot_p95_over_mean: Annotated[float, _num(1, 10, "Ratio.")] | None = None
-    spot_extra_capacity_share: Annotated[float, _num(0, 5, "Share.")] | None = None
-    real_world_derate: Annotated[float, _num(0.05, 1, "Share of benchmark speed.")] | None = None
+    target_utilisation: Annotated[float, _num(0.05, 1, "Share.")] | None = Field(
+        default=None, description="Share. Default: see defaults_applied."
+    )
+    ttft_p95_over_mean: Annotated[float, _num(1, 10, "Ratio.")] | None = Field(
+        default=None, description="Ratio. Default: see defaults_applied."
+    )
+    tpot_p95_over_mean: Annotated[float, _num(1, 10, "Ratio.")] | None = Field(
+        default=None, description="Ratio. Default: see defaults_applied."
+    )
+    spot_extra_capacity_share: Annotated[float, _num(0, 5, "Share.")] | None = Field(
+        default=None, description="Share. Default: see defaults_applied."
+    )
+    real_world_derate: Annotated[float, _num(0.05, 1, "Share of benchmark speed.")] | None = Field(
+        default=None, description="Share of benchmark speed. Default: see defaults_applied."
+    )
 
 
 class EstimateRequest(InputModel):
     """A workload, the options to compare and the assumptions to price them with."""
 
-    workload: WorkloadIn
+    workload: WorkloadIn = Field(description="The traffic to serve.")
     api_models: list[Slug] | None = Field(
         default=None,
         min_length=1,
@@ -200,9 +266,16 @@ class EstimateRequest(InputModel):
         default=None,
         description="API model of the `break_even` object; default: the cheapest API option.",
     )
-    self_hosting: SelfHostingIn = Field(default_factory=SelfHostingIn)
-    costs: CostsIn = Field(default_factory=CostsIn)
-    sizing: SizingIn = Field(default_factory=SizingIn)
+    self_hosting: SelfHostingIn = Field(
+        default_factory=SelfHostingIn,
+        description="Open models, GPUs, precisions and ways of paying to consider.",
+    )
+    costs: CostsIn = Field(
+        default_factory=CostsIn, description="Power, hosting, staff and discount assumptions."
+    )
+    sizing: SizingIn = Field(
+        default_factory=SizingIn, description="How replicas are sized against the targets."
+    )
     max_options: Annotated[int, Field(strict=True, ge=1, le=10_000)] = Field(
         default=50, description="Feasible options to return, cheapest first."
     )
@@ -215,18 +288,21 @@ class EstimateRequest(InputModel):
 
 
 class FleetOut(BaseModel):
-    open_model: str
-    gpu: str
-    tensor_parallel: int
-    precision: str
-    purchase_mode: str
+    """The self-hosted fleet of an option at today's volume (peak figures for fleets that
+    follow the daily curve)."""
+
+    open_model: str = Field(description="Open-model catalog slug.")
+    gpu: str = Field(description="GPU catalog slug.")
+    tensor_parallel: int = Field(description="GPUs per replica (tensor-parallel degree).")
+    precision: str = Field(description="Weight precision (bf16, fp8, int8, fp4, int4).")
+    purchase_mode: str = Field(description="on_demand, committed_1y, committed_3y, spot or owned.")
     offering: str | None = Field(description="Catalog offering priced, if any.")
     serving_replicas: int = Field(description="Replicas peak traffic needs.")
     replicas: int = Field(description="Replicas including redundancy and zones.")
-    instances: int
+    instances: int = Field(description="Cloud instances or owned servers at peak.")
     gpus: int = Field(description="GPUs at peak.")
-    gpus_per_replica: int
-    gpus_per_instance: int
+    gpus_per_replica: int = Field(description="GPUs in one replica.")
+    gpus_per_instance: int = Field(description="GPUs in one instance or server.")
     average_gpus: float = Field(description="GPUs running on average over the day.")
     average_utilisation: float = Field(description="Mean load over capacity, 0..1.")
     replica_requests_per_s: float = Field(description="Usable interactive requests/s per replica.")
@@ -236,16 +312,23 @@ class FleetOut(BaseModel):
 
 
 class OptionOut(BaseModel):
-    id: str
-    kind: Literal["api", "self_hosted", "hybrid"]
-    label: str
+    """One way to serve the workload, priced per month."""
+
+    id: str = Field(description="Stable within this response: api:<slug>, self:<c>:<o>, hybrid:...")
+    kind: Literal["api", "self_hosted", "hybrid"] = Field(
+        description="Hosted API, own fleet, or own fleet with API overflow."
+    )
+    label: str = Field(description="Human-readable name of the option.")
     monthly_cost_usd: float = Field(description="USD per month at today's volume.")
     usd_per_million_tokens: float | None = Field(
         description="Monthly cost over input+output tokens, USD per 10^6 tokens."
     )
-    breakdown: dict[str, float] = Field(description="Monthly USD by component.")
-    api_model: str | None = None
-    fleet: FleetOut | None = None
+    breakdown: dict[str, float] = Field(
+        description="Monthly USD by component (api_input, api_output, compute, power, hosting, "
+        "staff, overhead, api ...); sums to monthly_cost_usd."
+    )
+    api_model: str | None = Field(default=None, description="API model slug (api and hybrid).")
+    fleet: FleetOut | None = Field(default=None, description="The fleet (self_hosted, hybrid).")
     self_hosted_request_share: float = Field(
         description="Share of requests served on own GPUs (1 self-hosted, 0 API)."
     )
@@ -255,74 +338,95 @@ class InfeasibleOut(BaseModel):
     """A self-hosted option that could not be priced. Null fields mean "any": a GPU with no
     price for a purchase mode is listed once, not once per model."""
 
-    label: str
-    open_model: str | None
-    gpu: str
-    tensor_parallel: int | None
-    precision: str | None
-    purchase_mode: str | None
-    reason: str
+    label: str = Field(description="What could not be priced.")
+    open_model: str | None = Field(description="Open-model slug, or null for any.")
+    gpu: str = Field(description="GPU slug.")
+    tensor_parallel: int | None = Field(description="GPUs per replica, or null for any.")
+    precision: str | None = Field(description="Precision, or null for any.")
+    purchase_mode: str | None = Field(description="Purchase mode, or null for any.")
+    reason: str = Field(description="Why: does not fit, latency unreachable, no price, ...")
 
 
 class CurvePoint(BaseModel):
-    requests_per_day: float
-    api_usd_per_month: float
-    self_hosted_usd_per_month: float
+    requests_per_day: float = Field(description="Volume, requests per day.")
+    api_usd_per_month: float = Field(description="The API model's monthly cost there, USD.")
+    self_hosted_usd_per_month: float = Field(
+        description="The cheapest self-hosted option's monthly cost there, USD (-1: none)."
+    )
     self_hosted_option: str | None = Field(description="Cheapest self-hosted option there.")
 
 
 class CrossingOut(BaseModel):
-    requests_per_day: float
-    self_hosting_cheaper_above: bool
+    requests_per_day: float = Field(description="Volume where the cheaper side flips, req/day.")
+    self_hosting_cheaper_above: bool = Field(
+        description="True when self-hosting is the cheaper side just above this volume."
+    )
 
 
 class BreakEvenOut(BaseModel):
-    api_model: str
+    """Where the cheapest self-hosted option and one API model cost the same (other workload
+    dimensions held fixed), found exactly on the step-shaped self-hosted cost curve."""
+
+    api_model: str = Field(description="API model slug.")
     requests_per_day: float | None = Field(
         description="Volume above which self-hosting stays cheaper (within the searched "
         "range); null when the lines never cross."
     )
     crossings: list[CrossingOut] = Field(description="Every volume where the cheaper side flips.")
-    searched_requests_per_day_min: float
-    searched_requests_per_day_max: float
-    exact: bool
-    curve: list[CurvePoint] | None = None
+    searched_requests_per_day_min: float = Field(description="Search range start, req/day.")
+    searched_requests_per_day_max: float = Field(description="Search range end, req/day.")
+    exact: bool = Field(
+        description="False when very large fleets made the search coarsen the step curve."
+    )
+    curve: list[CurvePoint] | None = Field(
+        default=None, description="Cost versus volume (the `break_even` object only)."
+    )
 
 
 class ProjectionSeriesOut(BaseModel):
-    option_id: str
-    label: str
-    monthly_cost_usd: list[float]
+    option_id: str = Field(description="Option id (see `options`).")
+    label: str = Field(description="Option label.")
+    monthly_cost_usd: list[float] = Field(description="USD per month, one value per month.")
 
 
 class ProjectionOut(BaseModel):
-    months: list[int]
-    requests_per_day: list[float]
-    series: list[ProjectionSeriesOut]
+    """Monthly cost over the horizon with growth; fleets are resized every month."""
+
+    months: list[int] = Field(description="Month index, 0 = today.")
+    requests_per_day: list[float] = Field(description="Volume in each month, req/day.")
+    series: list[ProjectionSeriesOut] = Field(
+        description="API models, hybrids and the cheapest self-hosted options."
+    )
 
 
 class AssumptionsOut(BaseModel):
     """Everything the numbers rest on, so any figure can be checked from the response alone."""
 
-    catalog_version: int
-    estimator_version: str
-    workload: dict[str, object]
-    costs: dict[str, object]
-    sizing: dict[str, object]
-    defaults_applied: list[str]
-    api_models: list[dict[str, object]]
-    open_models: list[dict[str, object]]
-    gpus: list[dict[str, object]]
-    offerings: list[dict[str, object]]
+    catalog_version: int = Field(description="Catalog version every price and spec came from.")
+    estimator_version: str = Field(description="Version of the estimation formulas.")
+    workload: dict[str, object] = Field(description="The workload as the core used it.")
+    costs: dict[str, object] = Field(description="Cost assumptions used (defaults filled in).")
+    sizing: dict[str, object] = Field(description="Sizing policy used (defaults filled in).")
+    defaults_applied: list[str] = Field(description="Every default the request did not set.")
+    api_models: list[dict[str, object]] = Field(
+        description="API catalog entries used, with prices, source and as_of."
+    )
+    open_models: list[dict[str, object]] = Field(description="Open-model entries used.")
+    gpus: list[dict[str, object]] = Field(description="GPU entries used, with sources.")
+    offerings: list[dict[str, object]] = Field(description="Cloud offerings priced.")
 
 
 class EstimateResponse(BaseModel):
-    requests_per_day: float
-    tokens_per_month: float
-    options: list[OptionOut]
+    requests_per_day: float = Field(description="Today's volume, requests per day.")
+    tokens_per_month: float = Field(description="Input+output tokens per month at that volume.")
+    options: list[OptionOut] = Field(
+        description="Feasible options, cheapest first (at most `max_options`)."
+    )
     options_total: int = Field(description="Feasible options before `max_options` was applied.")
-    infeasible: list[InfeasibleOut]
-    break_even: BreakEvenOut | None
+    infeasible: list[InfeasibleOut] = Field(description="What could not be priced, and why.")
+    break_even: BreakEvenOut | None = Field(
+        description="Against `break_even_api_model` (default: the cheapest API), with curve."
+    )
     break_evens: list[BreakEvenOut] = Field(description="Against every API model (no curves).")
-    projection: ProjectionOut
-    assumptions: AssumptionsOut
+    projection: ProjectionOut = Field(description="Monthly cost over the horizon.")
+    assumptions: AssumptionsOut = Field(description="Every input, default and catalog value used.")
