@@ -14,7 +14,7 @@ from fastapi.routing import APIRoute
 from app import __version__
 from app.api.middleware import BodyLimitMiddleware, ServerTimingMiddleware
 from app.api.problems import install_problem_handlers
-from app.api.router import api_router, problem_components, problem_responses
+from app.api.router import ROUTERS, problem_components, problem_responses
 from app.db import migrations
 from app.db.session import build_engine, build_sessionmaker, session_scope
 from app.services.catalog import seed_catalogs
@@ -115,7 +115,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(ServerTimingMiddleware)
-    app.include_router(api_router)
+    for router in ROUTERS:
+        app.include_router(router)
     return app
 
 

@@ -15,8 +15,11 @@ from app.errors import ForbiddenError, UnauthenticatedError
 from app.services import catalog as catalog_service
 from app.settings import Settings
 
+# Dependencies that do no I/O are `async def`: FastAPI runs plain `def` ones in a worker
+# thread, and those thread hops cost more than the work itself.
 
-def get_settings_dep(request: Request) -> Settings:
+
+async def get_settings_dep(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
@@ -55,7 +58,7 @@ def _matches(token: str, keys: list[str]) -> bool:
     return found
 
 
-def require_admin(
+async def require_admin(
     settings: SettingsDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> None:
@@ -68,7 +71,7 @@ def require_admin(
         raise ForbiddenError("this API key may not change the catalogs")
 
 
-def require_reader(
+async def require_reader(
     settings: SettingsDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> None:

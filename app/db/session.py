@@ -16,7 +16,8 @@ WRITE_OPTION = "estimator_writes"
 def build_engine(url: str) -> Engine:
     """Create an engine; SQLite gets foreign keys on and a parent folder that exists."""
     parsed = make_url(url)
-    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    # A pooled server connection can die (database restart, idle timeout); a file cannot.
+    kwargs: dict[str, Any] = {"pool_pre_ping": parsed.get_backend_name() != "sqlite"}
     if parsed.get_backend_name() == "sqlite":
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         if parsed.database and parsed.database != ":memory:":

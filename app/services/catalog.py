@@ -10,10 +10,21 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -124,8 +135,11 @@ RESOURCES: dict[str, CatalogResource] = {
 # --- versions -------------------------------------------------------------------------------
 
 
+_LATEST_VERSION = select(func.max(CatalogVersion.id))
+
+
 def find_latest_version(session: Session) -> int | None:
-    return session.scalar(select(func.max(CatalogVersion.id)))
+    return session.scalar(_LATEST_VERSION)
 
 
 def resolve_version(
@@ -238,12 +252,30 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+@cache
+def _entry_statements(
+    orm: type[VersionedEntry],
+) -> tuple[Select[VersionedEntry], Select[VersionedEntry]]:
+    """(current, at-version) lookups by slug, built once: constructing a statement costs more
+    than running it on the hot paths (/v1/performance resolves two entries per request)."""
+    slug = bindparam("slug", type_=String)
+    version = bindparam("version", type_=Integer)
+    current = select(orm).where(orm.slug == slug, orm.valid_to_version.is_(None))
+    at_version = select(orm).where(
+        orm.slug == slug,
+        orm.valid_from_version <= version,
+        or_(orm.valid_to_version.is_(None), orm.valid_to_version > version),
+    )
+    return current, at_version
+
+
 def find_entry(
     session: Session, resource: CatalogResource, slug: str, *, version: int | None = None
 ) -> VersionedEntry | None:
-    orm = resource.orm
-    condition = orm.valid_to_version.is_(None) if version is None else _visible_at(orm, version)
-    return session.scalar(select(orm).where(orm.slug == slug, condition))
+    current, at_version = _entry_statements(resource.orm)
+    if version is None:
+        return session.scalar(current, {"slug": slug})
+    return session.scalar(at_version, {"slug": slug, "version": version})
 
 
 def get_entry(

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -27,6 +28,7 @@ from app.core.economics import (
 from app.core.estimate import CORE_VERSION, EstimateResult, EstimateSpec, estimate
 from app.core.fleet import ReplicaCapacitySpec, SizingPolicySpec
 from app.core.performance import (
+    DEFAULT_CALIBRATION,
     DEFAULT_REAL_WORLD_DERATE,
     ReplicaBatch,
     evaluate_replicas,
@@ -50,6 +52,9 @@ from app.schemas.estimates import (
 )
 from app.services import catalog as catalog_service
 from app.services.catalog import API_MODELS, GPU_OFFERINGS, GPUS, OPEN_MODELS, CatalogResource
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
 
 #: API models compared when the request names none: each major provider's current flagship
 #: and its cheap tier, plus hosts of open models. Missing slugs are skipped.
@@ -91,14 +96,6 @@ REASON_TEXT = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class _Candidate:
-    model_index: int
-    gpu_index: int
-    tensor_parallel: int
-    precision: Precision
-
-
 def run_estimate(session: Session, request: EstimateRequest) -> EstimateResponse:
     """Price the request's workload on every API and self-hosted option; stores nothing."""
     version = catalog_service.resolve_version(session, version=request.catalog_version)
@@ -118,16 +115,17 @@ def run_estimate(session: Session, request: EstimateRequest) -> EstimateResponse
         defaults.append(f"sizing.real_world_derate = {derate}")
     infeasible: list[InfeasibleOut] = []
     candidates = _pick_candidates(request, models, gpus, workload, infeasible)
-    capacities = _capacities(models, gpus, candidates, workload, derate)
 
     assumptions = _assumptions(request, defaults)
     policy = _policy(request, defaults)
     used_offerings: dict[str, GpuOffering] = {}
+    offering_prices = _offering_prices(offering_rows)
     # Ways to pay depend on the GPU and the replica size only: price each pair once.
     pricing: dict[tuple[int, int], list[PurchaseOptionSpec]] = {}
-    for gi, tp in sorted({(c.gpu_index, c.tensor_parallel) for c in candidates}):
+    pairs = zip(candidates.gpu_index.tolist(), candidates.tensor_parallel.tolist(), strict=True)
+    for gi, tp in sorted(set(pairs)):
         gpu_row = gpu_rows[gi]
-        options, missing = _purchase_options(request, gpu_row, tp, offering_rows, used_offerings)
+        options, missing = _purchase_options(request, gpu_row, tp, offering_prices, used_offerings)
         pricing[gi, tp] = options
         infeasible.extend(
             InfeasibleOut(
@@ -141,23 +139,39 @@ def run_estimate(session: Session, request: EstimateRequest) -> EstimateResponse
             )
             for mode, reason in missing
         )
+    # Only candidates that can be paid for are modelled.
+    priced = np.asarray(
+        [
+            bool(pricing[gi, tp])
+            for gi, tp in zip(
+                candidates.gpu_index.tolist(), candidates.tensor_parallel.tolist(), strict=True
+            )
+        ],
+        dtype=bool,
+    )
+    candidates = candidates.take(np.flatnonzero(priced))
+    capacities = _capacities(models, gpus, candidates, workload, derate)
     specs: list[SelfHostedCandidateSpec] = []
-    for candidate, capacity in zip(candidates, capacities, strict=True):
-        model, gpu_row = models[candidate.model_index], gpu_rows[candidate.gpu_index]
-        options = pricing[candidate.gpu_index, candidate.tensor_parallel]
-        if not options:
-            continue
-        label = _label(model.slug, gpu_row.slug, candidate.tensor_parallel, candidate.precision)
+    for mi, gi, tp, pi, capacity in zip(
+        candidates.model_index.tolist(),
+        candidates.gpu_index.tolist(),
+        candidates.tensor_parallel.tolist(),
+        candidates.precision_index.tolist(),
+        capacities,
+        strict=True,
+    ):
+        model, gpu_row = models[mi], gpu_rows[gi]
+        precision = core_memory.PRECISIONS[pi]
         specs.append(
             SelfHostedCandidateSpec(
-                label=label,
+                label=_label(model.slug, gpu_row.slug, tp, precision),
                 open_model_slug=model.slug,
                 gpu_slug=gpu_row.slug,
-                tensor_parallel=candidate.tensor_parallel,
-                precision=candidate.precision.value,
-                gpu_tdp_w=gpus[candidate.gpu_index].tdp_w,
+                tensor_parallel=tp,
+                precision=precision.value,
+                gpu_tdp_w=gpus[gi].tdp_w,
                 capacity=capacity,
-                purchase_options=tuple(options),
+                purchase_options=tuple(pricing[gi, tp]),
             )
         )
 
@@ -332,12 +346,36 @@ def _label(model: str, gpu: str, tp: int, precision: Precision) -> str:
     return f"{model} on {tp}× {gpu} ({precision.value})"
 
 
-def _tp_options(gpu: GpuSpec) -> list[int]:
-    out, tp = [], 1
-    while tp <= gpu.max_gpus_per_node:
-        out.append(tp)
-        tp *= 2
-    return out
+@dataclass(frozen=True, slots=True)
+class _Candidates:
+    """Self-hosted candidates as parallel arrays (model x GPU x precision x TP)."""
+
+    model_index: IntArray
+    gpu_index: IntArray
+    tensor_parallel: IntArray
+    precision_index: IntArray  # into core_memory.PRECISIONS
+    max_concurrency: FloatArray  # KV-limited sequences at the p95 lengths, engine cap applied
+
+    def __len__(self) -> int:
+        return int(self.model_index.size)
+
+    def take(self, index: IntArray) -> _Candidates:
+        return _Candidates(
+            self.model_index[index],
+            self.gpu_index[index],
+            self.tensor_parallel[index],
+            self.precision_index[index],
+            self.max_concurrency[index],
+        )
+
+
+_WEIGHT_BYTES = np.asarray([core_memory.WEIGHT_BYTES_PER_PARAM[p] for p in core_memory.PRECISIONS])
+_KV_BYTES = np.asarray(
+    [
+        core_memory.KV_BYTES_PER_ELEMENT[core_memory.default_kv_cache_precision(p)]
+        for p in core_memory.PRECISIONS
+    ]
+)
 
 
 def _pick_candidates(
@@ -346,78 +384,89 @@ def _pick_candidates(
     gpus: Sequence[GpuSpec],
     workload: WorkloadSpec,
     infeasible: list[InfeasibleOut],
-) -> list[_Candidate]:
-    """Every model x GPU x precision x TP to price; ones that cannot run go to `infeasible`."""
+) -> _Candidates:
+    """Every model x GPU x precision x TP to price; ones that cannot run go to `infeasible`.
+
+    Without explicit TP degrees, each model x GPU x precision keeps the smallest TP that fits
+    and the next one (more GPUs per replica buy lower latency)."""
     precisions = [Precision(p) for p in dict.fromkeys(request.self_hosting.precisions)]
     explicit_tp = request.self_hosting.tensor_parallel
-    grid: list[_Candidate] = []
-    for mi, _model in enumerate(models):
-        for gi, gpu in enumerate(gpus):
-            tps = sorted(set(explicit_tp)) if explicit_tp else _tp_options(gpu)
-            for precision in precisions:
-                grid.extend(_Candidate(mi, gi, tp, precision) for tp in tps)
-    if not grid:
-        return []
+    if not models or not gpus:
+        empty = np.empty(0, dtype=np.int64)
+        return _Candidates(empty, empty, empty, empty, np.empty(0))
+    node = max(g.max_gpus_per_node for g in gpus)
+    tps = sorted(set(explicit_tp)) if explicit_tp else [2**k for k in range(node.bit_length())]
+    precision_codes = [core_memory.PRECISION_INDEX[p] for p in precisions]
+    # TP varies fastest, so each model x GPU x precision group is a contiguous, sorted run.
+    m, g, p, t = (
+        a.ravel()
+        for a in np.meshgrid(
+            np.arange(len(models)),
+            np.arange(len(gpus)),
+            np.asarray(precision_codes),
+            np.asarray(tps),
+            indexing="ij",
+        )
+    )
+    group = (m * len(gpus) + g) * len(precisions) + np.repeat(
+        np.tile(np.arange(len(precisions)), len(models) * len(gpus)), len(tps)
+    )
+    if not explicit_tp:
+        # Degrees beyond a GPU's node size are not candidates at all without a request for them.
+        node_sizes = np.asarray([gpu.max_gpus_per_node for gpu in gpus])
+        keep = t <= node_sizes[g]
+        m, g, p, t, group = m[keep], g[keep], p[keep], t[keep], group[keep]
     context = _p95(workload, "input") + _p95(workload, "output")
-    batch = ReplicaBatch.build(
-        models,
-        gpus,
-        model_index=[c.model_index for c in grid],
-        gpu_index=[c.gpu_index for c in grid],
-        tensor_parallel=[c.tensor_parallel for c in grid],
-        precision=[c.precision for c in grid],
-        input_tokens=[int(_p95(workload, "input"))],
-        output_tokens=[int(_p95(workload, "output"))],
-    )
     mem = core_memory.memory_arrays(
-        core_memory.ModelArrays.from_specs(batch.models).take(batch.model_index),
-        core_memory.GpuArrays.from_specs(batch.gpus).take(batch.gpu_index),
-        batch.tensor_parallel.astype(np.float64),
-        np.asarray([core_memory.WEIGHT_BYTES_PER_PARAM[c.precision] for c in grid]),
-        np.asarray(
-            [
-                core_memory.KV_BYTES_PER_ELEMENT[
-                    core_memory.default_kv_cache_precision(c.precision)
-                ]
-                for c in grid
-            ]
-        ),
-        np.full(len(grid), float(context)),
+        core_memory.ModelArrays.from_specs(models).take(m),
+        core_memory.GpuArrays.from_specs(gpus).take(g),
+        t.astype(np.float64),
+        _WEIGHT_BYTES[p],
+        _KV_BYTES[p],
+        np.full(m.size, float(context)),
+        DEFAULT_CALIBRATION.kv_cache_memory_fraction,
     )
-    reasons = mem.infeasible_reason.tolist()
-    chosen: list[_Candidate] = []
-    # Group by model x GPU x precision; keep the smallest feasible TP and the next one (more
-    # GPUs per replica buy lower latency), or every requested TP.
-    groups: dict[tuple[int, int, Precision], list[int]] = {}
-    for i, c in enumerate(grid):
-        groups.setdefault((c.model_index, c.gpu_index, c.precision), []).append(i)
-    for (mi, gi, precision), members in groups.items():
-        ok = [i for i in members if reasons[i] == core_memory.FEASIBLE]
-        picked = ok if explicit_tp else ok[:2]
-        chosen.extend(grid[i] for i in picked)
-        if not ok:
-            last = members[-1]
+    feasible = mem.infeasible_reason == core_memory.FEASIBLE
+    # Rank of each feasible entry within its group (1 = smallest TP that fits).
+    starts = np.flatnonzero(np.concatenate([[True], group[1:] != group[:-1]]))
+    run = np.repeat(np.arange(starts.size), np.diff(np.append(starts, group.size)))
+    ranks = np.cumsum(feasible)
+    before = ranks[starts] - feasible[starts]
+    rank = ranks - before[run]
+    chosen = feasible if explicit_tp else feasible & (rank <= 2)
+    # Groups where nothing fits: report the largest TP tried.
+    ends = np.append(starts[1:], group.size) - 1
+    for last in ends[~np.add.reduceat(feasible, starts).astype(bool)].tolist():
+        reason_code = int(mem.infeasible_reason[last])
+        tp, gpu, model = int(t[last]), gpus[int(g[last])], models[int(m[last])]
+        precision = core_memory.PRECISIONS[int(p[last])]
+        reason = REASON_TEXT.get(reason_code, "cannot run")
+        if reason_code == core_memory.DOES_NOT_FIT:
             needed = mem.weights_bytes_per_gpu[last] + mem.overhead_bytes_per_gpu[last]
-            tp = grid[last].tensor_parallel
-            reason = REASON_TEXT.get(reasons[last], "cannot run")
-            if reasons[last] == core_memory.DOES_NOT_FIT:
-                reason += (
-                    f" even at TP={tp}: {needed / 1e9:.1f} GB of weights and runtime per GPU "
-                    f"plus one {context}-token sequence, {gpus[gi].memory_bytes / 1e9:.1f} GB "
-                    "available"
-                )
-            infeasible.append(
-                InfeasibleOut(
-                    label=f"{models[mi].slug} on {gpus[gi].slug} ({precision.value})",
-                    open_model=models[mi].slug,
-                    gpu=gpus[gi].slug,
-                    tensor_parallel=tp,
-                    precision=precision.value,
-                    purchase_mode=None,
-                    reason=reason,
-                )
+            reason += (
+                f" even at TP={tp}: {needed / 1e9:.1f} GB of weights and runtime per GPU "
+                f"plus one {context:.0f}-token sequence, {gpu.memory_bytes / 1e9:.1f} GB "
+                "available"
             )
-    return chosen
+        infeasible.append(
+            InfeasibleOut(
+                label=f"{model.slug} on {gpu.slug} ({precision.value})",
+                open_model=model.slug,
+                gpu=gpu.slug,
+                tensor_parallel=tp,
+                precision=precision.value,
+                purchase_mode=None,
+                reason=reason,
+            )
+        )
+    index = np.flatnonzero(chosen)
+    return _Candidates(
+        m[index],
+        g[index],
+        t[index],
+        p[index],
+        np.minimum(mem.max_concurrency[index], core_memory.MAX_NUM_SEQS),
+    )
 
 
 def _p95(workload: WorkloadSpec, which: str) -> float:
@@ -429,7 +478,7 @@ def _p95(workload: WorkloadSpec, which: str) -> float:
 def _capacities(
     models: Sequence[OpenModelSpec],
     gpus: Sequence[GpuSpec],
-    candidates: Sequence[_Candidate],
+    candidates: _Candidates,
     workload: WorkloadSpec,
     derate: float,
 ) -> list[ReplicaCapacitySpec]:
@@ -437,19 +486,8 @@ def _capacities(
     n = len(candidates)
     if n == 0:
         return []
-    base = ReplicaBatch.build(
-        models,
-        gpus,
-        model_index=[c.model_index for c in candidates],
-        gpu_index=[c.gpu_index for c in candidates],
-        tensor_parallel=[c.tensor_parallel for c in candidates],
-        precision=[c.precision for c in candidates],
-        input_tokens=[int(_p95(workload, "input"))],
-        output_tokens=[int(_p95(workload, "output"))],
-    )
-    peak = evaluate_replicas(base, real_world_derate=derate)
     # KV-limited concurrency at p95 lengths bounds the grid for both evaluations.
-    max_conc = np.maximum(peak.max_concurrency, 1.0)
+    max_conc = np.maximum(candidates.max_concurrency, 1.0)
     steps = np.linspace(0.0, 1.0, CURVE_LEVELS)
     grid = np.round(np.exp(np.log(max_conc)[:, None] * steps[None, :])).astype(np.int64)
     grid = np.maximum(grid, 1)
@@ -458,12 +496,12 @@ def _capacities(
 
     def evaluate(input_tokens: float, output_tokens: float) -> Any:
         batch = ReplicaBatch(
-            models=base.models,
-            gpus=base.gpus,
-            model_index=base.model_index[reps],
-            gpu_index=base.gpu_index[reps],
-            tensor_parallel=base.tensor_parallel[reps],
-            precision_index=base.precision_index[reps],
+            models=tuple(models),
+            gpus=tuple(gpus),
+            model_index=candidates.model_index[reps],
+            gpu_index=candidates.gpu_index[reps],
+            tensor_parallel=candidates.tensor_parallel[reps],
+            precision_index=candidates.precision_index[reps],
             input_tokens=np.full(reps.size, round(input_tokens), dtype=np.int64),
             output_tokens=np.full(reps.size, max(round(output_tokens), 1), dtype=np.int64),
             concurrency=conc,
@@ -476,23 +514,49 @@ def _capacities(
     rps = at_mean.requests_per_s.reshape(shape)
     ttft = at_p95.ttft_s.reshape(shape)
     tpot = at_p95.tpot_s.reshape(shape)
+    concurrency = grid.astype(np.float64)
+    gpus_per_replica = candidates.tensor_parallel.tolist()
     return [
         ReplicaCapacitySpec(
-            concurrency=grid[i].astype(np.float64),
+            concurrency=concurrency[i],
             requests_per_s=rps[i],
             ttft_s=ttft[i],
             tpot_s=tpot[i],
-            gpus_per_replica=candidates[i].tensor_parallel,
+            gpus_per_replica=gpus_per_replica[i],
         )
         for i in range(n)
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class _OfferingPrice:
+    offering: GpuOffering
+    gpu_slug: str
+    gpu_count: int
+    usd_per_instance_hour: dict[str, float]  # by purchase mode, where published
+
+
+def _offering_prices(offerings: Iterable[GpuOffering]) -> list[_OfferingPrice]:
+    """Offering prices as plain floats, read from the ORM rows once per request."""
+    out = []
+    for o in offerings:
+        prices = {mode: getattr(o, column) for mode, column in CLOUD_MODES.items()}
+        out.append(
+            _OfferingPrice(
+                o,
+                o.gpu_slug,
+                o.gpu_count,
+                {mode: float(v) for mode, v in prices.items() if v is not None},
+            )
+        )
+    return out
 
 
 def _purchase_options(
     request: EstimateRequest,
     gpu: Gpu,
     tensor_parallel: int,
-    offerings: Iterable[GpuOffering],
+    offerings: Iterable[_OfferingPrice],
     used: dict[str, GpuOffering],
 ) -> tuple[list[PurchaseOptionSpec], list[tuple[str, str]]]:
     """The cheapest way to pay for replicas of `tensor_parallel` GPUs in each requested mode,
@@ -549,27 +613,26 @@ def _purchase_options(
                 )
             )
             continue
-        column = CLOUD_MODES[mode]
-        priced = [
-            (float(getattr(o, column)) / o.gpu_count, o.slug, o)
+        candidates = [
+            (o.usd_per_instance_hour[mode] / o.gpu_count, o.offering.slug, o)
             for o in offerings
             if o.gpu_slug == gpu.slug
-            and getattr(o, column) is not None
+            and mode in o.usd_per_instance_hour
             and o.gpu_count >= tensor_parallel
         ]
-        if not priced:
+        if not candidates:
             size = f" with {tensor_parallel}+ GPUs per instance" if tensor_parallel > 1 else ""
             missing.append(
                 (mode, f"no {mode.replace('_', ' ')} price for {gpu.slug}{size} in the catalog")
             )
             continue
-        _, _, best = min(priced)
-        used[best.slug] = best
+        _, _, best = min(candidates, key=lambda c: (c[0], c[1]))
+        used[best.offering.slug] = best.offering
         options.append(
             PurchaseOptionSpec(
                 mode=PurchaseMode(mode),
-                label=best.slug,
-                usd_per_instance_hour=float(getattr(best, column)),
+                label=best.offering.slug,
+                usd_per_instance_hour=best.usd_per_instance_hour[mode],
                 gpus_per_instance=best.gpu_count,
             )
         )
