@@ -5,18 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 PORT=${CLIENT_CHECK_PORT:-18735}
 WORK=$(mktemp -d)
-export DATA_DIR="$WORK/data" LOG_LEVEL=WARNING
-unset DATABASE_URL
-llm-cost-estimator serve --host 127.0.0.1 --port "$PORT" >"$WORK/server.log" 2>&1 &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
-for _ in $(seq 1 60); do
-  curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
-  sleep 1
-done
-curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null
+trap 'stop_server; rm -rf "$WORK"' EXIT
+start_server "$PORT" "$WORK"
 curl -fsS "http://127.0.0.1:$PORT/openapi.json" -o "$WORK/openapi.json"
 
 # Charts, exports and the report are files, not JSON: the client hands back their bytes.

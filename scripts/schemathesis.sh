@@ -3,19 +3,14 @@
 # to the schema (status codes, content types, bodies). Runs on a throwaway SQLite database.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 PORT=${SCHEMATHESIS_PORT:-18734}
 WORK=$(mktemp -d)
 KEY=schemathesis-admin-key
-export DATA_DIR="$WORK" ADMIN_API_KEYS="$KEY" LOG_LEVEL=WARNING
-unset DATABASE_URL
-llm-cost-estimator serve --host 127.0.0.1 --port "$PORT" >"$WORK/server.log" 2>&1 &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true; wait $SERVER 2>/dev/null || true; rm -rf "$WORK"' EXIT
-for _ in $(seq 1 60); do
-  curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
-  sleep 1
-done
-curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null
+export ADMIN_API_KEYS="$KEY"
+trap 'stop_server; rm -rf "$WORK"' EXIT
+start_server "$PORT" "$WORK"
 
 # Every check except positive_data_acceptance: some rules cannot be written in JSON Schema
 # (active <= total parameters, KV heads <= heads, an offering's GPU must exist, a slug must be

@@ -52,6 +52,21 @@ def _drop_pg_database(admin_url: str, name: str) -> None:
     admin.dispose()
 
 
+@pytest.fixture
+def empty_database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A new, empty database of the kind under test, apart from the shared one (for tests
+    that migrate, seed or commit for real)."""
+    if request.config.getoption("--db") == "postgres":
+        admin_url = request.config.getoption("--pg-admin-url")
+        name = f"estimator_fresh_{uuid.uuid4().hex[:12]}"
+        yield _create_pg_database(admin_url, name)
+        _drop_pg_database(admin_url, name)
+    else:
+        yield f"sqlite:///{tmp_path_factory.mktemp('fresh') / 'fresh.db'}"
+
+
 @pytest.fixture(scope="session")
 def database_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory

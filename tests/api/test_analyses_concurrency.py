@@ -30,7 +30,7 @@ from app.db.session import build_engine, session_scope
 from app.main import create_app
 from app.services.catalog import seed_catalogs
 from tests.api.test_analyses import REQUEST
-from tests.conftest import _create_pg_database, _drop_pg_database, make_settings
+from tests.conftest import make_settings
 
 WORKERS = 8
 CREATES = 12
@@ -40,25 +40,14 @@ REVISED = 2
 
 
 @pytest.fixture
-def fresh_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
+def fresh_url(empty_database_url: str) -> str:
     """A migrated, seeded database of the kind under test, separate from the shared one."""
-    if request.config.getoption("--db") == "postgres":
-        admin_url = request.config.getoption("--pg-admin-url")
-        name = f"estimator_conc_{uuid.uuid4().hex[:12]}"
-        url = _create_pg_database(admin_url, name)
-    else:
-        admin_url, name = "", ""
-        url = f"sqlite:///{tmp_path_factory.mktemp('conc') / 'c.db'}"
-    engine = build_engine(url)
+    engine = build_engine(empty_database_url)
     migrations.upgrade(engine)
     for session in session_scope(sessionmaker(bind=engine, expire_on_commit=False)):
         seed_catalogs(session, today=dt.date(2026, 11, 30))
     engine.dispose()
-    yield url
-    if name:
-        _drop_pg_database(admin_url, name)
+    return empty_database_url
 
 
 def _free_port() -> int:

@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.core.test_seed_data import REQUIRED_GPU_SLUGS, REQUIRED_MODEL_SLUGS
+from tests.services.test_genai_import import REQUIRED_PROVIDERS
 
 PROBLEM = "application/problem+json"
 
@@ -72,20 +73,7 @@ def test_required_open_models_are_seeded_with_sources(client: TestClient, slug: 
     assert "config" in body["source"].lower() or "huggingface" in body["source"].lower()
 
 
-@pytest.mark.parametrize(
-    "provider",
-    [
-        "openai",
-        "anthropic",
-        "google",
-        "mistral",
-        "deepseek",
-        "x-ai",
-        "together",
-        "fireworks",
-        "groq",
-    ],
-)
+@pytest.mark.parametrize("provider", REQUIRED_PROVIDERS)
 def test_api_model_providers_are_seeded(client: TestClient, provider: str) -> None:
     page = client.get("/v1/api-models", params={"provider": provider, "limit": 5}).json()
     assert page["total"] > 0, provider

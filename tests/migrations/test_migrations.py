@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -13,25 +12,14 @@ from sqlalchemy import Engine, inspect
 from app.db import migrations
 from app.db.base import Base
 from app.db.session import build_engine
-from tests.conftest import _create_pg_database, _drop_pg_database
 
 
 @pytest.fixture
-def fresh_engine(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Engine]:
-    """An empty database of the kind under test, separate from the shared test database."""
-    if request.config.getoption("--db") == "postgres":
-        admin_url = request.config.getoption("--pg-admin-url")
-        name = f"estimator_migr_{uuid.uuid4().hex[:12]}"
-        engine = build_engine(_create_pg_database(admin_url, name))
-        yield engine
-        engine.dispose()
-        _drop_pg_database(admin_url, name)
-    else:
-        engine = build_engine(f"sqlite:///{tmp_path_factory.mktemp('migr') / 'm.db'}")
-        yield engine
-        engine.dispose()
+def fresh_engine(empty_database_url: str) -> Iterator[Engine]:
+    """An engine on an empty database of the kind under test."""
+    engine = build_engine(empty_database_url)
+    yield engine
+    engine.dispose()
 
 
 def _drift(engine: Engine) -> list[object]:

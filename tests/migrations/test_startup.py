@@ -9,7 +9,6 @@ from app.db.orm import ApiModel, CatalogVersion, Gpu, GpuOffering, OpenModel
 from app.db.session import build_engine
 from app.main import prepare_database
 from tests.conftest import make_settings
-from tests.migrations.test_migrations import fresh_engine  # noqa: F401 - fixture
 
 
 def _counts(session: Session) -> dict[str, int]:
@@ -19,8 +18,8 @@ def _counts(session: Session) -> dict[str, int]:
     }
 
 
-def test_prepare_database_seeds_once(fresh_engine) -> None:  # noqa: F811
-    url = fresh_engine.url.render_as_string(hide_password=False)
+def test_prepare_database_seeds_once(empty_database_url: str) -> None:
+    url = empty_database_url
     settings = make_settings(url)
     prepare_database(settings)
     engine = build_engine(url)
