@@ -117,6 +117,7 @@ def run_estimate(session: Session, request: EstimateRequest) -> EstimateResponse
     candidates = _pick_candidates(request, models, gpus, workload, infeasible)
 
     assumptions = _assumptions(request, defaults)
+    _note_self_hosting_defaults(request, defaults)
     policy = _policy(request, defaults)
     used_offerings: dict[str, GpuOffering] = {}
     offering_prices = _offering_prices(offering_rows)
@@ -251,6 +252,21 @@ def _assumptions(request: EstimateRequest, defaults: list[str]) -> CostAssumptio
         if f.name not in given:
             defaults.append(f"costs.{f.name} = {getattr(base, f.name)}")
     return CostAssumptionsSpec(**given)
+
+
+def _note_self_hosting_defaults(request: EstimateRequest, defaults: list[str]) -> None:
+    sh = request.self_hosting
+    if "precisions" not in sh.model_fields_set:
+        defaults.append(f"self_hosting.precisions = {', '.join(sh.precisions)}")
+    if sh.tensor_parallel is None:
+        defaults.append("self_hosting.tensor_parallel = the smallest TP that fits and the next")
+    if sh.offerings is None:
+        defaults.append("self_hosting.offerings = the cheapest catalog offering per GPU and mode")
+    if "owned" in sh.purchase_modes:
+        owned = sh.owned
+        for name in ("server_usd_per_gpu", "amortization_years", "gpus_per_server"):
+            if name not in owned.model_fields_set:
+                defaults.append(f"self_hosting.owned.{name} = {getattr(owned, name)}")
 
 
 def _policy(request: EstimateRequest, defaults: list[str]) -> SizingPolicySpec:
