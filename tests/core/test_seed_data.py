@@ -343,3 +343,17 @@ def test_aws_committed_and_spot_prices(offerings: dict[str, Row]) -> None:
         source = row["source"]
         assert isinstance(source, str)
         assert "committed 1y/3y and spot:" in source, slug
+
+
+def test_list_prices_are_sourced(gpus: dict[str, Row]) -> None:
+    # Per-GPU prices are press figures (CNBC, Reuters, Raymond James via TechSpot); README
+    # gpus.csv section. Any figure outside 1k-100k USD would be a unit slip (per server/rack).
+    priced = {slug: row for slug, row in gpus.items() if row["list_price_usd"] is not None}
+    assert priced, "expected at least one sourced list price"
+    for slug, row in priced.items():
+        price = row["list_price_usd"]
+        assert isinstance(price, Decimal), slug
+        assert Decimal(1000) <= price <= Decimal(100000), slug
+        source = row["source"]
+        assert isinstance(source, str)
+        assert "list_price_usd" in source, slug
