@@ -15,7 +15,7 @@ cell are resolved into pieces.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -191,25 +191,10 @@ def cost_envelope(
         lo,
         hi,
     )
+    # The curve adds the step edges to the grid so that plots show the staircase.
     points = np.unique(np.concatenate([grid, edges]))
     values, options = envelope_at(env, points)
-    return CostEnvelope(
-        p_lo,
-        p_hi,
-        intercept,
-        slope,
-        p_opt,
-        grid,
-        grid_cost,
-        grid_option,
-        edges,
-        points,
-        values,
-        options,
-        exact,
-        lo,
-        hi,
-    )
+    return replace(env, curve_points=points, curve_cost=values, curve_option=options)
 
 
 def _cheaper_intervals(env: CostEnvelope, usd_per_month_per_request_per_day: float) -> FloatArray:
