@@ -278,6 +278,11 @@ def find_entry(
     return session.scalar(at_version, {"slug": slug, "version": version})
 
 
+def entry_row(entry: VersionedEntry) -> dict[str, Any]:
+    """Every column of a catalog row, by name (what the seed-data spec builders read)."""
+    return {c.key: getattr(entry, c.key) for c in type(entry).__table__.columns}
+
+
 def get_entry(
     session: Session, resource: CatalogResource, slug: str, *, version: int | None = None
 ) -> VersionedEntry:

@@ -107,8 +107,8 @@ def run_estimate(session: Session, request: EstimateRequest) -> EstimateResponse
     gpu_rows = _entries(session, GPUS, request.self_hosting.gpus, version)
     offering_rows = _offerings(session, request, version, {g.slug for g in gpu_rows})
 
-    models = [open_model_spec_from_row(_row(m)) for m in model_rows]
-    gpus = [gpu_spec_from_row(_row(g)) for g in gpu_rows]
+    models = [open_model_spec_from_row(catalog_service.entry_row(m)) for m in model_rows]
+    gpus = [gpu_spec_from_row(catalog_service.entry_row(g)) for g in gpu_rows]
     derate = request.sizing.real_world_derate
     if derate is None:
         derate = DEFAULT_REAL_WORLD_DERATE
@@ -326,10 +326,6 @@ def _offerings(
     named = request.self_hosting.offerings
     rows: list[GpuOffering] = _entries(session, GPU_OFFERINGS, named, version)
     return [row for row in rows if row.gpu_slug in gpu_slugs]
-
-
-def _row(entry: VersionedEntry) -> dict[str, Any]:
-    return {c.key: getattr(entry, c.key) for c in type(entry).__table__.columns}
 
 
 def _api_price(row: ApiModel) -> ApiPriceSpec:
@@ -861,7 +857,7 @@ def _jsonable(values: dict[str, Any]) -> dict[str, object]:
 
 
 def _catalog_dict(entry: VersionedEntry) -> dict[str, object]:
-    row = _row(entry)
+    row = catalog_service.entry_row(entry)
     row.pop("id", None)
     out: dict[str, object] = {}
     for key, value in row.items():

@@ -27,7 +27,7 @@ def _catalog_row(
     except NotFoundError as exc:
         # An unknown slug in a body is invalid input (422), not a missing resource (404).
         raise InvalidInputError(exc.detail, **exc.extra) from exc
-    return {c.key: getattr(entry, c.key) for c in type(entry).__table__.columns}
+    return catalog_service.entry_row(entry)
 
 
 def evaluate_performance(session: Session, request: PerformanceRequest) -> PerformanceResponse:
