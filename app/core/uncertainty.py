@@ -1,0 +1,304 @@
+"""Ranges instead of single numbers: Monte Carlo over the uncertain inputs of an estimate.
+
+Every uncertain input is a multiplicative factor on its point value (1 = the point value):
+
+* throughput of each self-hosted option (the performance model's own error): lognormal,
+  median 1, log-sigma `throughput_log_sigma`, drawn independently per option and sample;
+* API prices, GPU prices (cloud hours and owned capex), people (staff) costs, today's traffic
+  volume and its peak-to-average ratio: triangular between `low` and `high` with mode 1.
+
+All draws come from one seeded `numpy.random.Generator`, so the same spec gives the same
+ranges. With every spread at zero (sigma 0, low = high = 1) each sample equals the point
+estimate exactly. Sampled self-hosted costs reuse `economics.fleet_costs` on a widened option
+table (one row per option and sample), so fleets are re-sized in whole replicas per sample.
+
+Approximations (documented in docs/economics.md): the peak factor scales the peak-hour load
+of fleets held 24/7 only (autoscaled fleets pay per hour and follow the curve); hybrid splits
+are not re-optimised per sample and carry no range.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+import numpy.typing as npt
+
+from app.core.economics import OptionTable, fleet_costs
+from app.core.errors import InvalidEstimateInputError
+from app.core.workload import SECONDS_PER_DAY, SECONDS_PER_HOUR
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.intp]
+
+#: Log-sigma of the performance model's throughput error: the RMS log error of its fit on the
+#: 176 max-throughput rows of benchmarks/calibration/throughput.csv (app/core/calibration.py,
+#: "RMS log error 0.107"). Issue 10 refits the model with per-regime bands; pass those here.
+DEFAULT_THROUGHPUT_LOG_SIGMA = 0.107
+#: z of the 10th/90th percentile of a standard normal (for the tornado's low/high throughput).
+Z_P90 = 1.2815515655446004
+#: Percentiles reported for every range.
+PERCENTILES = (10.0, 50.0, 90.0)
+
+
+@dataclass(frozen=True, slots=True)
+class FactorRangeSpec:
+    """A triangular factor on a point value: lowest, most likely (1) and highest multiple."""
+
+    low: float = 1.0
+    high: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.low) and math.isfinite(self.high)):
+            raise InvalidEstimateInputError("factor range must be finite", low=self.low)
+        if not (0.0 < self.low <= 1.0 <= self.high):
+            raise InvalidEstimateInputError(
+                "a factor range needs 0 < low <= 1 <= high", low=self.low, high=self.high
+            )
+
+    def draw(self, rng: np.random.Generator, size: int) -> FloatArray:
+        """`size` factors; exactly 1.0 everywhere when the range is empty."""
+        if self.low == self.high:
+            return np.ones(size)
+        return rng.triangular(self.low, 1.0, self.high, size)
+
+
+@dataclass(frozen=True, slots=True)
+class UncertaintySpec:
+    """What is uncertain and by how much. Defaults are planning assumptions, not
+    measurements (except the throughput sigma): override them with your own ranges."""
+
+    samples: int = 1000
+    seed: int = 0
+    throughput_log_sigma: float = DEFAULT_THROUGHPUT_LOG_SIGMA
+    # Negotiated API discounts: up to 20% off list; list prices rarely rise within a year.
+    api_price: FactorRangeSpec = FactorRangeSpec(0.8, 1.0)
+    # GPU-hour and hardware prices: 20% below (negotiation, price cuts) to 10% above list.
+    gpu_price: FactorRangeSpec = FactorRangeSpec(0.8, 1.1)
+    # Loaded engineer cost and effort: 25% either way.
+    staff_cost: FactorRangeSpec = FactorRangeSpec(0.75, 1.25)
+    # Today's traffic forecast: from two thirds to 1.5 x the stated volume.
+    volume: FactorRangeSpec = FactorRangeSpec(2.0 / 3.0, 1.5)
+    # Peak-to-average ratio: 20% below to 25% above the stated profile.
+    peak: FactorRangeSpec = FactorRangeSpec(0.8, 1.25)
+
+    def __post_init__(self) -> None:
+        if not (1 <= self.samples <= 100_000):
+            raise InvalidEstimateInputError("samples must be within [1, 100000]", n=self.samples)
+        if not (math.isfinite(self.throughput_log_sigma) and self.throughput_log_sigma >= 0):
+            raise InvalidEstimateInputError(
+                "throughput_log_sigma must be >= 0", value=self.throughput_log_sigma
+            )
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Factors:
+    """Sampled factors: `throughput` per (option, sample), the rest per sample."""
+
+    throughput: FloatArray  # (options, samples)
+    api_price: FloatArray
+    gpu_price: FloatArray
+    staff_cost: FloatArray
+    volume: FloatArray
+    peak: FloatArray
+
+    @property
+    def samples(self) -> int:
+        return int(self.api_price.size)
+
+
+def draw_factors(spec: UncertaintySpec, self_hosted_options: int) -> Factors:
+    """One seeded set of factors for `self_hosted_options` options and `spec.samples` samples."""
+    rng = np.random.default_rng(spec.seed)
+    n = spec.samples
+    # Fixed draw order so that adding a spread elsewhere never reshuffles this one.
+    api_price = spec.api_price.draw(rng, n)
+    gpu_price = spec.gpu_price.draw(rng, n)
+    staff_cost = spec.staff_cost.draw(rng, n)
+    volume = spec.volume.draw(rng, n)
+    peak = spec.peak.draw(rng, n)
+    if spec.throughput_log_sigma == 0.0:
+        throughput = np.ones((self_hosted_options, n))
+    else:
+        normal = rng.standard_normal((self_hosted_options, n))
+        throughput = np.exp(spec.throughput_log_sigma * normal)
+    return Factors(throughput, api_price, gpu_price, staff_cost, volume, peak)
+
+
+def scenario_table(
+    table: OptionTable,
+    rows: IntArray,
+    throughput: FloatArray,
+    gpu_price: FloatArray,
+    staff_cost: FloatArray,
+    peak: FloatArray,
+) -> OptionTable:
+    """A widened option table: entry j is option `rows[j]` with its throughput, prices, staff
+    cost and peak scaled by the j-th factors. Only the arrays `fleet_costs` reads are set."""
+    r = np.asarray(rows, dtype=np.intp)
+    beta = table.batch_share
+    irps = table.interactive_rps[r] * throughput
+    orps = table.operating_rps[r] * throughput
+    brps = table.batch_rps[r] * throughput
+    feasible = table.feasible[r]
+    unchanged = (throughput == 1.0) & (peak == 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # Same formula as economics.build_option_table, with the peak hour scaled.
+        peak_term = (1.0 - beta) * float(table.shares.max()) / (SECONDS_PER_HOUR * irps) * peak
+        daily = ((1.0 - beta) / irps + (beta / brps if beta > 0 else 0.0)) / SECONDS_PER_DAY
+        kappa_held = np.where(unchanged, table.kappa_held[r], np.maximum(peak_term, daily))
+        kappa_hour = table.kappa_hour[r] / throughput
+    return replace(
+        table,
+        candidate_index=table.candidate_index[r],
+        feasible=feasible,
+        autoscaled=table.autoscaled[r],
+        owned=table.owned[r],
+        interactive_rps=irps,
+        operating_rps=orps,
+        batch_rps=brps,
+        gpus_per_replica=table.gpus_per_replica[r],
+        gpus_per_instance=table.gpus_per_instance[r],
+        capacity_factor=table.capacity_factor[r],
+        usd_per_instance_hour=table.usd_per_instance_hour[r] * gpu_price,
+        usd_per_instance_month_fixed=table.usd_per_instance_month_fixed[r] * gpu_price,
+        usd_per_gpu_month_idle_power=table.usd_per_gpu_month_idle_power[r],
+        usd_per_busy_gpu_s_power=table.usd_per_busy_gpu_s_power[r],
+        usd_per_gpu_month_hosting=table.usd_per_gpu_month_hosting[r],
+        usd_per_month_staff=table.usd_per_month_staff[r] * staff_cost,
+        kappa_held=np.where(feasible, kappa_held, 0.0),
+        kappa_hour=np.where(feasible, kappa_hour, 0.0),
+    )
+
+
+def sampled_self_hosted_costs(
+    table: OptionTable, rows: IntArray, requests_per_day: float, factors: Factors
+) -> FloatArray:
+    """Monthly cost (USD) of self-hosted options `rows` in every sample: (options, samples)."""
+    k, s = len(rows), factors.samples
+    if k == 0:
+        return np.empty((0, s))
+    wide = scenario_table(
+        table,
+        np.repeat(np.asarray(rows, dtype=np.intp), s),
+        factors.throughput.reshape(-1),
+        np.tile(factors.gpu_price, k),
+        np.tile(factors.staff_cost, k),
+        np.tile(factors.peak, k),
+    )
+    volumes = np.tile(factors.volume * requests_per_day, k)
+    return fleet_costs(wide, np.arange(k * s, dtype=np.intp), volumes).total.reshape(k, s)
+
+
+def sampled_api_costs(point_monthly_usd: FloatArray, factors: Factors) -> FloatArray:
+    """Monthly cost (USD) of API options in every sample: linear in price and volume."""
+    point = np.asarray(point_monthly_usd, dtype=np.float64)
+    return point[:, None] * (factors.api_price * factors.volume)[None, :]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Ranges:
+    """P10/P50/P90 per option (rows) and how often each option is the cheapest."""
+
+    monthly_cost_usd: FloatArray  # (options, 3)
+    usd_per_million_tokens: FloatArray  # (options, 3)
+    probability_cheapest: FloatArray  # (options,)
+
+
+def summarise(costs: FloatArray, tokens_per_month: FloatArray) -> Ranges:
+    """Percentiles of sampled costs (options x samples) and the share of samples where each
+    option is the cheapest (ties go to the first option)."""
+    per_mtok = costs / np.maximum(tokens_per_month, 1e-300)[None, :] * 1e6
+    cheapest = np.argmin(costs, axis=0) if costs.shape[0] else np.empty(0, dtype=np.intp)
+    counts = np.bincount(cheapest, minlength=costs.shape[0]).astype(np.float64)
+    return Ranges(
+        monthly_cost_usd=percentiles(costs),
+        usd_per_million_tokens=percentiles(per_mtok),
+        probability_cheapest=counts / max(costs.shape[1], 1),
+    )
+
+
+def percentiles(values: FloatArray) -> FloatArray:
+    """P10/P50/P90 along the last axis, as actual samples (no interpolation, so +inf for
+    "never" stays +inf and equal samples give that value exactly)."""
+    return np.moveaxis(
+        np.percentile(values, PERCENTILES, axis=-1, method="inverted_cdf"), 0, -1
+    ).astype(np.float64)
+
+
+def take_options(factors: Factors, positions: IntArray) -> Factors:
+    """The same samples, with the throughput rows of the options at `positions` only."""
+    return replace(factors, throughput=factors.throughput[np.asarray(positions, dtype=np.intp)])
+
+
+def sampled_break_evens(
+    table: OptionTable,
+    rows: IntArray,
+    factors: Factors,
+    usd_per_month_per_request_per_day: float,
+    requests_per_day_min: float,
+    requests_per_day_max: float,
+    *,
+    exact_requests_per_day: float | None = None,
+    grid_points: int = 32,
+) -> FloatArray:
+    """Per sample, the volume (req/day) above which the cheapest of the self-hosted options
+    `rows` stays cheaper than the API line; +inf when it never is within the range, the range
+    start when it is everywhere. `factors.throughput` rows align with `rows`.
+
+    The break-even does not depend on today's volume, so the volume factor is not used. Each
+    sample is solved on a log grid (linear interpolation of the cost gap between grid points);
+    with `exact_requests_per_day` (the point estimate's exact break-even) the samples are
+    rescaled by exact / grid-at-point-values, which removes the grid's own error and makes
+    zero spreads reproduce the exact value.
+    """
+    grid = np.geomspace(requests_per_day_min, requests_per_day_max, grid_points)
+    sampled = _grid_break_evens(table, rows, factors, usd_per_month_per_request_per_day, grid)
+    if exact_requests_per_day is None or len(rows) == 0:
+        return sampled
+    ones = np.ones(1)
+    at_point = Factors(np.ones((len(rows), 1)), ones, ones, ones, ones, ones)
+    base = float(
+        _grid_break_evens(table, rows, at_point, usd_per_month_per_request_per_day, grid)[0]
+    )
+    if not (math.isfinite(base) and base > 0):
+        return sampled
+    return np.where(np.isfinite(sampled), sampled / base * exact_requests_per_day, sampled)
+
+
+def _grid_break_evens(
+    table: OptionTable,
+    rows: IntArray,
+    factors: Factors,
+    api_slope: float,
+    grid: FloatArray,
+) -> FloatArray:
+    k, s, g = len(rows), factors.samples, grid.size
+    if k == 0:
+        return np.full(s, np.inf)
+    wide = scenario_table(
+        table,
+        np.repeat(np.asarray(rows, dtype=np.intp), s),
+        factors.throughput.reshape(-1),
+        np.tile(factors.gpu_price, k),
+        np.tile(factors.staff_cost, k),
+        np.tile(factors.peak, k),
+    )
+    idx = np.repeat(np.arange(k * s, dtype=np.intp), g)
+    costs = fleet_costs(wide, idx, np.tile(grid, k * s)).total.reshape(k, s, g)
+    gap = costs.min(axis=0) - api_slope * factors.api_price[:, None] * grid[None, :]
+    cheaper = gap < 0
+    # Last grid point where self-hosting is not cheaper; the crossing lies just above it.
+    not_cheaper = ~cheaper
+    last = g - 1 - np.argmax(not_cheaper[:, ::-1], axis=1)
+    out = np.full(s, np.inf)
+    out[~not_cheaper.any(axis=1)] = grid[0]
+    inside = not_cheaper.any(axis=1) & (last < g - 1)
+    j = last[inside]
+    lo_gap, hi_gap = gap[inside, j], gap[inside, j + 1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(np.isfinite(lo_gap), lo_gap / (lo_gap - hi_gap), 1.0)
+    log_lo, log_hi = np.log(grid[j]), np.log(grid[j + 1])
+    out[inside] = np.exp(log_lo + np.clip(t, 0.0, 1.0) * (log_hi - log_lo))
+    return out
