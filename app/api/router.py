@@ -17,6 +17,7 @@ from app.api.routes import (
     health,
     open_models,
     performance,
+    quality_scores,
 )
 from app.schemas.common import Problem
 
@@ -32,6 +33,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         gpus,
         gpu_offerings,
         open_models,
+        quality_scores,
         catalog,
         health,
     )

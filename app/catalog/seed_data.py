@@ -21,6 +21,7 @@ from app.core.types import AttentionKind, GpuSpec, Interconnect, OpenModelSpec
 GPUS_FILE: Final = "gpus.csv"
 GPU_OFFERINGS_FILE: Final = "gpu_offerings.csv"
 OPEN_MODELS_FILE: Final = "open_models.csv"
+QUALITY_SCORES_FILE: Final = "quality_scores.csv"
 
 # Unit conversions to the core's base units (see app/core/types.py).
 _BYTES_PER_GB: Final = 1e9
@@ -124,10 +125,23 @@ _OPEN_MODEL_SCHEMA: Final[_Schema] = {
     "as_of": (_parse_date, True),
 }
 
+_QUALITY_SCORE_SCHEMA: Final[_Schema] = {
+    "slug": (_parse_str, True),
+    "name": (_parse_str, True),
+    "model_kind": (_parse_str, True),
+    "arena_score": (_parse_float, False),
+    "mmlu_pro": (_parse_float, False),
+    "gpqa_diamond": (_parse_float, False),
+    "livecodebench": (_parse_float, False),
+    "source": (_parse_str, True),
+    "as_of": (_parse_date, True),
+}
+
 _SCHEMAS: Final[Mapping[str, _Schema]] = {
     GPUS_FILE: _GPU_SCHEMA,
     GPU_OFFERINGS_FILE: _GPU_OFFERING_SCHEMA,
     OPEN_MODELS_FILE: _OPEN_MODEL_SCHEMA,
+    QUALITY_SCORES_FILE: _QUALITY_SCORE_SCHEMA,
 }
 
 
@@ -195,6 +209,11 @@ def load_gpu_offerings() -> list[Row]:
 def load_open_models() -> list[Row]:
     """Seed open-weights model architectures from open_models.csv (params in billions)."""
     return _load(OPEN_MODELS_FILE)
+
+
+def load_quality_scores() -> list[Row]:
+    """Seed model quality measures from quality_scores.csv (percent; arena rating)."""
+    return _load(QUALITY_SCORES_FILE)
 
 
 def _float(row: Mapping[str, object], column: str) -> float:

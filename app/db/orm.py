@@ -155,6 +155,24 @@ class ApiModel(VersionedEntry):
     long_context_tiers: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
 
+class QualityScore(VersionedEntry):
+    """Public quality measures of one model (API model or open model, by its catalog slug).
+
+    Scores are percentages (0-100) except `arena_score` (an LMArena-style rating); a NULL is a
+    measure that was not found, never a guess. Scores from different publishers use different
+    harnesses, so `source` names the table each row was taken from.
+    """
+
+    __tablename__ = "quality_scores"
+
+    name: Mapped[str] = mapped_column(String(200))
+    model_kind: Mapped[str] = mapped_column(String(16))
+    arena_score: Mapped[float | None] = mapped_column(Float)
+    mmlu_pro: Mapped[float | None] = mapped_column(Float)
+    gpqa_diamond: Mapped[float | None] = mapped_column(Float)
+    livecodebench: Mapped[float | None] = mapped_column(Float)
+
+
 class Analysis(Base):
     """A saved estimate: its input, the catalog values it used, and its result.
 
@@ -195,4 +213,5 @@ CATALOG_TABLES: dict[str, type[VersionedEntry]] = {
     "gpu-offerings": GpuOffering,
     "open-models": OpenModel,
     "api-models": ApiModel,
+    "quality-scores": QualityScore,
 }

@@ -28,13 +28,22 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.db.orm import ApiModel, CatalogVersion, Gpu, GpuOffering, OpenModel, VersionedEntry
+from app.db.orm import (
+    ApiModel,
+    CatalogVersion,
+    Gpu,
+    GpuOffering,
+    OpenModel,
+    QualityScore,
+    VersionedEntry,
+)
 from app.errors import ConflictError, InvalidInputError, NotFoundError
 from app.schemas.catalog import (
     ApiModelCreate,
     GpuCreate,
     GpuOfferingCreate,
     OpenModelCreate,
+    QualityScoreCreate,
 )
 
 
@@ -127,8 +136,26 @@ API_MODELS = CatalogResource(
         "as_of",
     ),
 )
+QUALITY_SCORES = CatalogResource(
+    collection="quality-scores",
+    label="quality score",
+    orm=QualityScore,
+    create_schema=QualityScoreCreate,
+    filters=("model_kind",),
+    search_columns=("slug", "name"),
+    sort_fields=(
+        "slug",
+        "name",
+        "model_kind",
+        "arena_score",
+        "mmlu_pro",
+        "gpqa_diamond",
+        "livecodebench",
+        "as_of",
+    ),
+)
 RESOURCES: dict[str, CatalogResource] = {
-    r.collection: r for r in (GPUS, GPU_OFFERINGS, OPEN_MODELS, API_MODELS)
+    r.collection: r for r in (GPUS, GPU_OFFERINGS, OPEN_MODELS, API_MODELS, QUALITY_SCORES)
 }
 
 
@@ -579,7 +606,7 @@ def _seed_note(today: dt.date) -> str:
     from app.catalog.genai_import import genai_prices_version
 
     return (
-        f"bundled GPU, offering and open-model data; API prices from genai-prices "
+        f"bundled GPU, offering, open-model and quality-score data; API prices from genai-prices "
         f"{genai_prices_version()}, in effect {today}"
     )
 
@@ -594,5 +621,6 @@ def _bundled_rows(*, today: dt.date) -> list[tuple[CatalogResource, Sequence[Map
         (GPUS, seed_data.load_gpus()),
         (GPU_OFFERINGS, seed_data.load_gpu_offerings()),
         (OPEN_MODELS, seed_data.load_open_models()),
+        (QUALITY_SCORES, seed_data.load_quality_scores()),
         (API_MODELS, [asdict(row) for row in load_api_models(as_of=today)]),
     ]

@@ -15,7 +15,7 @@ from app.services import catalog as catalog_service
 
 router = APIRouter(prefix="/v1/catalog", tags=["catalog"], dependencies=[ReaderDep])
 
-Collection = Literal["api-models", "gpus", "gpu-offerings", "open-models"]
+Collection = Literal["api-models", "gpus", "gpu-offerings", "open-models", "quality-scores"]
 
 
 def _api_models_only() -> list[Collection]:
@@ -26,7 +26,7 @@ class RefreshRequest(InputModel):
     catalogs: list[Collection] = Field(
         default_factory=_api_models_only,
         min_length=1,
-        max_length=4,
+        max_length=5,
         description="Catalogs to re-read from the installed data.",
     )
     prices_as_of: AsOf | None = Field(

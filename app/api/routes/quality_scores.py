@@ -1,0 +1,97 @@
+"""`/v1/quality-scores`: public quality measures of API and open models (by model slug)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+
+from app.api.deps import AdminDep, Limit, Offset, ReaderDep, SearchText, SessionDep, VersionDep
+from app.api.routes._catalog import created, page, sort_description, sort_pattern
+from app.schemas.catalog import (
+    QualityScoreCreate,
+    QualityScorePage,
+    QualityScoreRead,
+    QualityScoreUpdate,
+)
+from app.schemas.common import Slug
+from app.services import catalog as catalog_service
+from app.services.catalog import QUALITY_SCORES
+
+router = APIRouter(prefix="/v1/quality-scores", tags=["quality-scores"], dependencies=[ReaderDep])
+
+
+@router.get("", summary="List quality scores")
+def list_quality_scores(
+    session: SessionDep,
+    version: VersionDep,
+    limit: Limit = 50,
+    offset: Offset = 0,
+    q: SearchText = None,
+    model_kind: Annotated[str | None, Query(max_length=16, examples=["open"])] = None,
+    sort: Annotated[
+        str,
+        Query(pattern=sort_pattern(QUALITY_SCORES), description=sort_description(QUALITY_SCORES)),
+    ] = "slug",
+) -> QualityScorePage:
+    """Quality scores as the catalog held them at `version` (default: latest)."""
+    return page(
+        QualityScorePage,
+        session,
+        QUALITY_SCORES,
+        QualityScoreRead,
+        version=version,
+        filters={"model_kind": model_kind},
+        q=q,
+        sort=sort,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/{slug}", summary="Get a model's quality scores")
+def get_quality_score(session: SessionDep, version: VersionDep, slug: Slug) -> QualityScoreRead:
+    return QualityScoreRead.model_validate(
+        catalog_service.get_entry(session, QUALITY_SCORES, slug, version=version)
+    )
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[AdminDep],
+    summary="Add a model's quality scores",
+)
+def create_quality_score(
+    session: SessionDep, body: QualityScoreCreate, response: Response
+) -> QualityScoreRead:
+    """Add a model's quality scores as a new catalog version. Needs an admin key."""
+    return created(
+        response,
+        QUALITY_SCORES,
+        catalog_service.create_entry(session, QUALITY_SCORES, body),
+        QualityScoreRead,
+    )
+
+
+@router.patch("/{slug}", dependencies=[AdminDep], summary="Change a model's quality scores")
+def update_quality_score(
+    session: SessionDep, slug: Slug, body: QualityScoreUpdate
+) -> QualityScoreRead:
+    """Change some fields; the old values stay readable at earlier versions. Needs an admin key."""
+    return QualityScoreRead.model_validate(
+        catalog_service.update_entry(session, QUALITY_SCORES, slug, body)
+    )
+
+
+@router.delete(
+    "/{slug}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[AdminDep],
+    summary="Delete a model's quality scores",
+)
+def delete_quality_score(session: SessionDep, slug: Slug) -> Response:
+    """Remove a model's quality scores from the current catalog (history keeps them). Needs an
+    admin key."""
+    catalog_service.delete_entry(session, QUALITY_SCORES, slug)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
