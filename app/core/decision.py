@@ -1,0 +1,326 @@
+"""A decision a manager can defend: quality tiers, routing mixes, ranges and what would change
+the answer, for one estimate's inputs.
+
+Runs next to `estimate.estimate` on the same specs. The estimate itself prices only options
+that meet the quality bar (the service marks the others infeasible with `below_quality`); this
+module rebuilds the unrestricted option table once, so that break-evens can be given per
+quality tier ("at equal quality" and "any model") and mixes may route to a smaller model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import numpy.typing as npt
+
+from app.core.api_cost import ApiPriceSpec, api_cost
+from app.core.breakeven import BreakEven
+from app.core.economics import (
+    CostAssumptionsSpec,
+    OptionTable,
+    SelfHostedCandidateSpec,
+    build_option_table,
+    fleet_costs,
+)
+from app.core.errors import InvalidEstimateInputError
+from app.core.fleet import SizingPolicySpec
+from app.core.quality import (
+    QualityBarSpec,
+    QualityTier,
+    QualityVerdict,
+    Scores,
+    TierBreakEven,
+    judge_models,
+    restrict_table,
+    tier_break_evens,
+)
+from app.core.routing import RoutingMix, routing_mixes
+from app.core.sensitivity import (
+    EstimateView,
+    TornadoBar,
+    tornado,
+    what_would_make_self_hosting_win,
+)
+from app.core.uncertainty import (
+    UncertaintySpec,
+    draw_factors,
+    percentiles,
+    sampled_api_costs,
+    sampled_break_evens,
+    sampled_self_hosted_costs,
+    summarise,
+    take_options,
+)
+from app.core.workload import DAYS_PER_MONTH, WorkloadSpec
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.intp]
+BoolArray = npt.NDArray[np.bool_]
+
+#: Self-hosted options given ranges: the cheapest this many in the compared tier.
+RANGED_SELF_HOSTED = 20
+#: Options of the point envelope re-priced per sample for the break-even range.
+ENVELOPE_OPTIONS = 6
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionSpec:
+    """The estimate's inputs plus what the manager asked for (each part optional)."""
+
+    workload: WorkloadSpec
+    api_prices: tuple[ApiPriceSpec, ...]
+    candidates: tuple[SelfHostedCandidateSpec, ...]  # not filtered by quality
+    assumptions: CostAssumptionsSpec = field(default_factory=CostAssumptionsSpec)
+    policy: SizingPolicySpec = field(default_factory=SizingPolicySpec)
+    quality: QualityBarSpec | None = None
+    scores: Scores = field(default_factory=dict)
+    reference_api_slug: str | None = None  # default: the cheapest API model in the tier
+    routing_small_share: float | None = None
+    uncertainty: UncertaintySpec | None = None
+    sensitivity: bool = False
+    requests_per_day_min: float | None = None
+    requests_per_day_max: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OptionRange:
+    """P10/P50/P90 of one option (an API model, or an option-table row) and how often it is
+    the cheapest in the compared tier."""
+
+    api_slug: str | None
+    table_row: int | None
+    monthly_cost_usd: tuple[float, float, float]
+    usd_per_million_tokens: tuple[float, float, float]
+    probability_cheapest: float
+
+
+@dataclass(frozen=True, slots=True)
+class BreakEvenRange:
+    """A tier's break-even volume (req/day): the exact point value and its P10/P50/P90 (None:
+    self-hosting never wins within the range at that percentile)."""
+
+    tier: QualityTier
+    api_slug: str
+    requests_per_day: float | None
+    p10: float | None
+    p50: float | None
+    p90: float | None
+    share_of_samples_self_hosting_wins: float
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionResult:
+    verdicts: dict[str, QualityVerdict]
+    reference_api_slug: str | None
+    tiers: tuple[TierBreakEven, ...]
+    option_ranges: tuple[OptionRange, ...] = ()
+    break_even_ranges: tuple[BreakEvenRange, ...] = ()
+    tornado: tuple[TornadoBar, ...] = ()
+    answer: str | None = None
+    mixes: tuple[RoutingMix, ...] = ()
+    samples: int = 0
+
+
+def _api_slopes(spec: DecisionSpec) -> dict[str, float]:
+    discount = spec.assumptions.api_discount_share
+    return {
+        p.slug: api_cost(
+            p, spec.workload, requests_per_day=1.0, discount_share=discount
+        ).monthly_cost_usd
+        for p in spec.api_prices
+    }
+
+
+def _quality_masks(
+    spec: DecisionSpec,
+) -> tuple[dict[str, QualityVerdict], BoolArray, set[str]]:
+    """Verdicts by model, a keep-flag per candidate, and the API models that qualify."""
+    api_slugs = tuple(p.slug for p in spec.api_prices)
+    if spec.quality is None:
+        return {}, np.ones(len(spec.candidates), dtype=np.bool_), set(api_slugs)
+    models = tuple(dict.fromkeys((*api_slugs, *(c.open_model_slug for c in spec.candidates))))
+    verdicts = judge_models(spec.quality, spec.scores, models)
+    keep = np.array(
+        [verdicts[c.open_model_slug].meets_bar for c in spec.candidates], dtype=np.bool_
+    )
+    return verdicts, keep, {s for s in api_slugs if verdicts[s].meets_bar}
+
+
+def _reference(spec: DecisionSpec, slopes: dict[str, float], qualifying: set[str]) -> str | None:
+    if spec.reference_api_slug is not None:
+        if spec.reference_api_slug not in slopes:
+            raise InvalidEstimateInputError(
+                "the break-even API model must be one of the compared API models",
+                api_model=spec.reference_api_slug,
+            )
+        return spec.reference_api_slug
+    pool = [s for s in slopes if s in qualifying] or list(slopes)
+    return min(pool, key=lambda s: (slopes[s], s)) if pool else None
+
+
+def decide(spec: DecisionSpec) -> DecisionResult:
+    """Quality tiers, ranges, tornado, answer sentence and routing mixes for one estimate."""
+    w = spec.workload
+    table = build_option_table(spec.candidates, w, spec.assumptions, spec.policy)
+    verdicts, keep, qualifying = _quality_masks(spec)
+    slopes = _api_slopes(spec)
+    reference = _reference(spec, slopes, qualifying)
+    lo = spec.requests_per_day_min or max(w.requests_per_day, 1.0) / 100.0
+    hi = spec.requests_per_day_max or max(w.requests_per_day, 1.0) * 100.0
+    tiers: tuple[TierBreakEven, ...] = ()
+    if reference is not None and table.size:
+        tiers = tier_break_evens(table, keep, reference, slopes[reference], lo, hi)
+    result = DecisionResult(verdicts, reference, tiers)
+    equal = restrict_table(table, keep)
+    if spec.routing_small_share is not None:
+        result = _with_mixes(result, spec, table, keep, slopes, qualifying)
+    if (spec.uncertainty is None and not spec.sensitivity) or reference is None:
+        return result
+    uncertainty = spec.uncertainty or UncertaintySpec()
+    rows = _cheapest_rows(equal, w.requests_per_day, RANGED_SELF_HOSTED)
+    api_names = [s for s in slopes if s in qualifying]
+    api_point = np.array([slopes[s] * w.requests_per_day for s in api_names])
+    point_be = {t.tier: t.break_even for t in tiers}
+    exact = point_be.get(QualityTier.EQUAL_QUALITY)
+    view = EstimateView(
+        table=equal,
+        self_rows=rows,
+        api_monthly_usd=api_point,
+        api_slope=slopes[reference],
+        requests_per_day=w.requests_per_day,
+        requests_per_day_min=lo,
+        requests_per_day_max=hi,
+        break_even_requests_per_day=None
+        if exact is None
+        else exact.self_hosting_cheaper_above_requests_per_day,
+    )
+    if spec.uncertainty is not None:
+        result = _with_ranges(result, spec, uncertainty, table, rows, api_names, api_point, view)
+    if spec.sensitivity:
+        result = replace(
+            result,
+            tornado=tornado(view, uncertainty),
+            answer=what_would_make_self_hosting_win(view),
+        )
+    return result
+
+
+def _cheapest_rows(table: OptionTable, requests_per_day: float, count: int) -> IntArray:
+    feasible = np.flatnonzero(table.feasible)
+    if feasible.size == 0:
+        return feasible.astype(np.intp)
+    costs = fleet_costs(table, feasible, np.full(feasible.size, requests_per_day)).total
+    return feasible[np.argsort(costs, kind="stable")[:count]].astype(np.intp)
+
+
+def _with_ranges(
+    result: DecisionResult,
+    spec: DecisionSpec,
+    uncertainty: UncertaintySpec,
+    table: OptionTable,
+    rows: IntArray,
+    api_names: list[str],
+    api_point: FloatArray,
+    view: EstimateView,
+) -> DecisionResult:
+    tier_tables = {
+        t.tier: view.table if t.tier is QualityTier.EQUAL_QUALITY else table
+        for t in result.tiers
+        if t.break_even is not None
+    }
+    env_rows = {t.tier: _envelope_rows(t.break_even) for t in result.tiers if t.break_even}
+    # One throughput draw per option row, shared by its cost range and the break-evens.
+    union = np.unique(np.concatenate([rows, *env_rows.values()])).astype(np.intp)
+    factors = draw_factors(uncertainty, union.size)
+    self_costs = sampled_self_hosted_costs(
+        view.table,
+        rows,
+        view.requests_per_day,
+        take_options(factors, np.searchsorted(union, rows)),
+    )
+    api_costs = sampled_api_costs(api_point, factors)
+    tokens = (
+        view.requests_per_day * DAYS_PER_MONTH * spec.workload.tokens_per_request * factors.volume
+    )
+    ranges = summarise(np.concatenate([api_costs, self_costs], axis=0), tokens)
+    option_ranges = tuple(
+        OptionRange(
+            api_slug=api_names[i] if i < len(api_names) else None,
+            table_row=None if i < len(api_names) else int(rows[i - len(api_names)]),
+            monthly_cost_usd=_triple(ranges.monthly_cost_usd[i]),
+            usd_per_million_tokens=_triple(ranges.usd_per_million_tokens[i]),
+            probability_cheapest=float(ranges.probability_cheapest[i]),
+        )
+        for i in range(len(api_names) + rows.size)
+    )
+    be_ranges = []
+    for tier_result in result.tiers:
+        be = tier_result.break_even
+        if be is None or result.reference_api_slug is None:
+            continue
+        tier_rows = env_rows[tier_result.tier]
+        samples = sampled_break_evens(
+            tier_tables[tier_result.tier],
+            tier_rows,
+            take_options(factors, np.searchsorted(union, tier_rows)),
+            view.api_slope,
+            view.requests_per_day_min,
+            view.requests_per_day_max,
+            exact_requests_per_day=be.self_hosting_cheaper_above_requests_per_day,
+        )
+        p10, p50, p90 = percentiles(samples)
+        be_ranges.append(
+            BreakEvenRange(
+                tier=tier_result.tier,
+                api_slug=result.reference_api_slug,
+                requests_per_day=be.self_hosting_cheaper_above_requests_per_day,
+                p10=_finite(p10),
+                p50=_finite(p50),
+                p90=_finite(p90),
+                share_of_samples_self_hosting_wins=float(np.isfinite(samples).mean()),
+            )
+        )
+    return replace(
+        result,
+        option_ranges=option_ranges,
+        break_even_ranges=tuple(be_ranges),
+        samples=uncertainty.samples,
+    )
+
+
+def _triple(values: FloatArray) -> tuple[float, float, float]:
+    return float(values[0]), float(values[1]), float(values[2])
+
+
+def _finite(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None
+
+
+def _envelope_rows(be: BreakEven) -> IntArray:
+    """The options most often cheapest along the point envelope (at most ENVELOPE_OPTIONS)."""
+    curve = np.asarray(be.curve_self_hosted_option, dtype=np.intp)
+    options, counts = np.unique(curve[curve >= 0], return_counts=True)
+    return options[np.argsort(-counts, kind="stable")[:ENVELOPE_OPTIONS]].astype(np.intp)
+
+
+def _with_mixes(
+    result: DecisionResult,
+    spec: DecisionSpec,
+    table: OptionTable,
+    keep: BoolArray,
+    slopes: dict[str, float],
+    qualifying: set[str],
+) -> DecisionResult:
+    share = spec.routing_small_share or 0.0
+    all_rows = np.flatnonzero(table.feasible).astype(np.intp)
+    mixes = routing_mixes(
+        table,
+        spec.workload.requests_per_day,
+        share,
+        small_rows=all_rows,
+        large_rows=all_rows[keep[table.candidate_index[all_rows]]],
+        small_api_slopes=slopes,
+        large_api_slopes={s: v for s, v in slopes.items() if s in qualifying},
+    )
+    return replace(result, mixes=mixes)
