@@ -180,7 +180,12 @@ def decide(spec: DecisionSpec) -> DecisionResult:
     uncertainty = spec.uncertainty or UncertaintySpec()
     rows = _cheapest_rows(equal, w.requests_per_day, RANGED_SELF_HOSTED)
     api_names = [s for s in slopes if s in qualifying]
-    api_point = np.array([slopes[s] * w.requests_per_day for s in api_names])
+    # The estimate's own point costs, so that zero spreads reproduce them exactly.
+    discount = spec.assumptions.api_discount_share
+    prices = {p.slug: p for p in spec.api_prices}
+    api_point = np.array(
+        [api_cost(prices[s], w, discount_share=discount).monthly_cost_usd for s in api_names]
+    )
     point_be = {t.tier: t.break_even for t in tiers}
     exact = point_be.get(QualityTier.EQUAL_QUALITY)
     view = EstimateView(
