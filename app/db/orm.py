@@ -205,13 +205,3 @@ class Analysis(Base):
     cheapest_monthly_cost_usd: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
-
-
-#: Every versioned catalog table, by its URL collection name.
-CATALOG_TABLES: dict[str, type[VersionedEntry]] = {
-    "gpus": Gpu,
-    "gpu-offerings": GpuOffering,
-    "open-models": OpenModel,
-    "api-models": ApiModel,
-    "quality-scores": QualityScore,
-}

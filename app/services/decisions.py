@@ -51,7 +51,7 @@ RowName = Callable[[int], tuple[str, str]]
 def load_scores(session: Session, version: int) -> dict[str, dict[str, float]]:
     """Catalog quality scores at `version`, by model slug and measure (known values only)."""
     rows = session.scalars(
-        select(QualityScore).where(catalog_service._visible_at(QualityScore, version))
+        select(QualityScore).where(catalog_service.visible_at(QualityScore, version))
     ).all()
     return {
         row.slug: {m: float(v) for m in QUALITY_MEASURES if (v := getattr(row, m)) is not None}
