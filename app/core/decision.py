@@ -25,6 +25,8 @@ from app.core.economics import (
 )
 from app.core.errors import InvalidEstimateInputError
 from app.core.fleet import SizingPolicySpec
+from app.core.option_builder import row_key, row_label
+from app.core.options import OptionKey, OptionKind
 from app.core.quality import (
     QualityBarSpec,
     QualityTier,
@@ -35,7 +37,7 @@ from app.core.quality import (
     restrict_table,
     tier_break_evens,
 )
-from app.core.routing import RoutingMix, routing_mixes
+from app.core.routing import MixPart, RoutingMix, routing_mixes
 from app.core.sensitivity import (
     EstimateView,
     TornadoBar,
@@ -84,12 +86,18 @@ class DecisionSpec:
 
 
 @dataclass(frozen=True, slots=True)
-class OptionRange:
-    """P10/P50/P90 of one option (an API model, or an option-table row) and how often it is
-    the cheapest in the compared tier."""
+class OptionName:
+    """An option's id (from its key) and label, as in the estimate's options."""
 
-    api_slug: str | None
-    table_row: int | None
+    id: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class OptionRange:
+    """P10/P50/P90 of one option and how often it is the cheapest in the compared tier."""
+
+    option: OptionName
     monthly_cost_usd: tuple[float, float, float]
     usd_per_million_tokens: tuple[float, float, float]
     probability_cheapest: float
@@ -110,6 +118,15 @@ class BreakEvenRange:
 
 
 @dataclass(frozen=True, slots=True)
+class NamedMix:
+    """A routing mix with both parts named."""
+
+    small: OptionName
+    large: OptionName
+    mix: RoutingMix
+
+
+@dataclass(frozen=True, slots=True)
 class DecisionResult:
     verdicts: dict[str, QualityVerdict]
     reference_api_slug: str | None
@@ -118,7 +135,7 @@ class DecisionResult:
     break_even_ranges: tuple[BreakEvenRange, ...] = ()
     tornado: tuple[TornadoBar, ...] = ()
     answer: str | None = None
-    mixes: tuple[RoutingMix, ...] = ()
+    mixes: tuple[NamedMix, ...] = ()
     samples: int = 0
 
 
@@ -251,8 +268,9 @@ def _with_ranges(
     ranges = summarise(np.concatenate([api_costs, self_costs], axis=0), tokens)
     option_ranges = tuple(
         OptionRange(
-            api_slug=api_names[i] if i < len(api_names) else None,
-            table_row=None if i < len(api_names) else int(rows[i - len(api_names)]),
+            option=_api_name(api_names[i])
+            if i < len(api_names)
+            else _row_name(spec, table, int(rows[i - len(api_names)])),
             monthly_cost_usd=_triple(ranges.monthly_cost_usd[i]),
             usd_per_million_tokens=_triple(ranges.usd_per_million_tokens[i]),
             probability_cheapest=float(ranges.probability_cheapest[i]),
@@ -294,6 +312,22 @@ def _with_ranges(
     )
 
 
+def _api_name(slug: str) -> OptionName:
+    return OptionName(OptionKey(OptionKind.API, api_model=slug).id, slug)
+
+
+def _row_name(spec: DecisionSpec, table: OptionTable, row: int) -> OptionName:
+    return OptionName(
+        row_key(spec.candidates, table, row).id, row_label(spec.candidates, table, row)
+    )
+
+
+def _part_name(spec: DecisionSpec, table: OptionTable, part: MixPart) -> OptionName:
+    if part.api_slug is not None:
+        return _api_name(part.api_slug)
+    return _row_name(spec, table, part.table_row or 0)
+
+
 def _triple(values: FloatArray) -> tuple[float, float, float]:
     return float(values[0]), float(values[1]), float(values[2])
 
@@ -328,4 +362,8 @@ def _with_mixes(
         small_api_slopes=slopes,
         large_api_slopes={s: v for s, v in slopes.items() if s in qualifying},
     )
-    return replace(result, mixes=mixes)
+    named = tuple(
+        NamedMix(_part_name(spec, table, m.small), _part_name(spec, table, m.large), m)
+        for m in mixes
+    )
+    return replace(result, mixes=named)

@@ -31,6 +31,30 @@ def usd_per_mtok(monthly_usd: float, tokens_per_month: float) -> float | None:
     return monthly_usd / tokens_per_month * TOKENS_PER_MTOK if tokens_per_month > 0 else None
 
 
+def row_key(
+    candidates: tuple[SelfHostedCandidateSpec, ...], table: OptionTable, row: int
+) -> OptionKey:
+    """The key of option-table row `row` (built from `candidates`)."""
+    candidate = candidates[int(table.candidate_index[row])]
+    purchase = table.options[row]
+    return OptionKey(
+        kind=OptionKind.SELF_HOSTED,
+        open_model=candidate.open_model_slug,
+        gpu=candidate.gpu_slug,
+        tensor_parallel=candidate.tensor_parallel,
+        precision=candidate.precision,
+        purchase_mode=purchase.mode.value,
+        offering=purchase.offering_slug,
+    )
+
+
+def row_label(candidates: tuple[SelfHostedCandidateSpec, ...], table: OptionTable, row: int) -> str:
+    """The label of option-table row `row`: candidate, purchase mode and what was priced."""
+    purchase = table.options[row]
+    suffix = f" ({purchase.label})" if purchase.label else ""
+    return f"{candidates[int(table.candidate_index[row])].label} · {purchase.mode}{suffix}"
+
+
 class SelfHostedOptions:
     """Builds the self-hosted `CostOption` of any row of an option table."""
 
@@ -51,23 +75,10 @@ class SelfHostedOptions:
         self.candidate_index = table.candidate_index.tolist()
 
     def key(self, row: int) -> OptionKey:
-        candidate = self.candidates[self.candidate_index[row]]
-        purchase = self.table.options[row]
-        return OptionKey(
-            kind=OptionKind.SELF_HOSTED,
-            open_model=candidate.open_model_slug,
-            gpu=candidate.gpu_slug,
-            tensor_parallel=candidate.tensor_parallel,
-            precision=candidate.precision,
-            purchase_mode=purchase.mode.value,
-            offering=purchase.offering_slug,
-        )
+        return row_key(self.candidates, self.table, row)
 
     def label(self, row: int) -> str:
-        purchase = self.table.options[row]
-        suffix = f" ({purchase.label})" if purchase.label else ""
-        candidate = self.candidates[self.candidate_index[row]]
-        return f"{candidate.label} · {purchase.mode}{suffix}"
+        return row_label(self.candidates, self.table, row)
 
     def build(self, row: int) -> CostOption:
         if not self.feasible[row]:

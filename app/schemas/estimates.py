@@ -10,6 +10,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from app.core.purchasing import PurchaseMode
 from app.core.types import Precision
 from app.schemas.common import InputModel, Slug
+from app.schemas.decisions import (
+    QualityIn,
+    QualityOut,
+    RangesIn,
+    RangesOut,
+    RoutingIn,
+    RoutingOut,
+    SensitivityOut,
+)
 
 
 def _num(lo: float, hi: float, description: str, *, gt: bool = False) -> Any:
@@ -274,6 +283,16 @@ class EstimateRequest(InputModel):
     max_options: Annotated[int, Field(strict=True, ge=1, le=10_000)] = Field(
         default=50, description="Feasible options to return, cheapest first."
     )
+    quality: QualityIn | None = Field(
+        default=None,
+        description="Compare only models good enough: match a reference model or a floor.",
+    )
+    routing: RoutingIn | None = Field(
+        default=None, description="Price blends where a smaller model serves a share."
+    )
+    ranges: RangesIn | None = Field(
+        default=None, description="P10/P50/P90 ranges (Monte Carlo) and the sensitivity."
+    )
     catalog_version: Annotated[int, Field(strict=True, ge=1, le=2_000_000_000)] | None = Field(
         default=None, description="Price with the catalog as it was at this version."
     )
@@ -471,3 +490,13 @@ class EstimateResponse(BaseModel):
     break_evens: list[BreakEvenOut] = Field(description="Against every API model (no curves).")
     projection: ProjectionOut = Field(description="Monthly cost over the horizon.")
     assumptions: AssumptionsOut = Field(description="Every input, default and catalog value used.")
+    quality: QualityOut | None = Field(
+        default=None, description="The quality bar, verdicts and break-even per quality tier."
+    )
+    routing: RoutingOut | None = Field(default=None, description="Routing mixes, if asked for.")
+    ranges: RangesOut | None = Field(
+        default=None, description="P10/P50/P90 per option and break-even, if asked for."
+    )
+    sensitivity: SensitivityOut | None = Field(
+        default=None, description="Tornado and what would make self-hosting win."
+    )

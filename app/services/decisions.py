@@ -5,15 +5,17 @@ response blocks. The estimate service calls these; nothing is stored here."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from dataclasses import replace
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.core.api_cost import ApiPriceSpec
-from app.core.decision import DecisionResult, OptionRange
+from app.core.decision import DecisionResult, DecisionSpec, NamedMix, OptionName, decide
 from app.core.economics import SelfHostedCandidateSpec
+from app.core.estimate import EstimateSpec
 from app.core.quality import (
     QualityBarSpec,
     QualityVerdict,
@@ -22,9 +24,10 @@ from app.core.quality import (
     merge_scores,
     quality_threshold,
 )
-from app.core.routing import MixPart, RoutingMix
+from app.core.routing import MixPart
 from app.core.uncertainty import FactorRangeSpec, UncertaintySpec
 from app.db.orm import QualityScore
+from app.errors import InvalidInputError
 from app.schemas.catalog import QUALITY_MEASURES
 from app.schemas.decisions import (
     FactorRangeIn,
@@ -42,10 +45,8 @@ from app.schemas.decisions import (
     TierBreakEvenOut,
     TornadoBarOut,
 )
+from app.schemas.estimates import EstimateRequest
 from app.services import catalog as catalog_service
-
-#: How a table row (candidate index, purchase-option index) is named and labelled.
-RowName = Callable[[int], tuple[str, str]]
 
 
 def load_scores(session: Session, version: int) -> dict[str, dict[str, float]]:
@@ -178,7 +179,7 @@ def headline(bar: QualityBarSpec, threshold: float, tiers: list[TierBreakEvenOut
         first = f"No self-hosted model qualifies {what}."
     else:
         first = (
-            f"Against {equal.api_model}, {what}, self-hosting is cheaper above "
+            f"{what[0].upper()}{what[1:]}, self-hosting is cheaper than {equal.api_model} above "
             f"{_volume(equal.requests_per_day)}"
         )
         if equal.range is not None and equal.range.p10 is not None:
@@ -213,20 +214,15 @@ def quality_out(
     )
 
 
-def ranges_out(spec: UncertaintySpec, result: DecisionResult, row_name: RowName) -> RangesOut:
-    def named(r: OptionRange) -> tuple[str, str]:
-        if r.api_slug is not None:
-            return f"api:{r.api_slug}", r.api_slug
-        return row_name(r.table_row or 0)
-
+def ranges_out(spec: UncertaintySpec, result: DecisionResult) -> RangesOut:
     return RangesOut(
         samples=spec.samples,
         seed=spec.seed,
         distributions=distributions(spec),
         options=[
             OptionRangeOut(
-                option_id=named(r)[0],
-                label=named(r)[1],
+                option_id=r.option.id,
+                label=r.option.label,
                 monthly_cost_usd=_percentiles(r.monthly_cost_usd),
                 usd_per_million_tokens=_percentiles(r.usd_per_million_tokens),
                 probability_cheapest=r.probability_cheapest,
@@ -257,31 +253,115 @@ def sensitivity_out(result: DecisionResult) -> SensitivityOut | None:
     )
 
 
-def routing_out(
-    share: float, mixes: Sequence[RoutingMix], row_name: RowName, tokens_per_month: float
-) -> RoutingOut:
-    def part(p: MixPart) -> MixPartOut:
-        option_id, label = (
-            (f"api:{p.api_slug}", p.api_slug) if p.api_slug else row_name(p.table_row or 0)
-        )
+def routing_out(share: float, mixes: Sequence[NamedMix], tokens_per_month: float) -> RoutingOut:
+    def part(name: OptionName, p: MixPart) -> MixPartOut:
         return MixPartOut(
-            option_id=option_id,
-            label=label,
+            option_id=name.id,
+            label=name.label,
             request_share=p.request_share,
             monthly_cost_usd=p.monthly_cost_usd,
         )
 
     out = []
-    for mix in mixes:
-        small, large = part(mix.small), part(mix.large)
+    for named in mixes:
+        small, large = part(named.small, named.mix.small), part(named.large, named.mix.large)
+        cost = named.mix.monthly_cost_usd
         out.append(
             RoutingMixOut(
                 label=f"{small.label} ({share:.0%}) + {large.label} ({1 - share:.0%})",
-                monthly_cost_usd=mix.monthly_cost_usd,
-                usd_per_million_tokens=mix.monthly_cost_usd / tokens_per_month * 1e6
+                monthly_cost_usd=cost,
+                usd_per_million_tokens=cost / tokens_per_month * 1e6
                 if tokens_per_month > 0
                 else None,
                 parts=[small, large],
             )
         )
     return RoutingOut(small_model_share=share, mixes=out)
+
+
+# --- estimate wiring -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionPlan:
+    """What the estimate prices (only models meeting the quality bar) and what the decision
+    analysis needs besides (everything, unfiltered)."""
+
+    api_prices: tuple[ApiPriceSpec, ...]  # for the estimate
+    candidates: tuple[SelfHostedCandidateSpec, ...]  # for the estimate (below bar: infeasible)
+    all_api_prices: tuple[ApiPriceSpec, ...]
+    all_candidates: tuple[SelfHostedCandidateSpec, ...]
+    bar: QualityBarSpec | None = None
+    scores: Scores = field(default_factory=dict)
+    verdicts: dict[str, QualityVerdict] = field(default_factory=dict)
+    uncertainty: UncertaintySpec | None = None
+
+    @property
+    def wanted(self) -> bool:
+        return self.bar is not None or self.uncertainty is not None
+
+
+def plan_decision(
+    session: Session,
+    request: EstimateRequest,
+    version: int,
+    api_prices: tuple[ApiPriceSpec, ...],
+    candidates: tuple[SelfHostedCandidateSpec, ...],
+) -> DecisionPlan:
+    """Apply the request's quality bar to the options the estimate will price."""
+    uncertainty = None if request.ranges is None else uncertainty_spec(request.ranges)
+    if request.quality is None:
+        return DecisionPlan(api_prices, candidates, api_prices, candidates, uncertainty=uncertainty)
+    bar = quality_bar(request.quality)
+    scores = merged_scores(session, version, request.quality)
+    kept, marked, verdicts = apply_quality_bar(bar, scores, api_prices, candidates)
+    chosen = request.break_even_api_model
+    if chosen is not None and not verdicts[chosen].meets_bar:
+        raise InvalidInputError(
+            "break_even_api_model is below the quality bar", break_even_api_model=chosen
+        )
+    return DecisionPlan(
+        kept, tuple(marked), api_prices, candidates, bar, scores, verdicts, uncertainty
+    )
+
+
+def decision_blocks(
+    plan: DecisionPlan,
+    request: EstimateRequest,
+    spec: EstimateSpec,
+    tokens_per_month: float,
+) -> dict[str, Any]:
+    """The response's quality, routing, ranges and sensitivity blocks (empty when none was
+    asked for: the plain estimate pays nothing for them)."""
+    share = None if request.routing is None else request.routing.small_model_share
+    if not plan.wanted and share is None:
+        return {}
+    reference = request.break_even_api_model
+    compared = {p.slug for p in plan.api_prices}
+    if reference is None and plan.bar is not None and plan.bar.reference_slug in compared:
+        reference = plan.bar.reference_slug
+    sensitivity = request.ranges is not None and request.ranges.sensitivity
+    result = decide(
+        DecisionSpec(
+            workload=spec.workload,
+            api_prices=plan.all_api_prices,
+            candidates=plan.all_candidates,
+            assumptions=spec.assumptions,
+            policy=spec.policy,
+            quality=plan.bar,
+            scores=plan.scores,
+            reference_api_slug=reference,
+            routing_small_share=share,
+            uncertainty=plan.uncertainty,
+            sensitivity=sensitivity,
+        )
+    )
+    blocks: dict[str, Any] = {}
+    if plan.bar is not None:
+        blocks["quality"] = quality_out(plan.bar, plan.scores, plan.verdicts, result)
+    if share is not None:
+        blocks["routing"] = routing_out(share, result.mixes, tokens_per_month)
+    if plan.uncertainty is not None:
+        blocks["ranges"] = ranges_out(plan.uncertainty, result)
+        blocks["sensitivity"] = sensitivity_out(result)
+    return blocks

@@ -23,7 +23,7 @@ from app.db.orm import ApiModel, VersionedEntry
 from app.errors import InvalidInputError
 from app.schemas.estimates import AssumptionsOut, EstimateRequest, EstimateResponse
 from app.services import catalog as catalog_service
-from app.services import catalog_specs
+from app.services import catalog_specs, decisions
 from app.services import estimate_response as out
 from app.services.catalog import API_MODELS, GPU_OFFERINGS, GPUS, OPEN_MODELS, CatalogResource
 
@@ -90,17 +90,21 @@ def run_estimate(session: Session, request: EstimateRequest) -> EstimateResponse
             break_even_api_model=break_even_slug,
         )
     planned = self_hosting_candidates(inputs.self_hosting, inputs.workload)
-    result = estimate(
-        EstimateSpec(
-            workload=inputs.workload,
-            api_prices=api_prices,
-            candidates=planned.candidates,
-            assumptions=inputs.assumptions,
-            policy=inputs.policy,
-            max_self_hosted_options=request.max_options,
-        )
+    plan = decisions.plan_decision(
+        session, request, catalog.version, api_prices, planned.candidates
     )
-    return _response(request, catalog, inputs, planned, result)
+    spec = EstimateSpec(
+        workload=inputs.workload,
+        api_prices=plan.api_prices,
+        candidates=plan.candidates,
+        assumptions=inputs.assumptions,
+        policy=inputs.policy,
+        max_self_hosted_options=request.max_options,
+    )
+    result = estimate(spec)
+    response = _response(request, catalog, inputs, planned, result)
+    blocks = decisions.decision_blocks(plan, request, spec, result.tokens_per_month)
+    return response.model_copy(update=blocks) if blocks else response
 
 
 # --- catalog --------------------------------------------------------------------------------

@@ -70,8 +70,14 @@ INFEASIBLE: dict[str, Any] = {
         "purchase_modes": ["on_demand", "spot", "owned"],
     },
 }
+#: Request blocks added after the golden files were written (issue 12); the pinned cases run
+#: without them, and the response blocks they fill must then be null.
+DECISION_BLOCKS = ("quality", "routing", "ranges")
+DECISION_OUTPUTS = ("quality", "routing", "ranges", "sensitivity")
 CASES: dict[str, dict[str, Any]] = {
-    "support_chatbot": SUPPORT_CHATBOT["value"],
+    "support_chatbot": {
+        k: v for k, v in SUPPORT_CHATBOT["value"].items() if k not in DECISION_BLOCKS
+    },
     "document_summarisation": DOCUMENT_SUMMARISATION["value"],
     "hybrid": HYBRID,
     "owned": OWNED,
@@ -88,6 +94,8 @@ def _comparable(body: dict[str, Any]) -> dict[str, Any]:
     the key. Every id is replaced by its option's label (compared as well), or by
     `<unlisted>` for curve points naming an option that is neither returned nor projected.
     Options of equal cost were ordered by id, so ties are compared in label order."""
+    for name in DECISION_OUTPUTS:
+        assert body.pop(name, None) is None, name
     labels = {o["id"]: o["label"] for o in body["options"]}
     labels.update({s["option_id"]: s["label"] for s in body["projection"]["series"]})
     for option in body["options"]:

@@ -89,11 +89,9 @@ def _estimate_at_equal_quality() -> dict[str, float]:
 def test_zero_spreads_reproduce_the_estimates_point_costs_exactly() -> None:
     result = decide(_spec())
     point = _estimate_at_equal_quality()
-    rows = [(ci, oi) for ci, c in enumerate(CANDIDATES) for oi in range(len(c.purchase_options))]
     assert result.option_ranges
     for r in result.option_ranges:
-        key = f"api:{r.api_slug}" if r.api_slug else "self:{}:{}".format(*rows[r.table_row or 0])
-        assert r.monthly_cost_usd == (point[key],) * 3, key
+        assert r.monthly_cost_usd == (point[r.option.id],) * 3, r.option.id
     for be in result.break_even_ranges:
         assert be.p10 == be.p50 == be.p90 == be.requests_per_day
 

@@ -14,7 +14,9 @@ router = APIRouter(prefix="/v1/estimates", tags=["estimates"], dependencies=[Rea
 SUPPORT_CHATBOT: Example = {
     "summary": "Customer-support chatbot",
     "description": "5,000 users, 8 chats a day each; prompts carry a long shared system prompt "
-    "(so 60% of input is cached); interactive latency targets; traffic peaks at 2.5x the mean.",
+    "(so 60% of input is cached); interactive latency targets; traffic peaks at 2.5x the mean. "
+    "Only models as good as GPT-4o on GPQA Diamond (within a point) are compared; half the "
+    "chats could go to a smaller model; costs come with P10-P90 ranges and a tornado.",
     "value": {
         "workload": {
             "users": 5000,
@@ -41,6 +43,9 @@ SUPPORT_CHATBOT: Example = {
             "gpus": ["h100-sxm-80gb", "l40s-48gb", "a100-sxm-80gb"],
             "precisions": ["bf16", "fp8"],
         },
+        "quality": {"match": "openai--gpt-4o", "measure": "gpqa_diamond", "tolerance": 1.0},
+        "routing": {"small_model_share": 0.5},
+        "ranges": {"samples": 1000, "seed": 1},
     },
 }
 DOCUMENT_SUMMARISATION: Example = {
