@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
 from app.schemas.common import InputModel, Name, Page, PatchModel, ReadModel, unchanged
+from app.schemas.decisions import BreakEvenRangeChange, RangeChange
 from app.schemas.estimates import EstimateRequest, EstimateResponse
 
 TAG_PATTERN = r"^[a-z0-9][a-z0-9._:-]{0,63}$"
@@ -54,7 +55,7 @@ AnalysisSort = Literal[
     "cheapest_monthly_cost_usd",
     "-cheapest_monthly_cost_usd",
 ]
-ChartName = Literal["cost-vs-volume", "breakdown", "projection"]
+ChartName = Literal["cost-vs-volume", "breakdown", "projection", "tornado"]
 ChartFormat = Literal["svg", "png"]
 ExportFormat = Literal["json", "csv"]
 
@@ -86,6 +87,7 @@ class AnalysisLinks(BaseModel):
     chart_cost_vs_volume: str
     chart_breakdown: str
     chart_projection: str
+    chart_tornado: str
 
 
 class AnalysisSummary(ReadModel):
@@ -189,6 +191,14 @@ class AnalysisDiff(BaseModel):
         description="For the API model of the saved `break_even`."
     )
     break_evens: list[BreakEvenChange] = Field(description="Against every API model.")
+    ranges: list[RangeChange] = Field(
+        default_factory=list,
+        description="Ranged options' P10/P50/P90 and probability of being cheapest (when the "
+        "request asked for ranges).",
+    )
+    break_even_ranges: list[BreakEvenRangeChange] = Field(
+        default_factory=list, description="Break-even ranges per quality tier."
+    )
 
 
 class AnalysisRerun(BaseModel):

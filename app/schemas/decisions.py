@@ -134,6 +134,10 @@ class QualityOut(BaseModel):
     verdicts: list[QualityVerdictOut] = Field(description="Every compared model's verdict.")
     break_evens: list[TierBreakEvenOut] = Field(description="Break-even per quality tier.")
     headline: str = Field(description="The break-even in one sentence, tiers named.")
+    sources: list[dict[str, object]] = Field(
+        description="Catalog quality scores of the judged models, with source and as_of "
+        "(your own scores override them and are in the request)."
+    )
 
 
 class OptionRangeOut(BaseModel):
@@ -186,3 +190,24 @@ class RoutingMixOut(BaseModel):
 class RoutingOut(BaseModel):
     small_model_share: float = Field(description="Share of requests on the smaller model.")
     mixes: list[RoutingMixOut] = Field(description="Cheapest mix per pairing, cheapest first.")
+
+
+class RangeChange(BaseModel):
+    """One option's range and chance of being cheapest, saved and re-run (matched by id)."""
+
+    option_id: str
+    label: str
+    monthly_cost_usd_before: PercentilesOut | None
+    monthly_cost_usd_after: PercentilesOut | None
+    probability_cheapest_before: float | None
+    probability_cheapest_after: float | None
+    probability_cheapest_change: float | None = Field(description="After minus before.")
+
+
+class BreakEvenRangeChange(BaseModel):
+    """A tier's break-even range, saved and re-run."""
+
+    tier: str
+    api_model: str
+    before: PercentilesOut | None
+    after: PercentilesOut | None

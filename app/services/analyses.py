@@ -38,6 +38,7 @@ from app.schemas.analyses import (
     OptionCostChange,
 )
 from app.schemas.estimates import EstimateRequest, EstimateResponse
+from app.services import decisions
 from app.services import estimates as estimates_service
 
 #: Sort keys of `list_analyses`, by the column they order.
@@ -346,8 +347,16 @@ def diff_results(*, before: EstimateResponse, after: EstimateResponse) -> Analys
     ]
     reference = before.break_even.api_model if before.break_even else None
     break_even = next((b for b in break_evens if b.api_model == reference), None)
+    ranges = decisions.range_changes(before.ranges, after.ranges)
+    break_even_ranges = decisions.break_even_range_changes(before.ranges, after.ranges)
     unchanged = (
         not catalog
+        and all(
+            r.monthly_cost_usd_before == r.monthly_cost_usd_after
+            and r.probability_cheapest_change == 0
+            for r in ranges
+        )
+        and all(b.before == b.after for b in break_even_ranges)
         and all(o.status == "both" and o.change_usd == 0 for o in options)
         and all(
             b.requests_per_day_before == b.requests_per_day_after
@@ -368,6 +377,8 @@ def diff_results(*, before: EstimateResponse, after: EstimateResponse) -> Analys
         cheapest_after=after.options[0].label if after.options else None,
         break_even=break_even,
         break_evens=break_evens,
+        ranges=ranges,
+        break_even_ranges=break_even_ranges,
     )
 
 

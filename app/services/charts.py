@@ -26,6 +26,16 @@ TITLES: dict[str, str] = {
     "cost-vs-volume": "Monthly cost versus requests per day",
     "breakdown": "Monthly cost by component",
     "projection": "Monthly cost over the projection horizon",
+    "tornado": "What moves the cheapest option's monthly cost",
+}
+#: Tornado labels for the inputs a sensitivity analysis moves.
+TORNADO_INPUTS: dict[str, str] = {
+    "throughput": "GPU throughput",
+    "api_price": "API prices",
+    "gpu_price": "GPU prices",
+    "staff_cost": "People costs",
+    "volume": "Traffic volume",
+    "peak": "Traffic peak",
 }
 #: Options drawn at most, cheapest first; more would make an unreadable legend.
 MAX_SERIES = 10
@@ -39,6 +49,7 @@ def render_chart(result: EstimateResponse, chart: ChartName, fmt: ChartFormat = 
         "cost-vs-volume": _cost_vs_volume,
         "breakdown": _breakdown,
         "projection": _projection,
+        "tornado": _tornado,
     }
     with (
         _LOCK,
@@ -247,3 +258,38 @@ def _volume_axis(ax: Axes, months: Sequence[int], volumes: Sequence[float]) -> N
     ticks = list(months)[::step]
     top.set_xticks(ticks, [_volume(volumes[list(months).index(m)]) for m in ticks])
     top.set_xlabel("Requests per day")
+
+
+def _tornado(figure: Figure, result: EstimateResponse) -> None:
+    """One bar per input from its low-end to its high-end cost, around the point estimate."""
+    ax = figure.add_subplot()
+    ax.set_title(TITLES["tornado"])
+    sensitivity = result.sensitivity
+    if sensitivity is None or not sensitivity.tornado or not result.options:
+        _empty(ax, "No sensitivity analysis: ask for `ranges` in the estimate")
+        return
+    base = result.options[0].monthly_cost_usd
+    bars = sensitivity.tornado
+    positions = list(range(len(bars)))
+    for y, bar in zip(positions, bars, strict=True):
+        low, high = bar.cheapest_monthly_cost_usd_low, bar.cheapest_monthly_cost_usd_high
+        for value, factor, color in (
+            (low, bar.low_factor, "tab:blue"),
+            (high, bar.high_factor, "tab:orange"),
+        ):
+            ax.barh(y, value - base, left=base, height=0.6, color=color)
+            ax.annotate(
+                f"x{factor:.3g}: {_usd(value)}",
+                (value, y),
+                xytext=(4 if value >= base else -4, 0),
+                textcoords="offset points",
+                ha="left" if value >= base else "right",
+                va="center",
+                fontsize=8,
+            )
+    ax.axvline(base, color="black", linewidth=1)
+    ax.set_yticks(positions, [TORNADO_INPUTS.get(b.input, b.input) for b in bars])
+    ax.invert_yaxis()  # largest swing on top
+    ax.set_xlabel(f"Cheapest option, USD per month (point estimate {_usd(base)})")
+    ax.xaxis.set_major_formatter(FuncFormatter(_usd))
+    ax.margins(x=0.25)

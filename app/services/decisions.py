@@ -30,6 +30,7 @@ from app.db.orm import QualityScore
 from app.errors import InvalidInputError
 from app.schemas.catalog import QUALITY_MEASURES
 from app.schemas.decisions import (
+    BreakEvenRangeChange,
     FactorRangeIn,
     MixPartOut,
     OptionRangeOut,
@@ -37,6 +38,7 @@ from app.schemas.decisions import (
     QualityIn,
     QualityOut,
     QualityVerdictOut,
+    RangeChange,
     RangesIn,
     RangesOut,
     RoutingMixOut,
@@ -47,15 +49,21 @@ from app.schemas.decisions import (
 )
 from app.schemas.estimates import EstimateRequest
 from app.services import catalog as catalog_service
+from app.services.estimate_response import catalog_dict
 
 
-def load_scores(session: Session, version: int) -> dict[str, dict[str, float]]:
-    """Catalog quality scores at `version`, by model slug and measure (known values only)."""
+def load_scores(session: Session, version: int) -> list[dict[str, Any]]:
+    """Catalog quality-score rows at `version` (column -> value)."""
     rows = session.scalars(
         select(QualityScore).where(catalog_service.visible_at(QualityScore, version))
     ).all()
+    return [catalog_service.entry_row(row) for row in rows]
+
+
+def scores_by_model(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """Known scores by model slug and measure."""
     return {
-        row.slug: {m: float(v) for m in QUALITY_MEASURES if (v := getattr(row, m)) is not None}
+        row["slug"]: {m: float(row[m]) for m in QUALITY_MEASURES if row[m] is not None}
         for row in rows
     }
 
@@ -67,11 +75,6 @@ def quality_bar(quality: QualityIn) -> QualityBarSpec:
         tolerance=quality.tolerance,
         floor=quality.floor,
     )
-
-
-def merged_scores(session: Session, version: int, quality: QualityIn) -> Scores:
-    """Catalog scores with the request's own scores laid over them."""
-    return merge_scores(load_scores(session, version), quality.scores)
 
 
 def apply_quality_bar(
@@ -191,13 +194,9 @@ def headline(bar: QualityBarSpec, threshold: float, tiers: list[TierBreakEvenOut
     return f"{first} With any model, regardless of quality: {_volume(anyone.requests_per_day)}."
 
 
-def quality_out(
-    bar: QualityBarSpec,
-    scores: Scores,
-    verdicts: dict[str, QualityVerdict],
-    result: DecisionResult,
-) -> QualityOut:
-    threshold = quality_threshold(bar, scores)
+def quality_out(plan: DecisionPlan, result: DecisionResult) -> QualityOut:
+    bar = plan.bar or QualityBarSpec("none", floor=0.0)
+    threshold = quality_threshold(bar, plan.scores)
     tiers = _tiers(result, with_ranges=bool(result.break_even_ranges))
     return QualityOut(
         measure=bar.measure,
@@ -207,10 +206,11 @@ def quality_out(
             QualityVerdictOut(
                 model=v.model_slug, score=v.score, meets_bar=v.meets_bar, reason=v.reason
             )
-            for v in verdicts.values()
+            for v in plan.verdicts.values()
         ],
         break_evens=tiers,
         headline=headline(bar, threshold, tiers),
+        sources=plan.sources,
     )
 
 
@@ -295,6 +295,8 @@ class DecisionPlan:
     scores: Scores = field(default_factory=dict)
     verdicts: dict[str, QualityVerdict] = field(default_factory=dict)
     uncertainty: UncertaintySpec | None = None
+    # Catalog score entries of the judged models, with source and as_of.
+    sources: list[dict[str, object]] = field(default_factory=list)
 
     @property
     def wanted(self) -> bool:
@@ -313,15 +315,17 @@ def plan_decision(
     if request.quality is None:
         return DecisionPlan(api_prices, candidates, api_prices, candidates, uncertainty=uncertainty)
     bar = quality_bar(request.quality)
-    scores = merged_scores(session, version, request.quality)
+    rows = load_scores(session, version)
+    scores = merge_scores(scores_by_model(rows), request.quality.scores)
     kept, marked, verdicts = apply_quality_bar(bar, scores, api_prices, candidates)
+    sources = [catalog_dict(r) for r in rows if r["slug"] in verdicts]
     chosen = request.break_even_api_model
     if chosen is not None and not verdicts[chosen].meets_bar:
         raise InvalidInputError(
             "break_even_api_model is below the quality bar", break_even_api_model=chosen
         )
     return DecisionPlan(
-        kept, tuple(marked), api_prices, candidates, bar, scores, verdicts, uncertainty
+        kept, tuple(marked), api_prices, candidates, bar, scores, verdicts, uncertainty, sources
     )
 
 
@@ -358,10 +362,50 @@ def decision_blocks(
     )
     blocks: dict[str, Any] = {}
     if plan.bar is not None:
-        blocks["quality"] = quality_out(plan.bar, plan.scores, plan.verdicts, result)
+        blocks["quality"] = quality_out(plan, result)
     if share is not None:
         blocks["routing"] = routing_out(share, result.mixes, tokens_per_month)
     if plan.uncertainty is not None:
         blocks["ranges"] = ranges_out(plan.uncertainty, result)
         blocks["sensitivity"] = sensitivity_out(result)
     return blocks
+
+
+# --- re-run diffs ----------------------------------------------------------------------------
+
+
+def range_changes(before: RangesOut | None, after: RangesOut | None) -> list[RangeChange]:
+    """Every ranged option's percentiles and probability of being cheapest, before and after."""
+    old = {o.option_id: o for o in (before.options if before else [])}
+    new = {o.option_id: o for o in (after.options if after else [])}
+    changes = []
+    for option_id in [*new, *(i for i in old if i not in new)]:
+        b, a = old.get(option_id), new.get(option_id)
+        p_before = None if b is None else b.probability_cheapest
+        p_after = None if a is None else a.probability_cheapest
+        changes.append(
+            RangeChange(
+                option_id=option_id,
+                label=a.label if a is not None else b.label if b is not None else option_id,
+                monthly_cost_usd_before=None if b is None else b.monthly_cost_usd,
+                monthly_cost_usd_after=None if a is None else a.monthly_cost_usd,
+                probability_cheapest_before=p_before,
+                probability_cheapest_after=p_after,
+                probability_cheapest_change=None
+                if p_before is None or p_after is None
+                else p_after - p_before,
+            )
+        )
+    return changes
+
+
+def break_even_range_changes(
+    before: RangesOut | None, after: RangesOut | None
+) -> list[BreakEvenRangeChange]:
+    old = {(b.tier, b.api_model): b.range for b in (before.break_evens if before else [])}
+    new = {(b.tier, b.api_model): b.range for b in (after.break_evens if after else [])}
+    return [
+        BreakEvenRangeChange(tier=tier, api_model=model, before=old.get(key), after=new.get(key))
+        for key in sorted(old.keys() | new.keys())
+        for tier, model in [key]
+    ]

@@ -31,6 +31,8 @@ CAPTIONS: dict[ChartName, str] = {
     "at each volume, stepping up as replicas are added. Dashed red: the break-even volume.",
     "breakdown": "Each option's monthly cost split into its components (cheapest first).",
     "projection": "Monthly cost per option over the horizon, with the traffic growth assumed.",
+    "tornado": "Each uncertain input moved alone to the low (blue) and high (orange) end of its "
+    "range, everything else at its point value: how far the cheapest option's cost moves.",
 }
 
 
@@ -92,6 +94,19 @@ def _rows(values: dict[str, Any]) -> list[tuple[str, str]]:
     return [(key.replace("_", " "), _text(value)) for key, value in values.items()]
 
 
+def _catalog_entry(entry: dict[str, Any]) -> dict[str, str]:
+    return {
+        "slug": str(entry.get("slug", "")),
+        "values": "; ".join(
+            f"{k.replace('_', ' ')} {_text(v)}"
+            for k, v in entry.items()
+            if k not in NOT_VALUES and v not in (None, [], "")
+        ),
+        "source": str(entry.get("source", "")),
+        "as_of": str(entry.get("as_of", "")),
+    }
+
+
 def render_report(analysis: AnalysisRead) -> str:
     """The report page of a saved analysis, as HTML."""
     result = analysis.result
@@ -103,6 +118,7 @@ def render_report(analysis: AnalysisRead) -> str:
             svg=Markup(svg_for_html(render_chart(result, name, "svg"))),
         )
         for name in CAPTIONS
+        if name != "tornado" or result.sensitivity is not None
     ]
     assumptions = result.assumptions
     request = analysis.input.model_dump(mode="json", exclude_none=True)
@@ -116,23 +132,18 @@ def render_report(analysis: AnalysisRead) -> str:
     catalog = [
         {
             "title": title,
-            "entries": [
-                {
-                    "slug": entry.get("slug", ""),
-                    "values": "; ".join(
-                        f"{k.replace('_', ' ')} {_text(v)}"
-                        for k, v in entry.items()
-                        if k not in NOT_VALUES and v not in (None, [], "")
-                    ),
-                    "source": entry.get("source", ""),
-                    "as_of": entry.get("as_of", ""),
-                }
-                for entry in getattr(assumptions, attribute)
-            ],
+            "entries": [_catalog_entry(entry) for entry in getattr(assumptions, attribute)],
         }
         for attribute, title in CATALOG_GROUPS
         if getattr(assumptions, attribute)
     ]
+    if result.quality is not None and result.quality.sources:
+        catalog.append(
+            {
+                "title": "Model quality scores",
+                "entries": [_catalog_entry(entry) for entry in result.quality.sources],
+            }
+        )
     template = _environment().get_template("report.html.j2")
     return template.render(
         a=analysis,

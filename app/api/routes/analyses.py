@@ -80,6 +80,7 @@ def links_for(analysis_id: uuid.UUID) -> AnalysisLinks:
         chart_cost_vs_volume=f"{base}/charts/cost-vs-volume",
         chart_breakdown=f"{base}/charts/breakdown",
         chart_projection=f"{base}/charts/projection",
+        chart_tornado=f"{base}/charts/tornado",
     )
 
 
