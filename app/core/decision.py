@@ -266,16 +266,15 @@ def _with_ranges(
         view.requests_per_day * DAYS_PER_MONTH * spec.workload.tokens_per_request * factors.volume
     )
     ranges = summarise(np.concatenate([api_costs, self_costs], axis=0), tokens)
+    names = [_api_name(s) for s in api_names] + [_row_name(spec, table, int(r)) for r in rows]
     option_ranges = tuple(
         OptionRange(
-            option=_api_name(api_names[i])
-            if i < len(api_names)
-            else _row_name(spec, table, int(rows[i - len(api_names)])),
+            option=name,
             monthly_cost_usd=_triple(ranges.monthly_cost_usd[i]),
             usd_per_million_tokens=_triple(ranges.usd_per_million_tokens[i]),
             probability_cheapest=float(ranges.probability_cheapest[i]),
         )
-        for i in range(len(api_names) + rows.size)
+        for i, name in enumerate(names)
     )
     be_ranges = []
     for tier_result in result.tiers:
@@ -292,23 +291,28 @@ def _with_ranges(
             view.requests_per_day_max,
             exact_requests_per_day=be.self_hosting_cheaper_above_requests_per_day,
         )
-        p10, p50, p90 = percentiles(samples)
-        be_ranges.append(
-            BreakEvenRange(
-                tier=tier_result.tier,
-                api_slug=result.reference_api_slug,
-                requests_per_day=be.self_hosting_cheaper_above_requests_per_day,
-                p10=_finite(p10),
-                p50=_finite(p50),
-                p90=_finite(p90),
-                share_of_samples_self_hosting_wins=float(np.isfinite(samples).mean()),
-            )
-        )
+        be_ranges.append(_break_even_range(tier_result, result.reference_api_slug, samples))
     return replace(
         result,
         option_ranges=option_ranges,
         break_even_ranges=tuple(be_ranges),
         samples=uncertainty.samples,
+    )
+
+
+def _break_even_range(tier: TierBreakEven, api_slug: str, samples: FloatArray) -> BreakEvenRange:
+    p10, p50, p90 = percentiles(samples)
+    exact = tier.break_even
+    return BreakEvenRange(
+        tier=tier.tier,
+        api_slug=api_slug,
+        requests_per_day=None
+        if exact is None
+        else exact.self_hosting_cheaper_above_requests_per_day,
+        p10=_finite(p10),
+        p50=_finite(p50),
+        p90=_finite(p90),
+        share_of_samples_self_hosting_wins=float(np.isfinite(samples).mean()),
     )
 
 
