@@ -34,7 +34,10 @@ IntArray = npt.NDArray[np.intp]
 
 #: Log-sigma of the performance model's throughput error: the RMS log error of its fit on the
 #: 176 max-throughput rows of benchmarks/calibration/throughput.csv (app/core/calibration.py,
-#: "RMS log error 0.107"). Issue 10 refits the model with per-regime bands; pass those here.
+#: "RMS log error 0.107"). By regime (the bound at the best-throughput point) the residuals are
+#: alike: compute-bound 98 rows RMS 0.107, KV-capacity-bound 75 rows RMS 0.106,
+#: memory-bandwidth-bound 3 rows RMS 0.128 (too few to stand alone), so one sigma serves all
+#: regimes. A refit with per-regime bands should replace it (tests/core pins it to the fit).
 DEFAULT_THROUGHPUT_LOG_SIGMA = 0.107
 #: z of the 10th/90th percentile of a standard normal (for the tornado's low/high throughput).
 Z_P90 = 1.2815515655446004

@@ -366,3 +366,24 @@ def test_answer_names_the_conditions_for_self_hosting_to_win() -> None:
         break_even_requests_per_day=None,
     )
     assert what_would_make_self_hosting_win(rich).startswith("Self-hosting already wins")
+
+
+def test_default_throughput_sigma_is_the_performance_models_calibration_error() -> None:
+    from app.core.performance import DEFAULT_CALIBRATION
+    from app.core.uncertainty import DEFAULT_THROUGHPUT_LOG_SIGMA
+    from benchmarks.fit_performance import (
+        calibration_gpus,
+        calibration_models,
+        load_rows,
+        load_specs,
+        make_batch,
+        predict,
+    )
+
+    models, gpus, _ = load_specs()
+    offline = [r for r in load_rows() if r.scenario == "max_throughput"]
+    batch = make_batch(offline, calibration_models(models), calibration_gpus(gpus))
+    predicted = predict(batch, DEFAULT_CALIBRATION).output_tokens_per_s
+    measured = np.asarray([r.output_tokens_per_s for r in offline])
+    rms_log_error = float(np.sqrt(np.mean(np.log(predicted / measured) ** 2)))
+    assert rms_log_error == pytest.approx(DEFAULT_THROUGHPUT_LOG_SIGMA, abs=0.0005)
