@@ -172,7 +172,8 @@ def _reference(spec: DecisionSpec, slopes: dict[str, float], qualifying: set[str
                 api_model=spec.reference_api_slug,
             )
         return spec.reference_api_slug
-    pool = [s for s in slopes if s in qualifying] or list(slopes)
+    # Never an API model below the bar: with none qualifying there is no break-even to give.
+    pool = [s for s in slopes if s in qualifying]
     return min(pool, key=lambda s: (slopes[s], s)) if pool else None
 
 

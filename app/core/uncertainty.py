@@ -41,6 +41,8 @@ IntArray = npt.NDArray[np.intp]
 DEFAULT_THROUGHPUT_LOG_SIGMA = 0.107
 #: z of the 10th/90th percentile of a standard normal (for the tornado's low/high throughput).
 Z_P90 = 1.2815515655446004
+#: Widened option-table rows evaluated at once (bounds memory for large sample counts).
+CHUNK_ROWS = 100_000
 #: Percentiles reported for every range.
 PERCENTILES = (10.0, 50.0, 90.0)
 
@@ -175,10 +177,34 @@ def scenario_table(
     )
 
 
+def sample_chunks(factors: Factors, rows_per_sample: int) -> list[Factors]:
+    """The samples in slices small enough that one slice widens to at most CHUNK_ROWS table
+    rows, so memory stays bounded whatever the sample count."""
+    size = max(1, CHUNK_ROWS // max(rows_per_sample, 1))
+    if factors.samples <= size:
+        return [factors]
+    return [
+        Factors(
+            factors.throughput[:, start : start + size],
+            factors.api_price[start : start + size],
+            factors.gpu_price[start : start + size],
+            factors.staff_cost[start : start + size],
+            factors.volume[start : start + size],
+            factors.peak[start : start + size],
+        )
+        for start in range(0, factors.samples, size)
+    ]
+
+
 def sampled_self_hosted_costs(
     table: OptionTable, rows: IntArray, requests_per_day: float, factors: Factors
 ) -> FloatArray:
     """Monthly cost (USD) of self-hosted options `rows` in every sample: (options, samples)."""
+    chunks = sample_chunks(factors, len(rows))
+    if len(chunks) > 1:
+        return np.concatenate(
+            [sampled_self_hosted_costs(table, rows, requests_per_day, c) for c in chunks], axis=1
+        )
     k, s = len(rows), factors.samples
     if k == 0:
         return np.empty((0, s))
@@ -257,7 +283,12 @@ def sampled_break_evens(
     zero spreads reproduce the exact value.
     """
     grid = np.geomspace(requests_per_day_min, requests_per_day_max, grid_points)
-    sampled = _grid_break_evens(table, rows, factors, usd_per_month_per_request_per_day, grid)
+    sampled = np.concatenate(
+        [
+            _grid_break_evens(table, rows, chunk, usd_per_month_per_request_per_day, grid)
+            for chunk in sample_chunks(factors, len(rows) * grid_points)
+        ]
+    )
     if exact_requests_per_day is None or len(rows) == 0:
         return sampled
     ones = np.ones(1)

@@ -76,7 +76,9 @@ def _volume(value: float | None) -> str:
     return "never within the searched range" if value is None else f"{value:,.0f} requests/day"
 
 
-def headline(bar: QualityBarSpec, threshold: float, tiers: list[TierBreakEvenOut]) -> str:
+def headline(
+    bar: QualityBarSpec, threshold: float, tiers: list[TierBreakEvenOut], api_model: str | None
+) -> str:
     """The break-even in words, never comparing unequal models without saying so."""
     by_tier = {t.tier: t for t in tiers}
     what = (
@@ -84,6 +86,8 @@ def headline(bar: QualityBarSpec, threshold: float, tiers: list[TierBreakEvenOut
         if bar.reference_slug
         else f"at {bar.measure} >= {threshold:g}"
     )
+    if api_model is None:
+        return f"No compared API model qualifies {what}, so there is no break-even to give."
     equal = by_tier.get("equal_quality")
     anyone = by_tier.get("any_model")
     if equal is None:
@@ -122,7 +126,7 @@ def quality_out(
             for v in verdicts.values()
         ],
         break_evens=tiers,
-        headline=headline(bar, threshold, tiers),
+        headline=headline(bar, threshold, tiers, result.reference_api_slug),
         sources=sources,
     )
 

@@ -166,3 +166,22 @@ def test_bad_decision_blocks_are_problems(
     body.update(change)
     response = client.post("/v1/estimates", json=body)
     assert_problem(response, status)
+
+
+def test_no_qualifying_api_model_is_said_plainly(client: TestClient) -> None:
+    body = {k: v for k, v in CHATBOT.items() if k not in ("routing",)}
+    body["quality"] = {"measure": "gpqa_diamond", "floor": 50.0}  # GPT-4o has 49.9
+    body["ranges"] = {"samples": 20}
+    result = _post(client, body)
+    assert "No compared API model qualifies" in result["quality"]["headline"]
+    assert result["quality"]["break_evens"] == []
+    assert not [o for o in result["options"] if o["kind"] == "api"]
+    assert result["sensitivity"] is None
+
+
+def test_sensitivity_can_be_left_out(client: TestClient) -> None:
+    body = {k: v for k, v in CHATBOT.items() if k not in ("routing",)}
+    body["ranges"] = {"samples": 20, "sensitivity": False}
+    result = _post(client, body)
+    assert result["ranges"]["samples"] == 20
+    assert result["sensitivity"] is None

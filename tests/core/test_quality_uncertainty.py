@@ -387,3 +387,17 @@ def test_default_throughput_sigma_is_the_performance_models_calibration_error() 
     measured = np.asarray([r.output_tokens_per_s for r in offline])
     rms_log_error = float(np.sqrt(np.mean(np.log(predicted / measured) ** 2)))
     assert rms_log_error == pytest.approx(DEFAULT_THROUGHPUT_LOG_SIGMA, abs=0.0005)
+
+
+def test_chunked_evaluation_matches_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    import app.core.uncertainty as uncertainty
+
+    table = _table()
+    rows = np.arange(table.size, dtype=np.intp)
+    factors = draw_factors(UncertaintySpec(samples=300, seed=5), rows.size)
+    whole = sampled_self_hosted_costs(table, rows, VOLUME, factors)
+    be_whole = sampled_break_evens(table, rows, factors, API_SLOPE, VOLUME / 100, VOLUME * 100)
+    monkeypatch.setattr(uncertainty, "CHUNK_ROWS", 64)
+    assert np.array_equal(sampled_self_hosted_costs(table, rows, VOLUME, factors), whole)
+    chunked = sampled_break_evens(table, rows, factors, API_SLOPE, VOLUME / 100, VOLUME * 100)
+    assert np.array_equal(chunked, be_whole)
