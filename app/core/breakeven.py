@@ -93,7 +93,9 @@ def cost_envelope(
     requests_per_day_max: float,
     grid_points: int = 100,
 ) -> CostEnvelope:
-    """Exact piecewise-affine lower envelope of all feasible self-hosted options (USD/month)."""
+    """Exact piecewise-affine lower envelope of all feasible self-hosted options (USD/month).
+
+    Numeric kernel: kept in one piece so the envelope construction reads top to bottom."""
     lo, hi = requests_per_day_min, requests_per_day_max
     grid = np.geomspace(lo, hi, grid_points)
     feasible = np.flatnonzero(table.feasible)
