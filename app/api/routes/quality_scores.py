@@ -5,9 +5,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
+from pydantic import Field
 
-from app.api.deps import AdminDep, Limit, Offset, ReaderDep, SearchText, SessionDep, VersionDep
-from app.api.routes._catalog import created, page, sort_description, sort_pattern
+from app.api.deps import AdminDep, ReaderDep, SessionDep, VersionDep
+from app.api.routes._catalog import (
+    CatalogListQuery,
+    created,
+    page,
+    sort_description,
+    sort_pattern,
+)
 from app.schemas.catalog import (
     QualityScoreCreate,
     QualityScorePage,
@@ -21,32 +28,21 @@ from app.services.catalog import QUALITY_SCORES
 router = APIRouter(prefix="/v1/quality-scores", tags=["quality-scores"], dependencies=[ReaderDep])
 
 
+class QualityScoreListQuery(CatalogListQuery):
+    model_kind: str | None = Field(default=None, max_length=16, examples=["open"])
+    sort: str = Field(
+        default="slug",
+        pattern=sort_pattern(QUALITY_SCORES),
+        description=sort_description(QUALITY_SCORES),
+    )
+
+
 @router.get("", summary="List quality scores")
 def list_quality_scores(
-    session: SessionDep,
-    version: VersionDep,
-    limit: Limit = 50,
-    offset: Offset = 0,
-    q: SearchText = None,
-    model_kind: Annotated[str | None, Query(max_length=16, examples=["open"])] = None,
-    sort: Annotated[
-        str,
-        Query(pattern=sort_pattern(QUALITY_SCORES), description=sort_description(QUALITY_SCORES)),
-    ] = "slug",
+    session: SessionDep, version: VersionDep, query: Annotated[QualityScoreListQuery, Query()]
 ) -> QualityScorePage:
     """Quality scores as the catalog held them at `version` (default: latest)."""
-    return page(
-        QualityScorePage,
-        session,
-        QUALITY_SCORES,
-        QualityScoreRead,
-        version=version,
-        filters={"model_kind": model_kind},
-        q=q,
-        sort=sort,
-        limit=limit,
-        offset=offset,
-    )
+    return page(QualityScorePage, QualityScoreRead, QUALITY_SCORES, query, session, version)
 
 
 @router.get("/{slug}", summary="Get a model's quality scores")
