@@ -15,7 +15,8 @@ import numpy as np
 import numpy.typing as npt
 
 from app.core.api_cost import ApiPriceSpec, api_cost
-from app.core.breakeven import BreakEven
+from app.core.breakeven import BreakEven, default_search_range
+from app.core.breakeven_search import SEARCH_FLOOR_REQUESTS_PER_DAY, search_ceiling
 from app.core.economics import (
     CostAssumptionsSpec,
     OptionTable,
@@ -177,6 +178,38 @@ def _reference(spec: DecisionSpec, slopes: dict[str, float], qualifying: set[str
     return min(pool, key=lambda s: (slopes[s], s)) if pool else None
 
 
+def _search_tiers(
+    spec: DecisionSpec,
+    table: OptionTable,
+    keep: BoolArray,
+    reference: str | None,
+    slopes: dict[str, float],
+) -> tuple[tuple[TierBreakEven, ...], float, float]:
+    """Per-tier break-evens searched like the estimate's, and the volume range searched."""
+    w = spec.workload
+    lo, hi = default_search_range(w.requests_per_day)
+    fixed = spec.requests_per_day_min is not None or spec.requests_per_day_max is not None
+    lo = spec.requests_per_day_min or lo
+    hi = spec.requests_per_day_max or hi
+    if reference is None or not table.size:
+        return (), lo, hi
+    tiers = tier_break_evens(
+        table,
+        keep,
+        reference,
+        slopes[reference],
+        lo,
+        hi,
+        floor=lo if fixed else min(SEARCH_FLOOR_REQUESTS_PER_DAY, lo),
+        ceiling=hi if fixed else search_ceiling(w.requests_per_day),
+    )
+    # Ranges and the tornado search where the point break-even was searched.
+    searched = tiers[0].break_even
+    if searched is not None:
+        lo, hi = searched.searched_requests_per_day_min, searched.searched_requests_per_day_max
+    return tiers, lo, hi
+
+
 def decide(spec: DecisionSpec) -> DecisionResult:
     """Quality tiers, ranges, tornado, answer sentence and routing mixes for one estimate."""
     w = spec.workload
@@ -184,17 +217,13 @@ def decide(spec: DecisionSpec) -> DecisionResult:
     verdicts, keep, qualifying = _quality_masks(spec)
     slopes = _api_slopes(spec)
     reference = _reference(spec, slopes, qualifying)
-    lo = spec.requests_per_day_min or max(w.requests_per_day, 1.0) / 100.0
-    hi = spec.requests_per_day_max or max(w.requests_per_day, 1.0) * 100.0
-    tiers: tuple[TierBreakEven, ...] = ()
-    if reference is not None and table.size:
-        tiers = tier_break_evens(table, keep, reference, slopes[reference], lo, hi)
+    tiers, lo, hi = _search_tiers(spec, table, keep, reference, slopes)
     result = DecisionResult(verdicts, reference, tiers)
-    equal = restrict_table(table, keep)
     if spec.routing_small_share is not None:
         result = _with_mixes(result, spec, table, keep, slopes, qualifying)
     if (spec.uncertainty is None and not spec.sensitivity) or reference is None:
         return result
+    equal = restrict_table(table, keep)
     uncertainty = spec.uncertainty or UncertaintySpec()
     rows = _cheapest_rows(equal, w.requests_per_day, RANGED_SELF_HOSTED)
     api_names = [s for s in slopes if s in qualifying]
@@ -204,8 +233,7 @@ def decide(spec: DecisionSpec) -> DecisionResult:
     api_point = np.array(
         [api_cost(prices[s], w, discount_share=discount).monthly_cost_usd for s in api_names]
     )
-    point_be = {t.tier: t.break_even for t in tiers}
-    exact = point_be.get(QualityTier.EQUAL_QUALITY)
+    exact = tiers[0].break_even if tiers else None
     view = EstimateView(
         table=equal,
         self_rows=rows,

@@ -17,7 +17,8 @@ from enum import StrEnum
 import numpy as np
 import numpy.typing as npt
 
-from app.core.breakeven import BreakEven, break_even, cost_envelope
+from app.core.breakeven import BreakEven
+from app.core.breakeven_search import EnvelopeWindows, search_break_even
 from app.core.economics import OptionTable
 from app.core.errors import InvalidEstimateInputError
 
@@ -139,9 +140,14 @@ def tier_break_evens(
     usd_per_month_per_request_per_day: float,
     requests_per_day_min: float,
     requests_per_day_max: float,
+    *,
+    floor: float,
+    ceiling: float,
     grid_points: int = 100,
 ) -> tuple[TierBreakEven, ...]:
-    """Break-even of one API model against self-hosting at equal quality and with any model."""
+    """Break-even of one API model against self-hosting at equal quality and with any model,
+    searched like the estimate's own (`breakeven_search`: the window widens from
+    [min, max] down to `floor` and up to `ceiling` until the cheaper side flips)."""
     out = []
     for tier, view in (
         (QualityTier.EQUAL_QUALITY, restrict_table(table, keep_candidates)),
@@ -150,8 +156,14 @@ def tier_break_evens(
         if not view.feasible.any():
             out.append(TierBreakEven(tier, None))
             continue
-        env = cost_envelope(view, requests_per_day_min, requests_per_day_max, grid_points)
-        out.append(
-            TierBreakEven(tier, break_even(env, api_slug, usd_per_month_per_request_per_day))
+        found = search_break_even(
+            EnvelopeWindows(view, grid_points),
+            api_slug,
+            usd_per_month_per_request_per_day,
+            requests_per_day_min,
+            requests_per_day_max,
+            ceiling=ceiling,
+            floor=floor,
         )
+        out.append(TierBreakEven(tier, found.result))
     return tuple(out)

@@ -41,6 +41,9 @@ IntArray = npt.NDArray[np.intp]
 DEFAULT_THROUGHPUT_LOG_SIGMA = 0.107
 #: z of the 10th/90th percentile of a standard normal (for the tornado's low/high throughput).
 Z_P90 = 1.2815515655446004
+#: Log grid of the per-sample break-even: points per decade of the searched range, at least.
+GRID_POINTS_PER_DECADE = 8
+MIN_GRID_POINTS = 32
 #: Widened option-table rows evaluated at once (bounds memory for large sample counts).
 CHUNK_ROWS = 100_000
 #: Percentiles reported for every range.
@@ -270,7 +273,7 @@ def sampled_break_evens(
     requests_per_day_max: float,
     *,
     exact_requests_per_day: float | None = None,
-    grid_points: int = 32,
+    grid_points: int | None = None,
 ) -> FloatArray:
     """Per sample, the volume (req/day) above which the cheapest of the self-hosted options
     `rows` stays cheaper than the API line; +inf when it never is within the range, the range
@@ -282,6 +285,9 @@ def sampled_break_evens(
     rescaled by exact / grid-at-point-values, which removes the grid's own error and makes
     zero spreads reproduce the exact value.
     """
+    if grid_points is None:
+        decades = math.log10(requests_per_day_max / requests_per_day_min)
+        grid_points = max(MIN_GRID_POINTS, math.ceil(GRID_POINTS_PER_DECADE * decades) + 1)
     grid = np.geomspace(requests_per_day_min, requests_per_day_max, grid_points)
     sampled = np.concatenate(
         [

@@ -107,7 +107,7 @@ def test_equal_quality_tier_matches_the_estimate_restricted_to_qualifying_models
     assert equal is not None
     assert anyone is not None
     assert equal.self_hosting_cheaper_above_requests_per_day == pytest.approx(
-        restricted.break_evens[0].self_hosting_cheaper_above_requests_per_day
+        restricted.break_evens[0].result.self_hosting_cheaper_above_requests_per_day
     )
     assert result.verdicts["mini"].meets_bar is False
     assert result.verdicts["big"].meets_bar is True

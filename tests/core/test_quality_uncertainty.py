@@ -126,7 +126,9 @@ def test_bar_needs_a_reference_score_and_exactly_one_kind() -> None:
 def test_break_even_at_equal_quality_uses_only_qualifying_models() -> None:
     table = _table()
     keep = np.array([False, True])  # candidate 0 = small (below the bar), 1 = big
-    tiers = tier_break_evens(table, keep, "api", API_SLOPE, VOLUME / 100, VOLUME * 100)
+    tiers = tier_break_evens(
+        table, keep, "api", API_SLOPE, VOLUME / 100, VOLUME * 100, floor=1.0, ceiling=VOLUME * 1e4
+    )
     by_tier = {t.tier: t.break_even for t in tiers}
     equal, anyone = by_tier[QualityTier.EQUAL_QUALITY], by_tier[QualityTier.ANY_MODEL]
     assert equal is not None
@@ -159,7 +161,14 @@ def test_break_even_at_equal_quality_uses_only_qualifying_models() -> None:
 
 def test_no_qualifying_model_gives_no_equal_quality_break_even() -> None:
     tiers = tier_break_evens(
-        _table(), np.array([False, False]), "api", API_SLOPE, VOLUME / 100, VOLUME * 100
+        _table(),
+        np.array([False, False]),
+        "api",
+        API_SLOPE,
+        VOLUME / 100,
+        VOLUME * 100,
+        floor=1.0,
+        ceiling=VOLUME * 1e4,
     )
     assert tiers[0].tier is QualityTier.EQUAL_QUALITY
     assert tiers[0].break_even is None
