@@ -412,6 +412,18 @@ class OptionKeyOut(BaseModel):
         )
 
 
+class OptionAlternativeOut(BaseModel):
+    """An equivalent option folded into this one: same fleet size and cost, to the cent."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str = Field(description="The folded option's id.")
+    label: str = Field(description="The folded option's label.")
+    precision: str | None = Field(description="Its weight precision.")
+    tensor_parallel: int | None = Field(description="Its GPUs per replica.")
+    offering: str | None = Field(description="Its catalog offering, if any.")
+
+
 class OptionOut(BaseModel):
     """One way to serve the workload, priced per month."""
 
@@ -442,6 +454,16 @@ class OptionOut(BaseModel):
     fleet: FleetOut | None = Field(default=None, description="The fleet (self_hosted, hybrid).")
     self_hosted_request_share: float = Field(
         description="Share of requests served on own GPUs (1 self-hosted, 0 API)."
+    )
+    alternatives: list[OptionAlternativeOut] = Field(
+        default_factory=list,
+        description="Options with the same fleet size and monthly cost (other precisions, "
+        "replica sizes or offerings), folded into this row.",
+    )
+    included_because: str | None = Field(
+        default=None,
+        description="Why an option beyond `max_options` is listed: a requested API model, or "
+        "the cheapest option of a requested open model.",
     )
 
 

@@ -161,3 +161,48 @@ def test_projection_that_overflows_is_a_clear_422(client: TestClient) -> None:
     body["workload"].update(growth_per_month=10, horizon_months=120)
     problem = assert_problem(client.post("/v1/estimates", json=body), 422)
     assert "growth" in problem["detail"]
+
+
+def test_what_was_asked_for_is_always_answered(client: TestClient) -> None:
+    # Before: with long prompts the cheapest max_options rows were all self-hosted and none of
+    # the requested API models appeared.
+    body = {
+        "workload": {"requests_per_day": 200_000, "input_tokens": 6000, "output_tokens": 400},
+        "api_models": ["openai--gpt-4o", "anthropic--claude-sonnet-4-5", "openai--gpt-5"],
+        "self_hosting": {"open_models": ["llama-3.1-8b", "llama-3.1-405b"]},
+        "max_options": 3,
+    }
+    result = estimate(client, body)
+    ranked, extra = result["options"][:3], result["options"][3:]
+    assert all(o["included_because"] is None for o in ranked)
+    listed_apis = {o["api_model"] for o in result["options"] if o["kind"] == "api"}
+    assert listed_apis == set(body["api_models"])
+    models = {o["fleet"]["open_model"] for o in result["options"] if o["kind"] == "self_hosted"}
+    assert models == {"llama-3.1-8b", "llama-3.1-405b"}
+    assert {o["included_because"] for o in extra} <= {
+        "requested API model",
+        "cheapest option of a requested open model",
+    }
+    assert extra
+
+
+def test_equivalent_options_are_folded_into_one_row(client: TestClient) -> None:
+    # A tiny model at low volume: bf16 and fp8 replicas need the same single GPU at the same
+    # price, so they are one answer with an alternative, not two rows.
+    body = {
+        "workload": {"requests_per_day": 100, "input_tokens": 300, "output_tokens": 100},
+        "api_models": ["openai--gpt-4o-mini"],
+        "self_hosting": {
+            "open_models": ["llama-3.2-3b"],
+            "gpus": ["h100-sxm-80gb"],
+            "purchase_modes": ["on_demand"],
+            "precisions": ["bf16", "fp8"],
+            "tensor_parallel": [1],
+        },
+    }
+    result = estimate(client, body)
+    fleets = [o for o in result["options"] if o["kind"] == "self_hosted"]
+    assert len(fleets) == 1
+    (alternative,) = fleets[0]["alternatives"]
+    assert {fleets[0]["fleet"]["precision"], alternative["precision"]} == {"bf16", "fp8"}
+    assert result["options_total"] == 3  # both precisions still count, and the API model
