@@ -141,12 +141,16 @@ class DecisionResult:
 
 
 def _api_slopes(spec: DecisionSpec) -> dict[str, float]:
+    """USD/month per request/day of each API model the estimate prices (models whose context
+    window the workload overflows too often are left out, as in the estimate)."""
     discount = spec.assumptions.api_discount_share
+    limit = spec.policy.max_context_overflow_share
     return {
         p.slug: api_cost(
             p, spec.workload, requests_per_day=1.0, discount_share=discount
         ).monthly_cost_usd
         for p in spec.api_prices
+        if api_cost(p, spec.workload, discount_share=discount).context_overflow_share <= limit
     }
 
 
