@@ -63,6 +63,8 @@ BoolArray = npt.NDArray[np.bool_]
 
 #: Self-hosted options given ranges: the cheapest this many in the compared tier.
 RANGED_SELF_HOSTED = 20
+#: Rows ranked per ranged option, so that folding equivalents still fills the list.
+EQUIVALENTS_PER_OPTION = 4
 #: Options of the point envelope re-priced per sample for the break-even range.
 ENVELOPE_OPTIONS = 6
 
@@ -229,7 +231,7 @@ def decide(spec: DecisionSpec) -> DecisionResult:
         return result
     equal = restrict_table(table, keep)
     uncertainty = spec.uncertainty or UncertaintySpec()
-    rows = _cheapest_rows(equal, w.requests_per_day, RANGED_SELF_HOSTED)
+    rows = _cheapest_rows(spec, equal, w.requests_per_day, RANGED_SELF_HOSTED)
     api_names = [s for s in slopes if s in qualifying]
     # The estimate's own point costs, so that zero spreads reproduce them exactly.
     discount = spec.assumptions.api_discount_share
@@ -261,12 +263,40 @@ def decide(spec: DecisionSpec) -> DecisionResult:
     return result
 
 
-def _cheapest_rows(table: OptionTable, requests_per_day: float, count: int) -> IntArray:
+def _cheapest_rows(
+    spec: DecisionSpec, table: OptionTable, requests_per_day: float, count: int
+) -> IntArray:
+    """The `count` cheapest feasible rows, ranked and folded like the estimate's options
+    (cost, then id; equivalents, `options.fold_equivalent`, appear once, as the first)."""
     feasible = np.flatnonzero(table.feasible)
     if feasible.size == 0:
         return feasible.astype(np.intp)
-    costs = fleet_costs(table, feasible, np.full(feasible.size, requests_per_day)).total
-    return feasible[np.argsort(costs, kind="stable")[:count]].astype(np.intp)
+    costs = fleet_costs(table, feasible, np.full(feasible.size, requests_per_day))
+    # A group of equivalents is rarely larger than a few rows: rank a few times `count`.
+    shortlist = np.argsort(costs.total, kind="stable")[: count * EQUIVALENTS_PER_OPTION]
+    ranked = sorted(
+        shortlist.tolist(),
+        key=lambda i: (costs.total[i], row_key(spec.candidates, table, int(feasible[i])).id),
+    )
+    seen: set[tuple[object, ...]] = set()
+    rows: list[int] = []
+    for i in ranked:
+        row = int(feasible[i])
+        candidate = spec.candidates[int(table.candidate_index[row])]
+        group = (
+            candidate.open_model_slug,
+            candidate.gpu_slug,
+            table.options[row].mode,
+            float(costs.peak_gpus[i]),
+            float(costs.peak_instances[i]),
+            round(float(costs.total[i]), 2),
+        )
+        if group not in seen:
+            seen.add(group)
+            rows.append(row)
+        if len(rows) == count:
+            break
+    return np.asarray(rows, dtype=np.intp)
 
 
 def _with_ranges(

@@ -23,9 +23,8 @@ from app.core.workload import WorkloadSpec, requests_per_day_from_users
 from app.db.orm import ApiModel, VersionedEntry
 from app.errors import InvalidInputError
 from app.schemas.estimates import AssumptionsOut, EstimateRequest, EstimateResponse
-from app.services import api_usage, catalog_specs
+from app.services import api_usage, catalog_specs, decisions
 from app.services import catalog as catalog_service
-from app.services import decisions
 from app.services import estimate_response as out
 from app.services.catalog import API_MODELS, GPU_OFFERINGS, GPUS, OPEN_MODELS, CatalogResource
 
