@@ -31,9 +31,10 @@ from app.core.economics import (
 )
 from app.core.errors import InvalidEstimateInputError
 from app.core.fleet import SizingPolicySpec
-from app.core.hybrid import HybridSolverError, hybrid_best_by_scan, hybrid_plan
+from app.core.hybrid import HybridSolverError, hybrid_plan
 from app.core.option_builder import SelfHostedOptions, api_option, hybrid_option
 from app.core.options import CostOption, OptionKey, fold_equivalent
+from app.core.projection import OptionProjection, project_hybrid, project_option
 from app.core.workload import DAYS_PER_MONTH, WorkloadSpec, monthly_volumes
 
 #: Replica counts a projected month's hybrid split is scanned over (larger fleets: a coarse
@@ -74,10 +75,23 @@ class EstimateSpec:
 
 @dataclass(frozen=True, slots=True)
 class ProjectionSeries:
-    """Monthly cost of one option over the horizon, fleets resized every month (USD/month)."""
+    """Monthly cost of one option over the horizon (USD/month): autoscaled fleets follow the
+    volume, committed and owned capacity is kept for its term (`stranded_usd`: what that
+    costs beyond a fleet resized to the month), and owned fleets add a cash view."""
 
     option_id: str
     monthly_cost_usd: tuple[float, ...]
+    stranded_usd: tuple[float, ...] | None = None
+    cash_usd: tuple[float, ...] | None = None
+
+
+def _series(option_id: str, projected: OptionProjection) -> ProjectionSeries:
+    return ProjectionSeries(
+        option_id,
+        tuple(projected.monthly_cost_usd.tolist()),
+        tuple(projected.stranded_usd.tolist()),
+        None if projected.cash_usd is None else tuple(projected.cash_usd.tolist()),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,8 +248,8 @@ def _projection(
     ranked_self: IntArray,
     hybrids: list[tuple[CostOption, int, ApiCost]],
 ) -> tuple[FloatArray, list[ProjectionSeries]]:
-    """Monthly cost over the horizon: API models, the cheapest self-hosted options (fleets
-    resized every month) and hybrids (split re-optimised every month)."""
+    """Monthly cost over the horizon: API models, the cheapest self-hosted options and hybrids
+    (split re-optimised every month), with commitments kept for their term."""
     table = self_hosted.table
     volumes = monthly_volumes(spec.workload)
     series = [
@@ -245,28 +259,20 @@ def _projection(
     projected = ranked_self
     if spec.projection_top_self_hosted is not None:
         projected = projected[: spec.projection_top_self_hosted]
-    if projected.size:
-        months = volumes.size
-        totals = fleet_costs(
-            table, np.repeat(projected, months), np.tile(volumes, projected.size)
-        ).total.reshape(projected.size, months)
-        series += [
-            ProjectionSeries(self_hosted.key(int(row)).id, tuple(costs.tolist()))
-            for row, costs in zip(projected, totals, strict=True)
-        ]
+    series += [
+        _series(self_hosted.key(int(row)).id, project_option(table, int(row), volumes))
+        for row in projected
+    ]
     for option, row, partner in hybrids:
-        monthly = [
-            hybrid_best_by_scan(
-                table,
-                row,
-                partner.usd_per_request_interactive,
-                partner.usd_per_request_batch,
-                float(volume),
-                max_points=HYBRID_SCAN_LIMIT,
-            )[1]
-            for volume in volumes
-        ]
-        series.append(ProjectionSeries(option.id, tuple(monthly)))
+        projection = project_hybrid(
+            table,
+            row,
+            partner.usd_per_request_interactive,
+            partner.usd_per_request_batch,
+            volumes,
+            HYBRID_SCAN_LIMIT,
+        )
+        series.append(_series(option.id, projection))
     return volumes, series
 
 

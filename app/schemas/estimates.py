@@ -580,10 +580,23 @@ class ProjectionSeriesOut(BaseModel):
     option_id: str = Field(description="Option id (see `options`).")
     label: str = Field(description="Option label.")
     monthly_cost_usd: list[float] = Field(description="USD per month, one value per month.")
+    stranded_usd: list[float] | None = Field(
+        default=None,
+        description="Committed or owned capacity is kept for its term (1 or 3 years; owned: "
+        "the amortisation period): of each month's cost, what pays for capacity that month's "
+        "volume does not need, USD. Zero for fleets that follow the volume.",
+    )
+    cash_usd: list[float] | None = Field(
+        default=None,
+        description="Owned hardware only: cash out each month, USD: GPUs and servers when "
+        "bought (month 0 and whenever growth adds servers), then power, hosting, staff and "
+        "overhead. `monthly_cost_usd` is the amortised view.",
+    )
 
 
 class ProjectionOut(BaseModel):
-    """Monthly cost over the horizon with growth; fleets are resized every month."""
+    """Monthly cost over the horizon with growth. Fleets that follow the volume are resized
+    every month; committed and owned capacity is kept for its term."""
 
     months: list[int] = Field(description="Month index, 0 = today.")
     requests_per_day: list[float] = Field(description="Volume in each month, req/day.")

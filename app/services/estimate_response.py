@@ -209,6 +209,8 @@ def projection_out(result: EstimateResult) -> ProjectionOut:
                 option_id=s.option_id,
                 label=labels.get(s.option_id, s.option_id),
                 monthly_cost_usd=[finite_or_minus_one(v) for v in s.monthly_cost_usd],
+                stranded_usd=None if s.stranded_usd is None else list(s.stranded_usd),
+                cash_usd=None if s.cash_usd is None else list(s.cash_usd),
             )
             for s in result.projection
         ],
