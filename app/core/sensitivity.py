@@ -161,6 +161,14 @@ def what_would_make_self_hosting_win(view: EstimateView) -> str:
         return "No API model is compared, so self-hosting wins by default."
     api_best = float(view.api_monthly_usd.min())
     self_best = float(_self_min(view, _scenario(view, api_price=np.ones(1)))[0])
+    if api_best <= 0.0:
+        volume = view.break_even_requests_per_day
+        needed = "" if volume is None else f" it needs about {volume:,.0f} requests/day to win"
+        return (
+            f"With no traffic the API costs nothing while a fleet costs ${self_best:,.0f} a "
+            f"month, so self-hosting cannot win{';' if needed else '.'}{needed}"
+            + ("." if needed else "")
+        )
     if self_best < api_best:
         return (
             f"Self-hosting already wins (${self_best:,.0f} vs ${api_best:,.0f} a month); it "

@@ -240,8 +240,11 @@ class Ranges:
 
 def summarise(costs: FloatArray, tokens_per_month: FloatArray) -> Ranges:
     """Percentiles of sampled costs (options x samples) and the share of samples where each
-    option is the cheapest (ties go to the first option)."""
-    per_mtok = costs / np.maximum(tokens_per_month, 1e-300)[None, :] * 1e6
+    option is the cheapest (ties go to the first option). USD/Mtok is NaN (undefined) in a
+    sample without traffic."""
+    tokens = np.asarray(tokens_per_month, dtype=np.float64)[None, :]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_mtok = np.where(tokens > 0, costs / tokens * 1e6, np.nan)
     cheapest = np.argmin(costs, axis=0) if costs.shape[0] else np.empty(0, dtype=np.intp)
     counts = np.bincount(cheapest, minlength=costs.shape[0]).astype(np.float64)
     return Ranges(

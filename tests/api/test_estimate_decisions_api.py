@@ -185,3 +185,15 @@ def test_sensitivity_can_be_left_out(client: TestClient) -> None:
     result = _post(client, body)
     assert result["ranges"]["samples"] == 20
     assert result["sensitivity"] is None
+
+
+def test_zero_traffic_gets_an_answer_not_a_500(client: TestClient) -> None:
+    # Found by an extreme-input sweep: with no traffic the cheapest API costs $0, and the
+    # answer sentence divided by it.
+    body = copy.deepcopy(CHATBOT)
+    body["workload"]["users"] = 0
+    result = _post(client, body)
+    answer = result["sensitivity"]["answer"]
+    assert "no traffic" in answer
+    ranges = result["ranges"]["options"]
+    assert all(o["monthly_cost_usd"]["p90"] >= 0 for o in ranges)
