@@ -110,6 +110,8 @@ class GpuOffering(VersionedEntry):
     usd_per_hour_committed_1y: Mapped[Decimal | None] = mapped_column(Money)
     usd_per_hour_committed_3y: Mapped[Decimal | None] = mapped_column(Money)
     usd_per_hour_spot: Mapped[Decimal | None] = mapped_column(Money)
+    #: Instances that can be held at once (a region's capacity, a quota); NULL = unlimited.
+    available_quantity: Mapped[int | None] = mapped_column(Integer)
 
 
 class OpenModel(VersionedEntry):
