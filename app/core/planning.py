@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from app.core.api_cost import ApiCost, ApiPriceSpec, api_cost
-from app.core.economics import CostAssumptionsSpec, PurchaseOptionSpec, SelfHostedCandidateSpec
+from app.core.economics import CostAssumptionsSpec, SelfHostedCandidateSpec
 from app.core.errors import EstimationError
 from app.core.fleet import ReplicaCapacitySpec, SizingPolicySpec
 from app.core.length_buckets import LengthBucket, bucket_workload
@@ -34,6 +34,7 @@ from app.core.planning_model import (
     build_model,
 )
 from app.core.planning_pools import PlanPools, SingleTypeFleet, best_single_type, build_pools
+from app.core.purchasing import PurchaseOptionSpec
 from app.core.workload import HOURS_PER_DAY, SECONDS_PER_HOUR, WorkloadSpec
 
 FloatArray = npt.NDArray[np.float64]
@@ -215,7 +216,7 @@ def _usage(
         periods = problem.demand.period_hours.size
         per_period = np.zeros(periods)
         for p in model.pools:
-            if t.options[p.row].label != label:
+            if t.options[p.row].offering_slug != label:
                 continue
             for k in range(periods):
                 expr = p.instances[0 if p.held else k]
@@ -368,7 +369,7 @@ def _single_within_limits(
 ) -> bool:
     """Whether the single-type fleet would also respect the plan's limits."""
     t, row = pools.table, single.row
-    label = t.options[row].label
+    label = t.options[row].offering_slug
     for name, count in limits.available_instances:
         if name == label and single.instances > count:
             return False

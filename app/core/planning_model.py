@@ -50,7 +50,7 @@ AVAILABLE_PREFIX = "available_instances:"
 class PlanLimitsSpec:
     """Limits on the plan; None (or an absent offering) means unlimited."""
 
-    # Instances of a purchase option (by label: the offering slug) held at any one time.
+    # Instances of a catalog offering (by slug) held at any one time, across purchase modes.
     available_instances: tuple[tuple[str, int], ...] = ()
     power_cap_kw: float | None = None  # owned hardware, (GPU + server) x PUE
     upfront_budget_usd: float | None = None  # owned hardware purchase (GPUs + servers)
@@ -282,7 +282,7 @@ def _limit_rows(
     t = pools.table
     periods = demand.period_hours.size
     for label, count in limits.available_instances:
-        members = [p for p in cols if t.options[p.row].label == label]
+        members = [p for p in cols if t.options[p.row].offering_slug == label]
         for k in range(periods if any(not p.held for p in members) else 1):
             row: dict[int, float] = {}
             for p in members:

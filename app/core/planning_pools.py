@@ -19,13 +19,13 @@ import numpy.typing as npt
 from app.core.economics import (
     CostAssumptionsSpec,
     OptionTable,
-    PurchaseMode,
     SelfHostedCandidateSpec,
     build_option_table,
     fleet_costs,
 )
 from app.core.fleet import ReplicaCapacitySpec, SizingPolicySpec
 from app.core.length_buckets import LengthBucket, bucket_workload
+from app.core.purchasing import PurchaseMode
 from app.core.workload import SECONDS_PER_DAY, SECONDS_PER_HOUR, WorkloadSpec
 
 FloatArray = npt.NDArray[np.float64]

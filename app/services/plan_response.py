@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
-from app.core.economics import PurchaseMode, PurchaseOptionSpec, SelfHostedCandidateSpec
+from app.core.candidates import InfeasibleCandidate
+from app.core.economics import SelfHostedCandidateSpec
 from app.core.length_buckets import LengthBucket
 from app.core.planning import PlannedPool, PlanResult
+from app.core.purchasing import PurchaseOptionSpec
 from app.core.workload import HOURS_PER_DAY, SECONDS_PER_HOUR, WorkloadSpec, hourly_shares
-from app.db.orm import GpuOffering
 from app.schemas.estimates import AssumptionsOut, InfeasibleOut
 from app.schemas.plans import (
     ApiComparisonOut,
@@ -33,7 +35,7 @@ def build(
     buckets: Sequence[LengthBucket],
     workload: WorkloadSpec,
     *,
-    offerings: Mapping[str, GpuOffering],
+    offerings: Mapping[str, Mapping[str, Any]],
     infeasible: list[InfeasibleOut],
     assumptions: AssumptionsOut,
 ) -> PlanResponse:
@@ -121,10 +123,19 @@ def build(
     )
 
 
+def infeasible_out(unpriced: Iterable[InfeasibleCandidate]) -> list[InfeasibleOut]:
+    """What could not be priced, once per (model, GPU, TP, precision, mode)."""
+    seen: dict[tuple[object, ...], InfeasibleCandidate] = {}
+    for item in unpriced:
+        identity = (item.open_model, item.gpu, item.tensor_parallel, item.precision)
+        seen.setdefault((*identity, item.purchase_mode), item)
+    return [InfeasibleOut.model_validate(item, from_attributes=True) for item in seen.values()]
+
+
 def _offering(
-    option: PurchaseOptionSpec, offerings: Mapping[str, GpuOffering]
-) -> GpuOffering | None:
-    return offerings.get(option.label) if option.mode is not PurchaseMode.OWNED else None
+    option: PurchaseOptionSpec, offerings: Mapping[str, Mapping[str, Any]]
+) -> Mapping[str, Any] | None:
+    return None if option.offering_slug is None else offerings.get(option.offering_slug)
 
 
 def _label(spec: SelfHostedCandidateSpec, option: PurchaseOptionSpec) -> str:
@@ -133,7 +144,7 @@ def _label(spec: SelfHostedCandidateSpec, option: PurchaseOptionSpec) -> str:
 
 
 def _line(
-    pool: PlannedPool, spec: SelfHostedCandidateSpec, offerings: Mapping[str, GpuOffering]
+    pool: PlannedPool, spec: SelfHostedCandidateSpec, offerings: Mapping[str, Mapping[str, Any]]
 ) -> PlanLineOut:
     offering = _offering(pool.option, offerings)
     peak = max(range(HOURS_PER_DAY), key=lambda h: pool.instances_by_hour[h])
@@ -144,9 +155,9 @@ def _line(
         tensor_parallel=spec.tensor_parallel,
         precision=spec.precision,
         purchase_mode=pool.option.mode.value,
-        offering=None if offering is None else offering.slug,
-        provider=None if offering is None else offering.provider,
-        region=None if offering is None else offering.region,
+        offering=pool.option.offering_slug,
+        provider=None if offering is None else offering["provider"],
+        region=None if offering is None else offering["region"],
         held_all_day=pool.held,
         gpus_per_instance=pool.option.gpus_per_instance,
         instances=pool.instances_by_hour[peak],
@@ -166,7 +177,7 @@ def _line(
 def _single(
     result: PlanResult,
     specs: Sequence[SelfHostedCandidateSpec],
-    offerings: Mapping[str, GpuOffering],
+    offerings: Mapping[str, Mapping[str, Any]],
 ) -> SingleTypeOut | None:
     single, ci, option = (
         result.best_single_type,
@@ -176,14 +187,13 @@ def _single(
     if single is None or ci is None or option is None:
         return None
     spec = specs[ci]
-    offering = _offering(option, offerings)
     saving = single.monthly_cost_usd - result.monthly_cost_usd
     return SingleTypeOut(
         label=_label(spec, option),
         open_model=spec.open_model_slug,
         gpu=spec.gpu_slug,
         purchase_mode=option.mode.value,
-        offering=None if offering is None else offering.slug,
+        offering=option.offering_slug,
         monthly_cost_usd=single.monthly_cost_usd,
         instances=single.instances,
         gpus=single.gpus,

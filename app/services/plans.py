@@ -1,157 +1,88 @@
-"""Plan use case: resolve the catalog at one version, model every configuration per length
-bucket, and let the core's MILP pick the mix. Nothing is stored.
-
-Candidates, capacities and prices are built exactly as for /v1/estimates (the same helpers),
-so a plan with one length bucket and one configuration prices it as the estimate does. An
-offering with limited availability brings the next cheaper offerings of that GPU and mode in
-as well, until one is unlimited, so that a plan can spill over when one runs out.
+"""Plan use case: resolve the catalog at one version and the request into core specs exactly as
+for an estimate, let the core build per-bucket candidates and solve the plan, map the result.
+Nothing is stored.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-import numpy as np
 from sqlalchemy.orm import Session
 
-from app.catalog.seed_data import gpu_spec_from_row, open_model_spec_from_row
-from app.core import memory as core_memory
-from app.core.economics import PurchaseMode, PurchaseOptionSpec, SelfHostedCandidateSpec
-from app.core.estimate import CORE_VERSION
-from app.core.length_buckets import bucket_workload, length_buckets
-from app.core.performance import DEFAULT_REAL_WORLD_DERATE
-from app.core.planning import PlanResult, PlanSpec, plan
+from app.core.length_buckets import length_buckets
+from app.core.plan_candidates import PlanCandidates, plan_candidates
+from app.core.planning import PlanSpec, plan
 from app.core.planning_model import PlanLimitsSpec
-from app.db.orm import GpuOffering
+from app.core.self_hosting import SelfHostingCandidates
 from app.errors import InvalidInputError
-from app.schemas.estimates import AssumptionsOut, EstimateRequest, InfeasibleOut
+from app.schemas.estimates import EstimateRequest
 from app.schemas.plans import PlanRequest, PlanResponse
-from app.services import catalog as catalog_service
-from app.services import estimates as est
-from app.services import plan_response
-from app.services.catalog import API_MODELS, GPUS, OPEN_MODELS
+from app.services import catalog_specs, plan_response
+from app.services import estimate_response as estimate_out
+from app.services import estimates as estimate_service
+from app.services.catalog import API_MODELS
 
 
 def run_plan(session: Session, request: PlanRequest) -> PlanResponse:
     """The cheapest plan for the request's workload within its limits; stores nothing."""
-    version = catalog_service.resolve_version(session, version=request.catalog_version)
     estimate_request = as_estimate_request(request)
-    defaults: list[str] = []
-    workload = est._workload(estimate_request, defaults)
-    api_rows = est._api_models(session, estimate_request, version, defaults)
+    # The same catalog rows and specs (and listed defaults) an estimate would use.
+    catalog = estimate_service._load_catalog(session, estimate_request)
+    inputs = estimate_service._inputs(estimate_request, catalog)
     overflow_rows = (
-        est._entries(session, API_MODELS, [request.api_overflow_model], version)
+        estimate_service._entries(
+            session, API_MODELS, [request.api_overflow_model], catalog.version
+        )
         if request.api_overflow_model is not None
         else []
     )
-    model_rows = est._entries(session, OPEN_MODELS, request.self_hosting.open_models, version)
-    gpu_rows = est._entries(session, GPUS, request.self_hosting.gpus, version)
-    offering_rows = est._offerings(session, estimate_request, version, {g.slug for g in gpu_rows})
-    models = [open_model_spec_from_row(catalog_service.entry_row(m)) for m in model_rows]
-    gpus = [gpu_spec_from_row(catalog_service.entry_row(g)) for g in gpu_rows]
-    derate = request.sizing.real_world_derate
-    if derate is None:
-        derate = DEFAULT_REAL_WORLD_DERATE
-        defaults.append(f"sizing.real_world_derate = {derate}")
-    infeasible: list[InfeasibleOut] = []
-    candidates = est._pick_candidates(estimate_request, models, gpus, workload, infeasible)
-    assumptions = est._assumptions(estimate_request, defaults)
-    est._note_self_hosting_defaults(estimate_request, defaults)
-    policy = est._policy(estimate_request, defaults)
+    edges = request.length_buckets.edges_input_tokens
     buckets = length_buckets(
-        workload,
+        inputs.workload,
         count=request.length_buckets.count,
-        edges_input_tokens=_edges(request),
+        edges_input_tokens=None if edges is None else tuple(float(e) for e in edges),
     )
-    availability = _availability(request, offering_rows)
-
-    used: dict[str, GpuOffering] = {}
-    prices = est._offering_prices(offering_rows)
-    pricing: dict[tuple[int, int], list[PurchaseOptionSpec]] = {}
-    pairs = zip(candidates.gpu_index.tolist(), candidates.tensor_parallel.tolist(), strict=True)
-    for gi, tp in sorted(set(pairs)):
-        options, _ = est._purchase_options(estimate_request, gpu_rows[gi], tp, prices, used)
-        pricing[gi, tp] = options + _spill_over(
-            options, gpu_rows[gi].slug, tp, prices, availability, used
-        )
-    keep = np.asarray(
-        [
-            bool(pricing[gi, tp])
-            for gi, tp in zip(
-                candidates.gpu_index.tolist(), candidates.tensor_parallel.tolist(), strict=True
-            )
-        ],
-        dtype=bool,
-    )
-    candidates = candidates.take(np.flatnonzero(keep))
-    specs = tuple(
-        SelfHostedCandidateSpec(
-            label=est._label(models[mi].slug, gpu_rows[gi].slug, tp, core_memory.PRECISIONS[pi]),
-            open_model_slug=models[mi].slug,
-            gpu_slug=gpu_rows[gi].slug,
-            tensor_parallel=tp,
-            precision=core_memory.PRECISIONS[pi].value,
-            gpu_tdp_w=gpus[gi].tdp_w,
-            capacity=None,
-            purchase_options=tuple(pricing[gi, tp]),
-        )
-        for mi, gi, tp, pi in zip(
-            candidates.model_index.tolist(),
-            candidates.gpu_index.tolist(),
-            candidates.tensor_parallel.tolist(),
-            candidates.precision_index.tolist(),
-            strict=True,
-        )
-    )
-    bucket_capacities = tuple(
-        tuple(est._capacities(models, gpus, candidates, bucket_workload(workload, b), derate))
-        for b in buckets
-    )
-    labels = {o.label for s in specs for o in s.purchase_options}
-    limits = PlanLimitsSpec(
-        available_instances=tuple(
-            (slug, count) for slug, count in sorted(availability.items()) if slug in labels
-        ),
-        power_cap_kw=request.limits.power_cap_kw,
-        upfront_budget_usd=request.limits.upfront_budget_usd,
-        max_spot_share=request.limits.max_spot_share,
-    )
+    availability = _availability(request, catalog.offerings)
+    planned = plan_candidates(inputs.self_hosting, inputs.workload, buckets, availability)
+    used = set(planned.offering_slugs)
     result = plan(
         PlanSpec(
-            workload=workload,
+            workload=inputs.workload,
             buckets=buckets,
-            candidates=specs,
-            bucket_capacities=bucket_capacities,
-            assumptions=assumptions,
-            policy=policy,
-            limits=limits,
-            api_overflow=est._api_price(overflow_rows[0]) if overflow_rows else None,
-            api_prices=tuple(est._api_price(row) for row in api_rows),
+            candidates=planned.candidates,
+            bucket_capacities=planned.bucket_capacities,
+            assumptions=inputs.assumptions,
+            policy=inputs.policy,
+            limits=PlanLimitsSpec(
+                available_instances=tuple(
+                    (slug, count) for slug, count in sorted(availability.items()) if slug in used
+                ),
+                power_cap_kw=request.limits.power_cap_kw,
+                upfront_budget_usd=request.limits.upfront_budget_usd,
+                max_spot_share=request.limits.max_spot_share,
+            ),
+            api_overflow=(
+                catalog_specs.api_price_spec(overflow_rows[0]) if overflow_rows else None
+            ),
+            api_prices=tuple(catalog_specs.api_price_spec(row) for row in catalog.api_models),
             time_limit_s=request.time_limit_s,
         )
     )
-    assumptions_out = AssumptionsOut(
-        catalog_version=version,
-        estimator_version=f"{CORE_VERSION} (performance derate {derate})",
-        workload=est._jsonable(asdict(workload)),
-        costs=est._jsonable(asdict(assumptions)),
-        sizing={**est._jsonable(asdict(policy)), "real_world_derate": derate},
-        defaults_applied=defaults,
-        api_models=[est._catalog_dict(r) for r in [*api_rows, *overflow_rows]],
-        open_models=[est._catalog_dict(r) for r in model_rows],
-        gpus=[est._catalog_dict(r) for r in gpu_rows],
-        offerings=[est._catalog_dict(r) for r in sorted(used.values(), key=lambda o: o.slug)],
-    )
+    assumptions = estimate_service._assumptions_out(catalog, inputs, _as_estimated(planned))
+    known = {m["slug"] for m in assumptions.api_models}
+    assumptions.api_models += [
+        estimate_out.catalog_dict(r) for r in overflow_rows if r["slug"] not in known
+    ]
     return plan_response.build(
         request,
         result,
-        specs,
+        planned.candidates,
         buckets,
-        workload,
-        offerings={o.slug: o for o in offering_rows},
-        infeasible=est._dedupe(infeasible),
-        assumptions=assumptions_out,
+        inputs.workload,
+        offerings={o["slug"]: o for o in catalog.offerings},
+        infeasible=plan_response.infeasible_out(planned.infeasible),
+        assumptions=assumptions,
     )
 
 
@@ -167,15 +98,18 @@ def as_estimate_request(request: PlanRequest) -> EstimateRequest:
     )
 
 
-def _edges(request: PlanRequest) -> tuple[float, ...] | None:
-    edges = request.length_buckets.edges_input_tokens
-    return None if edges is None else tuple(float(e) for e in edges)
+def _as_estimated(planned: PlanCandidates) -> SelfHostingCandidates:
+    return SelfHostingCandidates(planned.candidates, planned.infeasible, planned.offering_slugs)
 
 
-def _availability(request: PlanRequest, offerings: Sequence[GpuOffering]) -> dict[str, int]:
+def _availability(request: PlanRequest, offerings: Sequence[Mapping[str, Any]]) -> dict[str, int]:
     """Instances per offering that can be held at once: the catalog's, then the request's."""
-    known = {o.slug for o in offerings}
-    out = {o.slug: o.available_quantity for o in offerings if o.available_quantity is not None}
+    known = {str(o["slug"]) for o in offerings}
+    out = {
+        str(o["slug"]): int(o["available_quantity"])
+        for o in offerings
+        if o.get("available_quantity") is not None
+    }
     unknown = [a.offering for a in request.limits.available_instances if a.offering not in known]
     if unknown:
         raise InvalidInputError(
@@ -185,48 +119,3 @@ def _availability(request: PlanRequest, offerings: Sequence[GpuOffering]) -> dic
         )
     out.update({a.offering: a.instances for a in request.limits.available_instances})
     return out
-
-
-def _spill_over(
-    options: Iterable[PurchaseOptionSpec],
-    gpu_slug: str,
-    tensor_parallel: int,
-    prices: Sequence[est._OfferingPrice],
-    availability: dict[str, int],
-    used: dict[str, GpuOffering],
-) -> list[PurchaseOptionSpec]:
-    """Next-cheapest offerings behind each limited one, up to and including an unlimited one."""
-    extra: list[PurchaseOptionSpec] = []
-    for option in options:
-        if option.mode is PurchaseMode.OWNED or option.label not in availability:
-            continue
-        mode = option.mode.value
-        ranked = sorted(
-            (
-                (p.usd_per_instance_hour[mode] / p.gpu_count, p.offering.slug, p)
-                for p in prices
-                if p.gpu_slug == gpu_slug
-                and mode in p.usd_per_instance_hour
-                and p.gpu_count >= tensor_parallel
-                and p.offering.slug != option.label
-            ),
-            key=lambda entry: (entry[0], entry[1]),
-        )
-        for _, slug, price in ranked:
-            if availability.get(slug) == 0:
-                continue
-            used[slug] = price.offering
-            extra.append(
-                PurchaseOptionSpec(
-                    mode=option.mode,
-                    label=slug,
-                    usd_per_instance_hour=price.usd_per_instance_hour[mode],
-                    gpus_per_instance=price.gpu_count,
-                )
-            )
-            if slug not in availability:
-                break
-    return extra
-
-
-__all__ = ["PlanResult", "as_estimate_request", "run_plan"]

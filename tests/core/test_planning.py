@@ -10,17 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.core.api_cost import ApiPriceSpec
-from app.core.economics import (
-    CostAssumptionsSpec,
-    PurchaseMode,
-    PurchaseOptionSpec,
-    SelfHostedCandidateSpec,
-)
+from app.core.economics import CostAssumptionsSpec, SelfHostedCandidateSpec
 from app.core.errors import InvalidEstimateInputError
 from app.core.fleet import ReplicaCapacitySpec, SizingPolicySpec
 from app.core.length_buckets import LengthBucket, length_buckets
 from app.core.planning import PlanInfeasibleError, PlanSpec, plan
 from app.core.planning_model import PlanLimitsSpec
+from app.core.purchasing import PurchaseMode, PurchaseOptionSpec
 from app.core.workload import HOURS_PER_MONTH, SECONDS_PER_DAY, WorkloadSpec
 
 #: No staff, overhead, spares or headroom, so every cost is instances x price by hand.
@@ -46,7 +42,9 @@ def flat(requests_per_s: float) -> ReplicaCapacitySpec:
 
 
 def committed(label: str, usd_per_hour: float) -> PurchaseOptionSpec:
-    return PurchaseOptionSpec(PurchaseMode.COMMITTED_1Y, label=label, usd_per_gpu_hour=usd_per_hour)
+    return PurchaseOptionSpec(
+        PurchaseMode.COMMITTED_1Y, label=label, usd_per_gpu_hour=usd_per_hour, offering_slug=label
+    )
 
 
 def gpu(slug: str, *options: PurchaseOptionSpec) -> SelfHostedCandidateSpec:
