@@ -187,6 +187,10 @@ class Analysis(Base):
     open_models: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     cheapest_option: Mapped[str | None] = mapped_column(Text)
     cheapest_monthly_cost_usd: Mapped[float | None] = mapped_column(Float)
+    #: Plan settings (POST /v1/plans fields beyond the estimate's input) and the plan solved
+    #: for the same input, when the analysis asked for one; NULL otherwise.
+    plan_input: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    plan_result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 

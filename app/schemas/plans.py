@@ -11,6 +11,7 @@ from app.schemas.common import InputModel, Slug
 from app.schemas.estimates import (
     AssumptionsOut,
     CostsIn,
+    EstimateRequest,
     InfeasibleOut,
     SelfHostingIn,
     SizingIn,
@@ -77,7 +78,25 @@ class PlanLimitsIn(InputModel):
     )
 
 
-class PlanRequest(InputModel):
+class PlanSettingsIn(InputModel):
+    """What a plan adds to an estimate's input: length buckets, limits, API overflow, solver."""
+
+    length_buckets: LengthBucketsIn = Field(
+        default_factory=LengthBucketsIn, description="How requests are split by length."
+    )
+    limits: PlanLimitsIn = Field(default_factory=PlanLimitsIn, description="Limits to respect.")
+    api_overflow_model: Slug | None = Field(
+        default=None,
+        description="API model that may take any share of any bucket; null: no API overflow.",
+    )
+    time_limit_s: Annotated[float, Field(strict=True, ge=0.05, le=10, allow_inf_nan=False)] = Field(
+        default=1.0,
+        description="Solver wall-clock limit per solve, seconds; past it the best plan found "
+        "is returned with its optimality gap.",
+    )
+
+
+class PlanRequest(PlanSettingsIn):
     """A workload, the options to mix and the limits; see docs/plans.md."""
 
     workload: WorkloadIn = Field(description="The traffic to serve.")
@@ -87,27 +106,34 @@ class PlanRequest(InputModel):
     )
     costs: CostsIn = Field(default_factory=CostsIn, description="Power, hosting, staff, discounts.")
     sizing: SizingIn = Field(default_factory=SizingIn, description="Replica sizing policy.")
-    length_buckets: LengthBucketsIn = Field(
-        default_factory=LengthBucketsIn, description="How requests are split by length."
-    )
-    limits: PlanLimitsIn = Field(default_factory=PlanLimitsIn, description="Limits to respect.")
-    api_overflow_model: Slug | None = Field(
-        default=None,
-        description="API model that may take any share of any bucket; null: no API overflow.",
-    )
     api_models: list[Slug] | None = Field(
         default=None,
         min_length=1,
         max_length=200,
         description="API models to compare the plan with; default: the estimates' flagship set.",
     )
-    time_limit_s: Annotated[float, Field(strict=True, ge=0.05, le=10, allow_inf_nan=False)] = Field(
-        default=1.0,
-        description="Solver wall-clock limit per solve, seconds; past it the best plan found "
-        "is returned with its optimality gap.",
-    )
     catalog_version: Annotated[int, Field(strict=True, ge=1, le=2_000_000_000)] | None = Field(
         default=None, description="Plan with the catalog as it was at this version."
+    )
+
+
+def plan_request(estimate: EstimateRequest, settings: PlanSettingsIn) -> PlanRequest:
+    """The plan of an estimate's input with these plan settings."""
+    return PlanRequest.model_validate(
+        {
+            **settings.model_dump(exclude_unset=True),
+            **estimate.model_dump(
+                include={
+                    "workload",
+                    "self_hosting",
+                    "costs",
+                    "sizing",
+                    "api_models",
+                    "catalog_version",
+                },
+                exclude_unset=True,
+            ),
+        }
     )
 
 

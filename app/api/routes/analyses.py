@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from app.api.deps import Limit, Offset, ReaderDep, SearchText, SessionDep
 from app.db.orm import Analysis
+from app.errors import NotFoundError
 from app.schemas.analyses import (
     AnalysisComparison,
     AnalysisCreate,
@@ -29,7 +30,7 @@ from app.schemas.analyses import (
 )
 from app.schemas.common import Slug
 from app.services import analyses as analyses_service
-from app.services.charts import MEDIA_TYPES, render_chart
+from app.services.charts import MEDIA_TYPES, render_chart, render_plan_chart
 from app.services.report import render_report
 
 analyses_router = APIRouter(prefix="/v1/analyses", tags=["analyses"], dependencies=[ReaderDep])
@@ -70,7 +71,7 @@ _ANALYSIS_LINKS = {
 }
 
 
-def links_for(analysis_id: uuid.UUID) -> AnalysisLinks:
+def links_for(analysis_id: uuid.UUID, *, has_plan: bool = False) -> AnalysisLinks:
     base = f"/v1/analyses/{analysis_id}"
     return AnalysisLinks(
         analysis=base,
@@ -80,6 +81,7 @@ def links_for(analysis_id: uuid.UUID) -> AnalysisLinks:
         chart_cost_vs_volume=f"{base}/charts/cost-vs-volume",
         chart_breakdown=f"{base}/charts/breakdown",
         chart_projection=f"{base}/charts/projection",
+        chart_plan_mix=f"{base}/charts/plan-mix" if has_plan else None,
     )
 
 
@@ -97,6 +99,8 @@ def to_read(row: Analysis) -> AnalysisRead:
     return AnalysisRead.model_validate(
         _summary_fields(row)
         | {"input": row.input, "catalog_snapshot": row.catalog_snapshot, "result": row.result}
+        | {"plan": row.plan_input, "plan_result": row.plan_result}
+        | {"links": links_for(row.id, has_plan=row.plan_result is not None)}
     )
 
 
@@ -226,6 +230,7 @@ def rerun_analysis(
         result=outcome.result,
         diff=outcome.diff,
         revision=to_read(outcome.revision) if outcome.revision is not None else None,
+        plan_result=outcome.plan_result,
     )
 
 
@@ -273,7 +278,8 @@ def export_analysis(
         200: {
             "description": "`cost-vs-volume`: monthly cost against requests per day with the "
             "break-even marked; `breakdown`: stacked monthly cost per option; `projection`: "
-            "monthly cost over the horizon.",
+            "monthly cost over the horizon; `plan-mix`: GPUs of each plan line hour by hour "
+            "(analyses saved with a plan).",
             "content": {
                 "image/svg+xml": {"schema": {"type": "string", "format": "binary"}},
                 "image/png": {"schema": {"type": "string", "format": "binary"}},
@@ -288,9 +294,18 @@ def get_analysis_chart(
     format: Annotated[ChartFormat, Query(description="`svg` (default) or `png`.")] = "svg",
 ) -> Response:
     """Drawn from the stored result: the same analysis always gives the same picture."""
-    result = to_read(analyses_service.get_analysis(session, analysis_id)).result
+    analysis = to_read(analyses_service.get_analysis(session, analysis_id))
+    if chart == "plan-mix":
+        if analysis.plan_result is None:
+            raise NotFoundError(
+                "this analysis has no plan: save it with `plan` to chart one",
+                analysis_id=str(analysis_id),
+            )
+        image = render_plan_chart(analysis.plan_result, format)
+    else:
+        image = render_chart(analysis.result, chart, format)
     return Response(
-        render_chart(result, chart, format),
+        image,
         media_type=MEDIA_TYPES[format],
         headers={"Cache-Control": "private, max-age=300"},
     )
