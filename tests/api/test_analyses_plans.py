@@ -60,7 +60,8 @@ def test_plan_request_joins_the_estimate_input_and_the_settings() -> None:
 def test_without_a_plan_nothing_changes(client: TestClient) -> None:
     response = client.post("/v1/analyses", json=body())
     saved = response.json()
-    assert saved["plan"] is None and saved["plan_result"] is None
+    assert saved["plan"] is None
+    assert saved["plan_result"] is None
     assert "chart_plan_mix" not in saved["links"]
     missing = client.get(f"/v1/analyses/{saved['id']}/charts/plan-mix")
     assert missing.status_code == 404
