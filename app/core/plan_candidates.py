@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.core.candidates import (
+    CandidateGrid,
     InfeasibleCandidate,
     candidate_grid,
     candidate_label,
@@ -55,24 +56,8 @@ def plan_candidates(
     grid, infeasible = candidate_grid(
         spec.models, spec.gpus, workload, spec.precisions, spec.tensor_parallel
     )
-    unpriced = list(infeasible)
-    choices: dict[tuple[int, int], PurchaseChoice] = {}
-    pairs = zip(grid.gpu_index.tolist(), grid.tensor_parallel.tolist(), strict=True)
-    for gpu_index, tensor_parallel in sorted(set(pairs)):
-        purchase = spec.gpu_purchases[gpu_index]
-        choice = choose_purchase_options(
-            purchase,
-            tensor_parallel,
-            spec.purchase_modes,
-            spec.offerings,
-            spec.owned,
-            spec.overrides.get(purchase.slug),
-        )
-        extra = spill_over_options(
-            choice.options, purchase.slug, tensor_parallel, spec.offerings, available_instances
-        )
-        choices[gpu_index, tensor_parallel] = PurchaseChoice(choice.options + extra, choice.missing)
-        unpriced += unpriced_candidates(purchase.slug, tensor_parallel, choice)
+    choices, unpriced = _purchase_choices(spec, grid, available_instances)
+    unpriced = list(infeasible) + unpriced
     priced = [
         bool(choices[gpu_index, tp].options)
         for gpu_index, tp in zip(
@@ -111,6 +96,31 @@ def plan_candidates(
         )
     used = dict.fromkeys(slug for choice in choices.values() for slug in choice.offering_slugs)
     return PlanCandidates(tuple(candidates), curves, tuple(unpriced), tuple(used))
+
+
+def _purchase_choices(
+    spec: SelfHostingSpec, grid: CandidateGrid, available_instances: Mapping[str, int]
+) -> tuple[dict[tuple[int, int], PurchaseChoice], list[InfeasibleCandidate]]:
+    """Ways to pay per (GPU, replica size), priced once each, with spill-over offerings."""
+    choices: dict[tuple[int, int], PurchaseChoice] = {}
+    unpriced: list[InfeasibleCandidate] = []
+    pairs = zip(grid.gpu_index.tolist(), grid.tensor_parallel.tolist(), strict=True)
+    for gpu_index, tensor_parallel in sorted(set(pairs)):
+        purchase = spec.gpu_purchases[gpu_index]
+        choice = choose_purchase_options(
+            purchase,
+            tensor_parallel,
+            spec.purchase_modes,
+            spec.offerings,
+            spec.owned,
+            spec.overrides.get(purchase.slug),
+        )
+        extra = spill_over_options(
+            choice.options, purchase.slug, tensor_parallel, spec.offerings, available_instances
+        )
+        choices[gpu_index, tensor_parallel] = PurchaseChoice(choice.options + extra, choice.missing)
+        unpriced += unpriced_candidates(purchase.slug, tensor_parallel, choice)
+    return choices, unpriced
 
 
 def spill_over_options(

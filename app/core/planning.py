@@ -31,6 +31,7 @@ from app.core.planning_model import (
     PlanDemand,
     PlanLimitsSpec,
     PlanModel,
+    PoolColumns,
     build_model,
 )
 from app.core.planning_pools import PlanPools, SingleTypeFleet, best_single_type, build_pools
@@ -46,6 +47,10 @@ _EPS = 1e-6
 
 class PlanInfeasibleError(EstimationError):
     """No plan serves the workload within the limits; `limits` names the ones to relax."""
+
+
+class PlanTimeoutError(EstimationError):
+    """The solver found no plan at all within the time limit (raise `time_limit_s`)."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -185,7 +190,14 @@ def _solve(problem: _Problem, limits: PlanLimitsSpec, spec: PlanSpec) -> tuple[P
     return model, solution
 
 
-def _diagnose(problem: _Problem, spec: PlanSpec, status: str) -> PlanInfeasibleError:
+def _diagnose(
+    problem: _Problem, spec: PlanSpec, status: str
+) -> PlanInfeasibleError | PlanTimeoutError:
+    if status == "time_limit_no_solution":
+        return PlanTimeoutError(
+            f"no plan found within the time limit of {spec.time_limit_s} s; raise time_limit_s",
+            time_limit_s=spec.time_limit_s,
+        )
     keys = spec.limits.keys()
     if status != "infeasible" or not keys:
         return PlanInfeasibleError(
@@ -283,6 +295,41 @@ def _smallest(per_gpu: FloatArray, gpus_per_instance: FloatArray, rows: list[int
     return float(min(per_gpu[r] * gpus_per_instance[r] for r in rows)) - _EPS
 
 
+def _planned_pool(
+    problem: _Problem, buckets: int, p: PoolColumns, values: FloatArray, costs: FloatArray
+) -> PlannedPool:
+    """One pool of the solution, hour by hour."""
+    pools, demand = problem.pools, problem.demand
+    t = pools.table
+    by_period = [sum(values[c] * coef for c, coef in expr.items()) for expr in p.instances]
+    serving = [math.ceil(values[c] - _EPS) for c in p.serving]
+    per_zone = [math.ceil(values[c] - _EPS) for c in p.replicas_per_zone]
+    level = [0] * HOURS_PER_DAY if p.held else [int(k) for k in problem.hour_period.tolist()]
+    instances = tuple(round(by_period[level[h]]) for h in range(HOURS_PER_DAY))
+    gpi = int(t.gpus_per_instance[p.row])
+    served = np.zeros(buckets)
+    for (b, k), col in p.interactive.items():
+        served[b] += values[col] * demand.period_hours[k] * SECONDS_PER_HOUR
+    for b, col in p.batch.items():
+        served[b] += values[col]
+    pool_costs = costs[p.columns].sum(axis=0)
+    gpus_peak = max(instances) * gpi
+    return PlannedPool(
+        candidate_index=int(t.candidate_index[p.row]),
+        option=t.options[p.row],
+        held=p.held,
+        serving_replicas_by_hour=tuple(serving[level[h]] for h in range(HOURS_PER_DAY)),
+        replicas_by_hour=tuple(per_zone[level[h]] * int(t.zones) for h in range(HOURS_PER_DAY)),
+        instances_by_hour=instances,
+        gpus_by_hour=tuple(n * gpi for n in instances),
+        requests_per_day_by_bucket=tuple(served.tolist()),
+        monthly_cost_usd=float(pool_costs.sum()),
+        breakdown=_breakdown(pool_costs),
+        power_kw=gpus_peak * float(pools.kw_per_gpu[p.row]),
+        upfront_usd=gpus_peak * float(pools.capex_usd_per_gpu[p.row]),
+    )
+
+
 def _extract(problem: _Problem, spec: PlanSpec, model: PlanModel, solution: Solution) -> PlanResult:
     values = solution.values
     costs = model.builder.component_matrix() * values[:, None]
@@ -290,41 +337,11 @@ def _extract(problem: _Problem, spec: PlanSpec, model: PlanModel, solution: Solu
     t = pools.table
     hour_period = problem.hour_period
     buckets = len(spec.buckets)
-    planned: list[PlannedPool] = []
-    for p in model.pools:
-        if values[p.used] < 0.5:
-            continue
-        by_period = [sum(values[c] * coef for c, coef in expr.items()) for expr in p.instances]
-        serving = [math.ceil(values[c] - _EPS) for c in p.serving]
-        per_zone = [math.ceil(values[c] - _EPS) for c in p.replicas_per_zone]
-        level = [0] * HOURS_PER_DAY if p.held else [int(k) for k in hour_period.tolist()]
-        instances = tuple(round(by_period[level[h]]) for h in range(HOURS_PER_DAY))
-        gpi = int(t.gpus_per_instance[p.row])
-        served = np.zeros(buckets)
-        for (b, k), col in p.interactive.items():
-            served[b] += values[col] * demand.period_hours[k] * SECONDS_PER_HOUR
-        for b, col in p.batch.items():
-            served[b] += values[col]
-        pool_costs = costs[p.columns].sum(axis=0)
-        gpus_peak = max(instances) * gpi
-        planned.append(
-            PlannedPool(
-                candidate_index=int(t.candidate_index[p.row]),
-                option=t.options[p.row],
-                held=p.held,
-                serving_replicas_by_hour=tuple(serving[level[h]] for h in range(HOURS_PER_DAY)),
-                replicas_by_hour=tuple(
-                    per_zone[level[h]] * int(t.zones) for h in range(HOURS_PER_DAY)
-                ),
-                instances_by_hour=instances,
-                gpus_by_hour=tuple(n * gpi for n in instances),
-                requests_per_day_by_bucket=tuple(served.tolist()),
-                monthly_cost_usd=float(pool_costs.sum()),
-                breakdown=_breakdown(pool_costs),
-                power_kw=gpus_peak * float(pools.kw_per_gpu[p.row]),
-                upfront_usd=gpus_peak * float(pools.capex_usd_per_gpu[p.row]),
-            )
-        )
+    planned = [
+        _planned_pool(problem, buckets, p, values, costs)
+        for p in model.pools
+        if values[p.used] >= 0.5
+    ]
     planned.sort(key=lambda pool: -pool.monthly_cost_usd)
     api_by_bucket = np.zeros(buckets)
     api_by_period = np.zeros(demand.period_hours.size)

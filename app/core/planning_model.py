@@ -35,7 +35,7 @@ import numpy.typing as npt
 
 from app.core.milp import COMPONENTS, INF, MilpBuilder
 from app.core.planning_pools import PlanPools
-from app.core.workload import DAYS_PER_MONTH, SECONDS_PER_DAY, SECONDS_PER_HOUR
+from app.core.workload import DAYS_PER_MONTH, HOURS_PER_DAY, SECONDS_PER_DAY, SECONDS_PER_HOUR
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
@@ -157,66 +157,94 @@ def build_model(
 def _pool_columns(
     builder: MilpBuilder, pools: PlanPools, i: int, demand: PlanDemand
 ) -> PoolColumns:
-    t = pools.table
-    held = not bool(t.autoscaled[i])
-    z, k_spare, n_min = t.zones, t.redundancy_replicas, t.min_serving_replicas
-    gpr, gpi = float(t.gpus_per_replica[i]), float(t.gpus_per_instance[i])
-    packs = gpr <= gpi
-    per_instance = int(gpi // gpr) if packs else 0
-    instances_per_replica = math.ceil(gpr / gpi)
-    share = t.overhead_share
-    hours = demand.period_hours
-    periods = hours.size
-    cap = pools.interactive_rps[i]
-    load_bound = _serving_bound(pools, i, demand)
-
-    def instance_cost(weight: float) -> dict[str, float]:
-        # Monthly cost of one instance held `weight` of the month, by component.
-        if held:
-            compute = float(t.usd_per_instance_month_fixed[i])
-            power = gpi * float(t.usd_per_gpu_month_idle_power[i])
-            hosting = gpi * float(t.usd_per_gpu_month_hosting[i])
-        else:
-            compute = float(t.usd_per_instance_hour[i]) * weight * DAYS_PER_MONTH
-            power = hosting = 0.0
-        total = compute + power + hosting
-        return {"compute": compute, "power": power, "hosting": hosting, "overhead": total * share}
-
+    """One pool's variables and rows: its fleet (per period or held), then its traffic."""
+    held = not bool(pools.table.autoscaled[i])
     used = builder.column(integer=True, upper=1.0)
     pc = PoolColumns(i, held, used, [], [], [])
-    levels = [(1.0, 24.0)] if held else [(1.0, float(h)) for h in hours]
-    for level, (_, weight) in enumerate(levels):
-        factor = 1.0 if held else float(t.capacity_factor[i])
-        serving = builder.column(integer=factor > 1.0, upper=load_bound[level] + n_min)
-        builder.row({serving: 1.0, used: -n_min}, 0.0, INF)
-        builder.row({serving: 1.0, used: -(load_bound[level] + n_min)}, -INF, 0.0)
-        held_replicas = serving
-        if factor > 1.0:
-            held_replicas = builder.column()
-            builder.row({held_replicas: 1.0, serving: -factor}, 0.0, INF)
-        unit = {name: value * z for name, value in instance_cost(weight).items()}
-        if packs:
-            q = builder.column()
-            m = builder.column(integer=True, **unit)
-            builder.row({m: float(per_instance), q: -1.0}, 0.0, INF)
-            instances = {m: z}
-        else:
-            spanning = {name: value * instances_per_replica for name, value in unit.items()}
-            q = builder.column(integer=True, **spanning)
-            instances = {q: z * instances_per_replica}
-        builder.row({q: z, held_replicas: -1.0, used: -k_spare}, 0.0, INF)
-        if z >= 2:
-            builder.row({q: z - 1.0, held_replicas: -1.0}, 0.0, INF)
-        pc.serving.append(serving)
-        pc.replicas_per_zone.append(q)
-        pc.instances.append(instances)
+    weights = [float(HOURS_PER_DAY)] if held else [float(h) for h in demand.period_hours]
+    for weight, bound in zip(weights, _serving_bound(pools, i, demand), strict=True):
+        _fleet_level(builder, pools, pc, weight, bound)
+    daily = _traffic_columns(builder, pools, pc, demand)
+    for k in range(demand.period_hours.size):
+        cap = pools.interactive_rps[i]
+        row = {
+            pc.interactive[b, k]: 1.0 / cap[b] for b in range(cap.size) if (b, k) in pc.interactive
+        }
+        row[pc.serving[0 if held else k]] = -1.0
+        builder.row(row, -INF, 0.0)
+    if held:
+        # Autoscaled batch is billed as extra instance-hours; held batch uses spare time.
+        builder.row({**daily, pc.serving[0]: -SECONDS_PER_DAY}, -INF, 0.0)
+    pc.columns = list(range(used, len(builder.costs)))
+    return pc
+
+
+def _fleet_level(
+    builder: MilpBuilder, pools: PlanPools, pc: PoolColumns, weight_h: float, bound: float
+) -> None:
+    """Serving replicas, replicas per zone and whole instances for one period (or all day)."""
+    t, i, used = pools.table, pc.row, pc.used
+    z, n_min = t.zones, t.min_serving_replicas
+    gpr, gpi = float(t.gpus_per_replica[i]), float(t.gpus_per_instance[i])
+    factor = 1.0 if pc.held else float(t.capacity_factor[i])
+    serving = builder.column(integer=factor > 1.0, upper=bound + n_min)
+    builder.row({serving: 1.0, used: -n_min}, 0.0, INF)
+    builder.row({serving: 1.0, used: -(bound + n_min)}, -INF, 0.0)
+    held_replicas = serving
+    if factor > 1.0:
+        held_replicas = builder.column()
+        builder.row({held_replicas: 1.0, serving: -factor}, 0.0, INF)
+    unit = {name: usd * z for name, usd in _instance_usd(pools, i, pc.held, weight_h).items()}
+    if gpr <= gpi:
+        q = builder.column()
+        m = builder.column(integer=True, **unit)
+        builder.row({m: float(gpi // gpr), q: -1.0}, 0.0, INF)
+        instances = {m: z}
+    else:
+        per_replica = math.ceil(gpr / gpi)
+        q = builder.column(integer=True, **{k: v * per_replica for k, v in unit.items()})
+        instances = {q: z * per_replica}
+    builder.row({q: z, held_replicas: -1.0, used: -t.redundancy_replicas}, 0.0, INF)
+    if z >= 2:
+        builder.row({q: z - 1.0, held_replicas: -1.0}, 0.0, INF)
+    pc.serving.append(serving)
+    pc.replicas_per_zone.append(q)
+    pc.instances.append(instances)
+
+
+def _instance_usd(pools: PlanPools, i: int, held: bool, weight_h: float) -> dict[str, float]:
+    """Monthly cost of one instance by component: held all month, or `weight_h` hours a day."""
+    t = pools.table
+    gpi = float(t.gpus_per_instance[i])
+    if held:
+        compute = float(t.usd_per_instance_month_fixed[i])
+        power = gpi * float(t.usd_per_gpu_month_idle_power[i])
+        hosting = gpi * float(t.usd_per_gpu_month_hosting[i])
+    else:
+        compute = float(t.usd_per_instance_hour[i]) * weight_h * DAYS_PER_MONTH
+        power = hosting = 0.0
+    total = compute + power + hosting
+    return {
+        "compute": compute,
+        "power": power,
+        "hosting": hosting,
+        "overhead": total * t.overhead_share,
+    }
+
+
+def _traffic_columns(
+    builder: MilpBuilder, pools: PlanPools, pc: PoolColumns, demand: PlanDemand
+) -> dict[int, float]:
+    """The pool's interactive and batch traffic columns; returns their replica-seconds/day."""
+    t, i = pools.table, pc.row
+    gpr, gpi, share = float(t.gpus_per_replica[i]), float(t.gpus_per_instance[i]), t.overhead_share
+    hours = demand.period_hours
+    cap = pools.interactive_rps[i]
     busy_usd = gpr * float(t.usd_per_busy_gpu_s_power[i]) * DAYS_PER_MONTH  # per replica-s/day
     daily: dict[int, float] = {}
-    for b in range(cap.size):
-        if cap[b] <= 0:
-            continue
+    for b in np.flatnonzero(cap > 0).tolist():
         op = float(pools.operating_rps[i, b])
-        for k in range(periods):
+        for k in range(hours.size):
             seconds = hours[k] * SECONDS_PER_HOUR / op
             x = builder.column(
                 upper=float(demand.interactive_rps[b, k]),
@@ -225,33 +253,24 @@ def _pool_columns(
             )
             pc.interactive[b, k] = x
             daily[x] = hours[k] * SECONDS_PER_HOUR / cap[b]
-        if demand.batch_requests_per_day[b] > 0:
-            y = builder.column(upper=float(demand.batch_requests_per_day[b]))
-            seconds_per_request = 1.0 / float(pools.batch_rps[i, b])
-            daily[y] = seconds_per_request
-            if held:
-                batch_cost = {"power": busy_usd * seconds_per_request}
-            else:
-                # Autoscaled batch runs on extra instance-hours billed per second (as estimated).
-                hours_per_request = seconds_per_request / SECONDS_PER_HOUR
-                instance_hours = hours_per_request * float(t.capacity_factor[i]) * gpr / gpi
-                batch_cost = {
-                    "compute": instance_hours * float(t.usd_per_instance_hour[i]) * DAYS_PER_MONTH
-                }
-            cost = sum(batch_cost.values())
-            builder.costs[y] = _components(batch_cost, overhead=cost * share)
-            pc.batch[b] = y
-    for k in range(periods):
-        row = {
-            pc.interactive[b, k]: 1.0 / cap[b] for b in range(cap.size) if (b, k) in pc.interactive
-        }
-        row[pc.serving[0 if held else k]] = -1.0
-        builder.row(row, -INF, 0.0)
-    if held:
-        # Autoscaled batch is billed above as extra instance-hours; held batch uses spare time.
-        builder.row({**daily, pc.serving[0]: -SECONDS_PER_DAY}, -INF, 0.0)
-    pc.columns = list(range(used, len(builder.costs)))
-    return pc
+        if demand.batch_requests_per_day[b] <= 0:
+            continue
+        y = builder.column(upper=float(demand.batch_requests_per_day[b]))
+        seconds_per_request = 1.0 / float(pools.batch_rps[i, b])
+        daily[y] = seconds_per_request
+        if pc.held:
+            batch_cost = {"power": busy_usd * seconds_per_request}
+        else:
+            # Autoscaled batch runs on extra instance-hours billed per second (as estimated).
+            instance_hours = (
+                seconds_per_request / SECONDS_PER_HOUR * float(t.capacity_factor[i]) * gpr / gpi
+            )
+            batch_cost = {
+                "compute": instance_hours * float(t.usd_per_instance_hour[i]) * DAYS_PER_MONTH
+            }
+        builder.costs[y] = _components(batch_cost, overhead=sum(batch_cost.values()) * share)
+        pc.batch[b] = y
+    return daily
 
 
 def _components(parts: dict[str, float], *, overhead: float) -> tuple[float, ...]:

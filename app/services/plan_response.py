@@ -42,44 +42,8 @@ def build(
     """The response for one solved plan."""
     lines = [_line(pool, specs[pool.candidate_index], offerings) for pool in result.pools]
     volume = workload.requests_per_day
-    bucket_out = []
-    for b, bucket in enumerate(buckets):
-        requests = volume * bucket.request_share
-        served = {
-            line.label: pool.requests_per_day_by_bucket[b] / requests
-            for line, pool in zip(lines, result.pools, strict=True)
-            if requests > 0 and pool.requests_per_day_by_bucket[b] > 0
-        }
-        api_requests = result.api_requests_per_day_by_bucket[b]
-        if requests > 0 and api_requests > 0:
-            served[API] = api_requests / requests
-        bucket_out.append(
-            BucketOut(
-                index=b,
-                input_tokens_min=bucket.input_tokens_min,
-                input_tokens_max=None
-                if math.isinf(bucket.input_tokens_max)
-                else bucket.input_tokens_max,
-                input_tokens_mean=bucket.input_tokens_mean,
-                input_tokens_sizing=bucket.input_tokens_sizing,
-                request_share=bucket.request_share,
-                requests_per_day=requests,
-                served_by=served,
-            )
-        )
-    demand = volume * (1.0 - workload.batch_share) * hourly_shares(workload) / SECONDS_PER_HOUR
-    hours = [
-        HourOut(
-            hour=h,
-            requests_per_s=float(demand[h]),
-            instances={
-                line.label: pool.instances_by_hour[h]
-                for line, pool in zip(lines, result.pools, strict=True)
-            },
-            api_requests_per_s=result.api_requests_per_s_by_hour[h],
-        )
-        for h in range(HOURS_PER_DAY)
-    ]
+    bucket_out = _buckets_out(result, lines, buckets, volume)
+    hours = _hours_out(result, lines, workload)
     api = sorted(
         (
             ApiComparisonOut(
@@ -121,6 +85,55 @@ def build(
         infeasible=infeasible,
         assumptions=assumptions,
     )
+
+
+def _buckets_out(
+    result: PlanResult, lines: Sequence[PlanLineOut], buckets: Sequence[LengthBucket], volume: float
+) -> list[BucketOut]:
+    out = []
+    for b, bucket in enumerate(buckets):
+        requests = volume * bucket.request_share
+        served = {
+            line.label: pool.requests_per_day_by_bucket[b] / requests
+            for line, pool in zip(lines, result.pools, strict=True)
+            if requests > 0 and pool.requests_per_day_by_bucket[b] > 0
+        }
+        api_requests = result.api_requests_per_day_by_bucket[b]
+        if requests > 0 and api_requests > 0:
+            served[API] = api_requests / requests
+        top = bucket.input_tokens_max
+        out.append(
+            BucketOut(
+                index=b,
+                input_tokens_min=bucket.input_tokens_min,
+                input_tokens_max=None if math.isinf(top) else top,
+                input_tokens_mean=bucket.input_tokens_mean,
+                input_tokens_sizing=bucket.input_tokens_sizing,
+                request_share=bucket.request_share,
+                requests_per_day=requests,
+                served_by=served,
+            )
+        )
+    return out
+
+
+def _hours_out(
+    result: PlanResult, lines: Sequence[PlanLineOut], workload: WorkloadSpec
+) -> list[HourOut]:
+    volume = workload.requests_per_day
+    demand = volume * (1.0 - workload.batch_share) * hourly_shares(workload) / SECONDS_PER_HOUR
+    return [
+        HourOut(
+            hour=h,
+            requests_per_s=float(demand[h]),
+            instances={
+                line.label: pool.instances_by_hour[h]
+                for line, pool in zip(lines, result.pools, strict=True)
+            },
+            api_requests_per_s=result.api_requests_per_s_by_hour[h],
+        )
+        for h in range(HOURS_PER_DAY)
+    ]
 
 
 def infeasible_out(unpriced: Iterable[InfeasibleCandidate]) -> list[InfeasibleOut]:
