@@ -193,11 +193,11 @@ class SingleTypeOut(BaseModel):
     """The cheapest fleet of one configuration and one way of paying (what /v1/estimates
     ranks first among self-hosted options when there is one length bucket)."""
 
-    label: str
-    open_model: str
-    gpu: str
-    purchase_mode: str
-    offering: str | None
+    label: str = Field(description="Human-readable fleet.")
+    open_model: str = Field(description="Open model.")
+    gpu: str = Field(description="GPU type.")
+    purchase_mode: str = Field(description="Way of paying.")
+    offering: str | None = Field(description="Catalog offering, if rented.")
     monthly_cost_usd: float = Field(description="USD per month.")
     instances: int = Field(description="Instances at the busiest hour.")
     gpus: int = Field(description="GPUs at the busiest hour.")
@@ -207,7 +207,7 @@ class SingleTypeOut(BaseModel):
 
 
 class ApiComparisonOut(BaseModel):
-    api_model: str
+    api_model: str = Field(description="API model slug.")
     monthly_cost_usd: float = Field(description="The whole workload on this API, USD/month.")
     plan_saving_usd_per_month: float = Field(description="This cost minus the plan's.")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -14,7 +15,7 @@ from app.core.economics import CostAssumptionsSpec, SelfHostedCandidateSpec
 from app.core.errors import InvalidEstimateInputError
 from app.core.fleet import ReplicaCapacitySpec, SizingPolicySpec
 from app.core.length_buckets import LengthBucket, length_buckets
-from app.core.planning import PlanInfeasibleError, PlanSpec, plan
+from app.core.planning import PlanInfeasibleError, PlanSpec, PlanTimeoutError, plan
 from app.core.planning_model import PlanLimitsSpec
 from app.core.purchasing import PurchaseMode, PurchaseOptionSpec
 from app.core.workload import HOURS_PER_MONTH, SECONDS_PER_DAY, WorkloadSpec
@@ -310,3 +311,24 @@ def test_bucket_edges_must_increase() -> None:
     )
     with pytest.raises(InvalidEstimateInputError):
         length_buckets(w, edges_input_tokens=(4000.0, 1000.0))
+
+
+def test_no_answer_within_the_time_limit_says_so() -> None:
+    # A zero time limit stops HiGHS before it has any plan.
+    with pytest.raises(PlanTimeoutError) as caught:
+        plan(dataclasses.replace(two_types(), time_limit_s=0.0))
+    assert caught.value.data["time_limit_s"] == 0.0
+
+
+def test_redundancy_and_zones_apply_to_every_pool() -> None:
+    # Two zones, N+1: a pool serving n replicas holds max(ceil((n + 1) / 2), n) per zone (it
+    # must survive losing a zone), so every serving replica costs two instances: $12/h, twice
+    # the single-zone optimum, with 2 x 2 instances of each type.
+    spec = dataclasses.replace(
+        two_types(), workload=dataclasses.replace(WORKLOAD, redundancy_replicas=1, zones=2)
+    )
+    result = plan(spec)
+    assert result.monthly_cost_usd == pytest.approx(12.0 * HOURS_PER_MONTH)
+    for pool in result.pools:
+        assert pool.replicas_by_hour == (4,) * 24
+        assert pool.serving_replicas_by_hour == (2,) * 24
