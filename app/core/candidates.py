@@ -131,6 +131,14 @@ def _full_grid(
     return _Grid(model, gpu, precision_codes[precision_pos], tp, group)
 
 
+def _tp_degrees(gpus: Sequence[GpuSpec], tensor_parallel: Sequence[int] | None) -> list[int]:
+    """The degrees asked for, or every power of two up to the largest node."""
+    if tensor_parallel:
+        return sorted(set(tensor_parallel))
+    node = max(g.max_gpus_per_node for g in gpus)
+    return [2**k for k in range(node.bit_length())]
+
+
 def candidate_grid(
     models: Sequence[OpenModelSpec],
     gpus: Sequence[GpuSpec],
@@ -146,13 +154,7 @@ def candidate_grid(
     precisions = list(dict.fromkeys(precisions))
     if not models or not gpus or not precisions:
         return _empty_grid(), ()
-    node = max(g.max_gpus_per_node for g in gpus)
-    tps = (
-        sorted(set(tensor_parallel))
-        if tensor_parallel
-        else [2**k for k in range(node.bit_length())]
-    )
-    grid = _full_grid(len(models), gpus, precisions, tps)
+    grid = _full_grid(len(models), gpus, precisions, _tp_degrees(gpus, tensor_parallel))
     if not tensor_parallel:
         node_sizes = np.asarray([gpu.max_gpus_per_node for gpu in gpus])
         grid = grid.keep(np.flatnonzero(grid.tp <= node_sizes[grid.gpu]))

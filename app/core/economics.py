@@ -153,6 +153,90 @@ class OptionTable:
         return len(self.options)
 
 
+def _sized_capacities(
+    candidates: tuple[SelfHostedCandidateSpec, ...],
+    workload: WorkloadSpec,
+    policy: SizingPolicySpec,
+) -> list[ReplicaCapacity]:
+    """Each candidate's replica sized against the targets once (all in one vectorised pass)."""
+    with_curve = [c.capacity for c in candidates if c.capacity is not None]
+    sized = iter(replica_capacities(with_curve, workload, policy))
+    capacities: list[ReplicaCapacity] = []
+    for candidate in candidates:
+        if candidate.capacity is None:
+            reason = candidate.infeasible_reason or "no capacity curve"
+            capacities.append(ReplicaCapacity(False, reason, 1, 0, 0, 0, 0, math.nan, math.nan))
+        else:
+            capacities.append(next(sized))
+    return capacities
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _UnitPrices:
+    """Per option: what one instance, GPU or busy GPU-second costs (USD)."""
+
+    per_instance_hour: FloatArray  # cloud, after discount; 0 when owned
+    per_instance_month_fixed: FloatArray  # held 24/7: cloud x 730.5 h, or owned capex
+    per_gpu_month_idle_power: FloatArray
+    per_busy_gpu_s_power: FloatArray
+    per_gpu_month_hosting: FloatArray
+
+
+def _unit_prices(
+    options: list[PurchaseOptionSpec], tdp_w: FloatArray, assumptions: CostAssumptionsSpec
+) -> _UnitPrices:
+    a = assumptions
+    owned = np.array([o.mode is PurchaseMode.OWNED for o in options], dtype=np.bool_)
+    gpus_per_instance = np.array([float(o.gpus_per_instance) for o in options])
+    kw_per_gpu = tdp_w * (1.0 + a.host_power_overhead_share) / WATTS_PER_KW
+    owned_month = np.array(
+        [
+            owned_usd_per_gpu_month(o, a.cost_of_capital_per_year)
+            if o.mode is PurchaseMode.OWNED
+            else 0.0
+            for o in options
+        ]
+    )
+    cloud_hour = np.array([o.cloud_usd_per_instance_hour for o in options])
+    cloud_hour = cloud_hour * (1.0 - a.cloud_discount_share)
+    kwh_per_gpu_hour = kw_per_gpu * a.pue
+    return _UnitPrices(
+        per_instance_hour=np.where(owned, 0.0, cloud_hour),
+        per_instance_month_fixed=np.where(
+            owned, owned_month * gpus_per_instance, cloud_hour * HOURS_PER_MONTH
+        ),
+        per_gpu_month_idle_power=np.where(
+            owned, kwh_per_gpu_hour * a.idle_power_share * HOURS_PER_MONTH * a.usd_per_kwh, 0.0
+        ),
+        per_busy_gpu_s_power=np.where(
+            owned,
+            kwh_per_gpu_hour * (1.0 - a.idle_power_share) * a.usd_per_kwh / SECONDS_PER_HOUR,
+            0.0,
+        ),
+        per_gpu_month_hosting=np.where(owned, kw_per_gpu * a.hosting_usd_per_kw_month, 0.0),
+    )
+
+
+def _replicas_per_request_per_day(
+    workload: WorkloadSpec,
+    shares: FloatArray,
+    interactive_rps: FloatArray,
+    batch_rps: FloatArray,
+    feasible: BoolArray,
+) -> tuple[FloatArray, FloatArray]:
+    """Serving replicas per request/day: held fleets (enough for the peak hour and for the
+    whole day's work) and autoscaled fleets per unit of hourly share."""
+    batch = workload.batch_share
+    with np.errstate(divide="ignore", invalid="ignore"):
+        peak = (1.0 - batch) * float(shares.max()) / (SECONDS_PER_HOUR * interactive_rps)
+        daily = (
+            (1.0 - batch) / interactive_rps + (batch / batch_rps if batch > 0 else 0.0)
+        ) / SECONDS_PER_DAY
+        per_share = (1.0 - batch) / (SECONDS_PER_HOUR * interactive_rps)
+    # Infeasible rows get harmless zeros here; their totals are set to +inf afterwards.
+    return np.where(feasible, np.maximum(peak, daily), 0.0), np.where(feasible, per_share, 0.0)
+
+
 def build_option_table(
     candidates: tuple[SelfHostedCandidateSpec, ...],
     workload: WorkloadSpec,
@@ -160,92 +244,62 @@ def build_option_table(
     policy: SizingPolicySpec,
 ) -> OptionTable:
     """Flatten candidates x purchase options into vectorisable arrays (capacity sized once)."""
-    with_curve = [c.capacity for c in candidates if c.capacity is not None]
-    sized = iter(replica_capacities(with_curve, workload, policy))
-    caps: list[ReplicaCapacity] = []
-    for cand in candidates:
-        if cand.capacity is None:
-            reason = cand.infeasible_reason or "no capacity curve"
-            caps.append(ReplicaCapacity(False, reason, 1, 0, 0, 0, 0, math.nan, math.nan))
-        else:
-            caps.append(next(sized))
-    a = assumptions
-    cloud_keep = 1.0 - a.cloud_discount_share
+    capacities = _sized_capacities(candidates, workload, policy)
     rows = [
-        (ci, opt, caps[ci], cand.infeasible_reason or caps[ci].reason, cand.gpu_tdp_w)
-        for ci, cand in enumerate(candidates)
-        for opt in cand.purchase_options
+        (index, option, capacities[index], candidate)
+        for index, candidate in enumerate(candidates)
+        for option in candidate.purchase_options
     ]
-    opts = [r[1] for r in rows]
-    feasible = np.array([r[3] is None and r[2].feasible for r in rows], dtype=np.bool_)
-    autoscaled = np.array([o.mode in AUTOSCALED_MODES for o in opts], dtype=np.bool_)
-    owned = np.array([o.mode is PurchaseMode.OWNED for o in opts], dtype=np.bool_)
-    gpi = np.array([float(o.gpus_per_instance) for o in opts])
-    tdp_w = np.array([r[4] for r in rows])
-    kw_per_gpu = tdp_w * (1.0 + a.host_power_overhead_share) / WATTS_PER_KW
-    owned_month = np.array(
+    options = [row[1] for row in rows]
+    row_capacities = [row[2] for row in rows]
+    reasons = tuple(candidate.infeasible_reason or cap.reason for _, _, cap, candidate in rows)
+    feasible = np.array(
         [
-            owned_usd_per_gpu_month(o, a.cost_of_capital_per_year)
-            if o.mode is PurchaseMode.OWNED
-            else 0.0
-            for o in opts
-        ]
+            reason is None and cap.feasible
+            for reason, cap in zip(reasons, row_capacities, strict=True)
+        ],
+        dtype=np.bool_,
     )
-    cloud_hour = np.array([o.cloud_usd_per_instance_hour for o in opts]) * cloud_keep
-    per_instance_hour = np.where(owned, 0.0, cloud_hour)
-    per_instance_month = np.where(owned, owned_month * gpi, cloud_hour * HOURS_PER_MONTH)
-    idle_power = np.where(
-        owned, kw_per_gpu * a.pue * a.idle_power_share * HOURS_PER_MONTH * a.usd_per_kwh, 0.0
-    )
-    busy_power = np.where(
-        owned,
-        kw_per_gpu * a.pue * (1.0 - a.idle_power_share) * a.usd_per_kwh / SECONDS_PER_HOUR,
-        0.0,
-    )
-    hosting = np.where(owned, kw_per_gpu * a.hosting_usd_per_kw_month, 0.0)
-    spot = np.array([o.mode is PurchaseMode.SPOT for o in opts], dtype=np.bool_)
-    interactive_rps = np.array([r[2].interactive_requests_per_s for r in rows], dtype=np.float64)
-    operating_rps = np.array([r[2].operating_requests_per_s for r in rows], dtype=np.float64)
-    batch_rps = np.array([r[2].batch_requests_per_s for r in rows], dtype=np.float64)
-    gpus_per_replica = np.array([float(r[2].gpus_per_replica) for r in rows], dtype=np.float64)
+    prices = _unit_prices(options, np.array([row[3].gpu_tdp_w for row in rows]), assumptions)
+
+    def column(values: list[float]) -> FloatArray:
+        return np.array(values, dtype=np.float64)
+
+    interactive_rps = column([c.interactive_requests_per_s for c in row_capacities])
+    batch_rps = column([c.batch_requests_per_s for c in row_capacities])
     shares = hourly_shares(workload)
-    unique_shares, counts = np.unique(shares, return_counts=True)
-    beta = workload.batch_share
-    with np.errstate(divide="ignore", invalid="ignore"):
-        peak = (1.0 - beta) * float(shares.max()) / (SECONDS_PER_HOUR * interactive_rps)
-        daily = (
-            (1.0 - beta) / interactive_rps + (beta / batch_rps if beta > 0 else 0.0)
-        ) / SECONDS_PER_DAY
-        kappa_hour = (1.0 - beta) / (SECONDS_PER_HOUR * interactive_rps)
-    # Infeasible rows get harmless zeros here; their totals are set to +inf afterwards.
-    kappa_held = np.where(feasible, np.maximum(peak, daily), 0.0)
-    kappa_hour = np.where(feasible, kappa_hour, 0.0)
+    unique_shares, hours_with_share = np.unique(shares, return_counts=True)
+    kappa_held, kappa_hour = _replicas_per_request_per_day(
+        workload, shares, interactive_rps, batch_rps, feasible
+    )
+    spot = np.array([o.mode is PurchaseMode.SPOT for o in options], dtype=np.bool_)
+    staff_usd_per_month = (
+        assumptions.staff_fte * assumptions.staff_usd_per_fte_year / MONTHS_PER_YEAR
+    )
     return OptionTable(
-        candidate_index=np.array([r[0] for r in rows], dtype=np.intp),
-        options=tuple(opts),
-        capacities=tuple(r[2] for r in rows),
+        candidate_index=np.array([row[0] for row in rows], dtype=np.intp),
+        options=tuple(options),
+        capacities=tuple(row_capacities),
         feasible=feasible,
-        reasons=tuple(r[3] for r in rows),
-        autoscaled=autoscaled,
-        owned=owned,
+        reasons=reasons,
+        autoscaled=np.array([o.mode in AUTOSCALED_MODES for o in options], dtype=np.bool_),
+        owned=np.array([o.mode is PurchaseMode.OWNED for o in options], dtype=np.bool_),
         interactive_rps=interactive_rps,
-        operating_rps=operating_rps,
+        operating_rps=column([c.operating_requests_per_s for c in row_capacities]),
         batch_rps=batch_rps,
-        gpus_per_replica=gpus_per_replica,
-        gpus_per_instance=gpi,
+        gpus_per_replica=column([float(c.gpus_per_replica) for c in row_capacities]),
+        gpus_per_instance=column([float(o.gpus_per_instance) for o in options]),
         capacity_factor=np.where(spot, 1.0 + policy.spot_extra_capacity_share, 1.0),
-        usd_per_instance_hour=per_instance_hour,
-        usd_per_instance_month_fixed=per_instance_month,
-        usd_per_gpu_month_idle_power=idle_power,
-        usd_per_busy_gpu_s_power=busy_power,
-        usd_per_gpu_month_hosting=hosting,
-        usd_per_month_staff=np.full(
-            len(rows), a.staff_fte * a.staff_usd_per_fte_year / MONTHS_PER_YEAR
-        ),
-        overhead_share=a.ops_overhead_share,
+        usd_per_instance_hour=prices.per_instance_hour,
+        usd_per_instance_month_fixed=prices.per_instance_month_fixed,
+        usd_per_gpu_month_idle_power=prices.per_gpu_month_idle_power,
+        usd_per_busy_gpu_s_power=prices.per_busy_gpu_s_power,
+        usd_per_gpu_month_hosting=prices.per_gpu_month_hosting,
+        usd_per_month_staff=np.full(len(rows), staff_usd_per_month),
+        overhead_share=assumptions.ops_overhead_share,
         shares=shares,
         unique_shares=unique_shares,
-        share_hours=counts.astype(np.float64),
+        share_hours=hours_with_share.astype(np.float64),
         batch_share=workload.batch_share,
         redundancy_replicas=float(workload.redundancy_replicas),
         zones=float(workload.zones),

@@ -14,7 +14,14 @@ import numpy as np
 
 from app.core.api_cost import ApiCost, ApiPriceSpec, api_cost
 from app.core.arrays import FloatArray, IntArray
-from app.core.breakeven import BreakEven, break_even, cost_envelope, default_search_range
+from app.core.breakeven import BreakEven, default_search_range
+from app.core.breakeven_search import (
+    SEARCH_FLOOR_REQUESTS_PER_DAY,
+    BreakEvenOutcome,
+    EnvelopeWindows,
+    search_break_even,
+    search_ceiling,
+)
 from app.core.economics import (
     CostAssumptionsSpec,
     FleetCosts,
@@ -26,7 +33,7 @@ from app.core.errors import InvalidEstimateInputError
 from app.core.fleet import SizingPolicySpec
 from app.core.hybrid import HybridSolverError, hybrid_best_by_scan, hybrid_plan
 from app.core.option_builder import SelfHostedOptions, api_option, hybrid_option
-from app.core.options import CostOption
+from app.core.options import CostOption, OptionKey
 from app.core.workload import DAYS_PER_MONTH, WorkloadSpec, monthly_volumes
 
 #: Replica counts a projected month's hybrid split is scanned over (larger fleets: a coarse
@@ -75,9 +82,7 @@ class EstimateResult:
     """Ranked options (feasible by cost, then infeasible), break-evens and projection."""
 
     options: tuple[CostOption, ...]
-    break_evens: tuple[BreakEven, ...]
-    # Per break-even, the id of the cheapest self-hosted option at each curve point.
-    break_even_curve_option_ids: tuple[tuple[str | None, ...], ...]
+    break_evens: tuple[BreakEvenAnswer, ...]
     projection_requests_per_day: tuple[float, ...]
     projection: tuple[ProjectionSeries, ...]
     tokens_per_month: float
@@ -154,31 +159,65 @@ def _hybrid_options(
     return hybrids
 
 
-def _break_evens(
-    spec: EstimateSpec, self_hosted: SelfHostedOptions, api: _ApiPricing
-) -> tuple[tuple[BreakEven, ...], tuple[tuple[str | None, ...], ...]]:
-    """Break-even of every API model against the envelope of all self-hosted options, and the
-    id of the cheapest self-hosted option at each curve point."""
-    table = self_hosted.table
+@dataclass(frozen=True, slots=True)
+class CurveOption:
+    """The cheapest self-hosted option at a break-even curve point."""
+
+    id: str
+    label: str
+    key: OptionKey
+
+
+@dataclass(frozen=True, slots=True)
+class BreakEvenAnswer:
+    """One API model's break-even (over the range searched), what the search concluded, and
+    the cheapest self-hosted option at each curve point (None where none can serve)."""
+
+    result: BreakEven
+    outcome: BreakEvenOutcome
+    curve_options: tuple[CurveOption | None, ...]
+
+
+def _search_range(spec: EstimateSpec) -> tuple[float, float, bool]:
+    """The first window searched, and whether it may widen (not when the caller fixed it)."""
     lo, hi = default_search_range(spec.workload.requests_per_day)
+    fixed = (
+        spec.break_even_requests_per_day_min is not None
+        or spec.break_even_requests_per_day_max is not None
+    )
     lo = spec.break_even_requests_per_day_min or lo
     hi = spec.break_even_requests_per_day_max or hi
     if not (0 < lo < hi and math.isfinite(hi)):
         raise InvalidEstimateInputError(
             "break-even range must satisfy 0 < min < max", min=lo, max=hi
         )
+    return lo, hi, not fixed
+
+
+def _break_evens(
+    spec: EstimateSpec, self_hosted: SelfHostedOptions, api: _ApiPricing
+) -> tuple[BreakEvenAnswer, ...]:
+    """Break-even of every API model against the envelope of all self-hosted options."""
+    lo, hi, may_widen = _search_range(spec)
+    table = self_hosted.table
     if not table.feasible.any() or not api.costs:
-        return (), ()
-    envelope = cost_envelope(table, lo, hi, spec.break_even_grid_points)
-    results = tuple(break_even(envelope, c.slug, api.slopes[c.slug]) for c in api.costs)
-    ids: dict[int, str] = {}
-    curve_ids = []
-    for result in results:
-        for row in result.curve_self_hosted_option:
-            if row >= 0 and row not in ids:
-                ids[row] = self_hosted.key(row).id
-        curve_ids.append(tuple(ids.get(row) for row in result.curve_self_hosted_option))
-    return results, tuple(curve_ids)
+        return ()
+    windows = EnvelopeWindows(table, spec.break_even_grid_points)
+    ceiling = search_ceiling(spec.workload.requests_per_day) if may_widen else hi
+    floor = min(SEARCH_FLOOR_REQUESTS_PER_DAY, lo) if may_widen else lo
+    options: dict[int, CurveOption] = {}
+    answers = []
+    for cost in api.costs:
+        found = search_break_even(
+            windows, cost.slug, api.slopes[cost.slug], lo, hi, ceiling=ceiling, floor=floor
+        )
+        for row in found.result.curve_self_hosted_option:
+            if row >= 0 and row not in options:
+                key = self_hosted.key(row)
+                options[row] = CurveOption(key.id, self_hosted.label(row), key)
+        curve = tuple(options.get(row) for row in found.result.curve_self_hosted_option)
+        answers.append(BreakEvenAnswer(found.result, found.outcome, curve))
+    return tuple(answers)
 
 
 def _projection(
@@ -245,12 +284,11 @@ def estimate(spec: EstimateSpec) -> EstimateResult:
         (o for o in options if o.feasible and o.monthly_cost_usd is not None),
         key=lambda o: (o.monthly_cost_usd, o.id),
     )
-    break_evens, curve_ids = _break_evens(spec, self_hosted, api)
+    break_evens = _break_evens(spec, self_hosted, api)
     volumes, projection = _projection(spec, self_hosted, api, ranked_self, hybrids)
     return EstimateResult(
         options=tuple(ranked + [o for o in options if not o.feasible]),
         break_evens=break_evens,
-        break_even_curve_option_ids=curve_ids,
         projection_requests_per_day=tuple(volumes.tolist()),
         projection=tuple(projection),
         tokens_per_month=tokens_per_month,

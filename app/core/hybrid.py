@@ -105,6 +105,12 @@ def hybrid_costs_by_replicas(
     capacity_s = SECONDS_PER_DAY * n  # replica-seconds per day
     # Interactive requests the fleet can take hour by hour (req/day), and their replica-seconds.
     int_cap = (np.minimum(d[None, :], c * n[:, None]) * SECONDS_PER_HOUR).sum(axis=1)
+    # For a fixed n the rest is a fractional knapsack: the fleet has `capacity_s` replica-
+    # seconds a day to fill with interactive requests (1/c seconds each, saving gain_int) and
+    # batch requests (1/c_b seconds each, saving gain_batch). The greedy optimum fills by
+    # saving per replica-second, gain_int * c against gain_batch * c_b: the better kind first
+    # (interactive up to what each hour's demand allows), the other with what is left, and a
+    # kind that saves nothing (gain <= 0) not at all.
     if gain_int >= gain_batch * c_b / c:
         x = int_cap if gain_int > 0 else np.zeros_like(n)
         left = capacity_s - x / c
@@ -146,7 +152,10 @@ def solve_hybrid_replicas(
     usd_per_request_batch: float,
     requests_per_day: float,
 ) -> int:
-    """Cost-minimising serving replicas for the hybrid split, by MILP with HiGHS (count)."""
+    """Cost-minimising serving replicas for the hybrid split, by MILP with HiGHS (count).
+
+    Numeric kernel: the whole programme (columns, rows, bounds) is built in one place, in the
+    order the module docstring writes it."""
     n_max = max_serving_replicas(table, i, requests_per_day)
     d = _demand(table, requests_per_day)
     hours = len(d)

@@ -391,28 +391,60 @@ class InfeasibleOut(BaseModel):
 class CurvePoint(BaseModel):
     requests_per_day: float = Field(description="Volume, requests per day.")
     api_usd_per_month: float = Field(description="The API model's monthly cost there, USD.")
-    self_hosted_usd_per_month: float = Field(
-        description="The cheapest self-hosted option's monthly cost there, USD (-1: none)."
+    self_hosted_usd_per_month: float | None = Field(
+        description="The cheapest self-hosted option's monthly cost there, USD; null when no "
+        "self-hosted option can serve that volume."
     )
-    self_hosted_option: str | None = Field(description="Cheapest self-hosted option there.")
+    self_hosted_option: str | None = Field(
+        description="Id of the cheapest self-hosted option there (see `curve_options`)."
+    )
+
+
+class CurveOptionOut(BaseModel):
+    """A self-hosted option a break-even curve names (it need not be among `options`)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str = Field(description="Option id, derived from `key`.")
+    label: str = Field(description="Human-readable name of the option.")
+    key: OptionKeyOut = Field(description="Structured identity of the option.")
 
 
 class CrossingOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     requests_per_day: float = Field(description="Volume where the cheaper side flips, req/day.")
     self_hosting_cheaper_above: bool = Field(
         description="True when self-hosting is the cheaper side just above this volume."
     )
 
 
+BreakEvenOutcomeName = Literal[
+    "self_hosting_cheaper_above",
+    "api_cheaper_throughout",
+    "self_hosting_cheaper_throughout",
+    "api_cheaper_at_the_top",
+]
+
+
 class BreakEvenOut(BaseModel):
     """Where the cheapest self-hosted option and one API model cost the same (other workload
-    dimensions held fixed), found exactly on the step-shaped self-hosted cost curve."""
+    dimensions held fixed), found exactly on the step-shaped self-hosted cost curve. The
+    search starts at 1/100 to 100x today's volume and widens (a hundredfold at a time, down to
+    1 request/day and up to 10,000x today's volume) until the cheaper side flips."""
 
     api_model: str = Field(description="API model slug.")
     requests_per_day: float | None = Field(
-        description="Volume above which self-hosting stays cheaper (within the searched "
-        "range); null when the lines never cross."
+        description="Volume above which self-hosting stays cheaper, up to the top of the "
+        "searched range; null when there is no such crossing in the range (see `outcome`)."
     )
+    outcome: BreakEvenOutcomeName = Field(
+        description="self_hosting_cheaper_above: a crossing, cheaper above it up to the top; "
+        "api_cheaper_throughout: no crossing in the range; self_hosting_cheaper_throughout: "
+        "cheaper at every volume searched; api_cheaper_at_the_top: self-hosting is cheaper "
+        "only in a middle band (see `crossings`)."
+    )
+    conclusion: str = Field(description="The outcome in one sentence, with the range searched.")
     crossings: list[CrossingOut] = Field(description="Every volume where the cheaper side flips.")
     searched_requests_per_day_min: float = Field(description="Search range start, req/day.")
     searched_requests_per_day_max: float = Field(description="Search range end, req/day.")
@@ -421,6 +453,9 @@ class BreakEvenOut(BaseModel):
     )
     curve: list[CurvePoint] | None = Field(
         default=None, description="Cost versus volume (the `break_even` object only)."
+    )
+    curve_options: list[CurveOptionOut] | None = Field(
+        default=None, description="The self-hosted options the curve names (`break_even` only)."
     )
 
 
