@@ -92,10 +92,12 @@ class EstimateResult:
 
 @dataclass(frozen=True, slots=True)
 class _ApiPricing:
-    """API costs at today's volume and each line's slope (USD/month per request/day)."""
+    """API costs at today's volume of the models that can take the requests, each line's
+    slope (USD/month per request/day), and the models whose context window cannot."""
 
     costs: list[ApiCost]
     slopes: dict[str, float]
+    too_small: list[ApiCost]
 
 
 def _price_apis(spec: EstimateSpec) -> _ApiPricing:
@@ -103,14 +105,16 @@ def _price_apis(spec: EstimateSpec) -> _ApiPricing:
     if len(set(slugs)) != len(slugs):
         raise InvalidEstimateInputError("API model slugs must be unique")
     discount = spec.assumptions.api_discount_share
-    costs = [api_cost(p, spec.workload, discount_share=discount) for p in spec.api_prices]
+    every = [api_cost(p, spec.workload, discount_share=discount) for p in spec.api_prices]
+    limit = spec.policy.max_context_overflow_share
+    costs = [c for c in every if c.context_overflow_share <= limit]
     slopes = {
         p.slug: api_cost(
             p, spec.workload, requests_per_day=1.0, discount_share=discount
         ).monthly_cost_usd
         for p in spec.api_prices
     }
-    return _ApiPricing(costs, slopes)
+    return _ApiPricing(costs, slopes, [c for c in every if c.context_overflow_share > limit])
 
 
 def _hybrid_partners(spec: EstimateSpec, api: _ApiPricing) -> list[ApiCost]:
@@ -276,6 +280,7 @@ def estimate(spec: EstimateSpec) -> EstimateResult:
     ranked_self = feasible_rows[np.argsort(costs.total[feasible_rows], kind="stable")]
     shown = ranked_self[: spec.max_self_hosted_options]
     options = [api_option(c) for c in api.costs]
+    options += [api_option(c, context_too_small=True) for c in api.too_small]
     options += [self_hosted.build(int(row)) for row in shown]
     options += [self_hosted.build(int(row)) for row in np.flatnonzero(~table.feasible)]
     hybrids = _hybrid_options(spec, self_hosted, costs, api)

@@ -57,7 +57,8 @@ def _unpriced_option(option: CostOption) -> InfeasibleCandidate:
     key = option.key
     return InfeasibleCandidate(
         label=option.label,
-        gpu=str(key.gpu),
+        api_model=key.api_model,
+        gpu=key.gpu,
         reason=option.reason or "infeasible",
         open_model=key.open_model,
         tensor_parallel=key.tensor_parallel,
@@ -71,14 +72,17 @@ def infeasible_out(
 ) -> list[InfeasibleOut]:
     """What could not be priced, once per (model, GPU, TP, precision, mode): candidates that
     cannot run or be paid for, then options the core found infeasible."""
-    every = list(unpriced) + [
+    every = [
+        _unpriced_option(o) for o in result.options if o.kind is OptionKind.API and not o.feasible
+    ]
+    every += list(unpriced) + [
         _unpriced_option(o)
         for o in result.options
         if not o.feasible and o.kind is OptionKind.SELF_HOSTED
     ]
     seen: dict[tuple[object, ...], InfeasibleCandidate] = {}
     for item in every:
-        identity = (item.open_model, item.gpu, item.tensor_parallel, item.precision)
+        identity = (item.api_model, item.open_model, item.gpu, item.tensor_parallel, item.precision)
         seen.setdefault((*identity, item.purchase_mode), item)
     return [InfeasibleOut.model_validate(item, from_attributes=True) for item in seen.values()]
 
