@@ -1,7 +1,7 @@
 """Length buckets: the workload's input-length distribution cut into a few request classes.
 
 Input lengths are log-normal with the workload's mean and p95, the same fit the API pricing
-uses (`api_cost.lognormal_sigma`, docs/economics.md). A bucket covers a probability band
+uses (`lengths.lognormal_sigma`, docs/economics.md). A bucket covers a probability band
 [p_lo, p_hi] of that distribution and carries:
 
 * its request share p_hi - p_lo;
@@ -21,8 +21,8 @@ import math
 from dataclasses import dataclass, replace
 from statistics import NormalDist
 
-from app.core.api_cost import lognormal_sigma
 from app.core.errors import InvalidEstimateInputError
+from app.core.lengths import lognormal_sigma
 from app.core.workload import WorkloadSpec
 
 #: Buckets used when the request names neither a count nor edges.

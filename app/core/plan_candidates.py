@@ -54,7 +54,12 @@ def plan_candidates(
 ) -> PlanCandidates:
     """Every runnable, payable configuration with its purchase options and bucket curves."""
     grid, infeasible = candidate_grid(
-        spec.models, spec.gpus, workload, spec.precisions, spec.tensor_parallel
+        spec.models,
+        spec.gpus,
+        workload,
+        spec.precisions,
+        spec.tensor_parallel,
+        spec.max_context_overflow_share,
     )
     choices, unpriced = _purchase_choices(spec, grid, available_instances)
     unpriced = list(infeasible) + unpriced

@@ -112,6 +112,14 @@ class PlanRequest(PlanSettingsIn):
         max_length=200,
         description="API models to compare the plan with; default: the estimates' flagship set.",
     )
+    api_reasoning_tokens: dict[Slug, Annotated[int, Field(strict=True, ge=0, le=1_000_000)]] = (
+        Field(
+            default_factory=dict,
+            max_length=200,
+            description="Hidden reasoning tokens per request billed as output, by API model "
+            "(as for /v1/estimates); default: the sourced per-model table.",
+        )
+    )
     catalog_version: Annotated[int, Field(strict=True, ge=1, le=2_000_000_000)] | None = Field(
         default=None, description="Plan with the catalog as it was at this version."
     )
@@ -129,6 +137,7 @@ def plan_request(estimate: EstimateRequest, settings: PlanSettingsIn) -> PlanReq
                     "costs",
                     "sizing",
                     "api_models",
+                    "api_reasoning_tokens",
                     "catalog_version",
                 },
                 exclude_unset=True,

@@ -6,10 +6,12 @@ Nothing is stored.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app.core.api_cost import ApiPriceSpec
 from app.core.length_buckets import length_buckets
 from app.core.plan_candidates import PlanCandidates, plan_candidates
 from app.core.planning import PlanSpec, plan
@@ -18,9 +20,9 @@ from app.core.self_hosting import SelfHostingCandidates
 from app.errors import InvalidInputError
 from app.schemas.estimates import EstimateRequest
 from app.schemas.plans import PlanRequest, PlanResponse
-from app.services import catalog_specs, plan_response
 from app.services import estimate_response as estimate_out
 from app.services import estimates as estimate_service
+from app.services import plan_response
 from app.services.catalog import API_MODELS
 
 
@@ -30,13 +32,7 @@ def run_plan(session: Session, request: PlanRequest) -> PlanResponse:
     # The same catalog rows and specs (and listed defaults) an estimate would use.
     catalog = estimate_service._load_catalog(session, estimate_request)
     inputs = estimate_service._inputs(estimate_request, catalog)
-    overflow_rows = (
-        estimate_service._entries(
-            session, API_MODELS, [request.api_overflow_model], catalog.version
-        )
-        if request.api_overflow_model is not None
-        else []
-    )
+    overflow_rows, overflow = _overflow(session, request, estimate_request, catalog, inputs)
     edges = request.length_buckets.edges_input_tokens
     buckets = length_buckets(
         inputs.workload,
@@ -45,7 +41,6 @@ def run_plan(session: Session, request: PlanRequest) -> PlanResponse:
     )
     availability = _availability(request, catalog.offerings)
     planned = plan_candidates(inputs.self_hosting, inputs.workload, buckets, availability)
-    used = set(planned.offering_slugs)
     result = plan(
         PlanSpec(
             workload=inputs.workload,
@@ -54,18 +49,9 @@ def run_plan(session: Session, request: PlanRequest) -> PlanResponse:
             bucket_capacities=planned.bucket_capacities,
             assumptions=inputs.assumptions,
             policy=inputs.policy,
-            limits=PlanLimitsSpec(
-                available_instances=tuple(
-                    (slug, count) for slug, count in sorted(availability.items()) if slug in used
-                ),
-                power_cap_kw=request.limits.power_cap_kw,
-                upfront_budget_usd=request.limits.upfront_budget_usd,
-                max_spot_share=request.limits.max_spot_share,
-            ),
-            api_overflow=(
-                catalog_specs.api_price_spec(overflow_rows[0]) if overflow_rows else None
-            ),
-            api_prices=tuple(catalog_specs.api_price_spec(row) for row in catalog.api_models),
+            limits=_limits(request, availability, set(planned.offering_slugs)),
+            api_overflow=overflow,
+            api_prices=estimate_service._api_prices(estimate_request, catalog, inputs.defaults),
             time_limit_s=request.time_limit_s,
         )
     )
@@ -86,6 +72,41 @@ def run_plan(session: Session, request: PlanRequest) -> PlanResponse:
     )
 
 
+def _overflow(
+    session: Session,
+    request: PlanRequest,
+    estimate_request: EstimateRequest,
+    catalog: estimate_service._CatalogRows,
+    inputs: estimate_service._Inputs,
+) -> tuple[list[dict[str, Any]], ApiPriceSpec | None]:
+    """The overflow API model's catalog row and price, priced exactly as the estimate prices
+    API models (reasoning tokens, with their default listed once)."""
+    if request.api_overflow_model is None:
+        return [], None
+    rows = estimate_service._entries(
+        session, API_MODELS, [request.api_overflow_model], catalog.version
+    )
+    compared = {row["slug"] for row in catalog.api_models}
+    defaults = [] if request.api_overflow_model in compared else inputs.defaults
+    (price,) = estimate_service._api_prices(
+        estimate_request, replace(catalog, api_models=rows), defaults
+    )
+    return rows, price
+
+
+def _limits(
+    request: PlanRequest, availability: Mapping[str, int], used_offerings: set[str]
+) -> PlanLimitsSpec:
+    return PlanLimitsSpec(
+        available_instances=tuple(
+            (slug, count) for slug, count in sorted(availability.items()) if slug in used_offerings
+        ),
+        power_cap_kw=request.limits.power_cap_kw,
+        upfront_budget_usd=request.limits.upfront_budget_usd,
+        max_spot_share=request.limits.max_spot_share,
+    )
+
+
 def as_estimate_request(request: PlanRequest) -> EstimateRequest:
     """The estimate request with the same workload, options and assumptions."""
     return EstimateRequest(
@@ -94,6 +115,7 @@ def as_estimate_request(request: PlanRequest) -> EstimateRequest:
         self_hosting=request.self_hosting,
         costs=request.costs,
         sizing=request.sizing,
+        api_reasoning_tokens=request.api_reasoning_tokens,
         catalog_version=request.catalog_version,
     )
 
