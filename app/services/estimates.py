@@ -99,6 +99,7 @@ def run_estimate(session: Session, request: EstimateRequest) -> EstimateResponse
             assumptions=inputs.assumptions,
             policy=inputs.policy,
             max_self_hosted_options=request.max_options,
+            pinned_open_models=tuple(request.self_hosting.open_models or ()),
         )
     )
     return _response(request, catalog, inputs, planned, result)
@@ -310,7 +311,12 @@ def _response(
     planned: SelfHostingCandidates,
     result: EstimateResult,
 ) -> EstimateResponse:
-    ranked = out.options_out(result, request.max_options)
+    ranked = out.options_out(
+        result,
+        request.max_options,
+        api_models=request.api_models or (),
+        open_models=request.self_hosting.open_models or (),
+    )
     reference = request.break_even_api_model
     if reference is None and ranked.cheapest_api is not None:
         reference = ranked.cheapest_api
