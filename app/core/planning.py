@@ -177,7 +177,8 @@ def _problem(spec: PlanSpec) -> _Problem:
                 raise PlanInfeasibleError(
                     f"no configuration serves length bucket {b} (inputs of "
                     f"{bucket.input_tokens_min:.0f}-{bucket.input_tokens_max:.0f} tokens) within "
-                    "the latency targets, and no API overflow is allowed",
+                    "the latency targets (or holds such requests in memory at all), and no API "
+                    "overflow is allowed",
                     limits=["latency"],
                     bucket=b,
                 )

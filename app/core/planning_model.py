@@ -255,7 +255,10 @@ def _traffic_columns(
             daily[x] = hours[k] * SECONDS_PER_HOUR / cap[b]
         if demand.batch_requests_per_day[b] <= 0:
             continue
-        y = builder.column(upper=float(demand.batch_requests_per_day[b]))
+        batch_total = float(demand.batch_requests_per_day[b])
+        y = builder.column(upper=batch_total)
+        # Batch work on a pool means the pool exists (its staff, spares and minimum replicas).
+        builder.row({y: 1.0, pc.used: -batch_total}, -INF, 0.0)
         seconds_per_request = 1.0 / float(pools.batch_rps[i, b])
         daily[y] = seconds_per_request
         if pc.held:

@@ -218,3 +218,23 @@ def test_openapi_carries_the_worked_example(client: TestClient) -> None:
     operation = spec["paths"]["/v1/plans"]["post"]
     examples = operation["requestBody"]["content"]["application/json"]["examples"]
     assert examples["chat_plus_documents"]["value"] == EXAMPLE
+
+
+@pytest.mark.parametrize("modes", [["on_demand"], ["committed_1y"]])
+def test_batch_only_workload_equals_the_estimate(client: TestClient, modes: list[str]) -> None:
+    # Batch work also brings a pool into being: its staff and its minimum serving replicas.
+    workload = {
+        "requests_per_day": 100_000,
+        "input_tokens": 1000,
+        "output_tokens": 200,
+        "batch_share": 1.0,
+    }
+    self_hosting = {
+        "open_models": ["llama-3.1-8b"],
+        "gpus": ["h100-sxm-80gb"],
+        "purchase_modes": modes,
+    }
+    best = best_self_hosted(client, {"workload": workload, "self_hosting": self_hosting})
+    body = post_plan(client, {"workload": workload, "self_hosting": self_hosting})
+    assert body["monthly_cost_usd"] == pytest.approx(best["monthly_cost_usd"], rel=1e-9)
+    assert body["breakdown"]["staff"] > 0
