@@ -42,6 +42,9 @@ FloatArray = npt.NDArray[np.float64]
 
 #: Wall-clock limit of one planning solve (s); past it the incumbent and its gap are reported.
 DEFAULT_TIME_LIMIT_S = 1.0
+#: Most re-solves with one limit lifted, per plan (binding limits, or naming infeasible ones),
+#: so that a request listing hundreds of limits still answers within a few time limits.
+MAX_RELAXED_SOLVES = 8
 _EPS = 1e-6
 
 
@@ -206,11 +209,11 @@ def _diagnose(
         )
     culprits = [
         key
-        for key in keys
+        for key in keys[:MAX_RELAXED_SOLVES]
         if _solve(problem, spec.limits.without(key), spec)[1].status in ("optimal", "time_limit")
     ]
     if not culprits:
-        culprits = list(keys)
+        culprits = list(keys)  # only lifting several together (or an unchecked one) helps
     names = ", ".join(culprits)
     return PlanInfeasibleError(
         f"no plan serves the workload within the limits; relax {names}",
@@ -276,17 +279,24 @@ def _binding_limits(
         UPFRONT_BUDGET: _smallest(problem.pools.capex_usd_per_gpu, t.gpus_per_instance, owned_rows),
         MAX_SPOT_SHARE: _EPS,
     }
+    at_cap = {key: used[key] >= cap - step.get(key, 0.5) for key, cap in allowed.items()}
+    # Limits at their cap are lifted first; past MAX_RELAXED_SOLVES they are listed unpriced.
+    order = sorted(allowed, key=lambda key: not at_cap[key])
     out = []
-    for key, cap in allowed.items():
-        # Whole instances make a limit cost money even below its cap (the next instance would
-        # not fit), so every limit is lifted once and kept when that saves or it is at its cap.
-        relaxed = _solve(problem, limits.without(key), spec)[1]
+    for position, key in enumerate(order):
         saving = None
-        if relaxed.status in ("optimal", "time_limit"):
-            saving = max(solution.objective_usd - relaxed.objective_usd, 0.0)
-        at_cap = used[key] >= cap - step.get(key, 0.5)
-        if at_cap or saving is None or saving > _EPS * max(solution.objective_usd, 1.0):
-            out.append(BindingLimit(key, used[key], cap, saving))
+        if position < MAX_RELAXED_SOLVES:
+            # Whole instances make a limit cost money even below its cap (the next instance
+            # would not fit), so each limit is lifted once and kept when that saves money.
+            relaxed = _solve(problem, limits.without(key), spec)[1]
+            if relaxed.status in ("optimal", "time_limit"):
+                saving = max(solution.objective_usd - relaxed.objective_usd, 0.0)
+            elif not at_cap[key]:
+                continue
+        elif not at_cap[key]:
+            continue
+        if at_cap[key] or saving is None or saving > _EPS * max(solution.objective_usd, 1.0):
+            out.append(BindingLimit(key, used[key], allowed[key], saving))
     return tuple(out)
 
 

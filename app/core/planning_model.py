@@ -58,10 +58,10 @@ class PlanLimitsSpec:
 
     def keys(self) -> tuple[str, ...]:
         """Names of the limits that are set, e.g. 'power_cap_kw', 'available_instances:x'."""
-        keys = [AVAILABLE_PREFIX + label for label, _ in self.available_instances]
-        for key in (POWER_CAP, UPFRONT_BUDGET, MAX_SPOT_SHARE):
-            if getattr(self, key) is not None:
-                keys.append(key)
+        keys = [
+            k for k in (POWER_CAP, UPFRONT_BUDGET, MAX_SPOT_SHARE) if getattr(self, k) is not None
+        ]
+        keys += [AVAILABLE_PREFIX + label for label, _ in self.available_instances]
         return tuple(keys)
 
     def without(self, *keys: str) -> PlanLimitsSpec:

@@ -15,7 +15,13 @@ from app.core.economics import CostAssumptionsSpec, SelfHostedCandidateSpec
 from app.core.errors import InvalidEstimateInputError
 from app.core.fleet import ReplicaCapacitySpec, SizingPolicySpec
 from app.core.length_buckets import LengthBucket, length_buckets
-from app.core.planning import PlanInfeasibleError, PlanSpec, PlanTimeoutError, plan
+from app.core.planning import (
+    MAX_RELAXED_SOLVES,
+    PlanInfeasibleError,
+    PlanSpec,
+    PlanTimeoutError,
+    plan,
+)
 from app.core.planning_model import PlanLimitsSpec
 from app.core.purchasing import PurchaseMode, PurchaseOptionSpec
 from app.core.workload import HOURS_PER_MONTH, SECONDS_PER_DAY, WorkloadSpec
@@ -332,3 +338,12 @@ def test_redundancy_and_zones_apply_to_every_pool() -> None:
     for pool in result.pools:
         assert pool.replicas_by_hour == (4,) * 24
         assert pool.serving_replicas_by_hour == (2,) * 24
+
+
+def test_limits_at_their_cap_are_priced_first() -> None:
+    # Many listed limits: the one at its cap is lifted (and priced) before the slack ones.
+    slack = tuple((f"unused-{n}", 5) for n in range(MAX_RELAXED_SOLVES + 4))
+    limits = PlanLimitsSpec(available_instances=(*slack, ("b-offer", 1)))
+    result = plan(two_types(limits))
+    assert [b.limit for b in result.binding_limits] == ["available_instances:b-offer"]
+    assert result.binding_limits[0].saving_usd_per_month == pytest.approx(2.0 * HOURS_PER_MONTH)
