@@ -32,6 +32,14 @@ BYTES_PER_ELEMENT: dict[Precision, float] = {
 }
 
 
+class Engine(StrEnum):
+    """Inference engine serving a replica; its scheduler and kernels change speed and latency."""
+
+    VLLM = "vllm"
+    SGLANG = "sglang"
+    TRTLLM = "trtllm"
+
+
 class AttentionKind(StrEnum):
     MHA = "mha"  # multi-head: num_kv_heads == num_attention_heads
     GQA = "gqa"  # grouped-query: num_kv_heads < num_attention_heads

@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from sqlalchemy.orm import Session
 
+from app.catalog import calibration_rows
+from app.catalog.calibration_rows import ACCURACY_TARGETS
 from app.catalog.seed_data import gpu_spec_from_row, open_model_spec_from_row
+from app.core import calibration
+from app.core.accuracy import prediction_bands
 from app.core.performance import replica_performance
-from app.core.types import GpuSpec, OpenModelSpec, Precision
+from app.core.regimes import load_regime, precision_class
+from app.core.types import Engine, GpuSpec, OpenModelSpec, Precision
 from app.errors import InvalidInputError, NotFoundError
-from app.schemas.performance import MemoryOut, PerformanceRequest, PerformanceResponse
+from app.schemas.performance import (
+    AccuracyGroupOut,
+    AccuracyResponse,
+    AccuracyTarget,
+    ErrorBandOut,
+    MemoryOut,
+    PerformanceRequest,
+    PerformanceResponse,
+)
 from app.services import catalog as catalog_service
 from app.services.catalog import GPUS, OPEN_MODELS, CatalogResource
 
@@ -48,6 +63,7 @@ def evaluate_performance(session: Session, request: PerformanceRequest) -> Perfo
     else:
         gpu = gpu_spec_from_row(request.gpu.model_dump())
     precision = Precision(request.precision)
+    engine = Engine(request.engine)
     # The replica model answers at benchmark level unless asked; fleet planning derates.
     derate = request.real_world_derate or 1.0
     result = replica_performance(
@@ -59,6 +75,25 @@ def evaluate_performance(session: Session, request: PerformanceRequest) -> Perfo
         request.output_tokens,
         request.concurrency,
         real_world_derate=derate,
+        engine=engine,
+        request_rate_per_s=request.request_rate_per_s,
+    )
+    open_loop = request.request_rate_per_s is not None
+    if result.saturated:
+        raise InvalidInputError(
+            "The request rate is at or beyond what one replica serves; lower it or add replicas.",
+            request_rate_per_s=request.request_rate_per_s,
+            max_requests_per_s=result.requests_per_s,
+        )
+    offered = float(request.concurrency or 0) if not open_loop else float(result.concurrency)
+    load = load_regime(offered, float(result.max_concurrency), open_loop=open_loop)
+    predicted = {
+        "output_tokens_per_s": result.output_tokens_per_s,
+        "ttft_s": result.ttft_s,
+        "tpot_s": result.tpot_s,
+    }
+    bands = prediction_bands(
+        calibration.ERROR_BANDS, predicted, engine.value, precision_class(precision), load
     )
     native = _NATIVE_FLOPS.get(precision)
     weight_only = precision is Precision.INT4 or (
@@ -94,4 +129,39 @@ def evaluate_performance(session: Session, request: PerformanceRequest) -> Perfo
         weight_only_quantization=weight_only,
         real_world_derate=derate,
         catalog_version=version,
+        engine=engine.value,
+        load="open_loop" if open_loop else "closed_loop" if request.concurrency else "offline",
+        request_rate_per_s_offered=request.request_rate_per_s,
+        ttft_p95_s=result.ttft_p95_s,
+        tpot_p95_s=result.tpot_p95_s,
+        queue_s=result.queue_s,
+        regime=f"{engine.value}|{precision_class(precision)}|{load}",
+        error_bands=[
+            ErrorBandOut(metric=b.metric, p10=b.p10, p90=b.p90, band_regime=b.band_regime)  # type: ignore[arg-type]
+            for b in bands
+        ],
+        source="model",
+    )
+
+
+@cache
+def performance_accuracy() -> AccuracyResponse:
+    """The model's accuracy on its calibration data (same code as the accuracy benchmark)."""
+    report = calibration_rows.evaluate_accuracy()
+    return AccuracyResponse(
+        groups=[AccuracyGroupOut.model_validate(g, from_attributes=True) for g in report.groups],
+        targets=[
+            AccuracyTarget(
+                metric=t.label,
+                median_abs_error_target=t.target,
+                median_abs_error=t.achieved(report),
+                met=t.achieved(report) <= t.target,
+            )
+            for t in ACCURACY_TARGETS
+        ],
+        sources=calibration_rows.sources(),
+        method="Benchmark-level predictions (no real-world derate) of app.core.performance with "
+        "the committed calibration, against every offline row of throughput.csv and every "
+        "point of latency_sweeps_h100.csv; the same code runs `python -m "
+        "benchmarks.performance_accuracy` and tests/core/test_performance_accuracy.py.",
     )
