@@ -23,7 +23,13 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import least_squares  # type: ignore[import-untyped]
 
-from app.catalog.calibration_rows import CalibrationRow, evaluate_accuracy, load_rows, make_batch
+from app.catalog.calibration_rows import (
+    ACCURACY_TARGETS,
+    CalibrationRow,
+    evaluate_accuracy,
+    load_rows,
+    make_batch,
+)
 from app.core.accuracy import fit_error_bands, summary_line
 from app.core.engines import ENGINES, EngineCalibration
 from app.core.memory import FloatArray
@@ -50,18 +56,32 @@ ENGINE_FIELDS: tuple[tuple[str, float, float, float], ...] = (
     ("request_overhead_s", 0.01, 1e-4, 0.2),
     ("kv_cache_memory_fraction", 0.85, 0.4, 0.98),
     ("prefill_wait_steps_per_request", 0.1, 1e-4, 3.0),
-    ("prefill_wait_prompts_per_request", 0.05, 1e-4, 3.0),
+    ("prefill_wait_prompts_per_request", 0.4, 1e-4, 3.0),
+    # Bounded so that the engine's FP8 GEMMs stay below the GPU's peak with the shared efficiency.
+    ("low_precision_efficiency", 1.0, 0.5, 1.5),
+    ("prefill_cluster_requests", 8.0, 1.0, 1024.0),
 )
 #: Weight of an offline max-throughput residual relative to a TTFT or TPOT residual: there are
 #: 176 offline rows against 2 x 579 sweep residuals, and the max-throughput figure is what
 #: sizing a fleet depends on most.
 OFFLINE_WEIGHT = 3.0
+#: Scale of the soft-L1 loss: log errors beyond ~30% count linearly, not quadratically.
+F_SCALE = 0.3
+#: KV-cache memory fractions tried per engine after the gradient fit.
+KV_FRACTION_GRID = tuple(float(f) for f in np.round(np.arange(0.50, 0.981, 0.01), 2))
 #: TensorRT-LLM is the reference whose kernels the shared efficiencies describe.
 REFERENCE_ENGINE = Engine.TRTLLM
 
 
+#: Engines without low-precision rows in the calibration data keep low_precision_efficiency 1.
+NO_LOW_PRECISION_DATA = frozenset({Engine.SGLANG})
+LOW_PRECISION_FIELD = 7
+
+
 def _free_engine_fields(engine: Engine) -> list[int]:
-    skip = {0} if engine is REFERENCE_ENGINE else set()
+    skip = {0, LOW_PRECISION_FIELD} if engine is REFERENCE_ENGINE else set()
+    if engine in NO_LOW_PRECISION_DATA:
+        skip.add(LOW_PRECISION_FIELD)
     return [i for i in range(len(ENGINE_FIELDS)) if i not in skip]
 
 
@@ -72,7 +92,7 @@ def unpack(x: FloatArray) -> PerformanceCalibration:
     engines = []
     for engine in ENGINES:
         params = [f[1] for f in ENGINE_FIELDS]
-        params[0] = 1.0
+        params[0] = params[LOW_PRECISION_FIELD] = 1.0
         for i in _free_engine_fields(engine):
             params[i] = next(values)
         engines.append(EngineCalibration(*params))
@@ -114,11 +134,38 @@ def fit(rows: Sequence[CalibrationRow]) -> PerformanceCalibration:
         return residuals(rows, unpack(np.exp(z)))
 
     sol = least_squares(
-        fun, np.log(start), bounds=(np.log(lo), np.log(hi)), loss="soft_l1", f_scale=0.3,
+        fun, np.log(start), bounds=(np.log(lo), np.log(hi)), loss="soft_l1", f_scale=F_SCALE,
         max_nfev=400, diff_step=1e-2, x_scale="jac",
     )  # fmt: skip
     print(f"least_squares: {sol.message} ({sol.nfev} evaluations, cost {sol.cost:.3f})")
-    return unpack(np.exp(sol.x))
+    return polish_kv_fractions(rows, unpack(np.exp(sol.x)))
+
+
+def robust_cost(rows: Sequence[CalibrationRow], cal: PerformanceCalibration) -> float:
+    """The fit's soft-L1 cost."""
+    z = (residuals(rows, cal) / F_SCALE) ** 2
+    return float(np.sum(2.0 * (np.sqrt(1.0 + z) - 1.0)))
+
+
+def polish_kv_fractions(
+    rows: Sequence[CalibrationRow], cal: PerformanceCalibration
+) -> PerformanceCalibration:
+    """Grid search of each engine's KV-cache memory fraction.
+
+    Admission limits are whole sequences (a floor), so the cost is piecewise constant in the
+    fraction and finite-difference gradients do not see it; a grid does.
+    """
+    for index in range(len(ENGINES)):
+        best = (robust_cost(rows, cal), cal)
+        for fraction in KV_FRACTION_GRID:
+            engines = list(cal.engines)
+            engines[index] = dataclasses.replace(engines[index], kv_cache_memory_fraction=fraction)
+            trial = dataclasses.replace(cal, engines=tuple(engines))
+            cost = robust_cost(rows, trial)
+            if cost < best[0]:
+                best = (cost, trial)
+        cal = best[1]
+    return cal
 
 
 def current_vector() -> list[float]:
@@ -154,14 +201,16 @@ def write_module(
         "ENGINE_PARAMETERS = {",
     ]
     for engine in ENGINES:
-        lines.append(f"    {engine.value!r}: {dataclasses.astuple(cal.engine(engine))!r},")
+        lines.append(f'    "{engine.value}": (')
+        lines += [f"        {value!r}," for value in dataclasses.astuple(cal.engine(engine))]
+        lines.append("    ),")
     lines += [
         "}",
         "#: Regime -> (P10, P90) of measured / predicted on the calibration rows of that regime.",
         "ERROR_BANDS = {",
     ]
     for key, (p10, p90) in sorted(bands.items()):
-        lines.append(f"    {key!r}: ({p10:.4f}, {p90:.4f}),")
+        lines.append(f'    "{key}": ({p10:.4f}, {p90:.4f}),')
     lines.append("}")
     CALIBRATION_MODULE.write_text("\n".join(lines) + "\n")
 
@@ -176,6 +225,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = evaluate_accuracy(rows, cal, bands)
     summary = summary_line(report)
     print(summary)
+    for target in ACCURACY_TARGETS:
+        print(f"  {target.label:34s} {target.achieved(report):6.1%} (target {target.target:.0%})")
     for name, *_ in GLOBAL_FIELDS:
         print(f"  {name:34s} {getattr(cal, name):.6g}")
     for engine in ENGINES:

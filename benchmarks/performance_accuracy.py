@@ -41,7 +41,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         met = achieved <= t.target
         ok &= met
         print(
-            f"  {t.label:34s}{achieved:7.1%}  (target <= {t.target:.0%})  {'met' if met else 'MISSED'}"
+            f"  {t.label:34s}{achieved:7.1%}  (target <= {t.target:.0%})  "
+            + ("met" if met else "MISSED")
         )
     print("\nSources:")
     for name, source in sources().items():

@@ -72,6 +72,10 @@ class EngineCalibration:
 
     * `kernel_efficiency`: the engine's attainable compute and bandwidth relative to the
       TensorRT-LLM reference fitted on throughput.csv (1.0 for TensorRT-LLM).
+    * `low_precision_efficiency`: its FP8/INT8/FP4 GEMMs relative to the reference's (1.0 for
+      TensorRT-LLM, and where the calibration data has no low-precision rows of the engine).
+    * `prefill_cluster_requests`: how many other requests' prompts, at most, a new request
+      finds ahead of it (times `prefill_wait_prompts_per_request`).
     * `step_overhead_s`: fixed CPU/launch time of one scheduler step.
     * `step_overhead_per_sequence_s`: per running sequence and step (sampling, detokenizing and
       streaming each token through the API server).
@@ -90,6 +94,8 @@ class EngineCalibration:
     kv_cache_memory_fraction: float
     prefill_wait_steps_per_request: float
     prefill_wait_prompts_per_request: float = 0.0
+    low_precision_efficiency: float = 1.0
+    prefill_cluster_requests: float = 8.0
 
 
 def engine_index(engine: Engine | None) -> int:

@@ -214,9 +214,8 @@ def _evaluate_replicas(
         if batch.engine_index is None
         else batch.engine_index
     )
-    kernel, step_s, step_seq_s, request_s, kv_fraction, wait_steps, wait_prompts = _engine_arrays(
-        cal, engine
-    )
+    (kernel, step_s, step_seq_s, request_s, kv_fraction, wait_steps, wait_prompts, low_kernel,
+     cluster) = _engine_arrays(cal, engine)  # fmt: skip
     tp = batch.tensor_parallel.astype(np.float64)
     prompt = batch.input_tokens.astype(np.float64)
     out = np.maximum(batch.output_tokens.astype(np.float64), 1.0)
@@ -234,7 +233,9 @@ def _evaluate_replicas(
         prompt + out,
         kv_fraction,
     )
-    step = step_function(m, g, mem, batch, cal, kernel, step_s, step_seq_s, real_world_derate)
+    step = step_function(
+        m, g, mem, batch, cal, kernel, kernel * low_kernel, step_s, step_seq_s, real_world_derate
+    )
 
     # Admission: the engine reserves the prompt plus a share of the output per sequence.
     held = kv_sequence_bytes_per_gpu(
@@ -255,6 +256,7 @@ def _evaluate_replicas(
         request_overhead_s=request_s,
         prefill_wait_steps_per_request=wait_steps,
         prefill_wait_prompts_per_request=wait_prompts,
+        prefill_cluster_requests=cluster,
         capacity=cap_safe,
     )
     requested = batch.concurrency.astype(np.float64)

@@ -49,6 +49,7 @@ class SchedulerInputs:
     request_overhead_s: FloatArray
     prefill_wait_steps_per_request: FloatArray
     prefill_wait_prompts_per_request: FloatArray
+    prefill_cluster_requests: FloatArray
     capacity: FloatArray  # requests the KV cache (and scheduler cap) admits at once, >= 1
 
 
@@ -130,14 +131,24 @@ def closed_loop(
     """
     c = np.minimum(offered, inputs.capacity)
     engine = _in_engine(step, inputs, c)
-    # Arrivals of fixed-length requests cluster (those started together end together), so a new
-    wait = (
-        np.where(offline, 0.0, inputs.prefill_wait_steps_per_request * np.maximum(c - 1.0, 0.0))
-        * engine.t_mean
+    # Arrivals of fixed-length requests cluster (those started together end together): a new
+    # request finds the prompts of up to `prefill_cluster_requests` others ahead of it (the
+    # hyperbola n0 (c-1) / (n0 + c-1) grows like c-1, then saturates at n0), and waits a fitted
+    # number of steps per other request in flight.
+    others = np.maximum(c - 1.0, 0.0)
+    cluster = inputs.prefill_cluster_requests
+    ahead = inputs.prefill_wait_prompts_per_request * cluster * others / (cluster + others)
+    wait = np.where(
+        offline,
+        0.0,
+        ahead * engine.t_own_prefill
+        + inputs.prefill_wait_steps_per_request * others * engine.t_mean,
     )
     ttft = inputs.request_overhead_s + engine.budget_wait + wait + engine.t_own_prefill
     e2e = ttft + (inputs.output_tokens - 1.0) * engine.tpot
-    rps = c / e2e
+    # Offline, requests are already queued: their HTTP/tokenization overhead overlaps with the
+    # engine's work and does not hold a slot.
+    rps = c / (e2e - np.where(offline, inputs.request_overhead_s, 0.0))
     # Requests beyond the admission limit wait for a free slot: (offered - c) / rps on average
     # (Little's law); in a closed loop of identical requests that wait is nearly deterministic.
     queue = (offered - c) / rps

@@ -40,6 +40,7 @@ def step_function(
     batch: ReplicaBatch,
     cal: PerformanceCalibration,
     kernel_efficiency: FloatArray,
+    low_precision_kernel_efficiency: FloatArray,
     step_overhead_s: FloatArray,
     step_overhead_per_sequence_s: FloatArray,
     real_world_derate: float,
@@ -59,7 +60,9 @@ def step_function(
     low = ~np.isnan(native)
     attn_flops_per_s = g.bf16_flops_per_s * cal.compute_efficiency_16bit * kernel_efficiency
     linear_flops_per_s = np.where(
-        low, native * cal.compute_efficiency_low_precision * kernel_efficiency, attn_flops_per_s
+        low,
+        native * cal.compute_efficiency_low_precision * low_precision_kernel_efficiency,
+        attn_flops_per_s,
     )
     bandwidth = g.memory_bandwidth_bytes_per_s * cal.memory_bandwidth_efficiency * kernel_efficiency
     link = g.interconnect_bandwidth_bytes_per_s * cal.allreduce_bandwidth_efficiency

@@ -137,7 +137,7 @@ def evaluate_performance(session: Session, request: PerformanceRequest) -> Perfo
         queue_s=result.queue_s,
         regime=f"{engine.value}|{precision_class(precision)}|{load}",
         error_bands=[
-            ErrorBandOut(metric=b.metric, p10=b.p10, p90=b.p90, band_regime=b.band_regime)  # type: ignore[arg-type]
+            ErrorBandOut(metric=b.metric, p10=b.p10, p90=b.p90, band_regime=b.band_regime)
             for b in bands
         ],
         source="model",
