@@ -3,8 +3,9 @@
 Usage: python -m benchmarks.performance_accuracy [--by regime]
 
 Prints median |error|, share within +-25%, bias and P10-P90 band coverage of output tokens/s,
-TTFT and TPOT: overall, by dataset, load and engine (and by GPU or regime on request), then the
-targets. The numbers come from app.catalog.calibration_rows.evaluate_accuracy, the same code as
+TTFT and TPOT: overall, by dataset, by engine within each dataset and by load (and by engine,
+GPU or regime on request), then the targets. The numbers come from
+app.catalog.calibration_rows.evaluate_accuracy, the same code as
 `GET /v1/performance/accuracy` and tests/core/test_performance_accuracy.py. Exits 1 when a
 target is missed.
 """
@@ -20,10 +21,10 @@ from app.catalog.calibration_rows import ACCURACY_TARGETS, evaluate_accuracy, so
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--by", action="append", default=[], choices=["gpu", "regime"])
+    parser.add_argument("--by", action="append", default=[], choices=["engine", "gpu", "regime"])
     args = parser.parse_args(argv)
     report = evaluate_accuracy()
-    shown = {"all", "dataset", "load", "engine", *args.by}
+    shown = {"all", "dataset", "dataset_engine", "load", *args.by}
     print(
         f"{'metric':20s}{'group':>34s}{'n':>5s}{'median':>8s}{'<=25%':>7s}{'bias':>8s}{'cover':>7s}"
     )

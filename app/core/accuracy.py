@@ -82,7 +82,7 @@ class GroupAccuracy:
     """Error statistics of one metric over one group of points."""
 
     metric: str
-    group_by: str  # "all", "dataset", "load", "engine", "gpu", "regime"
+    group_by: str  # "all", "dataset", "dataset_engine", "load", "engine", "gpu", "regime"
     group: str
     points: int
     median_abs_error: float
@@ -161,8 +161,11 @@ def accuracy_report(
             f"{e}|{p}|{load}"
             for e, p, load in zip(m.engine, m.precision_class, m.load, strict=True)
         )
+        datasets = m.dataset or ("all",) * len(m.load)
+        dataset_engine = tuple(f"{d}|{e}" for d, e in zip(datasets, m.engine, strict=True))
         for group_by, labels in (
-            ("dataset", m.dataset or ("all",) * len(m.load)),
+            ("dataset", datasets),
+            ("dataset_engine", dataset_engine),
             ("load", m.load),
             ("engine", m.engine),
             ("gpu", m.gpu),

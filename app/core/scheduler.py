@@ -208,6 +208,8 @@ def open_loop(step: StepFunction, inputs: SchedulerInputs, rate_per_s: FloatArra
         + _exponential_tail_p95(rho, prefill_wait / np.maximum(rho, 1e-300))
         + _exponential_tail_p95(p_wait, slot_mean)
     )
+    # A wait that is rarely non-zero has a p95 below its mean; report at least the mean.
+    ttft_p95 = np.maximum(ttft_p95, ttft + prefill_wait + queue)
     saturated = saturated | (rho >= 1.0)
     inf = np.full(c.shape, np.inf)
     return LoadPoint(

@@ -169,8 +169,8 @@ class AccuracyGroupOut(BaseModel):
     metric: Literal["output_tokens_per_s", "ttft_s", "tpot_s"] = Field(
         description="Predicted quantity compared with the measurement."
     )
-    group_by: Literal["all", "dataset", "load", "engine", "gpu", "regime"] = Field(
-        description="How the calibration points are grouped."
+    group_by: Literal["all", "dataset", "dataset_engine", "load", "engine", "gpu", "regime"] = (
+        Field(description="How the calibration points are grouped.")
     )
     group: str = Field(description="The group's value (regime: engine|precision|load).")
     points: int = Field(description="Calibration points in the group.")
