@@ -158,6 +158,10 @@ class PerformanceResponse(BaseModel):
         description="P10-P90 band of each predicted value from the model's residuals on the "
         "calibration data in this regime (GET /v1/performance/accuracy)."
     )
+    measured_benchmarks: list[str] = Field(
+        default_factory=list,
+        description="Slugs of the stored benchmarks a measured answer interpolates between.",
+    )
     source: Literal["model", "measured"] = Field(
         description="model: the performance model; measured: interpolated from stored "
         "benchmarks (POST /v1/benchmarks)."

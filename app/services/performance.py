@@ -25,6 +25,7 @@ from app.schemas.performance import (
     PerformanceResponse,
 )
 from app.services import catalog as catalog_service
+from app.services.benchmarks import find_measured
 from app.services.catalog import GPUS, OPEN_MODELS, CatalogResource
 
 _NATIVE_FLOPS = {
@@ -100,7 +101,7 @@ def evaluate_performance(session: Session, request: PerformanceRequest) -> Perfo
         native is not None and getattr(gpu, native) is None
     )
     m = result.memory
-    return PerformanceResponse(
+    response = PerformanceResponse(
         model=model.slug,
         gpu=gpu.slug,
         tensor_parallel=request.tensor_parallel,
@@ -141,6 +142,54 @@ def evaluate_performance(session: Session, request: PerformanceRequest) -> Perfo
             for b in bands
         ],
         source="model",
+    )
+    if isinstance(request.model, str) and isinstance(request.gpu, str):
+        return _with_measured(session, request, response)
+    return response
+
+
+def _with_measured(
+    session: Session, request: PerformanceRequest, response: PerformanceResponse
+) -> PerformanceResponse:
+    """The model's answer replaced by stored measurements where they cover this configuration."""
+    found = find_measured(
+        session,
+        engine=response.engine,
+        gpu_slug=response.gpu,
+        open_model_slug=response.model,
+        tensor_parallel=response.tensor_parallel,
+        precision=response.precision,
+        input_tokens=response.input_tokens,
+        output_tokens=response.output_tokens,
+        concurrency=request.concurrency,
+        request_rate_per_s=request.request_rate_per_s,
+    )
+    if found is None:
+        return response
+    values, slugs = found
+    tokens_per_s = values["output_tokens_per_s"] or response.output_tokens_per_s
+    ttft = values["ttft_s"] or response.ttft_s
+    tpot = values["tpot_s"] or response.tpot_s
+    # A missing p95 keeps the model's p95-to-mean ratio around the measured mean.
+    ttft_p95 = values["ttft_p95_s"] or response.ttft_p95_s * ttft / response.ttft_s
+    tpot_p95 = values["tpot_p95_s"] or response.tpot_p95_s * tpot / response.tpot_s
+    measured = {"output_tokens_per_s": tokens_per_s, "ttft_s": ttft, "tpot_s": tpot}
+    return response.model_copy(
+        update={
+            **measured,
+            "output_tokens_per_s_per_gpu": tokens_per_s / response.tensor_parallel,
+            "requests_per_s": values["requests_per_s"] or tokens_per_s / response.output_tokens,
+            "e2e_latency_s": ttft + (response.output_tokens - 1) * tpot,
+            "ttft_p95_s": ttft_p95,
+            "tpot_p95_s": tpot_p95,
+            "source": "measured",
+            "measured_benchmarks": slugs,
+            "regime": "measured",
+            "error_bands": [
+                ErrorBandOut(metric=metric, p10=value, p90=value, band_regime="measured")
+                for metric, value in measured.items()
+            ],
+        }
     )
 
 
