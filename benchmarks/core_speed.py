@@ -30,14 +30,15 @@ from app.core.performance import (
     replica_performance,
 )
 from app.core.types import GpuSpec, OpenModelSpec, Precision
+from app.services import catalog_specs
 
 
 def load_specs() -> tuple[dict[str, OpenModelSpec], dict[str, GpuSpec], str]:
     """Every open model and GPU of the seed catalog, by slug."""
     models = {
-        m.slug: m for m in map(seed_data.open_model_spec_from_row, seed_data.load_open_models())
+        m.slug: m for m in map(catalog_specs.open_model_spec_from_row, seed_data.load_open_models())
     }
-    gpus = {g.slug: g for g in map(seed_data.gpu_spec_from_row, seed_data.load_gpus())}
+    gpus = {g.slug: g for g in map(catalog_specs.gpu_spec_from_row, seed_data.load_gpus())}
     return models, gpus, "seed catalog"
 
 

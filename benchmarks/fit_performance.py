@@ -23,18 +23,18 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import least_squares  # type: ignore[import-untyped]
 
-from app.catalog.calibration_rows import (
+from app.core.accuracy import fit_error_bands, summary_line
+from app.core.arrays import FloatArray
+from app.core.engines import ENGINES, EngineCalibration
+from app.core.performance import PerformanceCalibration, evaluate_replicas
+from app.core.types import Engine
+from app.services.calibration_rows import (
     ACCURACY_TARGETS,
     CalibrationRow,
     evaluate_accuracy,
     load_rows,
     make_batch,
 )
-from app.core.accuracy import fit_error_bands, summary_line
-from app.core.engines import ENGINES, EngineCalibration
-from app.core.memory import FloatArray
-from app.core.performance import PerformanceCalibration, evaluate_replicas
-from app.core.types import Engine
 
 ROOT = Path(__file__).resolve().parent.parent
 CALIBRATION_MODULE = ROOT / "app" / "core" / "calibration.py"

@@ -5,7 +5,7 @@ Usage: python -m benchmarks.performance_accuracy [--by regime]
 Prints median |error|, share within +-25%, bias and P10-P90 band coverage of output tokens/s,
 TTFT and TPOT: overall, by dataset, by engine within each dataset and by load (and by engine,
 GPU or regime on request), then the targets. The numbers come from
-app.catalog.calibration_rows.evaluate_accuracy, the same code as
+app.services.calibration_rows.evaluate_accuracy, the same code as
 `GET /v1/performance/accuracy` and tests/core/test_performance_accuracy.py. Exits 1 when a
 target is missed.
 """
@@ -16,7 +16,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from app.catalog.calibration_rows import ACCURACY_TARGETS, evaluate_accuracy, sources
+from app.services.calibration_rows import ACCURACY_TARGETS, evaluate_accuracy, sources
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.core.memory import FloatArray
+from app.core.arrays import FloatArray
 
 METRICS: tuple[str, ...] = ("output_tokens_per_s", "ttft_s", "tpot_s")
 

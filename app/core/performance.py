@@ -22,9 +22,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.core.arrays import IntArray
 from app.core.engines import DEFAULT_ENGINE, default_engine_kv_cache_precision
 from app.core.errors import InvalidWorkloadError
-from app.core.memory import IntArray, MemoryBreakdown, breakdown_from_arrays, validate_parallelism
+from app.core.memory import MemoryBreakdown, breakdown_from_arrays, validate_parallelism
 from app.core.replica_batch import (
     BOUND_COMPUTE,
     BOUND_KV_CAPACITY,

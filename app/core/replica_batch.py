@@ -14,6 +14,7 @@ from dataclasses import astuple, dataclass, field
 import numpy as np
 
 from app.core import calibration
+from app.core.arrays import FloatArray, IntArray
 from app.core.engines import (
     DEFAULT_KV_INDEX,
     ENGINE_INDEX,
@@ -30,9 +31,7 @@ from app.core.memory import (
     PRECISION_INDEX,
     PRECISIONS,
     WEIGHT_BYTES_PER_PARAM,
-    FloatArray,
     GpuArrays,
-    IntArray,
     MemoryArrays,
     ModelArrays,
     kv_sequence_bytes_per_gpu,

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.core.memory import FloatArray
+from app.core.arrays import FloatArray
 
 #: One step's time (s) and compute-minus-memory balance, for (decodes, prefill tokens).
 StepFunction = Callable[[FloatArray, FloatArray], tuple[FloatArray, FloatArray]]

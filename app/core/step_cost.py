@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from app.core.arrays import FloatArray
 from app.core.memory import (
     ACTIVATION_BYTES_PER_ELEMENT,
     PRECISION_INDEX,
     PRECISIONS,
     WEIGHT_BYTES_PER_PARAM,
-    FloatArray,
     GpuArrays,
     MemoryArrays,
     ModelArrays,

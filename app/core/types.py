@@ -21,17 +21,6 @@ class Precision(StrEnum):
     INT4 = "int4"
 
 
-#: Bytes per stored element for each precision.
-BYTES_PER_ELEMENT: dict[Precision, float] = {
-    Precision.BF16: 2.0,
-    Precision.FP16: 2.0,
-    Precision.FP8: 1.0,
-    Precision.INT8: 1.0,
-    Precision.FP4: 0.5,
-    Precision.INT4: 0.5,
-}
-
-
 class Engine(StrEnum):
     """Inference engine serving a replica; its scheduler and kernels change speed and latency."""
 

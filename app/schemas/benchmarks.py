@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.core.types import Engine, Precision
 from app.schemas.catalog import CatalogMeta
 from app.schemas.common import (
     AsOf,
@@ -17,8 +18,6 @@ from app.schemas.common import (
     Source,
     unchanged,
 )
-from app.schemas.estimates import PrecisionName
-from app.schemas.performance import EngineName
 
 Tokens = Annotated[int, Field(strict=True, ge=1, le=10_000_000)]
 Positive = Annotated[float, Field(strict=False, gt=0, le=1e9, allow_inf_nan=False)]
@@ -27,7 +26,10 @@ Tool = Literal["manual", "vllm-bench-serve", "guidellm"]
 
 
 class BenchmarkFields(BaseModel):
-    engine: EngineName = Field(description="Inference engine measured.")
+    # Engine and precision are stored as their values ("vllm", "fp8").
+    model_config = ConfigDict(use_enum_values=True)
+
+    engine: Engine = Field(description="Inference engine measured.")
     engine_version: ShortText = Field(examples=["vllm 0.12.0"])
     tool: Tool = Field(default="manual", description="Tool that produced the measurement.")
     gpu_slug: Slug = Field(description="Slug of a GPU in the catalog.")
@@ -35,7 +37,7 @@ class BenchmarkFields(BaseModel):
     tensor_parallel: Annotated[int, Field(strict=True, ge=1, le=1024)] = Field(
         description="GPUs per replica."
     )
-    precision: PrecisionName = Field(description="Weight precision served.")
+    precision: Precision = Field(description="Weight precision served.")
     input_tokens: Tokens = Field(description="Mean prompt tokens per request.")
     output_tokens: Tokens = Field(description="Mean generated tokens per request.")
     concurrency: Annotated[int, Field(strict=True, ge=1, le=1_000_000)] | None = Field(
@@ -94,12 +96,12 @@ class BenchmarkImport(InputModel):
 
     format: Literal["vllm-bench-serve", "guidellm"] = Field(description="Result file format.")
     slug_prefix: Slug = Field(description="Each imported point gets `<prefix>-<n>` as slug.")
-    engine: EngineName
+    engine: Engine
     engine_version: ShortText
     gpu_slug: Slug
     open_model_slug: Slug
     tensor_parallel: Annotated[int, Field(strict=True, ge=1, le=1024)]
-    precision: PrecisionName
+    precision: Precision
     source: Source
     as_of: AsOf
     report: dict[str, Any] = Field(description="The tool's JSON result, as written.")

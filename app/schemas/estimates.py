@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app.core.purchasing import PurchaseMode
+from app.core.types import Engine, Precision
 from app.schemas.common import InputModel, Slug
-
-PurchaseMode = Literal["on_demand", "committed_1y", "committed_3y", "spot", "owned"]
-PrecisionName = Literal["bf16", "fp16", "fp8", "int8", "fp4", "int4"]
-ALL_PURCHASE_MODES: tuple[PurchaseMode, ...] = (
-    "on_demand",
-    "committed_1y",
-    "committed_3y",
-    "spot",
-    "owned",
-)
 
 
 def _num(lo: float, hi: float, description: str, *, gt: bool = False) -> Any:
@@ -25,12 +18,12 @@ def _num(lo: float, hi: float, description: str, *, gt: bool = False) -> Any:
     return Field(strict=True, ge=lo, le=hi, allow_inf_nan=False, description=description)
 
 
-def _default_precisions() -> list[PrecisionName]:
-    return ["bf16", "fp8"]
+def _default_precisions() -> list[Precision]:
+    return [Precision.BF16, Precision.FP8]
 
 
 def _all_modes() -> list[PurchaseMode]:
-    return list(ALL_PURCHASE_MODES)
+    return list(PurchaseMode)
 
 
 Share = Annotated[float, _num(0, 1, "A share between 0 and 1.")]
@@ -136,7 +129,9 @@ class OwnedHardwareIn(InputModel):
     """Buying GPUs instead of renting them."""
 
     usd_per_gpu: Usd | None = Field(
-        default=None, description="Purchase price per GPU; default: the catalog's list price."
+        default=None,
+        description="Purchase price per GPU for every GPU type; a GPU's own "
+        "`gpu_prices[].owned_usd_per_gpu` takes precedence. Default: the catalog's list price.",
     )
     server_usd_per_gpu: Usd = Field(
         default=0.0, description="Server, networking and storage, shared out per GPU."
@@ -177,11 +172,16 @@ class SelfHostingIn(InputModel):
     gpus: list[Slug] | None = Field(
         default=None, max_length=200, description="GPU slugs; default: all."
     )
-    precisions: list[PrecisionName] = Field(
+    precisions: list[Precision] = Field(
         default_factory=_default_precisions,
         min_length=1,
         max_length=6,
         description="Weight precisions to try (formats a GPU lacks run weight-only).",
+    )
+    engine: Engine | None = Field(
+        default=None,
+        description="Inference engine the replicas run (vllm, sglang, trtllm). Default: see "
+        "defaults_applied.",
     )
     tensor_parallel: list[Annotated[int, Field(strict=True, ge=1, le=64)]] | None = Field(
         default=None,
@@ -236,13 +236,20 @@ class CostsIn(InputModel):
 
 class SizingIn(InputModel):
     target_utilisation: Annotated[float, _num(0.05, 1, "Share.")] | None = Field(
-        default=None, description="Share. Default: see defaults_applied."
+        default=None,
+        description="Headroom: share of the load per replica that meets the p95 targets (from "
+        "the performance model) that a replica is planned to carry. Default: see "
+        "defaults_applied.",
     )
     ttft_p95_over_mean: Annotated[float, _num(1, 10, "Ratio.")] | None = Field(
-        default=None, description="Ratio. Default: see defaults_applied."
+        default=None,
+        description="Extra margin on the performance model's p95 TTFT (1 = none). Default: "
+        "see defaults_applied.",
     )
     tpot_p95_over_mean: Annotated[float, _num(1, 10, "Ratio.")] | None = Field(
-        default=None, description="Ratio. Default: see defaults_applied."
+        default=None,
+        description="Extra margin on the performance model's p95 TPOT (1 = none). Default: "
+        "see defaults_applied.",
     )
     spot_extra_capacity_share: Annotated[float, _num(0, 5, "Share.")] | None = Field(
         default=None, description="Share. Default: see defaults_applied."
@@ -291,6 +298,8 @@ class FleetOut(BaseModel):
     """The self-hosted fleet of an option at today's volume (peak figures for fleets that
     follow the daily curve)."""
 
+    model_config = ConfigDict(from_attributes=True)
+
     open_model: str = Field(description="Open-model catalog slug.")
     gpu: str = Field(description="GPU catalog slug.")
     tensor_parallel: int = Field(description="GPUs per replica (tensor-parallel degree).")
@@ -310,11 +319,55 @@ class FleetOut(BaseModel):
     ttft_s: float = Field(description="Modelled mean TTFT at the operating point, seconds.")
     tpot_s: float = Field(description="Modelled mean TPOT at the operating point, seconds.")
 
+    @field_validator("ttft_s", "tpot_s", mode="before")
+    @classmethod
+    def _unreachable_as_minus_one(cls, value: float) -> float:
+        return value if math.isfinite(value) else -1.0
+
+
+class OptionKeyOut(BaseModel):
+    """What identifies an option across runs and re-runs (labels are for people)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    kind: Literal["api", "self_hosted", "hybrid"] = Field(description="Kind of option.")
+    api_model: str | None = Field(default=None, description="API model (api and hybrid).")
+    open_model: str | None = Field(default=None, description="Open model (self-hosted, hybrid).")
+    gpu: str | None = Field(default=None, description="GPU slug (self-hosted, hybrid).")
+    tensor_parallel: int | None = Field(default=None, description="GPUs per replica.")
+    precision: str | None = Field(default=None, description="Weight precision.")
+    purchase_mode: str | None = Field(default=None, description="How the GPUs are paid for.")
+    offering: str | None = Field(
+        default=None, description="Catalog offering priced, if any (informative, not identity)."
+    )
+
+    def identity(self) -> tuple[object, ...]:
+        """The fields that tell options apart (the offering does not)."""
+        return (
+            self.kind,
+            self.api_model,
+            self.open_model,
+            self.gpu,
+            self.tensor_parallel,
+            self.precision,
+            self.purchase_mode,
+        )
+
 
 class OptionOut(BaseModel):
     """One way to serve the workload, priced per month."""
 
-    id: str = Field(description="Stable within this response: api:<slug>, self:<c>:<o>, hybrid:...")
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str = Field(
+        description="Derived from `key`: api:<model>, self:<model>:<gpu>:tp<n>:<precision>:<mode>"
+        ", hybrid:<self-hosted part>:<api model>."
+    )
+    key: OptionKeyOut | None = Field(
+        default=None,
+        description="Structured identity of the option (absent only in analyses saved before "
+        "keys existed).",
+    )
     kind: Literal["api", "self_hosted", "hybrid"] = Field(
         description="Hosted API, own fleet, or own fleet with API overflow."
     )
@@ -350,28 +403,60 @@ class InfeasibleOut(BaseModel):
 class CurvePoint(BaseModel):
     requests_per_day: float = Field(description="Volume, requests per day.")
     api_usd_per_month: float = Field(description="The API model's monthly cost there, USD.")
-    self_hosted_usd_per_month: float = Field(
-        description="The cheapest self-hosted option's monthly cost there, USD (-1: none)."
+    self_hosted_usd_per_month: float | None = Field(
+        description="The cheapest self-hosted option's monthly cost there, USD; null when no "
+        "self-hosted option can serve that volume."
     )
-    self_hosted_option: str | None = Field(description="Cheapest self-hosted option there.")
+    self_hosted_option: str | None = Field(
+        description="Id of the cheapest self-hosted option there (see `curve_options`)."
+    )
+
+
+class CurveOptionOut(BaseModel):
+    """A self-hosted option a break-even curve names (it need not be among `options`)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str = Field(description="Option id, derived from `key`.")
+    label: str = Field(description="Human-readable name of the option.")
+    key: OptionKeyOut = Field(description="Structured identity of the option.")
 
 
 class CrossingOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     requests_per_day: float = Field(description="Volume where the cheaper side flips, req/day.")
     self_hosting_cheaper_above: bool = Field(
         description="True when self-hosting is the cheaper side just above this volume."
     )
 
 
+BreakEvenOutcomeName = Literal[
+    "self_hosting_cheaper_above",
+    "api_cheaper_throughout",
+    "self_hosting_cheaper_throughout",
+    "api_cheaper_at_the_top",
+]
+
+
 class BreakEvenOut(BaseModel):
     """Where the cheapest self-hosted option and one API model cost the same (other workload
-    dimensions held fixed), found exactly on the step-shaped self-hosted cost curve."""
+    dimensions held fixed), found exactly on the step-shaped self-hosted cost curve. The
+    search starts at 1/100 to 100x today's volume and widens (a hundredfold at a time, down to
+    1 request/day and up to 10,000x today's volume) until the cheaper side flips."""
 
     api_model: str = Field(description="API model slug.")
     requests_per_day: float | None = Field(
-        description="Volume above which self-hosting stays cheaper (within the searched "
-        "range); null when the lines never cross."
+        description="Volume above which self-hosting stays cheaper, up to the top of the "
+        "searched range; null when there is no such crossing in the range (see `outcome`)."
     )
+    outcome: BreakEvenOutcomeName = Field(
+        description="self_hosting_cheaper_above: a crossing, cheaper above it up to the top; "
+        "api_cheaper_throughout: no crossing in the range; self_hosting_cheaper_throughout: "
+        "cheaper at every volume searched; api_cheaper_at_the_top: self-hosting is cheaper "
+        "only in a middle band (see `crossings`)."
+    )
+    conclusion: str = Field(description="The outcome in one sentence, with the range searched.")
     crossings: list[CrossingOut] = Field(description="Every volume where the cheaper side flips.")
     searched_requests_per_day_min: float = Field(description="Search range start, req/day.")
     searched_requests_per_day_max: float = Field(description="Search range end, req/day.")
@@ -380,6 +465,9 @@ class BreakEvenOut(BaseModel):
     )
     curve: list[CurvePoint] | None = Field(
         default=None, description="Cost versus volume (the `break_even` object only)."
+    )
+    curve_options: list[CurveOptionOut] | None = Field(
+        default=None, description="The self-hosted options the curve names (`break_even` only)."
     )
 
 

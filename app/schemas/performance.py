@@ -6,11 +6,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+from app.core.types import Engine, Precision
 from app.schemas.catalog import GpuFields, OpenModelFields, _check_model_shape
 from app.schemas.common import InputModel, Slug
-from app.schemas.estimates import PrecisionName
-
-EngineName = Literal["vllm", "sglang", "trtllm"]
 
 
 class InlineOpenModel(OpenModelFields, InputModel):
@@ -42,8 +40,8 @@ class PerformanceRequest(InputModel):
     tensor_parallel: Annotated[int, Field(strict=True, ge=1, le=1024)] = Field(
         default=1, description="GPUs per replica (tensor-parallel degree), within one node."
     )
-    precision: PrecisionName = Field(
-        default="bf16",
+    precision: Precision = Field(
+        default=Precision.BF16,
         description="Weights (and by default KV cache) format. Formats without native tensor "
         "cores on the GPU (fp8 on A100, fp4 before Blackwell, int4 everywhere) are modelled as "
         "weight-only quantization: stored low, computed at 16 bits.",
@@ -58,8 +56,8 @@ class PerformanceRequest(InputModel):
         default=None,
         description="Requests in flight (closed loop); null = the maximum-throughput point.",
     )
-    engine: EngineName = Field(
-        default="vllm",
+    engine: Engine = Field(
+        default=Engine.VLLM,
         description="Inference engine. Default vllm: the engine most self-hosters run, and of the "
         "three the one a plan can count on without a tuned TensorRT-LLM build.",
     )
@@ -137,7 +135,7 @@ class PerformanceResponse(BaseModel):
         description="True when the GPU lacks tensor cores for the precision (see `precision`)."
     )
     real_world_derate: float = Field(description="Share of calibrated speed applied.")
-    engine: EngineName = Field(description="Inference engine modelled.")
+    engine: Engine = Field(description="Inference engine modelled.")
     load: Literal["offline", "closed_loop", "open_loop"] = Field(
         description="offline: maximum throughput; closed_loop: `concurrency` requests kept in "
         "flight; open_loop: Poisson arrivals at `request_rate_per_s`."

@@ -6,9 +6,6 @@ from functools import cache
 
 from sqlalchemy.orm import Session
 
-from app.catalog import calibration_rows
-from app.catalog.calibration_rows import ACCURACY_TARGETS
-from app.catalog.seed_data import gpu_spec_from_row, open_model_spec_from_row
 from app.core import calibration
 from app.core.accuracy import prediction_bands
 from app.core.performance import replica_performance
@@ -24,9 +21,12 @@ from app.schemas.performance import (
     PerformanceRequest,
     PerformanceResponse,
 )
+from app.services import calibration_rows
 from app.services import catalog as catalog_service
 from app.services.benchmarks import find_measured
+from app.services.calibration_rows import ACCURACY_TARGETS
 from app.services.catalog import GPUS, OPEN_MODELS, CatalogResource
+from app.services.catalog_specs import gpu_spec_from_row, open_model_spec_from_row
 
 _NATIVE_FLOPS = {
     Precision.FP8: "fp8_flops_per_s",

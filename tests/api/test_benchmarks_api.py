@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.test_catalog_api import assert_problem
+from tests.factories import assert_problem
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 DEPLOYMENT: dict[str, Any] = {

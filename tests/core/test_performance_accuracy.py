@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from app.catalog.calibration_rows import ACCURACY_TARGETS, evaluate_accuracy, load_rows
 from app.core import calibration
 from app.core.accuracy import AccuracyReport, fit_error_bands
 from app.core.types import Engine
+from app.services.calibration_rows import ACCURACY_TARGETS, evaluate_accuracy, load_rows
 
 
 @pytest.fixture(scope="module")

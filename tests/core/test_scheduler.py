@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from app.core.errors import InvalidWorkloadError, ModelDoesNotFitError
 from app.core.performance import replica_performance
 from app.core.types import Engine, Precision
-from tests.core.test_memory import H100, LLAMA_8B, LLAMA_70B
+from tests.factories import H100, LLAMA_8B, LLAMA_70B
 
 engines = st.sampled_from(list(Engine))
 

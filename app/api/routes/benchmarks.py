@@ -5,9 +5,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
+from pydantic import Field
 
-from app.api.deps import AdminDep, Limit, Offset, ReaderDep, SearchText, SessionDep, VersionDep
-from app.api.routes._catalog import created, page, sort_description, sort_pattern
+from app.api.deps import AdminDep, ReaderDep, SessionDep, VersionDep
+from app.api.routes._catalog import (
+    CatalogListQuery,
+    created,
+    page,
+    sort_description,
+    sort_pattern,
+)
 from app.schemas.benchmarks import (
     BenchmarkCreate,
     BenchmarkImport,
@@ -23,44 +30,24 @@ from app.services.catalog import BENCHMARKS
 
 router = APIRouter(prefix="/v1/benchmarks", tags=["benchmarks"], dependencies=[ReaderDep])
 
-Filter = Annotated[str | None, Query(max_length=200)]
+
+class BenchmarkListQuery(CatalogListQuery):
+    engine: str | None = Field(default=None, max_length=16, examples=["vllm"])
+    gpu_slug: str | None = Field(default=None, max_length=200)
+    open_model_slug: str | None = Field(default=None, max_length=200)
+    precision: str | None = Field(default=None, max_length=8)
+    tool: str | None = Field(default=None, max_length=32, examples=["guidellm"])
+    sort: str = Field(
+        default="slug", pattern=sort_pattern(BENCHMARKS), description=sort_description(BENCHMARKS)
+    )
 
 
 @router.get("", summary="List benchmarks")
 def list_benchmarks(
-    session: SessionDep,
-    version: VersionDep,
-    limit: Limit = 50,
-    offset: Offset = 0,
-    q: SearchText = None,
-    engine: Filter = None,
-    gpu_slug: Filter = None,
-    open_model_slug: Filter = None,
-    precision: Filter = None,
-    tool: Filter = None,
-    sort: Annotated[
-        str, Query(pattern=sort_pattern(BENCHMARKS), description=sort_description(BENCHMARKS))
-    ] = "slug",
+    session: SessionDep, version: VersionDep, query: Annotated[BenchmarkListQuery, Query()]
 ) -> BenchmarkPage:
     """Stored measurements as the catalog held them at `version` (default: latest)."""
-    return page(
-        BenchmarkPage,
-        session,
-        BENCHMARKS,
-        BenchmarkRead,
-        version=version,
-        filters={
-            "engine": engine,
-            "gpu_slug": gpu_slug,
-            "open_model_slug": open_model_slug,
-            "precision": precision,
-            "tool": tool,
-        },
-        q=q,
-        sort=sort,
-        limit=limit,
-        offset=offset,
-    )
+    return page(BenchmarkPage, BenchmarkRead, BENCHMARKS, query, session, version)
 
 
 @router.get("/{slug}", summary="Get a benchmark")

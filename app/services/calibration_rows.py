@@ -31,6 +31,7 @@ from app.core.performance import (
 )
 from app.core.regimes import load_regime, precision_class
 from app.core.types import AttentionKind, Engine, GpuSpec, OpenModelSpec, Precision
+from app.services import catalog_specs
 
 THROUGHPUT_FILE = "throughput.csv"
 SWEEPS_FILE = "latency_sweeps_h100.csv"
@@ -126,11 +127,11 @@ def sources() -> dict[str, str]:
 def calibration_specs() -> tuple[dict[str, OpenModelSpec], dict[str, GpuSpec]]:
     """Catalog specs of the calibration models and GPUs, as the measured engines ran them."""
     models = {
-        m.slug: m for m in map(seed_data.open_model_spec_from_row, seed_data.load_open_models())
+        m.slug: m for m in map(catalog_specs.open_model_spec_from_row, seed_data.load_open_models())
     }
     gpus = {
         g.slug: dataclasses.replace(g, memory_bytes=float(CALIBRATION_GPU_MEMORY_BYTES[g.slug]))
-        for g in map(seed_data.gpu_spec_from_row, seed_data.load_gpus())
+        for g in map(catalog_specs.gpu_spec_from_row, seed_data.load_gpus())
         if g.slug in CALIBRATION_GPU_MEMORY_BYTES
     }
     # Mistral-7B-v0.1 declares a 4096-token sliding window, but TensorRT-LLM only uses it when
