@@ -24,7 +24,7 @@ import numpy as np
 
 from app.core.arrays import IntArray
 from app.core.engines import DEFAULT_ENGINE, default_engine_kv_cache_precision
-from app.core.errors import InvalidWorkloadError
+from app.core.errors import InvalidParallelismError, InvalidWorkloadError
 from app.core.memory import MemoryBreakdown, breakdown_from_arrays, validate_parallelism
 from app.core.replica_batch import (
     BOUND_COMPUTE,
@@ -110,6 +110,7 @@ def _single_batch(
     concurrency: Sequence[int] | IntArray,
     engine: Engine | None = None,
     request_rate_per_s: float | None = None,
+    pipeline_parallel: int = 1,
 ) -> ReplicaBatch:
     n = len(concurrency)
     return ReplicaBatch.build(
@@ -124,6 +125,7 @@ def _single_batch(
         concurrency=concurrency,
         engine=[engine or DEFAULT_ENGINE] * n,
         request_rate_per_s=None if request_rate_per_s is None else [request_rate_per_s] * n,
+        pipeline_parallel=[pipeline_parallel] * n,
     )
 
 
@@ -136,14 +138,16 @@ def _checked_memory(
     context_tokens: int,
     calibration: PerformanceCalibration,
     engine: Engine | None = None,
+    pipeline_parallel: int = 1,
 ) -> MemoryBreakdown:
-    # Raises ModelDoesNotFitError, with the numbers, when not even one sequence fits.
+    # Raises ModelDoesNotFitError, with the numbers, when not even one sequence fits. The
+    # breakdown counts every GPU of the replica (tensor x pipeline parallel).
     breakdown = breakdown_from_arrays(
         result.memory,
         0,
         model,
         gpu,
-        tensor_parallel,
+        tensor_parallel * pipeline_parallel,
         context_tokens,
         default_engine_kv_cache_precision(engine or DEFAULT_ENGINE, precision),
         calibration.engine(engine).kv_cache_memory_fraction,
@@ -163,22 +167,26 @@ def replica_performance(
     real_world_derate: float = DEFAULT_REAL_WORLD_DERATE,
     engine: Engine | None = None,
     request_rate_per_s: float | None = None,
+    pipeline_parallel: int = 1,
 ) -> ReplicaPerformance:
     """Throughput (tokens/s) and mean/p95 latencies (s) of one replica.
 
     The load is `concurrency` requests kept in flight (closed loop), or Poisson arrivals at
-    `request_rate_per_s`, or (both None) the maximum-throughput point.
+    `request_rate_per_s`, or (both None) the maximum-throughput point. A replica spans
+    `pipeline_parallel` servers of `tensor_parallel` GPUs each (pipeline stages over the
+    inter-node network) when the model does not fit one server.
     """
     validate_parallelism(model, gpu, tensor_parallel)
+    _validate_pipeline(model, pipeline_parallel)
     _validate_lengths(input_tokens, output_tokens, concurrency, request_rate_per_s)
     batch = _single_batch(
         model, gpu, tensor_parallel, precision, input_tokens, output_tokens, [concurrency or 0],
-        engine, request_rate_per_s,
+        engine, request_rate_per_s, pipeline_parallel,
     )  # fmt: skip
     r = evaluate_replicas(batch, calibration, real_world_derate)
     memory = _checked_memory(
         r, model, gpu, tensor_parallel, precision, input_tokens + output_tokens, calibration,
-        engine,
+        engine, pipeline_parallel,
     )  # fmt: skip
     return ReplicaPerformance(
         output_tokens_per_s=float(r.output_tokens_per_s[0]),
@@ -252,6 +260,16 @@ def replica_curve(
         ttft_p95_s=r.ttft_p95_s,
         tpot_p95_s=r.tpot_p95_s,
     )
+
+
+def _validate_pipeline(model: OpenModelSpec, pipeline_parallel: int) -> None:
+    if not 1 <= pipeline_parallel <= model.num_layers:
+        raise InvalidParallelismError(
+            f"Pipeline parallelism must be between 1 and the {model.num_layers} layers of "
+            f"{model.slug}, got {pipeline_parallel}.",
+            pipeline_parallel=pipeline_parallel,
+            num_layers=model.num_layers,
+        )
 
 
 def _validate_lengths(

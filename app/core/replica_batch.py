@@ -116,6 +116,7 @@ class ReplicaBatch:
     kv_cache_precision_index: IntArray | None = None  # None: the engine's default
     engine_index: IntArray | None = None  # into engines.ENGINES; None: DEFAULT_ENGINE
     request_rate_per_s: FloatArray | None = None  # > 0: open-loop Poisson arrivals
+    pipeline_parallel: IntArray | None = None  # stages, one per server; None: 1 (one server)
 
     @classmethod
     def build(
@@ -132,6 +133,7 @@ class ReplicaBatch:
         concurrency: Sequence[int] | IntArray | None = None,
         engine: Sequence[Engine] | None = None,
         request_rate_per_s: Sequence[float] | FloatArray | None = None,
+        pipeline_parallel: Sequence[int] | IntArray | None = None,
     ) -> ReplicaBatch:
         """Assemble a batch from sequences, broadcasting scalars-as-length-1 inputs."""
         n = len(model_index)
@@ -153,6 +155,7 @@ class ReplicaBatch:
             request_rate_per_s=None
             if request_rate_per_s is None
             else np.broadcast_to(np.asarray(request_rate_per_s, dtype=np.float64), (n,)).copy(),
+            pipeline_parallel=None if pipeline_parallel is None else ints(pipeline_parallel),
         )
 
 
@@ -196,6 +199,14 @@ def evaluate_replicas(
         return _evaluate_replicas(batch, calibration, real_world_derate)
 
 
+def _stages(batch: ReplicaBatch) -> FloatArray:
+    """Pipeline stages of every configuration (1 where not given)."""
+    if batch.pipeline_parallel is None:
+        return np.ones(batch.model_index.shape[0])
+    result: FloatArray = np.maximum(batch.pipeline_parallel.astype(np.float64), 1.0)
+    return result
+
+
 def _engine_arrays(cal: PerformanceCalibration, index: IntArray) -> FloatArray:
     table = np.asarray([astuple(e) for e in cal.engines], dtype=np.float64)
     result: FloatArray = table[index].T
@@ -215,6 +226,7 @@ def _evaluate_replicas(
     )
     (kernel, step_s, step_seq_s, request_s, kv_fraction, wait_steps, wait_prompts, low_kernel,
      cluster) = _engine_arrays(cal, engine)  # fmt: skip
+    stages = _stages(batch)
     tp = batch.tensor_parallel.astype(np.float64)
     prompt = batch.input_tokens.astype(np.float64)
     out = np.maximum(batch.output_tokens.astype(np.float64), 1.0)
@@ -231,18 +243,22 @@ def _evaluate_replicas(
         _KV_BYTES[kv_index],
         prompt + out,
         kv_fraction,
+        stages,
     )
     step = step_function(
         m, g, mem, batch, cal, kernel, kernel * low_kernel, step_s, step_seq_s, real_world_derate
     )
 
     # Admission: the engine reserves the prompt plus a share of the output per sequence.
-    held = kv_sequence_bytes_per_gpu(
-        mem.kv_bytes_per_token_per_layer_per_gpu,
-        m.num_layers,
-        m.sliding_window_tokens,
-        m.num_sliding_window_layers,
-        prompt + _RESERVED_OUTPUT[engine] * out,
+    held = (
+        kv_sequence_bytes_per_gpu(
+            mem.kv_bytes_per_token_per_layer_per_gpu,
+            m.num_layers,
+            m.sliding_window_tokens,
+            m.num_sliding_window_layers,
+            prompt + _RESERVED_OUTPUT[engine] * out,
+        )
+        / stages
     )
     kv_limit = np.floor(mem.kv_cache_capacity_bytes_per_gpu / held)
     cap = np.minimum(kv_limit, MAX_NUM_SEQS)
@@ -309,7 +325,7 @@ def _result(
         concurrency=np.where(feasible, c, 0.0),
         max_concurrency=np.where(feasible, cap, 0.0),
         output_tokens_per_s=tokens_per_s,
-        output_tokens_per_s_per_gpu=tokens_per_s / tp,
+        output_tokens_per_s_per_gpu=tokens_per_s / (tp * _stages(batch)),
         requests_per_s=np.where(feasible, rps, 0.0),
         ttft_s=np.where(feasible, ttft, inf),
         tpot_s=np.where(feasible, tpot, inf),

@@ -32,6 +32,15 @@ if TYPE_CHECKING:
 
 _WEIGHT_BYTES = np.asarray([WEIGHT_BYTES_PER_PARAM[p] for p in PRECISIONS])
 
+#: Per-GPU, per-direction scale-out bandwidth between servers: one 400 Gb/s ConnectX-7
+#: (InfiniBand NDR) port per GPU, as in NVIDIA DGX H100/H200/B200 (DGX H100 User Guide, network
+#: modules: eight ConnectX-7 ports for eight GPUs) = 50 GB/s.
+INTER_NODE_BANDWIDTH_BYTES_PER_S = 50e9
+#: Latency of one point-to-point activation send between servers (NCCL send/recv over
+#: InfiniBand with GPUDirect RDMA: a few microseconds of wire and switch time plus kernel launch
+#: and proxy overhead; 20 us is our round figure, not fitted).
+INTER_NODE_LATENCY_S = 20e-6
+
 
 def step_function(
     m: ModelArrays,
@@ -111,8 +120,23 @@ def step_function(
     ring = 2.0 * (tp - 1.0) / tp * ACTIVATION_BYTES_PER_ELEMENT * m.hidden_size / link
     allreduce_latency = cal.allreduce_latency_s * np.log2(tp)
 
-    def step(decodes: FloatArray, prefill_tokens: FloatArray) -> tuple[FloatArray, FloatArray]:
-        """Time (s) of one step, and its compute-minus-memory time (> 0: compute-bound)."""
+    pp = (
+        np.ones_like(tp)
+        if batch.pipeline_parallel is None
+        else batch.pipeline_parallel.astype(np.float64)
+    )
+    hop_bytes_per_token = ACTIVATION_BYTES_PER_ELEMENT * m.hidden_size
+
+    def step(all_decodes: FloatArray, all_prefill: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Time (s) of one step of the whole batch, and its compute-minus-memory time.
+
+        With pp pipeline stages the batch runs as pp micro-batches; each stage holds 1/pp of
+        the layers, and a token passes every stage in turn: a step takes pp stage times of one
+        micro-batch plus pp - 1 hops over the inter-node network (vLLM/SGLang pipeline
+        parallelism with pp micro-batches in flight).
+        """
+        decodes = all_decodes / pp
+        prefill_tokens = all_prefill / pp
         prefills = prefill_tokens / prompt
         tokens = decodes + prefill_tokens
         compute = (
@@ -131,7 +155,12 @@ def step_function(
         # memory-bound (attention, norms), so compute and memory time overlap only partly; the
         # L2 blend sqrt(c^2 + m^2) sits between max(c, m) and c + m (a fixed shape, not fitted).
         cpu = step_overhead_s + step_overhead_per_sequence_s * (decodes + prefills)
-        total = cpu + comm + np.sqrt(compute**2 + memory**2)
+        compute, memory, comm = compute / pp, memory / pp, comm / pp
+        stage = cpu + comm + np.sqrt(compute**2 + memory**2)
+        hops = (pp - 1.0) * (
+            INTER_NODE_LATENCY_S + tokens * hop_bytes_per_token / INTER_NODE_BANDWIDTH_BYTES_PER_S
+        )
+        total = pp * stage + hops
         return total / real_world_derate, compute - memory
 
     return step

@@ -40,6 +40,11 @@ class PerformanceRequest(InputModel):
     tensor_parallel: Annotated[int, Field(strict=True, ge=1, le=1024)] = Field(
         default=1, description="GPUs per replica (tensor-parallel degree), within one node."
     )
+    pipeline_parallel: Annotated[int, Field(strict=True, ge=1, le=64)] = Field(
+        default=1,
+        description="Servers per replica (pipeline stages over the inter-node network, "
+        "`tensor_parallel` GPUs each), for models that do not fit one server.",
+    )
     precision: Precision = Field(
         default=Precision.BF16,
         description="Weights (and by default KV cache) format. Formats without native tensor "
@@ -116,7 +121,8 @@ class MemoryOut(BaseModel):
 class PerformanceResponse(BaseModel):
     model: str = Field(description="Open-model slug (or the inline object's slug).")
     gpu: str = Field(description="GPU slug (or the inline object's slug).")
-    tensor_parallel: int = Field(description="GPUs in the replica.")
+    tensor_parallel: int = Field(description="GPUs per pipeline stage (tensor parallelism).")
+    pipeline_parallel: int = Field(description="Pipeline stages (servers) of the replica.")
     precision: str = Field(description="Weight precision.")
     input_tokens: int = Field(description="Prompt tokens per request.")
     output_tokens: int = Field(description="Generated tokens per request.")

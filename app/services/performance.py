@@ -78,6 +78,7 @@ def evaluate_performance(session: Session, request: PerformanceRequest) -> Perfo
         real_world_derate=derate,
         engine=engine,
         request_rate_per_s=request.request_rate_per_s,
+        pipeline_parallel=request.pipeline_parallel,
     )
     open_loop = request.request_rate_per_s is not None
     if result.saturated:
@@ -105,6 +106,7 @@ def evaluate_performance(session: Session, request: PerformanceRequest) -> Perfo
         model=model.slug,
         gpu=gpu.slug,
         tensor_parallel=request.tensor_parallel,
+        pipeline_parallel=request.pipeline_parallel,
         precision=precision.value,
         input_tokens=request.input_tokens,
         output_tokens=request.output_tokens,
@@ -143,7 +145,12 @@ def evaluate_performance(session: Session, request: PerformanceRequest) -> Perfo
         ],
         source="model",
     )
-    if isinstance(request.model, str) and isinstance(request.gpu, str):
+    # Stored benchmarks describe single-server replicas.
+    if (
+        isinstance(request.model, str)
+        and isinstance(request.gpu, str)
+        and (request.pipeline_parallel == 1)
+    ):
         return _with_measured(session, request, response)
     return response
 

@@ -166,3 +166,10 @@ def test_accuracy_endpoint_reports_targets_and_sources(client: TestClient) -> No
     assert {"sweeps|vllm", "sweeps|sglang", "sweeps|trtllm"} <= engines
     assert set(body["sources"]) == {"throughput.csv", "latency_sweeps_h100.csv"}
     assert "aiconfigurator" in body["sources"]["latency_sweeps_h100.csv"]
+
+
+def test_pipeline_parallel_spans_servers(client: TestClient) -> None:
+    body = post(client, tensor_parallel=4, precision="bf16", pipeline_parallel=2).json()
+    assert body["pipeline_parallel"] == 2
+    assert body["output_tokens_per_s_per_gpu"] == pytest.approx(body["output_tokens_per_s"] / 8)
+    assert_problem(post(client, pipeline_parallel=0), 422)

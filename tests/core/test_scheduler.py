@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.core.errors import InvalidWorkloadError, ModelDoesNotFitError
+from app.core.errors import InvalidParallelismError, InvalidWorkloadError, ModelDoesNotFitError
 from app.core.performance import replica_performance
-from app.core.types import Engine, Precision
+from app.core.types import AttentionKind, Engine, OpenModelSpec, Precision
 from tests.factories import H100, LLAMA_8B, LLAMA_70B
 
 engines = st.sampled_from(list(Engine))
@@ -106,3 +106,32 @@ def test_engines_differ_and_trtllm_is_fastest_offline() -> None:
         for e in Engine
     }
     assert tokens[Engine.TRTLLM] > tokens[Engine.VLLM]
+
+
+def test_a_model_too_big_for_one_server_runs_across_two() -> None:
+    # DeepSeek-V3 (671B parameters, config.json of deepseek-ai/DeepSeek-V3: 61 layers, MLA) at
+    # FP8 needs ~680 GB of weights: more than one 8 x H100 server (640 GB).
+    deepseek = OpenModelSpec(
+        slug="deepseek-v3", total_params=671e9, active_params=37e9, num_layers=61,
+        hidden_size=7168, num_attention_heads=128, num_kv_heads=128, head_dim=128,
+        intermediate_size=2048, vocab_size=129280, num_experts=256, num_experts_per_token=8,
+        attention_kind=AttentionKind.MLA, kv_lora_rank=512, qk_rope_head_dim=64,
+        max_context_tokens=163840,
+    )  # fmt: skip
+    with pytest.raises(ModelDoesNotFitError):
+        replica_performance(deepseek, H100, 8, Precision.FP8, 2000, 500)
+    two = replica_performance(deepseek, H100, 8, Precision.FP8, 2000, 500, pipeline_parallel=2)
+    assert two.output_tokens_per_s > 0
+    assert two.memory.total_memory_bytes == pytest.approx(16 * H100.memory_bytes)
+    assert two.output_tokens_per_s_per_gpu == pytest.approx(two.output_tokens_per_s / 16)
+
+
+def test_pipeline_stages_add_latency_per_token_but_hold_more_sequences() -> None:
+    # Llama-3.1-70B at BF16 on 2 x 4 H100 (pipeline) vs 1 x 4: the second server doubles the
+    # KV cache, and each token pays two stage passes plus a hop over InfiniBand.
+    one = replica_performance(LLAMA_70B, H100, 4, Precision.BF16, 1000, 500, 1)
+    two = replica_performance(LLAMA_70B, H100, 4, Precision.BF16, 1000, 500, 1, pipeline_parallel=2)
+    assert two.tpot_s > one.tpot_s
+    assert two.max_concurrency > 2 * one.max_concurrency
+    with pytest.raises(InvalidParallelismError):
+        replica_performance(LLAMA_70B, H100, 4, Precision.BF16, 1000, 500, pipeline_parallel=0)
