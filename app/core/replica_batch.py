@@ -9,7 +9,9 @@ memory from app/core/memory.py; the free parameters live in app/core/calibration
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import astuple, dataclass, field
+from dataclasses import dataclass, field, fields
+from functools import lru_cache
+from typing import Any
 
 import numpy as np
 
@@ -208,9 +210,19 @@ def _stages(batch: ReplicaBatch) -> FloatArray:
 
 
 def _engine_arrays(cal: PerformanceCalibration, index: IntArray) -> FloatArray:
-    table = np.asarray([astuple(e) for e in cal.engines], dtype=np.float64)
-    result: FloatArray = table[index].T
+    result: FloatArray = _engine_table(cal.engines)[index].T
     return result
+
+
+@lru_cache(maxsize=16)
+def _engine_table(engines: tuple[EngineCalibration, ...]) -> FloatArray:
+    """Engine constants as a table (engine x field), built once per calibration."""
+    return np.asarray([_values(e) for e in engines], dtype=np.float64)
+
+
+def _values(obj: object) -> list[Any]:
+    """A dataclass's field values, in order, without copying them (unlike astuple)."""
+    return [getattr(obj, f.name) for f in fields(obj)]  # type: ignore[arg-type]
 
 
 def _evaluate_replicas(
@@ -283,7 +295,7 @@ def _evaluate_replicas(
         load = LoadPoint(
             *(
                 np.where(rate > 0, a, b)
-                for a, b in zip(astuple(poisson), astuple(load), strict=True)
+                for a, b in zip(_values(poisson), _values(load), strict=True)
             )
         )
     return _result(batch, mem, feasible, cap, kv_limit, load, engine)
