@@ -12,6 +12,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from app.core.arrays import FloatArray
+
 #: Relative difference of mean prompt and output lengths a stored point may have.
 LENGTH_TOLERANCE = 0.10
 
@@ -48,3 +50,26 @@ def interpolate(
         low, high = ordered[lower], ordered[upper]
         out[name] = None if low is None or high is None else low + share * (high - low)
     return out
+
+
+#: Stored points of one engine and GPU needed before the model is re-scaled to them.
+MIN_REFIT_POINTS = 3
+
+
+def refit_scales(
+    measured: Mapping[str, Sequence[float | None]], predicted: Mapping[str, FloatArray]
+) -> dict[str, float]:
+    """Per metric, the median of measured / predicted over usable pairs (1.0 with too few).
+
+    The simplest re-fit of the model to a user's deployment: one multiplicative correction
+    per metric for an engine and GPU, robust to an odd point (median, not mean).
+    """
+    scales = {}
+    for metric, values in measured.items():
+        ratios = [
+            float(value) / float(model)
+            for value, model in zip(values, predicted[metric], strict=True)
+            if value is not None and value > 0 and np.isfinite(model) and model > 0
+        ]
+        scales[metric] = float(np.median(ratios)) if len(ratios) >= MIN_REFIT_POINTS else 1.0
+    return scales

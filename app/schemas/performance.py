@@ -164,11 +164,14 @@ class PerformanceResponse(BaseModel):
     )
     measured_benchmarks: list[str] = Field(
         default_factory=list,
-        description="Slugs of the stored benchmarks a measured answer interpolates between.",
+        description="Slugs of the stored benchmarks a measured answer interpolates between, or "
+        "that a model_refit answer was scaled to.",
     )
-    source: Literal["model", "measured"] = Field(
+    source: Literal["model", "measured", "model_refit"] = Field(
         description="model: the performance model; measured: interpolated from stored "
-        "benchmarks (POST /v1/benchmarks)."
+        "benchmarks (POST /v1/benchmarks) that cover this configuration; model_refit: the model "
+        "scaled by the median measured/predicted ratio of at least 3 stored points of this "
+        "engine and GPU (listed in measured_benchmarks)."
     )
     catalog_version: int | None = Field(description="Catalog version of slugs resolved.")
 

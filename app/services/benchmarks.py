@@ -8,12 +8,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.catalog.benchmark_import import IMPORTERS
-from app.core.measured import interpolate, lengths_match
+from app.core.measured import MIN_REFIT_POINTS, interpolate, lengths_match, refit_scales
+from app.core.performance import ReplicaBatch, evaluate_replicas
+from app.core.types import Engine, GpuSpec, OpenModelSpec, Precision
 from app.db.orm import Benchmark
 from app.schemas.benchmarks import BenchmarkCreate, BenchmarkImport
 from app.services import catalog as catalog_service
-from app.services.catalog import BENCHMARKS
+from app.services.catalog import BENCHMARKS, OPEN_MODELS
+from app.services.catalog_specs import open_model_spec_from_row
 
+#: Metrics the model is re-scaled on when stored points do not cover a configuration.
+REFIT_METRICS = ("output_tokens_per_s", "ttft_s", "tpot_s")
 #: Values a measured answer carries.
 MEASURED_METRICS = ("output_tokens_per_s", "requests_per_s", "ttft_s", "tpot_s", "ttft_p95_s",
                     "tpot_p95_s")  # fmt: skip
@@ -83,3 +88,49 @@ def find_measured(
     if answer is None or answer["output_tokens_per_s"] is None:
         return None
     return answer, sorted(r.slug for r in matching)
+
+
+def refit_to_stored(
+    session: Session, *, engine: Engine, gpu: GpuSpec, real_world_derate: float
+) -> tuple[dict[str, float], list[str]] | None:
+    """Corrections of the model to this engine and GPU's stored points, and their slugs.
+
+    None with fewer than MIN_REFIT_POINTS points whose model is in the catalog.
+    """
+    rows = session.scalars(
+        select(Benchmark).where(
+            Benchmark.valid_to_version.is_(None),
+            Benchmark.engine == engine.value,
+            Benchmark.gpu_slug == gpu.slug,
+        )
+    ).all()
+    if len(rows) < MIN_REFIT_POINTS:
+        return None
+    models: dict[str, OpenModelSpec] = {}
+    for slug in {r.open_model_slug for r in rows}:
+        entry = catalog_service.find_entry(session, OPEN_MODELS, slug)
+        if entry is not None:
+            models[slug] = open_model_spec_from_row(catalog_service.entry_row(entry))
+    rows = [r for r in rows if r.open_model_slug in models]
+    if len(rows) < MIN_REFIT_POINTS:
+        return None
+    order = sorted(models)
+    batch = ReplicaBatch.build(
+        [models[s] for s in order],
+        [gpu],
+        model_index=[order.index(r.open_model_slug) for r in rows],
+        gpu_index=[0] * len(rows),
+        tensor_parallel=[r.tensor_parallel for r in rows],
+        precision=[Precision(r.precision) for r in rows],
+        input_tokens=[r.input_tokens for r in rows],
+        output_tokens=[r.output_tokens for r in rows],
+        concurrency=[r.concurrency or 0 for r in rows],
+        engine=[engine] * len(rows),
+        request_rate_per_s=[r.request_rate_per_s or 0.0 for r in rows],
+    )
+    result = evaluate_replicas(batch, real_world_derate=real_world_derate)
+    scales = refit_scales(
+        {metric: [getattr(r, metric) for r in rows] for metric in REFIT_METRICS},
+        {metric: getattr(result, metric) for metric in REFIT_METRICS},
+    )
+    return scales, sorted(r.slug for r in rows)

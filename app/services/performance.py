@@ -23,7 +23,7 @@ from app.schemas.performance import (
 )
 from app.services import calibration_rows
 from app.services import catalog as catalog_service
-from app.services.benchmarks import find_measured
+from app.services.benchmarks import find_measured, refit_to_stored
 from app.services.calibration_rows import ACCURACY_TARGETS
 from app.services.catalog import GPUS, OPEN_MODELS, CatalogResource
 from app.services.catalog_specs import gpu_spec_from_row, open_model_spec_from_row
@@ -159,8 +159,46 @@ def evaluate_performance(session: Session, request: PerformanceRequest) -> Perfo
         and isinstance(request.gpu, str)
         and (request.pipeline_parallel == 1)
     ):
-        return _with_measured(session, request, response)
+        measured = _with_measured(session, request, response)
+        if measured.source == "measured":
+            return measured
+        return _with_refit(session, response, gpu, engine, derate)
     return response
+
+
+def _with_refit(
+    session: Session,
+    response: PerformanceResponse,
+    gpu: GpuSpec,
+    engine: Engine,
+    derate: float,
+) -> PerformanceResponse:
+    """The model's answer scaled to this engine and GPU's stored points, where there are enough."""
+    found = refit_to_stored(session, engine=engine, gpu=gpu, real_world_derate=derate)
+    if found is None:
+        return response
+    scales, slugs = found
+    tokens, ttft, tpot = (scales[m] for m in ("output_tokens_per_s", "ttft_s", "tpot_s"))
+    return response.model_copy(
+        update={
+            "output_tokens_per_s": response.output_tokens_per_s * tokens,
+            "output_tokens_per_s_per_gpu": response.output_tokens_per_s_per_gpu * tokens,
+            "requests_per_s": response.requests_per_s * tokens,
+            "ttft_s": response.ttft_s * ttft,
+            "ttft_p95_s": response.ttft_p95_s * ttft,
+            "tpot_s": response.tpot_s * tpot,
+            "tpot_p95_s": response.tpot_p95_s * tpot,
+            "e2e_latency_s": response.ttft_s * ttft
+            + (response.output_tokens - 1) * response.tpot_s * tpot,
+            "error_bands": [
+                band.model_copy(update={"p10": band.p10 * scales[band.metric],
+                                        "p90": band.p90 * scales[band.metric]})
+                for band in response.error_bands
+            ],
+            "source": "model_refit",
+            "measured_benchmarks": slugs,
+        }
+    )  # fmt: skip
 
 
 def _with_measured(

@@ -160,3 +160,28 @@ def test_bad_import_stores_nothing(client: TestClient, admin: dict[str, str]) ->
 def test_writes_need_an_admin_key(client: TestClient) -> None:
     response = client.post("/v1/benchmarks", json=point("anon", 8, 400.0, 0.15, 0.019))
     assert response.status_code in (401, 403)
+
+
+def test_enough_points_rescale_the_model_where_none_covers(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    # Three points of this engine and GPU, each at half the model's throughput and twice its
+    # latencies: an uncovered configuration (other lengths) gets the model times those ratios.
+    before = performance(client, concurrency=64, input_tokens=3000, output_tokens=300)
+    assert before["source"] == "model"
+    for number, concurrency in enumerate((4, 8, 16), start=1):
+        model = performance(client, concurrency=concurrency)
+        body = point(
+            f"slow-{number}", concurrency, model["output_tokens_per_s"] / 2,
+            model["ttft_s"] * 2, model["tpot_s"] * 2,
+        )  # fmt: skip
+        body["input_tokens"], body["output_tokens"] = 1000, 1000
+        assert client.post("/v1/benchmarks", json=body, headers=admin).status_code == 201
+    after = performance(client, concurrency=64, input_tokens=3000, output_tokens=300)
+    assert after["source"] == "model_refit"
+    assert after["measured_benchmarks"] == ["slow-1", "slow-2", "slow-3"]
+    assert after["output_tokens_per_s"] == pytest.approx(before["output_tokens_per_s"] / 2)
+    assert after["ttft_s"] == pytest.approx(before["ttft_s"] * 2)
+    assert after["tpot_p95_s"] == pytest.approx(before["tpot_p95_s"] * 2)
+    # Another engine has no stored points: the model answers as before.
+    assert performance(client, concurrency=64, engine="sglang")["source"] == "model"
