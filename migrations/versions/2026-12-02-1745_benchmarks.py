@@ -1,7 +1,7 @@
 """benchmarks: stored measurements with provenance (issue 10)
 
-Revision ID: 0003_benchmarks
-Revises: 0004_quality_scores
+Revision ID: 0004_benchmarks
+Revises: 0003_procurement_plans
 Create Date: 2026-12-02 17:45:00
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003_benchmarks"
-down_revision: str | None = "0004_quality_scores"
+revision: str = "0004_benchmarks"
+down_revision: str | None = "0003_procurement_plans"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -4,9 +4,9 @@ Public quality measures (arena rating, MMLU-Pro, GPQA Diamond, LiveCodeBench) pe
 model, versioned like the other catalogs. Existing databases get the bundled rows on the next
 `catalog refresh` of `quality-scores` (a seed only fills an empty catalog).
 
-Revision ID: 0004_quality_scores
-Revises: 0003_procurement_plans
-Create Date: 2026-12-02 17:00:00
+Revision ID: 0005_quality_scores
+Revises: 0004_benchmarks
+Create Date: 2026-12-02 17:50:00
 """
 
 from collections.abc import Sequence
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004_quality_scores"
-down_revision: str | None = "0003_procurement_plans"
+revision: str = "0005_quality_scores"
+down_revision: str | None = "0004_benchmarks"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
