@@ -84,6 +84,9 @@ class DecisionSpec:
     routing_small_share: float | None = None
     uncertainty: UncertaintySpec | None = None
     sensitivity: bool = False
+    # Throughput log-sigma per candidate (its regime's error band); empty: the uncertainty
+    # spec's single sigma for every option.
+    throughput_log_sigma_by_candidate: tuple[float, ...] = ()
     requests_per_day_min: float | None = None
     requests_per_day_max: float | None = None
 
@@ -255,6 +258,10 @@ def decide(spec: DecisionSpec) -> DecisionResult:
     if spec.uncertainty is not None:
         result = _with_ranges(result, spec, uncertainty, table, rows, api_names, api_point, view)
     if spec.sensitivity:
+        sigmas = _row_sigmas(spec, table, rows)
+        if sigmas is not None and sigmas.size:
+            # The tornado moves every option's throughput together: by their mean sigma.
+            uncertainty = replace(uncertainty, throughput_log_sigma=float(sigmas.mean()))
         result = replace(
             result,
             tornado=tornado(view, uncertainty),
@@ -317,7 +324,7 @@ def _with_ranges(
     env_rows = {t.tier: _envelope_rows(t.break_even) for t in result.tiers if t.break_even}
     # One throughput draw per option row, shared by its cost range and the break-evens.
     union = np.unique(np.concatenate([rows, *env_rows.values()])).astype(np.intp)
-    factors = draw_factors(uncertainty, union.size)
+    factors = draw_factors(uncertainty, union.size, _row_sigmas(spec, table, union))
     self_costs = sampled_self_hosted_costs(
         view.table,
         rows,
@@ -377,6 +384,14 @@ def _break_even_range(tier: TierBreakEven, api_slug: str, samples: FloatArray) -
         p90=_finite(p90),
         share_of_samples_self_hosting_wins=float(np.isfinite(samples).mean()),
     )
+
+
+def _row_sigmas(spec: DecisionSpec, table: OptionTable, rows: IntArray) -> FloatArray | None:
+    """Each row's throughput log-sigma from its candidate's regime band, if given."""
+    if not spec.throughput_log_sigma_by_candidate:
+        return None
+    by_candidate = np.asarray(spec.throughput_log_sigma_by_candidate, dtype=np.float64)
+    return by_candidate[table.candidate_index[rows]]
 
 
 def _api_name(slug: str) -> OptionName:

@@ -3,7 +3,8 @@
 Every uncertain input is a multiplicative factor on its point value (1 = the point value):
 
 * throughput of each self-hosted option (the performance model's own error): lognormal,
-  median 1, log-sigma `throughput_log_sigma`, drawn independently per option and sample;
+  median 1, drawn independently per option and sample, with a log-sigma per option (from the
+  model's error band of its regime) or `throughput_log_sigma` for all;
 * API prices, GPU prices (cloud hours and owned capex), people (staff) costs, today's traffic
   volume and its peak-to-average ratio: triangular between `low` and `high` with mode 1.
 
@@ -25,6 +26,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 
+from app.core.calibration import ERROR_BANDS
 from app.core.economics import OptionTable, fleet_costs
 from app.core.errors import InvalidEstimateInputError
 from app.core.workload import SECONDS_PER_DAY, SECONDS_PER_HOUR
@@ -32,15 +34,21 @@ from app.core.workload import SECONDS_PER_DAY, SECONDS_PER_HOUR
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
 
-#: Log-sigma of the performance model's throughput error: the RMS log error of its fit on the
-#: 176 max-throughput rows of benchmarks/calibration/throughput.csv (app/core/calibration.py,
-#: "RMS log error 0.107"). By regime (the bound at the best-throughput point) the residuals are
-#: alike: compute-bound 98 rows RMS 0.107, KV-capacity-bound 75 rows RMS 0.106,
-#: memory-bandwidth-bound 3 rows RMS 0.128 (too few to stand alone), so one sigma serves all
-#: regimes. A refit with per-regime bands should replace it (tests/core pins it to the fit).
-DEFAULT_THROUGHPUT_LOG_SIGMA = 0.107
-#: z of the 10th/90th percentile of a standard normal (for the tornado's low/high throughput).
+#: z of the 10th/90th percentile of a standard normal.
 Z_P90 = 1.2815515655446004
+
+
+def log_sigma_from_band(p10: float, p90: float) -> float:
+    """Log-sigma of a lognormal whose P10 and P90 (of measured / predicted) are given."""
+    return (math.log(p90) - math.log(p10)) / (2.0 * Z_P90)
+
+
+#: Band of the performance model's throughput error over all its calibration regimes.
+THROUGHPUT_BAND_ALL_REGIMES = "output_tokens_per_s|*|*|*"
+#: Throughput log-sigma when no regime is known: from the P10-P90 band of measured/predicted
+#: output tokens/s over every calibration regime (app/core/calibration.py ERROR_BANDS, issue 10).
+#: Estimates use each option's own regime band (engine | precision class | unqueued) instead.
+DEFAULT_THROUGHPUT_LOG_SIGMA = log_sigma_from_band(*ERROR_BANDS[THROUGHPUT_BAND_ALL_REGIMES])
 #: Log grid of the per-sample break-even: points per decade of the searched range, at least.
 GRID_POINTS_PER_DECADE = 8
 MIN_GRID_POINTS = 32
@@ -116,8 +124,11 @@ class Factors:
         return int(self.api_price.size)
 
 
-def draw_factors(spec: UncertaintySpec, self_hosted_options: int) -> Factors:
-    """One seeded set of factors for `self_hosted_options` options and `spec.samples` samples."""
+def draw_factors(
+    spec: UncertaintySpec, self_hosted_options: int, throughput_log_sigmas: FloatArray | None = None
+) -> Factors:
+    """One seeded set of factors for `self_hosted_options` options and `spec.samples` samples;
+    `throughput_log_sigmas` (one per option) replaces `spec.throughput_log_sigma` when given."""
     rng = np.random.default_rng(spec.seed)
     n = spec.samples
     # Fixed draw order so that adding a spread elsewhere never reshuffles this one.
@@ -126,11 +137,16 @@ def draw_factors(spec: UncertaintySpec, self_hosted_options: int) -> Factors:
     staff_cost = spec.staff_cost.draw(rng, n)
     volume = spec.volume.draw(rng, n)
     peak = spec.peak.draw(rng, n)
-    if spec.throughput_log_sigma == 0.0:
+    sigmas = (
+        np.full(self_hosted_options, spec.throughput_log_sigma)
+        if throughput_log_sigmas is None
+        else np.asarray(throughput_log_sigmas, dtype=np.float64)
+    )
+    if not sigmas.any():
         throughput = np.ones((self_hosted_options, n))
     else:
         normal = rng.standard_normal((self_hosted_options, n))
-        throughput = np.exp(spec.throughput_log_sigma * normal)
+        throughput = np.exp(sigmas[:, None] * normal)
     return Factors(throughput, api_price, gpu_price, staff_cost, volume, peak)
 
 

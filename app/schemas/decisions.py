@@ -10,7 +10,6 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from app.core.uncertainty import DEFAULT_THROUGHPUT_LOG_SIGMA
 from app.schemas.common import InputModel, Slug
 
 MeasureName = Annotated[
@@ -78,12 +77,13 @@ class RangesIn(InputModel):
     seed: Annotated[int, Field(strict=True, ge=0, le=2**32 - 1)] = Field(
         default=0, description="Random seed: the same request and seed give the same ranges."
     )
-    throughput_log_sigma: Annotated[float, Field(strict=True, ge=0, le=3, allow_inf_nan=False)] = (
-        Field(
-            default=DEFAULT_THROUGHPUT_LOG_SIGMA,
-            description="Log-sigma of the performance model's throughput error (lognormal); "
-            "default: its RMS log error on the calibration table.",
-        )
+    throughput_log_sigma: (
+        Annotated[float, Field(strict=True, ge=0, le=3, allow_inf_nan=False)] | None
+    ) = Field(
+        default=None,
+        description="Log-sigma of the throughput error (lognormal, one for every option); "
+        "default: each option's own, from the performance model's P10-P90 error band of its "
+        "regime (engine, precision class, unqueued serving).",
     )
     api_price: FactorRangeIn | None = Field(default=None, description="API price multiplier.")
     gpu_price: FactorRangeIn | None = Field(default=None, description="GPU price multiplier.")

@@ -25,7 +25,7 @@ from app.schemas.decisions import (
 )
 
 
-def distributions(spec: UncertaintySpec) -> dict[str, str]:
+def distributions(spec: UncertaintySpec, *, by_regime: bool = False) -> dict[str, str]:
     """Every distribution in words, so a reader can check or change it."""
 
     def tri(r: FactorRangeSpec) -> str:
@@ -35,8 +35,12 @@ def distributions(spec: UncertaintySpec) -> dict[str, str]:
 
     return {
         "throughput": (
-            f"lognormal multiplier per option, median 1, log-sigma {spec.throughput_log_sigma:g} "
-            "(performance model's RMS log error on its calibration table)"
+            "lognormal multiplier per option, median 1, log-sigma from the performance "
+            "model's P10-P90 error band of the option's regime (engine, precision class, "
+            "unqueued serving; app/core/calibration.py ERROR_BANDS)"
+            if by_regime
+            else f"lognormal multiplier per option, median 1, log-sigma "
+            f"{spec.throughput_log_sigma:g}"
         ),
         "api_price": tri(spec.api_price),
         "gpu_price": tri(spec.gpu_price) + " (cloud hours and owned hardware)",
@@ -131,11 +135,13 @@ def quality_out(
     )
 
 
-def ranges_out(spec: UncertaintySpec, result: DecisionResult) -> RangesOut:
+def ranges_out(
+    spec: UncertaintySpec, result: DecisionResult, *, by_regime: bool = False
+) -> RangesOut:
     return RangesOut(
         samples=spec.samples,
         seed=spec.seed,
-        distributions=distributions(spec),
+        distributions=distributions(spec, by_regime=by_regime),
         options=[
             OptionRangeOut(
                 option_id=r.option.id,

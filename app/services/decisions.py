@@ -11,7 +11,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.core.accuracy import lookup_band
 from app.core.api_cost import ApiPriceSpec
+from app.core.calibration import ERROR_BANDS
 from app.core.decision import DecisionSpec, decide
 from app.core.economics import SelfHostedCandidateSpec
 from app.core.estimate import EstimateSpec
@@ -22,7 +24,9 @@ from app.core.quality import (
     judge_models,
     merge_scores,
 )
-from app.core.uncertainty import FactorRangeSpec, UncertaintySpec
+from app.core.regimes import precision_class
+from app.core.types import Precision
+from app.core.uncertainty import FactorRangeSpec, UncertaintySpec, log_sigma_from_band
 from app.db.orm import QualityScore
 from app.errors import InvalidInputError
 from app.schemas.catalog import QUALITY_MEASURES
@@ -96,7 +100,9 @@ def uncertainty_spec(ranges: RangesIn) -> UncertaintySpec:
     return UncertaintySpec(
         samples=ranges.samples,
         seed=ranges.seed,
-        throughput_log_sigma=ranges.throughput_log_sigma,
+        throughput_log_sigma=base.throughput_log_sigma
+        if ranges.throughput_log_sigma is None
+        else ranges.throughput_log_sigma,
         api_price=_factor(ranges.api_price, base.api_price),
         gpu_price=_factor(ranges.gpu_price, base.gpu_price),
         staff_cost=_factor(ranges.staff_cost, base.staff_cost),
@@ -155,11 +161,29 @@ def plan_decision(
     )
 
 
+def throughput_log_sigmas(
+    candidates: Sequence[SelfHostedCandidateSpec], engine: str
+) -> tuple[float, ...]:
+    """Each candidate's throughput log-sigma: the performance model's P10-P90 band of
+    measured / predicted output tokens/s in its regime (engine, precision class, unqueued
+    serving at the operating point), falling back to coarser regimes as /v1/performance does."""
+    sigmas: dict[str, float] = {}
+    out = []
+    for candidate in candidates:
+        klass = precision_class(Precision(candidate.precision))
+        if klass not in sigmas:
+            _, band = lookup_band(ERROR_BANDS, "output_tokens_per_s", engine, klass, "unqueued")
+            sigmas[klass] = log_sigma_from_band(*band)
+        out.append(sigmas[klass])
+    return tuple(out)
+
+
 def decision_blocks(
     plan: DecisionPlan,
     request: EstimateRequest,
     spec: EstimateSpec,
     tokens_per_month: float,
+    engine: str,
 ) -> dict[str, Any]:
     """The response's quality, routing, ranges and sensitivity blocks (empty when none was
     asked for: the plain estimate pays nothing for them)."""
@@ -184,6 +208,9 @@ def decision_blocks(
             routing_small_share=share,
             uncertainty=plan.uncertainty,
             sensitivity=sensitivity,
+            throughput_log_sigma_by_candidate=throughput_log_sigmas(plan.all_candidates, engine)
+            if request.ranges is not None and request.ranges.throughput_log_sigma is None
+            else (),
         )
     )
     blocks: dict[str, Any] = {}
@@ -194,7 +221,8 @@ def decision_blocks(
     if share is not None:
         blocks["routing"] = out.routing_out(share, result.mixes, tokens_per_month)
     if plan.uncertainty is not None:
-        blocks["ranges"] = out.ranges_out(plan.uncertainty, result)
+        by_regime = request.ranges is not None and request.ranges.throughput_log_sigma is None
+        blocks["ranges"] = out.ranges_out(plan.uncertainty, result, by_regime=by_regime)
         blocks["sensitivity"] = out.sensitivity_out(result)
     return blocks
 

@@ -106,7 +106,9 @@ def run_estimate(session: Session, request: EstimateRequest) -> EstimateResponse
     )
     result = estimate(spec)
     response = _response(request, catalog, inputs, planned, result)
-    blocks = decisions.decision_blocks(plan, request, spec, result.tokens_per_month)
+    blocks = decisions.decision_blocks(
+        plan, request, spec, result.tokens_per_month, inputs.self_hosting.engine.value
+    )
     return response.model_copy(update=blocks) if blocks else response
 
 

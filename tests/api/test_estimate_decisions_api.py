@@ -197,3 +197,14 @@ def test_zero_traffic_gets_an_answer_not_a_500(client: TestClient) -> None:
     assert "no traffic" in answer
     ranges = result["ranges"]["options"]
     assert all(o["monthly_cost_usd"]["p90"] >= 0 for o in ranges)
+
+
+def test_throughput_spread_follows_each_options_regime_unless_overridden(
+    chatbot: dict[str, Any], client: TestClient
+) -> None:
+    assert "error band" in chatbot["ranges"]["distributions"]["throughput"]
+    body = copy.deepcopy(CHATBOT)
+    body["ranges"]["throughput_log_sigma"] = 0.3
+    overridden = _post(client, body)
+    assert "log-sigma 0.3" in overridden["ranges"]["distributions"]["throughput"]
+    assert overridden["ranges"]["options"] != chatbot["ranges"]["options"]

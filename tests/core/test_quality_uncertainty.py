@@ -377,25 +377,28 @@ def test_answer_names_the_conditions_for_self_hosting_to_win() -> None:
     assert what_would_make_self_hosting_win(rich).startswith("Self-hosting already wins")
 
 
-def test_default_throughput_sigma_is_the_performance_models_calibration_error() -> None:
-    from app.core.performance import DEFAULT_CALIBRATION
-    from app.core.uncertainty import DEFAULT_THROUGHPUT_LOG_SIGMA
-    from benchmarks.fit_performance import (
-        calibration_gpus,
-        calibration_models,
-        load_rows,
-        load_specs,
-        make_batch,
-        predict,
+def test_throughput_sigma_comes_from_the_performance_models_error_bands() -> None:
+    from app.core.calibration import ERROR_BANDS
+    from app.core.uncertainty import (
+        DEFAULT_THROUGHPUT_LOG_SIGMA,
+        THROUGHPUT_BAND_ALL_REGIMES,
+        log_sigma_from_band,
     )
 
-    models, gpus, _ = load_specs()
-    offline = [r for r in load_rows() if r.scenario == "max_throughput"]
-    batch = make_batch(offline, calibration_models(models), calibration_gpus(gpus))
-    predicted = predict(batch, DEFAULT_CALIBRATION).output_tokens_per_s
-    measured = np.asarray([r.output_tokens_per_s for r in offline])
-    rms_log_error = float(np.sqrt(np.mean(np.log(predicted / measured) ** 2)))
-    assert rms_log_error == pytest.approx(DEFAULT_THROUGHPUT_LOG_SIGMA, abs=0.0005)
+    p10, p90 = ERROR_BANDS[THROUGHPUT_BAND_ALL_REGIMES]
+    assert log_sigma_from_band(p10, p90) == DEFAULT_THROUGHPUT_LOG_SIGMA
+    # A lognormal with that sigma (and the band's own centre) has the band's P10 and P90.
+    centre = (np.log(p10) + np.log(p90)) / 2
+    draws = np.exp(
+        centre + DEFAULT_THROUGHPUT_LOG_SIGMA * np.random.default_rng(0).standard_normal(200_000)
+    )
+    assert np.percentile(draws, 10) == pytest.approx(p10, rel=0.01)
+    assert np.percentile(draws, 90) == pytest.approx(p90, rel=0.01)
+    # Per-option sigmas replace the single one, option by option.
+    spec = UncertaintySpec(samples=2000, seed=1)
+    factors = draw_factors(spec, 2, np.array([0.0, 0.5]))
+    assert np.all(factors.throughput[0] == 1.0)
+    assert np.std(np.log(factors.throughput[1])) == pytest.approx(0.5, rel=0.05)
 
 
 def test_chunked_evaluation_matches_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
