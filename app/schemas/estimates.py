@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from app.core.purchasing import PurchaseMode
 from app.core.types import Precision
-from app.schemas.common import InputModel, Slug
+from app.schemas.common import AliasResolvedOut, CatalogName, InputModel
 
 
 def _num(lo: float, hi: float, description: str, *, gt: bool = False) -> Any:
@@ -145,7 +145,7 @@ class OwnedHardwareIn(InputModel):
 class GpuPriceOverride(InputModel):
     """Your own price for one GPU type (e.g. a negotiated rate)."""
 
-    gpu: Slug
+    gpu: CatalogName
     usd_per_gpu_hour_on_demand: Usd | None = Field(
         default=None, description="Your on-demand price, USD per GPU-hour."
     )
@@ -166,10 +166,10 @@ class GpuPriceOverride(InputModel):
 class SelfHostingIn(InputModel):
     """Which open models, GPUs and ways of paying to consider. Null lists mean "all"."""
 
-    open_models: list[Slug] | None = Field(
+    open_models: list[CatalogName] | None = Field(
         default=None, max_length=200, description="Open-model slugs; default: all."
     )
-    gpus: list[Slug] | None = Field(
+    gpus: list[CatalogName] | None = Field(
         default=None, max_length=200, description="GPU slugs; default: all."
     )
     precisions: list[Precision] = Field(
@@ -189,7 +189,7 @@ class SelfHostingIn(InputModel):
         max_length=5,
         description="Ways of paying for GPUs to compare.",
     )
-    offerings: list[Slug] | None = Field(
+    offerings: list[CatalogName] | None = Field(
         default=None,
         max_length=500,
         description="Cloud offerings to price from; default: the cheapest per GPU and mode.",
@@ -251,13 +251,13 @@ class EstimateRequest(InputModel):
     """A workload, the options to compare and the assumptions to price them with."""
 
     workload: WorkloadIn = Field(description="The traffic to serve.")
-    api_models: list[Slug] | None = Field(
+    api_models: list[CatalogName] | None = Field(
         default=None,
         min_length=1,
         max_length=200,
         description="Hosted API models (catalog slugs); default: a flagship set.",
     )
-    break_even_api_model: Slug | None = Field(
+    break_even_api_model: CatalogName | None = Field(
         default=None,
         description="API model of the `break_even` object; default: the cheapest API option.",
     )
@@ -455,6 +455,10 @@ class AssumptionsOut(BaseModel):
     open_models: list[dict[str, object]] = Field(description="Open-model entries used.")
     gpus: list[dict[str, object]] = Field(description="GPU entries used, with sources.")
     offerings: list[dict[str, object]] = Field(description="Cloud offerings priced.")
+    aliases_resolved: list[AliasResolvedOut] = Field(
+        default_factory=list,
+        description="Names in the request that were not catalog slugs, and what each became.",
+    )
 
 
 class EstimateResponse(BaseModel):

@@ -23,7 +23,7 @@ from app.db.orm import ApiModel, VersionedEntry
 from app.errors import InvalidInputError
 from app.schemas.estimates import AssumptionsOut, EstimateRequest, EstimateResponse
 from app.services import catalog as catalog_service
-from app.services import catalog_specs
+from app.services import catalog_specs, slug_resolution
 from app.services import estimate_response as out
 from app.services.catalog import API_MODELS, GPU_OFFERINGS, GPUS, OPEN_MODELS, CatalogResource
 
@@ -80,6 +80,7 @@ class _Inputs:
 
 def run_estimate(session: Session, request: EstimateRequest) -> EstimateResponse:
     """Price the request's workload on every API and self-hosted option; stores nothing."""
+    request, aliases = slug_resolution.resolve_estimate_names(session, request)
     catalog = _load_catalog(session, request)
     inputs = _inputs(request, catalog)
     api_prices = tuple(catalog_specs.api_price_spec(row) for row in catalog.api_models)
@@ -100,7 +101,9 @@ def run_estimate(session: Session, request: EstimateRequest) -> EstimateResponse
             max_self_hosted_options=request.max_options,
         )
     )
-    return _response(request, catalog, inputs, planned, result)
+    response = _response(request, catalog, inputs, planned, result)
+    response.assumptions.aliases_resolved = aliases
+    return response
 
 
 # --- catalog --------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from app.core.aliases import NameKind
 from app.core.performance import replica_performance
 from app.core.types import GpuSpec, OpenModelSpec, Precision
 from app.errors import InvalidInputError, NotFoundError
@@ -11,6 +12,7 @@ from app.schemas.performance import MemoryOut, PerformanceRequest, PerformanceRe
 from app.services import catalog as catalog_service
 from app.services.catalog import GPUS, OPEN_MODELS, CatalogResource
 from app.services.catalog_specs import gpu_spec_from_row, open_model_spec_from_row
+from app.services.slug_resolution import NameResolver
 
 _NATIVE_FLOPS = {
     Precision.FP8: "fp8_flops_per_s",
@@ -33,8 +35,19 @@ def _catalog_row(
 def evaluate_performance(session: Session, request: PerformanceRequest) -> PerformanceResponse:
     """One replica's throughput, latency and memory at one operating point."""
     version: int | None = None
+    names: NameResolver | None = None
     if isinstance(request.model, str) or isinstance(request.gpu, str):
         version = catalog_service.resolve_version(session, version=request.catalog_version)
+        names = NameResolver(session, version)
+        if isinstance(request.model, str):
+            request = request.model_copy(
+                update={"model": names.name(NameKind.OPEN_MODEL, "model", request.model)}
+            )
+        if isinstance(request.gpu, str):
+            request = request.model_copy(
+                update={"gpu": names.name(NameKind.GPU, "gpu", request.gpu)}
+            )
+        names.check()
     if isinstance(request.model, str):
         assert version is not None
         model: OpenModelSpec = open_model_spec_from_row(
@@ -94,4 +107,5 @@ def evaluate_performance(session: Session, request: PerformanceRequest) -> Perfo
         weight_only_quantization=weight_only,
         real_world_derate=derate,
         catalog_version=version,
+        aliases_resolved=[] if names is None else names.resolved,
     )
