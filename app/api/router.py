@@ -17,6 +17,7 @@ from app.api.routes import (
     health,
     open_models,
     performance,
+    root,
 )
 from app.schemas.common import Problem
 
@@ -34,6 +35,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         open_models,
         catalog,
         health,
+        root,
     )
 )
 
