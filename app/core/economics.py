@@ -325,6 +325,7 @@ class FleetCosts:
     peak_gpus: FloatArray
     average_gpus: FloatArray
     average_utilisation: FloatArray  # busy replica-time over held replica-time
+    gpu_utilisation: FloatArray  # busy GPU-time over bought (held or rented) GPU-time
 
 
 def fixed_fleet_costs(
@@ -350,6 +351,7 @@ def fixed_fleet_costs(
     overhead = (compute + power + hosting) * table.overhead_share
     with np.errstate(divide="ignore", invalid="ignore"):
         util = np.where(replicas > 0, busy_replica_s_per_day / (replicas * SECONDS_PER_DAY), 0.0)
+        gpu_util = np.where(gpus > 0, busy_replica_s_per_day * gpr / (gpus * SECONDS_PER_DAY), 0.0)
     return FleetCosts(
         compute=compute,
         power=power,
@@ -363,6 +365,7 @@ def fixed_fleet_costs(
         peak_gpus=gpus,
         average_gpus=gpus.astype(np.float64),
         average_utilisation=util,
+        gpu_utilisation=gpu_util,
     )
 
 
@@ -399,10 +402,18 @@ def _busy_replica_s_per_day(table: OptionTable, idx: IntArray, v: FloatArray) ->
     return np.where(np.isfinite(busy), busy, 0.0)
 
 
-def _held_costs(table: OptionTable, idx: IntArray, v: FloatArray) -> FleetCosts:
-    # Enough serving replicas for the peak hour and for the whole day's work.
+def held_serving_replicas(
+    table: OptionTable, idx: IntArray, v: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Serving replicas a held fleet needs at volumes `v` (enough for the peak hour and for the
+    whole day's work), and the busy replica-seconds per day they do."""
     serving = np.maximum(table.min_serving_replicas, np.ceil(v * table.kappa_held[idx]))
-    return fixed_fleet_costs(table, idx, serving, _busy_replica_s_per_day(table, idx, v))
+    return serving, _busy_replica_s_per_day(table, idx, v)
+
+
+def _held_costs(table: OptionTable, idx: IntArray, v: FloatArray) -> FleetCosts:
+    serving, busy = held_serving_replicas(table, idx, v)
+    return fixed_fleet_costs(table, idx, serving, busy)
 
 
 def _autoscaled_costs(table: OptionTable, si: IntArray, sv: FloatArray) -> FleetCosts:
@@ -429,8 +440,13 @@ def _autoscaled_costs(table: OptionTable, si: IntArray, sv: FloatArray) -> Fleet
     staff = table.usd_per_month_staff[si]
     overhead = compute * table.overhead_share
     replica_hours_day = (q @ hours) * table.zones + batch_replica_h
+    busy_replica_s = _busy_replica_s_per_day(table, si, sv)
+    gpu_hours_day = (inst_hours_day + batch_inst_h) * gpi
     with np.errstate(divide="ignore", invalid="ignore"):
-        util = _busy_replica_s_per_day(table, si, sv) / (replica_hours_day * SECONDS_PER_HOUR)
+        util = busy_replica_s / (replica_hours_day * SECONDS_PER_HOUR)
+        gpu_util = np.where(
+            gpu_hours_day > 0, busy_replica_s * gpr / (gpu_hours_day * SECONDS_PER_HOUR), 0.0
+        )
     zeros = np.zeros_like(sv)
     # unique_shares is sorted ascending and every step above is non-decreasing in the share,
     # so the last column is the peak hour (cheaper than a row-wise max).
@@ -446,8 +462,9 @@ def _autoscaled_costs(table: OptionTable, si: IntArray, sv: FloatArray) -> Fleet
         peak_replicas=q[:, -1] * table.zones,
         peak_instances=peak_instances,
         peak_gpus=peak_instances * gpi,
-        average_gpus=(inst_hours_day + batch_inst_h) * gpi / HOURS_PER_DAY,
+        average_gpus=gpu_hours_day / HOURS_PER_DAY,
         average_utilisation=util,
+        gpu_utilisation=gpu_util,
     )
 
 

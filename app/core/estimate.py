@@ -15,7 +15,14 @@ import numpy as np
 from app import __version__
 from app.core.api_cost import ApiCost, ApiPriceSpec, api_cost
 from app.core.arrays import FloatArray, IntArray
-from app.core.breakeven import BreakEven, break_even, cost_envelope, default_search_range
+from app.core.breakeven import BreakEven, default_search_range
+from app.core.breakeven_search import (
+    SEARCH_FLOOR_REQUESTS_PER_DAY,
+    BreakEvenOutcome,
+    EnvelopeWindows,
+    search_break_even,
+    search_ceiling,
+)
 from app.core.economics import (
     CostAssumptionsSpec,
     FleetCosts,
@@ -25,9 +32,10 @@ from app.core.economics import (
 )
 from app.core.errors import InvalidEstimateInputError
 from app.core.fleet import SizingPolicySpec
-from app.core.hybrid import HybridSolverError, hybrid_best_by_scan, hybrid_plan
+from app.core.hybrid import HybridSolverError, hybrid_plan
 from app.core.option_builder import SelfHostedOptions, api_option, hybrid_option
-from app.core.options import CostOption
+from app.core.options import CostOption, OptionKey, fold_equivalent
+from app.core.projection import OptionProjection, project_hybrid, project_option
 from app.core.workload import DAYS_PER_MONTH, WorkloadSpec, monthly_volumes
 
 #: Replica counts a projected month's hybrid split is scanned over (larger fleets: a coarse
@@ -60,16 +68,32 @@ class EstimateSpec:
     # (None: all of them).
     projection_top_self_hosted: int | None = 10
     # Feasible self-hosted options returned in full, cheapest first (None: all). The rest are
-    # still priced, ranked and counted (`feasible_self_hosted_total`).
+    # still priced, ranked and counted (`feasible_self_hosted_total`). Equivalent options are
+    # folded first, so a few times more are built to fill the list.
     max_self_hosted_options: int | None = None
+    # Open models whose cheapest option is always built, however far down it ranks.
+    pinned_open_models: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class ProjectionSeries:
-    """Monthly cost of one option over the horizon, fleets resized every month (USD/month)."""
+    """Monthly cost of one option over the horizon (USD/month): autoscaled fleets follow the
+    volume, committed and owned capacity is kept for its term (`stranded_usd`: what that
+    costs beyond a fleet resized to the month), and owned fleets add a cash view."""
 
     option_id: str
     monthly_cost_usd: tuple[float, ...]
+    stranded_usd: tuple[float, ...] | None = None
+    cash_usd: tuple[float, ...] | None = None
+
+
+def _series(option_id: str, projected: OptionProjection) -> ProjectionSeries:
+    return ProjectionSeries(
+        option_id,
+        tuple(projected.monthly_cost_usd.tolist()),
+        tuple(projected.stranded_usd.tolist()),
+        None if projected.cash_usd is None else tuple(projected.cash_usd.tolist()),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,9 +101,7 @@ class EstimateResult:
     """Ranked options (feasible by cost, then infeasible), break-evens and projection."""
 
     options: tuple[CostOption, ...]
-    break_evens: tuple[BreakEven, ...]
-    # Per break-even, the id of the cheapest self-hosted option at each curve point.
-    break_even_curve_option_ids: tuple[tuple[str | None, ...], ...]
+    break_evens: tuple[BreakEvenAnswer, ...]
     projection_requests_per_day: tuple[float, ...]
     projection: tuple[ProjectionSeries, ...]
     tokens_per_month: float
@@ -89,10 +111,12 @@ class EstimateResult:
 
 @dataclass(frozen=True, slots=True)
 class _ApiPricing:
-    """API costs at today's volume and each line's slope (USD/month per request/day)."""
+    """API costs at today's volume of the models that can take the requests, each line's
+    slope (USD/month per request/day), and the models whose context window cannot."""
 
     costs: list[ApiCost]
     slopes: dict[str, float]
+    too_small: list[ApiCost]
 
 
 def _price_apis(spec: EstimateSpec) -> _ApiPricing:
@@ -100,14 +124,16 @@ def _price_apis(spec: EstimateSpec) -> _ApiPricing:
     if len(set(slugs)) != len(slugs):
         raise InvalidEstimateInputError("API model slugs must be unique")
     discount = spec.assumptions.api_discount_share
-    costs = [api_cost(p, spec.workload, discount_share=discount) for p in spec.api_prices]
+    every = [api_cost(p, spec.workload, discount_share=discount) for p in spec.api_prices]
+    limit = spec.policy.max_context_overflow_share
+    costs = [c for c in every if c.context_overflow_share <= limit]
     slopes = {
         p.slug: api_cost(
             p, spec.workload, requests_per_day=1.0, discount_share=discount
         ).monthly_cost_usd
         for p in spec.api_prices
     }
-    return _ApiPricing(costs, slopes)
+    return _ApiPricing(costs, slopes, [c for c in every if c.context_overflow_share > limit])
 
 
 def _hybrid_partners(spec: EstimateSpec, api: _ApiPricing) -> list[ApiCost]:
@@ -156,31 +182,65 @@ def _hybrid_options(
     return hybrids
 
 
-def _break_evens(
-    spec: EstimateSpec, self_hosted: SelfHostedOptions, api: _ApiPricing
-) -> tuple[tuple[BreakEven, ...], tuple[tuple[str | None, ...], ...]]:
-    """Break-even of every API model against the envelope of all self-hosted options, and the
-    id of the cheapest self-hosted option at each curve point."""
-    table = self_hosted.table
+@dataclass(frozen=True, slots=True)
+class CurveOption:
+    """The cheapest self-hosted option at a break-even curve point."""
+
+    id: str
+    label: str
+    key: OptionKey
+
+
+@dataclass(frozen=True, slots=True)
+class BreakEvenAnswer:
+    """One API model's break-even (over the range searched), what the search concluded, and
+    the cheapest self-hosted option at each curve point (None where none can serve)."""
+
+    result: BreakEven
+    outcome: BreakEvenOutcome
+    curve_options: tuple[CurveOption | None, ...]
+
+
+def _search_range(spec: EstimateSpec) -> tuple[float, float, bool]:
+    """The first window searched, and whether it may widen (not when the caller fixed it)."""
     lo, hi = default_search_range(spec.workload.requests_per_day)
+    fixed = (
+        spec.break_even_requests_per_day_min is not None
+        or spec.break_even_requests_per_day_max is not None
+    )
     lo = spec.break_even_requests_per_day_min or lo
     hi = spec.break_even_requests_per_day_max or hi
     if not (0 < lo < hi and math.isfinite(hi)):
         raise InvalidEstimateInputError(
             "break-even range must satisfy 0 < min < max", min=lo, max=hi
         )
+    return lo, hi, not fixed
+
+
+def _break_evens(
+    spec: EstimateSpec, self_hosted: SelfHostedOptions, api: _ApiPricing
+) -> tuple[BreakEvenAnswer, ...]:
+    """Break-even of every API model against the envelope of all self-hosted options."""
+    lo, hi, may_widen = _search_range(spec)
+    table = self_hosted.table
     if not table.feasible.any() or not api.costs:
-        return (), ()
-    envelope = cost_envelope(table, lo, hi, spec.break_even_grid_points)
-    results = tuple(break_even(envelope, c.slug, api.slopes[c.slug]) for c in api.costs)
-    ids: dict[int, str] = {}
-    curve_ids = []
-    for result in results:
-        for row in result.curve_self_hosted_option:
-            if row >= 0 and row not in ids:
-                ids[row] = self_hosted.key(row).id
-        curve_ids.append(tuple(ids.get(row) for row in result.curve_self_hosted_option))
-    return results, tuple(curve_ids)
+        return ()
+    windows = EnvelopeWindows(table, spec.break_even_grid_points)
+    ceiling = search_ceiling(spec.workload.requests_per_day) if may_widen else hi
+    floor = min(SEARCH_FLOOR_REQUESTS_PER_DAY, lo) if may_widen else lo
+    options: dict[int, CurveOption] = {}
+    answers = []
+    for cost in api.costs:
+        found = search_break_even(
+            windows, cost.slug, api.slopes[cost.slug], lo, hi, ceiling=ceiling, floor=floor
+        )
+        for row in found.result.curve_self_hosted_option:
+            if row >= 0 and row not in options:
+                key = self_hosted.key(row)
+                options[row] = CurveOption(key.id, self_hosted.label(row), key)
+        curve = tuple(options.get(row) for row in found.result.curve_self_hosted_option)
+        answers.append(BreakEvenAnswer(found.result, found.outcome, curve))
+    return tuple(answers)
 
 
 def _projection(
@@ -190,8 +250,8 @@ def _projection(
     ranked_self: IntArray,
     hybrids: list[tuple[CostOption, int, ApiCost]],
 ) -> tuple[FloatArray, list[ProjectionSeries]]:
-    """Monthly cost over the horizon: API models, the cheapest self-hosted options (fleets
-    resized every month) and hybrids (split re-optimised every month)."""
+    """Monthly cost over the horizon: API models, the cheapest self-hosted options and hybrids
+    (split re-optimised every month), with commitments kept for their term."""
     table = self_hosted.table
     volumes = monthly_volumes(spec.workload)
     series = [
@@ -201,29 +261,45 @@ def _projection(
     projected = ranked_self
     if spec.projection_top_self_hosted is not None:
         projected = projected[: spec.projection_top_self_hosted]
-    if projected.size:
-        months = volumes.size
-        totals = fleet_costs(
-            table, np.repeat(projected, months), np.tile(volumes, projected.size)
-        ).total.reshape(projected.size, months)
-        series += [
-            ProjectionSeries(self_hosted.key(int(row)).id, tuple(costs.tolist()))
-            for row, costs in zip(projected, totals, strict=True)
-        ]
+    series += [
+        _series(self_hosted.key(int(row)).id, project_option(table, int(row), volumes))
+        for row in projected
+    ]
     for option, row, partner in hybrids:
-        monthly = [
-            hybrid_best_by_scan(
-                table,
-                row,
-                partner.usd_per_request_interactive,
-                partner.usd_per_request_batch,
-                float(volume),
-                max_points=HYBRID_SCAN_LIMIT,
-            )[1]
-            for volume in volumes
-        ]
-        series.append(ProjectionSeries(option.id, tuple(monthly)))
+        projection = project_hybrid(
+            table,
+            row,
+            partner.usd_per_request_interactive,
+            partner.usd_per_request_batch,
+            volumes,
+            HYBRID_SCAN_LIMIT,
+        )
+        series.append(_series(option.id, projection))
     return volumes, series
+
+
+#: Self-hosted options built per option returned, so that folding equivalents still fills the
+#: list (a group of equivalents is rarely larger).
+BUILT_PER_SHOWN = 4
+
+
+def _shown_rows(
+    spec: EstimateSpec, self_hosted: SelfHostedOptions, ranked_self: IntArray
+) -> list[int]:
+    """Rows to build: the cheapest ones, and each pinned open model's cheapest."""
+    limit = spec.max_self_hosted_options
+    built = ranked_self if limit is None else ranked_self[: limit * BUILT_PER_SHOWN]
+    rows: list[int] = [int(row) for row in built]
+    pinned = set(spec.pinned_open_models)
+    if not pinned:
+        return rows
+    shown_models = {self_hosted.candidate(row).open_model_slug for row in rows}
+    for row in ranked_self.tolist():
+        model = self_hosted.candidate(row).open_model_slug
+        if model in pinned and model not in shown_models:
+            rows.append(int(row))
+            shown_models.add(model)
+    return rows
 
 
 def estimate(spec: EstimateSpec) -> EstimateResult:
@@ -237,22 +313,23 @@ def estimate(spec: EstimateSpec) -> EstimateResult:
     self_hosted = SelfHostedOptions(spec.candidates, table, costs, tokens_per_month)
     feasible_rows = np.flatnonzero(table.feasible)
     ranked_self = feasible_rows[np.argsort(costs.total[feasible_rows], kind="stable")]
-    shown = ranked_self[: spec.max_self_hosted_options]
     options = [api_option(c) for c in api.costs]
-    options += [self_hosted.build(int(row)) for row in shown]
+    options += [api_option(c, context_too_small=True) for c in api.too_small]
+    options += [self_hosted.build(row) for row in _shown_rows(spec, self_hosted, ranked_self)]
     options += [self_hosted.build(int(row)) for row in np.flatnonzero(~table.feasible)]
     hybrids = _hybrid_options(spec, self_hosted, costs, api)
     options += [option for option, _, _ in hybrids]
-    ranked = sorted(
-        (o for o in options if o.feasible and o.monthly_cost_usd is not None),
-        key=lambda o: (o.monthly_cost_usd, o.id),
+    ranked = fold_equivalent(
+        sorted(
+            (o for o in options if o.feasible and o.monthly_cost_usd is not None),
+            key=lambda o: (o.monthly_cost_usd, o.id),
+        )
     )
-    break_evens, curve_ids = _break_evens(spec, self_hosted, api)
+    break_evens = _break_evens(spec, self_hosted, api)
     volumes, projection = _projection(spec, self_hosted, api, ranked_self, hybrids)
     return EstimateResult(
         options=tuple(ranked + [o for o in options if not o.feasible]),
         break_evens=break_evens,
-        break_even_curve_option_ids=curve_ids,
         projection_requests_per_day=tuple(volumes.tolist()),
         projection=tuple(projection),
         tokens_per_month=tokens_per_month,

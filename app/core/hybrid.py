@@ -50,6 +50,7 @@ class HybridPlan:
     monthly_cost_usd: float
     breakdown: dict[str, float]
     average_utilisation: float
+    gpu_utilisation: float
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -70,6 +71,7 @@ class HybridCosts:
     instances: FloatArray
     gpus: FloatArray
     average_utilisation: FloatArray
+    gpu_utilisation: FloatArray
 
 
 def _demand(table: OptionTable, requests_per_day: float) -> FloatArray:
@@ -142,6 +144,7 @@ def hybrid_costs_by_replicas(
         instances=fleet.peak_instances,
         gpus=fleet.peak_gpus,
         average_utilisation=fleet.average_utilisation,
+        gpu_utilisation=fleet.gpu_utilisation,
     )
 
 
@@ -306,6 +309,7 @@ def hybrid_plan(
             "api": float(costs.api[0]),
         },
         average_utilisation=float(costs.average_utilisation[0]),
+        gpu_utilisation=float(costs.gpu_utilisation[0]),
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.core.api_cost import ApiPriceSpec
 from app.core.economics import CostAssumptionsSpec
 from app.core.estimate import CORE_VERSION, EstimateResult, EstimateSpec, estimate
 from app.core.fleet import SizingPolicySpec
@@ -22,8 +23,8 @@ from app.core.workload import WorkloadSpec, requests_per_day_from_users
 from app.db.orm import ApiModel, VersionedEntry
 from app.errors import InvalidInputError
 from app.schemas.estimates import AssumptionsOut, EstimateRequest, EstimateResponse
+from app.services import api_usage, catalog_specs, slug_resolution
 from app.services import catalog as catalog_service
-from app.services import catalog_specs, slug_resolution
 from app.services import estimate_response as out
 from app.services.catalog import API_MODELS, GPU_OFFERINGS, GPUS, OPEN_MODELS, CatalogResource
 
@@ -83,7 +84,7 @@ def run_estimate(session: Session, request: EstimateRequest) -> EstimateResponse
     request, aliases = slug_resolution.resolve_estimate_names(session, request)
     catalog = _load_catalog(session, request)
     inputs = _inputs(request, catalog)
-    api_prices = tuple(catalog_specs.api_price_spec(row) for row in catalog.api_models)
+    api_prices = _api_prices(request, catalog, inputs.defaults)
     break_even_slug = request.break_even_api_model
     if break_even_slug is not None and break_even_slug not in {p.slug for p in api_prices}:
         raise InvalidInputError(
@@ -99,6 +100,7 @@ def run_estimate(session: Session, request: EstimateRequest) -> EstimateResponse
             assumptions=inputs.assumptions,
             policy=inputs.policy,
             max_self_hosted_options=request.max_options,
+            pinned_open_models=tuple(request.self_hosting.open_models or ()),
         )
     )
     response = _response(request, catalog, inputs, planned, result)
@@ -175,6 +177,27 @@ def _api_models(
 # --- request -> specs -----------------------------------------------------------------------
 
 
+def _api_prices(
+    request: EstimateRequest, catalog: _CatalogRows, defaults: list[str]
+) -> tuple[ApiPriceSpec, ...]:
+    """API price specs with each model's hidden reasoning tokens: the request's, else the
+    sourced per-model default (listed in `defaults`)."""
+    prices = []
+    for row in catalog.api_models:
+        slug = row["slug"]
+        tokens = request.api_reasoning_tokens.get(slug)
+        if tokens is None:
+            found = api_usage.default_reasoning_tokens(slug)
+            tokens = 0 if found is None else int(found.tokens_per_request)
+            if found is not None:
+                defaults.append(
+                    f"api_reasoning_tokens.{slug} = {tokens} (hidden reasoning billed as "
+                    f"output; {found.source} as of {found.as_of})"
+                )
+        prices.append(catalog_specs.api_price_spec(row, reasoning_tokens_per_request=tokens))
+    return tuple(prices)
+
+
 def _inputs(request: EstimateRequest, catalog: _CatalogRows) -> _Inputs:
     defaults: list[str] = []
     workload = _workload(request, defaults)
@@ -189,7 +212,8 @@ def _inputs(request: EstimateRequest, catalog: _CatalogRows) -> _Inputs:
     sizing = request.sizing.model_dump()
     sizing.pop("real_world_derate")
     policy = _with_defaults(SizingPolicySpec, sizing, "sizing", defaults)
-    return _Inputs(workload, assumptions, policy, _self_hosting(request, catalog, derate), defaults)
+    self_hosting = _self_hosting(request, catalog, derate, policy.max_context_overflow_share)
+    return _Inputs(workload, assumptions, policy, self_hosting, defaults)
 
 
 def _workload(request: EstimateRequest, defaults: list[str]) -> WorkloadSpec:
@@ -203,6 +227,17 @@ def _workload(request: EstimateRequest, defaults: list[str]) -> WorkloadSpec:
         defaults.append("workload.peak_to_average = 1 (flat traffic)")
     if w.latency.ttft_p95_s is None and w.latency.tpot_p95_s is None:
         defaults.append("workload.latency: no targets (replicas run at best throughput)")
+    cache = w.prompt_cache
+    write_share = cache.write_share
+    if write_share is None:
+        write_share = api_usage.cache_write_share(
+            volume, cache.distinct_prefixes, cache.ttl_minutes
+        )
+        if w.cached_input_share > 0:
+            defaults.append(
+                f"workload.prompt_cache.write_share = {write_share:.6g} ({cache.distinct_prefixes}"
+                f" prefix(es) written every {cache.ttl_minutes:g} minutes over today's volume)"
+            )
     return WorkloadSpec(
         requests_per_day=volume,
         input_tokens_mean=float(w.input_tokens),
@@ -210,6 +245,7 @@ def _workload(request: EstimateRequest, defaults: list[str]) -> WorkloadSpec:
         input_tokens_p95=None if w.input_tokens_p95 is None else float(w.input_tokens_p95),
         output_tokens_p95=None if w.output_tokens_p95 is None else float(w.output_tokens_p95),
         cached_input_share=w.cached_input_share,
+        cache_write_share=write_share,
         batch_share=w.batch_share,
         peak_to_average=w.peak_to_average,
         hourly_weights=None if w.hourly_profile is None else tuple(w.hourly_profile),
@@ -250,7 +286,7 @@ def _note_self_hosting_defaults(request: EstimateRequest, defaults: list[str]) -
 
 
 def _self_hosting(
-    request: EstimateRequest, catalog: _CatalogRows, derate: float
+    request: EstimateRequest, catalog: _CatalogRows, derate: float, max_overflow_share: float
 ) -> SelfHostingSpec:
     sh = request.self_hosting
     return SelfHostingSpec(
@@ -262,6 +298,7 @@ def _self_hosting(
         offerings=tuple(catalog_specs.offering_price_spec(r) for r in catalog.offerings),
         real_world_derate=derate,
         tensor_parallel=None if sh.tensor_parallel is None else tuple(sh.tensor_parallel),
+        max_context_overflow_share=max_overflow_share,
         owned=OwnedTermsSpec(**sh.owned.model_dump()),
         overrides=catalog_specs.gpu_price_override_specs([o.model_dump() for o in sh.gpu_prices]),
     )
@@ -277,7 +314,12 @@ def _response(
     planned: SelfHostingCandidates,
     result: EstimateResult,
 ) -> EstimateResponse:
-    ranked = out.options_out(result, request.max_options)
+    ranked = out.options_out(
+        result,
+        request.max_options,
+        api_models=request.api_models or (),
+        open_models=request.self_hosting.open_models or (),
+    )
     reference = request.break_even_api_model
     if reference is None and ranked.cheapest_api is not None:
         reference = ranked.cheapest_api

@@ -177,7 +177,10 @@ def resolve_estimate_names(
             "gpu_prices": gpu_prices,
         }
     )
+    reasoning = request.api_reasoning_tokens
+    reasoning_slugs = names.names(NameKind.API_MODEL, "api_reasoning_tokens", list(reasoning)) or []
     update: dict[str, object] = {
+        "api_reasoning_tokens": dict(zip(reasoning_slugs, reasoning.values(), strict=True)),
         "api_models": names.names(NameKind.API_MODEL, "api_models", request.api_models),
         "break_even_api_model": names.name(
             NameKind.API_MODEL, "break_even_api_model", request.break_even_api_model

@@ -154,3 +154,25 @@ def test_performance_unknown_gpu_lists_closest(client: TestClient) -> None:
         422,
     )
     assert body["unresolved"][0]["suggestions"][0] == "h100-sxm-80gb"
+
+
+def test_reasoning_token_overrides_take_names(client: TestClient) -> None:
+    def cost(key: str) -> tuple[float, list[Any]]:
+        response = _estimate(
+            client,
+            api_models=["openai--gpt-5"],
+            api_reasoning_tokens={key: 2000},
+            self_hosting={"open_models": ["llama-3.1-8b"], "gpus": ["l4-24gb"]},
+        )
+        assert response.status_code == 200, response.text
+        body = response.json()
+        (gpt5,) = [o for o in body["options"] if o["api_model"] == "openai--gpt-5"]
+        return gpt5["monthly_cost_usd"], body["assumptions"]["aliases_resolved"]
+
+    by_slug, none = cost("openai--gpt-5")
+    by_name, aliases = cost("GPT-5")
+    assert none == []
+    assert by_name == by_slug
+    assert [(a["requested"], a["resolved"], a["field"]) for a in aliases] == [
+        ("GPT-5", "openai--gpt-5", "api_reasoning_tokens")
+    ]
