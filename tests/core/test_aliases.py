@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.core.aliases import (
     CURATED_ALIASES,
@@ -99,3 +101,16 @@ def test_curated_aliases_carry_sources_and_are_loose_keys() -> None:
         for alias, target in aliases.items():
             assert alias == loose_key(alias)
             assert len(target.source) > 20
+
+
+@given(st.from_regex(r"[A-Za-z0-9][A-Za-z0-9 ._:/+()-]{0,40}", fullmatch=True))
+@settings(max_examples=300, deadline=None)
+def test_any_name_resolves_to_an_entry_or_to_suggestions(requested: str) -> None:
+    for index in (API, GPUS):
+        resolution = resolve_name(index, requested)
+        if resolution.slug is not None:
+            assert resolution.slug in index.entries
+            assert resolution.rule is not None
+        else:
+            assert set(resolution.suggestions) <= set(index.entries)
+            assert len(resolution.suggestions) <= 5
