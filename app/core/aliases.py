@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Final
 
@@ -119,8 +119,12 @@ def loose_key(name: str) -> str:
     return _DASHES.sub("-", key).strip("-")
 
 
+def _key_tokens(key: str) -> frozenset[str]:
+    return frozenset(t for t in _TOKEN_SPLIT.split(key) if t)
+
+
 def _tokens(name: str) -> frozenset[str]:
-    return frozenset(t for t in _TOKEN_SPLIT.split(loose_key(name)) if t)
+    return _key_tokens(loose_key(name))
 
 
 _PREFIXES_BY_VENDOR: Final[Mapping[str, tuple[str, ...]]] = {
@@ -168,6 +172,9 @@ class NameIndex:
     keys: Mapping[str, tuple[str, ...]]
     by_loose_slug: Mapping[str, tuple[str, ...]]
     by_loose_name: Mapping[str, tuple[str, ...]]
+    #: Filled on first use (the token rule and suggestions), then reused for every name.
+    token_cache: dict[str, tuple[frozenset[str], ...]] = field(default_factory=dict)
+    choice_cache: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _group(pairs: Iterable[tuple[str, str]]) -> dict[str, tuple[str, ...]]:
@@ -203,8 +210,9 @@ def name_index(kind: NameKind, entries: Iterable[NamedEntry]) -> NameIndex:
     )
 
 
-def resolve_name(index: NameIndex, requested: str) -> NameResolution:
-    """The slug `requested` names in `index`, by the first rule that decides (see module)."""
+def resolve_name(index: NameIndex, requested: str, *, suggest: bool = True) -> NameResolution:
+    """The slug `requested` names in `index`, by the first rule that decides (see module);
+    for an unknown name, the closest slugs unless `suggest` is false (they cost a fuzzy scan)."""
     kind = index.kind
     if requested in index.entries:
         return NameResolution(requested, kind, requested, MatchRule.EXACT)
@@ -221,12 +229,21 @@ def resolve_name(index: NameIndex, requested: str) -> NameResolution:
     wanted = _tokens(requested)
     by_tokens = tuple(
         slug
-        for slug, entry_keys in index.keys.items()
-        if wanted and any(wanted <= _tokens(key) for key in entry_keys)
+        for slug, token_sets in _token_sets(index).items()
+        if wanted and any(wanted <= tokens for tokens in token_sets)
     )
     if by_tokens:
         return _decide(index, requested, by_tokens, MatchRule.TOKENS, MatchRule.FIRST_PARTY_TOKENS)
-    return NameResolution(requested, kind, None, suggestions=closest_slugs(index, requested))
+    suggestions = closest_slugs(index, requested) if suggest else ()
+    return NameResolution(requested, kind, None, suggestions=suggestions)
+
+
+def _token_sets(index: NameIndex) -> Mapping[str, tuple[frozenset[str], ...]]:
+    if not index.token_cache:
+        index.token_cache.update(
+            (slug, tuple(_key_tokens(key) for key in keys)) for slug, keys in index.keys.items()
+        )
+    return index.token_cache
 
 
 def _decide(
@@ -267,7 +284,11 @@ def closest_slugs(
     index: NameIndex, requested: str, limit: int = SUGGESTIONS_MAX
 ) -> tuple[str, ...]:
     """The catalog slugs closest to `requested`, best first (RapidFuzz weighted ratio)."""
-    choices = [(slug, key) for slug, entry_keys in index.keys.items() for key in entry_keys]
+    if not index.choice_cache:
+        index.choice_cache.extend(
+            (slug, key) for slug, entry_keys in index.keys.items() for key in entry_keys
+        )
+    choices = index.choice_cache
     hits = process.extract(
         loose_key(requested),
         [key for _, key in choices],

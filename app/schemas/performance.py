@@ -57,7 +57,7 @@ class PerformanceRequest(InputModel):
         description="Requests in flight (closed loop); null = the maximum-throughput point.",
     )
     real_world_derate: (
-        Annotated[float, Field(strict=True, gt=0, le=1, allow_inf_nan=False)] | None
+        Annotated[float, Field(strict=True, ge=0.05, le=1, allow_inf_nan=False)] | None
     ) = Field(
         default=None,
         description="Share of the calibrated (vendor-benchmark) speed to expect. Default 1: "

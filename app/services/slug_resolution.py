@@ -71,6 +71,15 @@ _CATALOGS: dict[NameKind, _Catalog] = {
 }
 
 
+#: Distinct names in one request that are not catalog slugs, at most: each one costs a scan
+#: of its catalog's names, so a request of hundreds is refused rather than slow.
+MAX_NAMES_TO_RESOLVE = 50
+#: Unknown names that get "closest slugs" (a fuzzy scan each); later ones get none.
+MAX_NAMES_WITH_SUGGESTIONS = 10
+#: Unresolved names spelled out in the problem's `detail` (all are in `unresolved`).
+_DETAIL_NAMES = 10
+
+
 @dataclass
 class NameResolver:
     """Resolves the names of one request at one catalog version, collecting what failed."""
@@ -80,6 +89,9 @@ class NameResolver:
     resolved: list[AliasResolvedOut] = field(default_factory=list)
     unresolved: list[tuple[str, NameResolution]] = field(default_factory=list)
     _indexes: dict[NameKind, NameIndex] = field(default_factory=dict)
+    _seen: dict[tuple[NameKind, str], NameResolution] = field(default_factory=dict)
+    _reported: set[tuple[str, str]] = field(default_factory=set)
+    _over_limit: int = 0
 
     def names(self, kind: NameKind, where: str, names: Sequence[str] | None) -> list[str] | None:
         """`names` as slugs (unresolved ones kept as given; `check` reports them)."""
@@ -94,15 +106,23 @@ class NameResolver:
 
     def check(self) -> None:
         """Raise one 422 naming every name that did not resolve, with the closest slugs."""
-        if not self.unresolved:
+        if not self.unresolved and not self._over_limit:
             return
         parts = [
             f"{r.requested!r} ({where}: "
             + ("ambiguous, " if r.ambiguous else "unknown, ")
             + ("closest: " + ", ".join(r.suggestions) if r.suggestions else "no close match")
             + ")"
-            for where, r in self.unresolved
+            for where, r in self.unresolved[:_DETAIL_NAMES]
         ]
+        if len(self.unresolved) > _DETAIL_NAMES:
+            parts.append(f"and {len(self.unresolved) - _DETAIL_NAMES} more (see `unresolved`)")
+        if self._over_limit:
+            parts.insert(
+                0,
+                f"more than {MAX_NAMES_TO_RESOLVE} names are not catalog slugs "
+                f"({self._over_limit} not looked up); give catalog slugs",
+            )
         raise InvalidInputError(
             f"unknown or ambiguous catalog name(s) at catalog version {self.version}: "
             + "; ".join(parts),
@@ -138,7 +158,19 @@ class NameResolver:
         return self._indexes[kind]
 
     def _resolve(self, kind: NameKind, where: str, name: str) -> str:
-        resolution = resolve_name(self._index(kind), name)
+        resolution = self._seen.get((kind, name))
+        if resolution is None:
+            if len(self._seen) >= MAX_NAMES_TO_RESOLVE:
+                self._over_limit += 1
+                return name
+            misses = sum(1 for r in self._seen.values() if r.slug is None)
+            resolution = resolve_name(
+                self._index(kind), name, suggest=misses < MAX_NAMES_WITH_SUGGESTIONS
+            )
+            self._seen[(kind, name)] = resolution
+        if (where, name) in self._reported:
+            return resolution.slug or name
+        self._reported.add((where, name))
         if resolution.slug is None or resolution.rule is None:
             self.unresolved.append((where, resolution))
             return name

@@ -4,11 +4,13 @@ listing the closest slugs."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from app.services.slug_resolution import MAX_NAMES_TO_RESOLVE
 from tests.factories import assert_problem
 
 WORKLOAD: dict[str, Any] = {"requests_per_day": 10_000, "input_tokens": 1000, "output_tokens": 500}
@@ -176,3 +178,22 @@ def test_reasoning_token_overrides_take_names(client: TestClient) -> None:
     assert [(a["requested"], a["resolved"], a["field"]) for a in aliases] == [
         ("GPT-5", "openai--gpt-5", "api_reasoning_tokens")
     ]
+
+
+def test_many_unknown_names_answer_quickly(client: TestClient) -> None:
+    # Found by schemathesis: 200 copies of a GPU slug given as API models took 10.8 s.
+    started = time.perf_counter()
+    response = _estimate(client, api_models=["h100-sxm-80gb"] * 200)
+    elapsed_s = time.perf_counter() - started
+    body = assert_problem(response, 422)
+    assert [u["requested"] for u in body["unresolved"]] == ["h100-sxm-80gb"]
+    assert elapsed_s < 2.0
+
+
+def test_too_many_names_that_are_not_slugs_is_422(client: TestClient) -> None:
+    names = [f"model-{n}" for n in range(MAX_NAMES_TO_RESOLVE + 1)]
+    started = time.perf_counter()
+    body = assert_problem(_estimate(client, api_models=names), 422)
+    assert time.perf_counter() - started < 2.0
+    assert "slugs" in body["detail"]
+    assert len(body["unresolved"]) <= MAX_NAMES_TO_RESOLVE

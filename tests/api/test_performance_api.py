@@ -104,3 +104,9 @@ def test_bad_configurations_are_422(
 )
 def test_malformed_requests_are_422(client: TestClient, changes: dict[str, Any]) -> None:
     assert_problem(post(client, **changes), 422)
+
+
+def test_a_vanishing_derate_is_rejected(client: TestClient) -> None:
+    # Found by schemathesis: 5e-324 was accepted and answered 200 with null latencies.
+    assert_problem(post(client, real_world_derate=5e-324), 422)
+    assert post(client, real_world_derate=0.05).status_code == 200
