@@ -250,3 +250,79 @@ API_MODEL_UPDATE: Final[dict[str, Example]] = {
         },
     }
 }
+
+BENCHMARK_CREATE: Final[dict[str, Example]] = {
+    "qwen3_32b_sglang": {
+        "summary": "One measured point: Qwen3 32B on 2x H100 under SGLang, 16 requests in flight",
+        "description": "A row of the calibration data (app/calibration_data/"
+        "latency_sweeps_h100.csv): TTFT and TPOT as measured; throughput derived from them.",
+        "value": {
+            "slug": "qwen3-32b-h100-tp2-sglang-c16",
+            "engine": "sglang",
+            "engine_version": "sglang 0.5.1.post1",
+            "tool": "manual",
+            "gpu_slug": "h100-sxm-80gb",
+            "open_model_slug": "qwen3-32b",
+            "tensor_parallel": 2,
+            "precision": "bf16",
+            "input_tokens": 1024,
+            "output_tokens": 128,
+            "concurrency": 16,
+            "output_tokens_per_s": 696.0,
+            "ttft_s": 0.8408,
+            "tpot_s": 0.01654,
+            "notes": "throughput derived as c*OSL/(TTFT+(OSL-1)*TPOT), not published",
+            "source": "NVIDIA aiconfigurator silicon samples (measured), ai-dynamo/aiconfigurator"
+            "@095f58a51c4ca8e61b66ec108d86f223f8d559ce:aic-core/src/aiconfigurator_core/"
+            "systems/silicon_sample.csv",
+            "as_of": "2026-04-30",
+        },
+    }
+}
+
+BENCHMARK_UPDATE: Final[dict[str, Example]] = {
+    "qwen3-32b-h100-tp2-sglang-c16": {
+        "summary": "PATCH /v1/benchmarks/qwen3-32b-h100-tp2-sglang-c16: add the p95 latencies",
+        "value": {
+            "ttft_p95_s": 1.21,
+            "tpot_p95_s": 0.0178,
+            "notes": "p95 from the same run's percentile table",
+        },
+    }
+}
+
+BENCHMARK_IMPORT: Final[dict[str, Example]] = {
+    "vllm_bench_serve": {
+        "summary": "A `vllm bench serve --save-result` file, as written (abridged)",
+        "description": "Llama 3.1 70B in FP8 on 2x H100 under vLLM, 32 requests in flight; the "
+        "keys the importer reads (the project's test fixture carries the full file).",
+        "value": {
+            "format": "vllm-bench-serve",
+            "slug_prefix": "llama-70b-h100-tp2-c32",
+            "engine": "vllm",
+            "engine_version": "vllm 0.12.0",
+            "gpu_slug": "h100-sxm-80gb",
+            "open_model_slug": "llama-3.1-70b",
+            "tensor_parallel": 2,
+            "precision": "fp8",
+            "source": "Our staging cluster, node gpu-07, 2026-12-01 run",
+            "as_of": "2026-12-01",
+            "report": {
+                "date": "20261201-101500",
+                "model_id": "meta-llama/Llama-3.1-70B-Instruct",
+                "num_prompts": 320,
+                "request_rate": "inf",
+                "max_concurrency": 32,
+                "completed": 320,
+                "total_input_tokens": 327680,
+                "total_output_tokens": 327680,
+                "request_throughput": 1.273,
+                "output_throughput": 1303.6,
+                "mean_ttft_ms": 271.9,
+                "p95_ttft_ms": 512.6,
+                "mean_tpot_ms": 23.61,
+                "p95_tpot_ms": 24.9,
+            },
+        },
+    }
+}

@@ -10,6 +10,7 @@ from app.api.problems import PROBLEM_MEDIA_TYPE
 from app.api.routes import (
     analyses,
     api_models,
+    benchmarks,
     catalog,
     estimates,
     gpu_offerings,
@@ -17,6 +18,7 @@ from app.api.routes import (
     health,
     open_models,
     performance,
+    plans,
     root,
 )
 from app.schemas.common import Problem
@@ -27,8 +29,10 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
     module.router
     for module in (
         estimates,
+        plans,
         analyses,
         performance,
+        benchmarks,
         api_models,
         gpus,
         gpu_offerings,

@@ -145,3 +145,17 @@ def test_root_points_to_the_documentation(client: TestClient) -> None:
     for pointer in ("docs", "redoc", "openapi"):
         assert client.get(body[pointer]).status_code == 200, pointer
     assert "/" not in client.get("/openapi.json").json()["paths"]  # not part of the API
+
+
+def test_benchmark_examples_store_and_change(client: TestClient, admin: dict[str, str]) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for example in _examples(paths["/v1/benchmarks"]["post"]).values():
+        response = client.post("/v1/benchmarks", json=example, headers=admin)
+        assert response.status_code == 201, response.text
+    patches = paths["/v1/benchmarks/{slug}"]["patch"]["requestBody"]["content"]
+    for slug, example in patches["application/json"]["examples"].items():
+        response = client.patch(f"/v1/benchmarks/{slug}", json=example["value"], headers=admin)
+        assert response.status_code == 200, response.text
+    for example in _examples(paths["/v1/benchmarks/import"]["post"]).values():
+        response = client.post("/v1/benchmarks/import", json=example, headers=admin)
+        assert response.status_code == 201, response.text
