@@ -20,6 +20,7 @@ from app.api.routes import (
     performance,
     plans,
     quality_scores,
+    root,
 )
 from app.schemas.common import Problem
 
@@ -40,6 +41,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         quality_scores,
         catalog,
         health,
+        root,
     )
 )
 

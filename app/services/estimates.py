@@ -24,7 +24,7 @@ from app.core.workload import WorkloadSpec, requests_per_day_from_users
 from app.db.orm import ApiModel, VersionedEntry
 from app.errors import InvalidInputError
 from app.schemas.estimates import AssumptionsOut, EstimateRequest, EstimateResponse
-from app.services import api_usage, catalog_specs, decisions
+from app.services import api_usage, catalog_specs, decisions, slug_resolution
 from app.services import catalog as catalog_service
 from app.services import estimate_response as out
 from app.services.catalog import API_MODELS, GPU_OFFERINGS, GPUS, OPEN_MODELS, CatalogResource
@@ -82,6 +82,7 @@ class _Inputs:
 
 def run_estimate(session: Session, request: EstimateRequest) -> EstimateResponse:
     """Price the request's workload on every API and self-hosted option; stores nothing."""
+    request, aliases = slug_resolution.resolve_estimate_names(session, request)
     catalog = _load_catalog(session, request)
     inputs = _inputs(request, catalog)
     api_prices = _api_prices(request, catalog, inputs.defaults)
@@ -106,6 +107,7 @@ def run_estimate(session: Session, request: EstimateRequest) -> EstimateResponse
     )
     result = estimate(spec)
     response = _response(request, catalog, inputs, planned, result)
+    response.assumptions.aliases_resolved = aliases
     blocks = decisions.decision_blocks(
         plan, request, spec, result.tokens_per_month, inputs.self_hosting.engine.value
     )

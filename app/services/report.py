@@ -101,7 +101,8 @@ def _rows(values: dict[str, Any]) -> list[tuple[str, str]]:
 def _catalog_entry(entry: dict[str, Any]) -> dict[str, str]:
     return {
         "slug": str(entry.get("slug", "")),
-        "values": "; ".join(
+        # Not "values": Jinja2 would find the dict's `values` method first.
+        "values_used": "; ".join(
             f"{k.replace('_', ' ')} {_text(v)}"
             for k, v in entry.items()
             if k not in NOT_VALUES and v not in (None, [], "")

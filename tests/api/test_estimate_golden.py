@@ -98,6 +98,8 @@ def _comparable(body: dict[str, Any]) -> dict[str, Any]:
     Options of equal cost were ordered by id, so ties are compared in label order."""
     for name in DECISION_OUTPUTS:
         assert body.pop(name, None) is None, name
+    # Added by issue 9: the names that were not slugs (none here: every case uses slugs).
+    assert body["assumptions"].pop("aliases_resolved", []) == []
     labels = {o["id"]: o["label"] for o in body["options"]}
     labels.update({s["option_id"]: s["label"] for s in body["projection"]["series"]})
     for offering in body["assumptions"]["offerings"]:
