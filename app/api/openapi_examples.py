@@ -326,3 +326,36 @@ BENCHMARK_IMPORT: Final[dict[str, Example]] = {
         },
     }
 }
+
+QUALITY_SCORE_CREATE: Final[dict[str, Example]] = {
+    "llama_3_3_70b": {
+        "summary": "A model's published quality measures (the catalog's Llama 3.3 70B row)",
+        "value": {
+            "slug": "llama-3.3-70b",
+            "name": "Llama 3.3 70B Instruct",
+            "model_kind": "open",
+            "mmlu_pro": 68.9,
+            "gpqa_diamond": 50.5,
+            "livecodebench": 33.3,
+            "source": 'Meta Llama 4 model card, instruction-tuned benchmark table, column "Llama '
+            '3.3 70B": MMLU Pro (0-shot), GPQA Diamond (0-shot, accuracy), LiveCodeBench '
+            "(2024-10-01 to 2025-02-01, pass@1). "
+            "https://github.com/meta-llama/llama-models/blob/main/models/llama4/MODEL_CARD.md",
+            "as_of": "2025-04-05",
+        },
+    }
+}
+
+QUALITY_SCORE_UPDATE: Final[dict[str, Example]] = {
+    "llama-3.1-405b": {
+        "summary": "PATCH /v1/quality-scores/llama-3.1-405b: take MMLU-Pro from the 5-shot CoT "
+        "table of the Llama 3.3 card instead",
+        "value": {
+            "mmlu_pro": 73.3,
+            "source": 'Meta Llama 3.3 model card, instruction-tuned table, column "Llama 3.1 '
+            '405B Instruct": MMLU Pro (CoT, 5-shot, macro_avg/acc) 73.3. '
+            "https://github.com/meta-llama/llama-models/blob/main/models/llama3_3/MODEL_CARD.md",
+            "as_of": "2024-12-06",
+        },
+    }
+}

@@ -12,15 +12,27 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.catalog.genai_import import load_api_models
-from app.catalog.seed_data import load_gpu_offerings, load_gpus, load_open_models
+from app.catalog.seed_data import (
+    load_gpu_offerings,
+    load_gpus,
+    load_open_models,
+    load_quality_scores,
+)
 
 WRITE_METHODS = ("post", "patch", "put")
-CATALOGS = ("/v1/gpus", "/v1/gpu-offerings", "/v1/open-models", "/v1/api-models")
+CATALOGS = (
+    "/v1/gpus",
+    "/v1/gpu-offerings",
+    "/v1/open-models",
+    "/v1/api-models",
+    "/v1/quality-scores",
+)
 #: The catalog rows (packaged CSVs, pinned genai-prices data) create examples are copied from.
 PACKAGED_ROWS = {
     "/v1/gpus": load_gpus,
     "/v1/gpu-offerings": load_gpu_offerings,
     "/v1/open-models": load_open_models,
+    "/v1/quality-scores": load_quality_scores,
 }
 
 

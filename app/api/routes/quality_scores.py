@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Body, Query, Response, status
 from pydantic import Field
 
+from app.api import openapi_examples as ex
 from app.api.deps import AdminDep, ReaderDep, SessionDep, VersionDep
 from app.api.routes._catalog import (
     CatalogListQuery,
@@ -59,7 +60,9 @@ def get_quality_score(session: SessionDep, version: VersionDep, slug: Slug) -> Q
     summary="Add a model's quality scores",
 )
 def create_quality_score(
-    session: SessionDep, body: QualityScoreCreate, response: Response
+    session: SessionDep,
+    body: Annotated[QualityScoreCreate, Body(openapi_examples=ex.QUALITY_SCORE_CREATE)],
+    response: Response,
 ) -> QualityScoreRead:
     """Add a model's quality scores as a new catalog version. Needs an admin key."""
     return created(
@@ -72,7 +75,9 @@ def create_quality_score(
 
 @router.patch("/{slug}", dependencies=[AdminDep], summary="Change a model's quality scores")
 def update_quality_score(
-    session: SessionDep, slug: Slug, body: QualityScoreUpdate
+    session: SessionDep,
+    slug: Slug,
+    body: Annotated[QualityScoreUpdate, Body(openapi_examples=ex.QUALITY_SCORE_UPDATE)],
 ) -> QualityScoreRead:
     """Change some fields; the old values stay readable at earlier versions. Needs an admin key."""
     return QualityScoreRead.model_validate(
