@@ -99,7 +99,10 @@ def training_flops(spec: AdaptationSpec, params: float) -> float:
 def eval_flops(spec: AdaptationSpec, params: float) -> float:
     """FLOPs of the evaluation after one training run: 2 N per evaluated token."""
     return (
-        FORWARD_FLOPS_PER_PARAM_TOKEN * params * spec.eval_tokens_per_run * spec.eval_runs_per_training
+        FORWARD_FLOPS_PER_PARAM_TOKEN
+        * params
+        * spec.eval_tokens_per_run
+        * spec.eval_runs_per_training
     )
 
 

@@ -84,7 +84,9 @@ def infrastructure_rates(
     output_tokens_per_request: float,
 ) -> InfrastructureRates:
     """Line-item rates for a fleet serving a model of `weights_bytes` (see module docstring)."""
-    if not (weights_bytes >= 0 and input_tokens_per_request >= 0 and output_tokens_per_request >= 0):
+    if not (
+        weights_bytes >= 0 and input_tokens_per_request >= 0 and output_tokens_per_request >= 0
+    ):
         raise InvalidEstimateInputError("weights and token counts must be >= 0")
     requests_per_month = DAYS_PER_MONTH  # per request/day of volume
     gateway = spec.gateway_usd_per_million_requests / TOKENS_PER_MTOK * requests_per_month

@@ -179,6 +179,10 @@ def team_cost_rates(spec: TeamSpec, *, owned: bool) -> tuple[float, float]:
     fixed = self_hosted_team(spec, 0.0, owned=owned).usd_per_month
     per_gpu = (
         spec.sre_per_1000_gpus * spec.usd_per_year(Role.SRE)
-        + (spec.datacenter_ops_per_1000_gpus * spec.usd_per_year(Role.DATACENTER_OPS) if owned else 0)
+        + (
+            spec.datacenter_ops_per_1000_gpus * spec.usd_per_year(Role.DATACENTER_OPS)
+            if owned
+            else 0
+        )
     ) / (GPUS_PER_THOUSAND * MONTHS_PER_YEAR)
     return fixed, per_gpu

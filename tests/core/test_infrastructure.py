@@ -79,7 +79,10 @@ def test_line_items_grow_with_fleet_and_traffic(
     instances: float, more_instances: float, volume: float, more_volume: float
 ) -> None:
     rates = infrastructure_rates(
-        InfrastructureSpec(), weights_bytes=1e10, input_tokens_per_request=100, output_tokens_per_request=100
+        InfrastructureSpec(),
+        weights_bytes=1e10,
+        input_tokens_per_request=100,
+        output_tokens_per_request=100,
     )
     small = rates.lines(instances, volume)
     big = rates.lines(instances + more_instances, volume + more_volume)
