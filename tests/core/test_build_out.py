@@ -85,7 +85,8 @@ def test_a_constraint_never_lowers_the_cheapest_cost(rows: list[tuple[float, boo
     if cost.cheapest_constrained_usd_per_month is not None:
         assert cost.cheapest_unconstrained_usd_per_month is not None
         assert cost.cheapest_constrained_usd_per_month >= cost.cheapest_unconstrained_usd_per_month
-        assert cost.usd_per_month is not None and cost.usd_per_month >= 0
+        assert cost.usd_per_month is not None
+        assert cost.usd_per_month >= 0
 
 
 @settings(max_examples=100, deadline=None)
