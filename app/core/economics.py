@@ -23,6 +23,13 @@ from app.core.fleet import (
     replica_capacities,
     replicas_per_zone,
 )
+from app.core.infrastructure import (
+    INFRASTRUCTURE_ITEMS,
+    InfrastructureSpec,
+    capital_usd_per_month,
+    infrastructure_rates,
+)
+from app.core.team import TeamSpec, team_cost_rates
 from app.core.workload import (
     DAYS_PER_MONTH,
     HOURS_PER_MONTH,
@@ -66,6 +73,11 @@ class PurchaseOptionSpec:
     amortization_years: float = 3.0
     # Overrides CostAssumptionsSpec.staff_fte for this option.
     staff_fte: float | None = None
+    # Owned only: cluster networking per GPU (capital), support contracts (USD/GPU-year) and
+    # the share of the capital left at the end of the amortisation period.
+    networking_usd_per_gpu: float = 0.0
+    support_usd_per_gpu_year: float = 0.0
+    residual_value_share: float = 0.0
 
     def __post_init__(self) -> None:
         if self.gpus_per_instance < 1:
@@ -78,6 +90,15 @@ class PurchaseOptionSpec:
             if not (self.amortization_years > 0) or self.server_usd_per_gpu < 0:
                 raise InvalidEstimateInputError(
                     "amortization_years must be > 0 and server_usd_per_gpu >= 0", label=self.label
+                )
+            if not (
+                self.networking_usd_per_gpu >= 0
+                and self.support_usd_per_gpu_year >= 0
+                and 0 <= self.residual_value_share < 1
+            ):
+                raise InvalidEstimateInputError(
+                    "networking and support must be >= 0 and residual_value_share in [0, 1)",
+                    label=self.label,
                 )
         else:
             prices = [
@@ -123,6 +144,10 @@ class CostAssumptionsSpec:
     ops_overhead_share: float = 0.1
     # Annual cost of capital for owned hardware (0 = straight-line amortisation).
     cost_of_capital_per_year: float = 0.0
+    # The team model (app/core/team.py); when set it replaces staff_fte x staff_usd_per_fte_year.
+    team: TeamSpec | None = None
+    # Serving infrastructure as line items (app/core/infrastructure.py); None: not itemised.
+    infrastructure: InfrastructureSpec | None = None
 
     def __post_init__(self) -> None:
         for name in ("api_discount_share", "cloud_discount_share", "idle_power_share"):
@@ -162,20 +187,29 @@ class SelfHostedCandidateSpec:
     capacity: ReplicaCapacitySpec | None
     purchase_options: tuple[PurchaseOptionSpec, ...]
     infeasible_reason: str | None = None
+    # Stored weights (storage line item) and model adaptation spread per month (USD/month).
+    weights_bytes: float = 0.0
+    adaptation_usd_per_month: float = 0.0
 
 
 def owned_usd_per_gpu_month(option: PurchaseOptionSpec, cost_of_capital_per_year: float) -> float:
-    """Capital cost of one owned GPU (plus its server share) per month (USD/GPU-month).
+    """Capital cost of one owned GPU (plus its server and network share) per month (USD/GPU-month).
 
     Straight-line over the amortisation period, or the level annuity payment when a cost of
-    capital is given: P * r / (1 - (1 + r)^-n) with monthly rate r and n months.
+    capital is given: P * r / (1 - (1 + r)^-n) with monthly rate r and n months; a residual
+    value is netted out at its present value (app/core/infrastructure.py).
     """
-    capex = (option.purchase_usd_per_gpu or 0.0) + option.server_usd_per_gpu
-    months = option.amortization_years * 12.0
-    rate = cost_of_capital_per_year / 12.0
-    if rate == 0.0:
-        return capex / months
-    return float(capex * rate / (1.0 - (1.0 + rate) ** (-months)))
+    capex = (
+        (option.purchase_usd_per_gpu or 0.0)
+        + option.server_usd_per_gpu
+        + option.networking_usd_per_gpu
+    )
+    return capital_usd_per_month(
+        capex,
+        residual_share=option.residual_value_share,
+        cost_of_capital_per_year=cost_of_capital_per_year,
+        years=option.amortization_years,
+    )
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -200,7 +234,13 @@ class OptionTable:
     usd_per_gpu_month_idle_power: FloatArray
     usd_per_busy_gpu_s_power: FloatArray
     usd_per_gpu_month_hosting: FloatArray
-    usd_per_month_staff: FloatArray
+    usd_per_month_staff: FloatArray  # fixed, whenever a fleet exists
+    usd_per_gpu_month_staff: FloatArray  # people per GPU operated (team model)
+    usd_per_gpu_month_support: FloatArray  # owned support contracts
+    infra_fixed: FloatArray  # (options, INFRASTRUCTURE_ITEMS): USD/month when a fleet exists
+    infra_per_instance: FloatArray  # USD per instance-month
+    infra_per_request_day: FloatArray  # USD/month per request/day of the whole volume
+    usd_per_month_adaptation: FloatArray
     overhead_share: float
     shares: FloatArray  # 24 hourly shares of interactive traffic
     unique_shares: FloatArray  # distinct hourly shares, and how many hours have each
@@ -268,6 +308,7 @@ def build_option_table(
     )
     hosting = np.where(owned, kw_per_gpu * a.hosting_usd_per_kw_month, 0.0)
     staff = np.array([a.staff_fte if o.staff_fte is None else o.staff_fte for o in opts])
+    build = _build_rates(candidates, [(r[0], r[1]) for r in rows], workload, a)
     spot = np.array([o.mode is PurchaseMode.SPOT for o in opts], dtype=np.bool_)
     arr = np.array(
         [
@@ -307,7 +348,17 @@ def build_option_table(
         usd_per_gpu_month_idle_power=idle_power,
         usd_per_busy_gpu_s_power=busy_power,
         usd_per_gpu_month_hosting=hosting,
-        usd_per_month_staff=staff * a.staff_usd_per_fte_year / 12.0,
+        usd_per_month_staff=np.where(
+            np.isnan(build["staff_fixed"]),
+            staff * a.staff_usd_per_fte_year / 12.0,
+            build["staff_fixed"],
+        ),
+        usd_per_gpu_month_staff=build["staff_per_gpu"],
+        usd_per_gpu_month_support=build["support"],
+        infra_fixed=build["infra_fixed"],
+        infra_per_instance=build["infra_per_instance"],
+        infra_per_request_day=build["infra_per_request_day"],
+        usd_per_month_adaptation=build["adaptation"],
         overhead_share=a.ops_overhead_share,
         shares=shares,
         unique_shares=unique_shares,
@@ -321,6 +372,54 @@ def build_option_table(
     )
 
 
+def _build_rates(
+    candidates: tuple[SelfHostedCandidateSpec, ...],
+    rows: list[tuple[int, PurchaseOptionSpec]],
+    workload: WorkloadSpec,
+    a: CostAssumptionsSpec,
+) -> dict[str, FloatArray]:
+    """Per-row rates of the whole cost of building: team, support, infrastructure, adaptation.
+
+    `staff_fixed` is NaN where the flat staff_fte x staff_usd_per_fte_year applies instead.
+    """
+    n = len(rows)
+    items = len(INFRASTRUCTURE_ITEMS)
+    out = {
+        "staff_fixed": np.full(n, np.nan),
+        "staff_per_gpu": np.zeros(n),
+        "support": np.zeros(n),
+        "infra_fixed": np.zeros((n, items)),
+        "infra_per_instance": np.zeros((n, items)),
+        "infra_per_request_day": np.zeros((n, items)),
+        "adaptation": np.zeros(n),
+    }
+    rates_by_owned = {}
+    if a.team is not None:
+        rates_by_owned = {o: team_cost_rates(a.team, owned=o) for o in (False, True)}
+    infra_by_candidate = {}
+    for row, (ci, opt) in enumerate(rows):
+        owned = opt.mode is PurchaseMode.OWNED
+        cand = candidates[ci]
+        if rates_by_owned and opt.staff_fte is None:
+            out["staff_fixed"][row], out["staff_per_gpu"][row] = rates_by_owned[owned]
+        if owned:
+            out["support"][row] = opt.support_usd_per_gpu_year / 12.0
+        out["adaptation"][row] = cand.adaptation_usd_per_month
+        if a.infrastructure is not None:
+            if ci not in infra_by_candidate:
+                infra_by_candidate[ci] = infrastructure_rates(
+                    a.infrastructure,
+                    weights_bytes=cand.weights_bytes,
+                    input_tokens_per_request=workload.input_tokens_mean,
+                    output_tokens_per_request=workload.output_tokens_mean,
+                )
+            rates = infra_by_candidate[ci]
+            out["infra_fixed"][row] = rates.fixed
+            out["infra_per_instance"][row] = rates.per_instance
+            out["infra_per_request_day"][row] = rates.per_request_day
+    return out
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class FleetCosts:
     """Monthly cost components (USD/month) and fleet figures for paired (option, volume) rows."""
@@ -330,6 +429,12 @@ class FleetCosts:
     hosting: FloatArray
     staff: FloatArray
     overhead: FloatArray
+    support: FloatArray
+    gateway: FloatArray
+    observability: FloatArray
+    storage: FloatArray
+    egress: FloatArray
+    adaptation: FloatArray
     total: FloatArray
     peak_serving_replicas: FloatArray
     peak_replicas: FloatArray
@@ -339,13 +444,63 @@ class FleetCosts:
     average_utilisation: FloatArray  # busy replica-time over held replica-time
 
 
+def _build_costs(
+    t: OptionTable,
+    idx: IntArray,
+    active: BoolArray,
+    gpus: FloatArray,
+    instances: FloatArray,
+    requests_per_day: FloatArray,
+) -> dict[str, FloatArray]:
+    """People, support, infrastructure line items and adaptation of fleets (USD/month).
+
+    `active` marks rows with a fleet at all; per-request items count the whole volume, since
+    the gateway fronts all traffic, hybrids included."""
+    staff = t.usd_per_month_staff[idx] + t.usd_per_gpu_month_staff[idx] * gpus
+    out = {
+        "staff": np.where(active, staff, 0.0),
+        "support": gpus * t.usd_per_gpu_month_support[idx],
+        "adaptation": np.where(active, t.usd_per_month_adaptation[idx], 0.0),
+    }
+    for k, item in enumerate(INFRASTRUCTURE_ITEMS):
+        line = (
+            t.infra_fixed[idx, k]
+            + t.infra_per_instance[idx, k] * instances
+            + t.infra_per_request_day[idx, k] * requests_per_day
+        )
+        out[item] = np.where(active, line, 0.0)
+    return out
+
+
+def _total(parts: dict[str, FloatArray]) -> FloatArray:
+    total = np.zeros_like(parts["compute"])
+    for name in COST_COMPONENTS:
+        total = total + parts[name]
+    return total
+
+
+#: FleetCosts fields that are monthly cost components; they sum to `total`.
+COST_COMPONENTS = (
+    "compute",
+    "power",
+    "hosting",
+    "staff",
+    "overhead",
+    "support",
+    *INFRASTRUCTURE_ITEMS,
+    "adaptation",
+)
+
+
 def fixed_fleet_costs(
     t: OptionTable,
     idx: IntArray,
     serving: FloatArray,
     busy_replica_s_per_day: FloatArray,
+    requests_per_day: FloatArray | float = 0.0,
 ) -> FleetCosts:
-    """Costs of held-24/7 fleets with `serving` replicas doing that much busy work per day."""
+    """Costs of held-24/7 fleets with `serving` replicas doing that much busy work per day,
+    for a workload of `requests_per_day` in all (per-request infrastructure)."""
     q = replicas_per_zone(serving, t.redundancy_replicas, t.zones)
     replicas = q * t.zones
     gpr, gpi = t.gpus_per_replica[idx], t.gpus_per_instance[idx]
@@ -358,17 +513,20 @@ def fixed_fleet_costs(
         + busy_gpu_s_month * t.usd_per_busy_gpu_s_power[idx]
     )
     hosting = gpus * t.usd_per_gpu_month_hosting[idx]
-    staff = np.where(serving > 0, t.usd_per_month_staff[idx], 0.0)
     overhead = (compute + power + hosting) * t.overhead_share
+    volume = np.broadcast_to(np.asarray(requests_per_day, dtype=np.float64), serving.shape)
+    parts = {
+        "compute": compute,
+        "power": power,
+        "hosting": hosting,
+        "overhead": overhead,
+        **_build_costs(t, idx, serving > 0, gpus, instances, volume),
+    }
     with np.errstate(divide="ignore", invalid="ignore"):
         util = np.where(replicas > 0, busy_replica_s_per_day / (replicas * SECONDS_PER_DAY), 0.0)
     return FleetCosts(
-        compute=compute,
-        power=power,
-        hosting=hosting,
-        staff=staff,
-        overhead=overhead,
-        total=compute + power + hosting + staff + overhead,
+        **parts,
+        total=_total(parts),
         peak_serving_replicas=serving,
         peak_replicas=replicas,
         peak_instances=instances,
@@ -414,7 +572,7 @@ def _busy_replica_s_per_day(t: OptionTable, idx: IntArray, v: FloatArray) -> Flo
 def _held_costs(t: OptionTable, idx: IntArray, v: FloatArray) -> FleetCosts:
     # Enough serving replicas for the peak hour and for the whole day's work.
     serving = np.maximum(t.min_serving_replicas, np.ceil(v * t.kappa_held[idx]))
-    return fixed_fleet_costs(t, idx, serving, _busy_replica_s_per_day(t, idx, v))
+    return fixed_fleet_costs(t, idx, serving, _busy_replica_s_per_day(t, idx, v), v)
 
 
 def _autoscaled_costs(t: OptionTable, si: IntArray, sv: FloatArray) -> FleetCosts:
@@ -438,7 +596,6 @@ def _autoscaled_costs(t: OptionTable, si: IntArray, sv: FloatArray) -> FleetCost
         batch_replica_h = np.zeros_like(sv)
     batch_inst_h = batch_replica_h * gpr / gpi
     compute = (inst_hours_day + batch_inst_h) * t.usd_per_instance_hour[si] * DAYS_PER_MONTH
-    staff = t.usd_per_month_staff[si]
     overhead = compute * t.overhead_share
     replica_hours_day = (q @ hours) * t.zones + batch_replica_h
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -447,13 +604,19 @@ def _autoscaled_costs(t: OptionTable, si: IntArray, sv: FloatArray) -> FleetCost
     # unique_shares is sorted ascending and every step above is non-decreasing in the share,
     # so the last column is the peak hour (cheaper than a row-wise max).
     peak_instances = inst_h[:, -1]
+    # People and hosts are sized for the peak hour; an autoscaled fleet always exists.
+    parts = {
+        "compute": compute,
+        "power": zeros,
+        "hosting": zeros,
+        "overhead": overhead,
+        **_build_costs(
+            t, si, np.ones(sv.shape, dtype=np.bool_), peak_instances * gpi, peak_instances, sv
+        ),
+    }
     return FleetCosts(
-        compute=compute,
-        power=zeros,
-        hosting=zeros,
-        staff=staff,
-        overhead=overhead,
-        total=compute + staff + overhead,
+        **parts,
+        total=_total(parts),
         peak_serving_replicas=serving_h[:, -1],
         peak_replicas=q[:, -1] * t.zones,
         peak_instances=peak_instances,
