@@ -12,6 +12,7 @@ from app.api.routes import (
     api_models,
     catalog,
     estimates,
+    fine_tuning_prices,
     gpu_offerings,
     gpus,
     health,
@@ -32,6 +33,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         gpus,
         gpu_offerings,
         open_models,
+        fine_tuning_prices,
         catalog,
         health,
     )

@@ -21,6 +21,7 @@ from app.core.types import AttentionKind, GpuSpec, Interconnect, OpenModelSpec
 GPUS_FILE: Final = "gpus.csv"
 GPU_OFFERINGS_FILE: Final = "gpu_offerings.csv"
 OPEN_MODELS_FILE: Final = "open_models.csv"
+FINE_TUNING_PRICES_FILE: Final = "fine_tuning_prices.csv"
 
 # Unit conversions to the core's base units (see app/core/types.py).
 _BYTES_PER_GB: Final = 1e9
@@ -124,10 +125,23 @@ _OPEN_MODEL_SCHEMA: Final[_Schema] = {
     "as_of": (_parse_date, True),
 }
 
+_FINE_TUNING_PRICE_SCHEMA: Final[_Schema] = {
+    "slug": (_parse_str, True),
+    "api_model_slug": (_parse_str, True),
+    "usd_per_mtok_training": (_parse_decimal, True),
+    "usd_per_mtok_input": (_parse_decimal, True),
+    "usd_per_mtok_output": (_parse_decimal, True),
+    "usd_per_mtok_cached_input": (_parse_decimal, False),
+    "usd_per_hour_hosting": (_parse_decimal, False),
+    "source": (_parse_str, True),
+    "as_of": (_parse_date, True),
+}
+
 _SCHEMAS: Final[Mapping[str, _Schema]] = {
     GPUS_FILE: _GPU_SCHEMA,
     GPU_OFFERINGS_FILE: _GPU_OFFERING_SCHEMA,
     OPEN_MODELS_FILE: _OPEN_MODEL_SCHEMA,
+    FINE_TUNING_PRICES_FILE: _FINE_TUNING_PRICE_SCHEMA,
 }
 
 
@@ -195,6 +209,11 @@ def load_gpu_offerings() -> list[Row]:
 def load_open_models() -> list[Row]:
     """Seed open-weights model architectures from open_models.csv (params in billions)."""
     return _load(OPEN_MODELS_FILE)
+
+
+def load_fine_tuning_prices() -> list[Row]:
+    """Seed hosted fine-tuning prices from fine_tuning_prices.csv (USD per 10^6 tokens)."""
+    return _load(FINE_TUNING_PRICES_FILE)
 
 
 def _float(row: Mapping[str, object], column: str) -> float:

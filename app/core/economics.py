@@ -144,10 +144,6 @@ class CostAssumptionsSpec:
     ops_overhead_share: float = 0.1
     # Annual cost of capital for owned hardware (0 = straight-line amortisation).
     cost_of_capital_per_year: float = 0.0
-    # The team model (app/core/team.py); when set it replaces staff_fte x staff_usd_per_fte_year.
-    team: TeamSpec | None = None
-    # Serving infrastructure as line items (app/core/infrastructure.py); None: not itemised.
-    infrastructure: InfrastructureSpec | None = None
 
     def __post_init__(self) -> None:
         for name in ("api_discount_share", "cloud_discount_share", "idle_power_share"):
@@ -168,6 +164,16 @@ class CostAssumptionsSpec:
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
                 raise InvalidEstimateInputError(f"{name} must be >= 0", value=value)
+
+
+@dataclass(frozen=True, slots=True)
+class BuildCostsSpec:
+    """The whole cost of building beyond GPUs: the team model (app/core/team.py) replaces
+    CostAssumptionsSpec.staff_fte x staff_usd_per_fte_year when set, and serving
+    infrastructure is itemised (app/core/infrastructure.py) when set."""
+
+    team: TeamSpec | None = None
+    infrastructure: InfrastructureSpec | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,6 +270,7 @@ def build_option_table(
     workload: WorkloadSpec,
     assumptions: CostAssumptionsSpec,
     policy: SizingPolicySpec,
+    build: BuildCostsSpec | None = None,
 ) -> OptionTable:
     """Flatten candidates x purchase options into vectorisable arrays (capacity sized once)."""
     with_curve = [c.capacity for c in candidates if c.capacity is not None]
@@ -308,7 +315,9 @@ def build_option_table(
     )
     hosting = np.where(owned, kw_per_gpu * a.hosting_usd_per_kw_month, 0.0)
     staff = np.array([a.staff_fte if o.staff_fte is None else o.staff_fte for o in opts])
-    build = _build_rates(candidates, [(r[0], r[1]) for r in rows], workload, a)
+    build_rates = _build_rates(
+        candidates, [(r[0], r[1]) for r in rows], workload, build or BuildCostsSpec()
+    )
     spot = np.array([o.mode is PurchaseMode.SPOT for o in opts], dtype=np.bool_)
     arr = np.array(
         [
@@ -349,16 +358,16 @@ def build_option_table(
         usd_per_busy_gpu_s_power=busy_power,
         usd_per_gpu_month_hosting=hosting,
         usd_per_month_staff=np.where(
-            np.isnan(build["staff_fixed"]),
+            np.isnan(build_rates["staff_fixed"]),
             staff * a.staff_usd_per_fte_year / 12.0,
-            build["staff_fixed"],
+            build_rates["staff_fixed"],
         ),
-        usd_per_gpu_month_staff=build["staff_per_gpu"],
-        usd_per_gpu_month_support=build["support"],
-        infra_fixed=build["infra_fixed"],
-        infra_per_instance=build["infra_per_instance"],
-        infra_per_request_day=build["infra_per_request_day"],
-        usd_per_month_adaptation=build["adaptation"],
+        usd_per_gpu_month_staff=build_rates["staff_per_gpu"],
+        usd_per_gpu_month_support=build_rates["support"],
+        infra_fixed=build_rates["infra_fixed"],
+        infra_per_instance=build_rates["infra_per_instance"],
+        infra_per_request_day=build_rates["infra_per_request_day"],
+        usd_per_month_adaptation=build_rates["adaptation"],
         overhead_share=a.ops_overhead_share,
         shares=shares,
         unique_shares=unique_shares,
@@ -376,7 +385,7 @@ def _build_rates(
     candidates: tuple[SelfHostedCandidateSpec, ...],
     rows: list[tuple[int, PurchaseOptionSpec]],
     workload: WorkloadSpec,
-    a: CostAssumptionsSpec,
+    a: BuildCostsSpec,
 ) -> dict[str, FloatArray]:
     """Per-row rates of the whole cost of building: team, support, infrastructure, adaptation.
 

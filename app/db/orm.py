@@ -155,6 +155,20 @@ class ApiModel(VersionedEntry):
     long_context_tiers: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
 
+class FineTuningPrice(VersionedEntry):
+    """A provider's hosted fine-tuning of one API model: training price and the fine-tuned
+    model's inference prices."""
+
+    __tablename__ = "fine_tuning_prices"
+
+    api_model_slug: Mapped[str] = mapped_column(String(200))
+    usd_per_mtok_training: Mapped[Decimal] = mapped_column(Money)
+    usd_per_mtok_input: Mapped[Decimal] = mapped_column(Money)
+    usd_per_mtok_output: Mapped[Decimal] = mapped_column(Money)
+    usd_per_mtok_cached_input: Mapped[Decimal | None] = mapped_column(Money)
+    usd_per_hour_hosting: Mapped[Decimal | None] = mapped_column(Money)
+
+
 class Analysis(Base):
     """A saved estimate: its input, the catalog values it used, and its result.
 

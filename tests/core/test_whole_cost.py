@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from app.core.breakeven import cost_envelope, envelope_at
 from app.core.economics import (
     COST_COMPONENTS,
+    BuildCostsSpec,
     CostAssumptionsSpec,
     PurchaseMode,
     PurchaseOptionSpec,
@@ -28,9 +29,8 @@ from app.core.workload import WorkloadSpec
 from tests.core.test_economics import flat_curve
 from tests.core.test_estimate_properties import CANDIDATES, workload
 
-WHOLE = CostAssumptionsSpec(
-    team=TeamSpec(), infrastructure=InfrastructureSpec(), ops_overhead_share=0.0
-)
+PLAIN = CostAssumptionsSpec(ops_overhead_share=0.0)
+WHOLE = BuildCostsSpec(team=TeamSpec(), infrastructure=InfrastructureSpec())
 
 
 def test_owned_server_fleet_with_team_support_and_infrastructure_by_hand() -> None:
@@ -58,10 +58,12 @@ def test_owned_server_fleet_with_team_support_and_infrastructure_by_hand() -> No
         weights_bytes=16e9,
         adaptation_usd_per_month=1_000.0,
     )
-    a = replace(WHOLE, cost_of_capital_per_year=0.075)
+    a = replace(PLAIN, cost_of_capital_per_year=0.075)
     w = WorkloadSpec(requests_per_day=10_000, input_tokens_mean=1000, output_tokens_mean=200)
     costs = fleet_costs(
-        build_option_table((cand,), w, a, SizingPolicySpec()), np.array([0]), np.array([10_000.0])
+        build_option_table((cand,), w, a, SizingPolicySpec(), WHOLE),
+        np.array([0]),
+        np.array([10_000.0]),
     )
     # Capital: $375,000 per server over 4 years at 7.5% less a 10% residual: $8,394.75/month
     # (tests/core/test_infrastructure.py). Support: 8 x 4,975 / 12 = $3,316.67.
@@ -93,7 +95,7 @@ def test_hybrid_milp_matches_scan_with_the_whole_cost(
     cands = tuple(
         replace(c, weights_bytes=1e11, adaptation_usd_per_month=500.0) for c in CANDIDATES[:2]
     )
-    table = build_option_table(cands, w, WHOLE, SizingPolicySpec())
+    table = build_option_table(cands, w, PLAIN, SizingPolicySpec(), WHOLE)
     i = option + 5
     p = api_usd_per_request
     _, cost_scan = hybrid_best_by_scan(table, i, p, p * 0.5, volume)
@@ -103,7 +105,7 @@ def test_hybrid_milp_matches_scan_with_the_whole_cost(
 
 
 def test_envelope_stays_exact_with_people_per_gpu_and_per_request_infrastructure() -> None:
-    table = build_option_table(CANDIDATES[:2], workload(), WHOLE, SizingPolicySpec())
+    table = build_option_table(CANDIDATES[:2], workload(), PLAIN, SizingPolicySpec(), WHOLE)
     env = cost_envelope(table, 1e3, 1e8)
     assert env.exact
     probe = np.geomspace(1.3e3, 0.9e8, 300)
@@ -121,12 +123,13 @@ def test_envelope_stays_exact_with_people_per_gpu_and_per_request_infrastructure
 @given(adaptation=st.floats(0, 1e6), volume=st.floats(1e3, 1e8))
 def test_adding_adaptation_never_lowers_cost(adaptation: float, volume: float) -> None:
     w = workload(requests_per_day=volume)
-    plain = build_option_table(CANDIDATES[:2], w, WHOLE, SizingPolicySpec())
+    plain = build_option_table(CANDIDATES[:2], w, PLAIN, SizingPolicySpec(), WHOLE)
     adapted = build_option_table(
         tuple(replace(c, adaptation_usd_per_month=adaptation) for c in CANDIDATES[:2]),
         w,
-        WHOLE,
+        PLAIN,
         SizingPolicySpec(),
+        WHOLE,
     )
     idx = np.arange(plain.size)
     before = fleet_costs(plain, idx, np.full(idx.size, volume)).total
