@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from enum import StrEnum
 
 import numpy as np
-import numpy.typing as npt
 
+from app.core.arrays import BoolArray, FloatArray, IntArray
 from app.core.errors import InvalidEstimateInputError
 from app.core.fleet import (
     ReplicaCapacity,
@@ -29,98 +28,19 @@ from app.core.infrastructure import (
     capital_usd_per_month,
     infrastructure_rates,
 )
+from app.core.purchasing import AUTOSCALED_MODES, PurchaseMode, PurchaseOptionSpec
 from app.core.team import TeamSpec, team_cost_rates
 from app.core.workload import (
     DAYS_PER_MONTH,
+    HOURS_PER_DAY,
     HOURS_PER_MONTH,
+    MONTHS_PER_YEAR,
     SECONDS_PER_DAY,
     SECONDS_PER_HOUR,
+    WATTS_PER_KW,
     WorkloadSpec,
     hourly_shares,
 )
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.intp]
-BoolArray = npt.NDArray[np.bool_]
-
-
-class PurchaseMode(StrEnum):
-    ON_DEMAND = "on_demand"
-    COMMITTED_1Y = "committed_1y"
-    COMMITTED_3Y = "committed_3y"
-    SPOT = "spot"
-    OWNED = "owned"
-
-
-#: Modes whose fleet follows the hourly demand (billed per hour actually held).
-AUTOSCALED_MODES = frozenset({PurchaseMode.ON_DEMAND, PurchaseMode.SPOT})
-
-
-@dataclass(frozen=True, slots=True)
-class PurchaseOptionSpec:
-    """How GPUs are paid for. Cloud modes need a per-GPU-hour or per-instance-hour price;
-    `owned` needs a purchase price per GPU. `gpus_per_instance` is the instance (or, when
-    owned, server) size: fleets are bought in whole instances."""
-
-    mode: PurchaseMode
-    label: str = ""
-    usd_per_gpu_hour: float | None = None
-    usd_per_instance_hour: float | None = None
-    gpus_per_instance: int = 1
-    purchase_usd_per_gpu: float | None = None
-    # Server chassis, CPUs, memory, networking and storage, shared out per GPU (owned only).
-    server_usd_per_gpu: float = 0.0
-    amortization_years: float = 3.0
-    # Overrides CostAssumptionsSpec.staff_fte for this option.
-    staff_fte: float | None = None
-    # Owned only: cluster networking per GPU (capital), support contracts (USD/GPU-year) and
-    # the share of the capital left at the end of the amortisation period.
-    networking_usd_per_gpu: float = 0.0
-    support_usd_per_gpu_year: float = 0.0
-    residual_value_share: float = 0.0
-
-    def __post_init__(self) -> None:
-        if self.gpus_per_instance < 1:
-            raise InvalidEstimateInputError("gpus_per_instance must be >= 1", label=self.label)
-        if self.mode is PurchaseMode.OWNED:
-            if self.purchase_usd_per_gpu is None or self.purchase_usd_per_gpu < 0:
-                raise InvalidEstimateInputError(
-                    "an owned option needs purchase_usd_per_gpu >= 0", label=self.label
-                )
-            if not (self.amortization_years > 0) or self.server_usd_per_gpu < 0:
-                raise InvalidEstimateInputError(
-                    "amortization_years must be > 0 and server_usd_per_gpu >= 0", label=self.label
-                )
-            if not (
-                self.networking_usd_per_gpu >= 0
-                and self.support_usd_per_gpu_year >= 0
-                and 0 <= self.residual_value_share < 1
-            ):
-                raise InvalidEstimateInputError(
-                    "networking and support must be >= 0 and residual_value_share in [0, 1)",
-                    label=self.label,
-                )
-        else:
-            prices = [
-                p for p in (self.usd_per_gpu_hour, self.usd_per_instance_hour) if p is not None
-            ]
-            if len(prices) != 1 or not (math.isfinite(prices[0]) and prices[0] >= 0):
-                raise InvalidEstimateInputError(
-                    "a cloud option needs exactly one of usd_per_gpu_hour or "
-                    "usd_per_instance_hour, >= 0",
-                    label=self.label,
-                )
-        if self.staff_fte is not None and self.staff_fte < 0:
-            raise InvalidEstimateInputError("staff_fte must be >= 0", label=self.label)
-
-    @property
-    def cloud_usd_per_instance_hour(self) -> float:
-        """List price of one instance-hour (USD/h); 0 for owned hardware."""
-        if self.usd_per_instance_hour is not None:
-            return self.usd_per_instance_hour
-        if self.usd_per_gpu_hour is not None:
-            return self.usd_per_gpu_hour * self.gpus_per_instance
-        return 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,7 +119,7 @@ class SelfHostedCandidateSpec:
 
 
 def owned_usd_per_gpu_month(option: PurchaseOptionSpec, cost_of_capital_per_year: float) -> float:
-    """Capital cost of one owned GPU (plus its server and network share) per month (USD/GPU-month).
+    """Capital cost of one owned GPU with its server and network share (USD/GPU-month).
 
     Straight-line over the amortisation period, or the level annuity payment when a cost of
     capital is given: P * r / (1 - (1 + r)^-n) with monthly rate r and n months; a residual
@@ -295,7 +215,7 @@ def build_option_table(
     owned = np.array([o.mode is PurchaseMode.OWNED for o in opts], dtype=np.bool_)
     gpi = np.array([float(o.gpus_per_instance) for o in opts])
     tdp_w = np.array([r[4] for r in rows])
-    kw_per_gpu = tdp_w * (1.0 + a.host_power_overhead_share) / 1000.0
+    kw_per_gpu = tdp_w * (1.0 + a.host_power_overhead_share) / WATTS_PER_KW
     owned_month = np.array(
         [
             owned_usd_per_gpu_month(o, a.cost_of_capital_per_year)
@@ -311,30 +231,29 @@ def build_option_table(
         owned, kw_per_gpu * a.pue * a.idle_power_share * HOURS_PER_MONTH * a.usd_per_kwh, 0.0
     )
     busy_power = np.where(
-        owned, kw_per_gpu * a.pue * (1.0 - a.idle_power_share) * a.usd_per_kwh / 3600.0, 0.0
+        owned,
+        kw_per_gpu * a.pue * (1.0 - a.idle_power_share) * a.usd_per_kwh / SECONDS_PER_HOUR,
+        0.0,
     )
     hosting = np.where(owned, kw_per_gpu * a.hosting_usd_per_kw_month, 0.0)
-    staff = np.array([a.staff_fte if o.staff_fte is None else o.staff_fte for o in opts])
+    spot = np.array([o.mode is PurchaseMode.SPOT for o in opts], dtype=np.bool_)
     build_rates = _build_rates(
         candidates, [(r[0], r[1]) for r in rows], workload, build or BuildCostsSpec()
     )
-    spot = np.array([o.mode is PurchaseMode.SPOT for o in opts], dtype=np.bool_)
-    arr = np.array(
-        [
-            [r[2].interactive_requests_per_s for r in rows],
-            [r[2].operating_requests_per_s for r in rows],
-            [r[2].batch_requests_per_s for r in rows],
-            [float(r[2].gpus_per_replica) for r in rows],
-        ],
-        dtype=np.float64,
-    ).reshape(4, len(rows))
+    flat_staff = a.staff_fte * a.staff_usd_per_fte_year / MONTHS_PER_YEAR
+    interactive_rps = np.array([r[2].interactive_requests_per_s for r in rows], dtype=np.float64)
+    operating_rps = np.array([r[2].operating_requests_per_s for r in rows], dtype=np.float64)
+    batch_rps = np.array([r[2].batch_requests_per_s for r in rows], dtype=np.float64)
+    gpus_per_replica = np.array([float(r[2].gpus_per_replica) for r in rows], dtype=np.float64)
     shares = hourly_shares(workload)
     unique_shares, counts = np.unique(shares, return_counts=True)
     beta = workload.batch_share
     with np.errstate(divide="ignore", invalid="ignore"):
-        peak = (1.0 - beta) * float(shares.max()) / (SECONDS_PER_HOUR * arr[0])
-        daily = ((1.0 - beta) / arr[0] + (beta / arr[2] if beta > 0 else 0.0)) / SECONDS_PER_DAY
-        kappa_hour = (1.0 - beta) / (SECONDS_PER_HOUR * arr[0])
+        peak = (1.0 - beta) * float(shares.max()) / (SECONDS_PER_HOUR * interactive_rps)
+        daily = (
+            (1.0 - beta) / interactive_rps + (beta / batch_rps if beta > 0 else 0.0)
+        ) / SECONDS_PER_DAY
+        kappa_hour = (1.0 - beta) / (SECONDS_PER_HOUR * interactive_rps)
     # Infeasible rows get harmless zeros here; their totals are set to +inf afterwards.
     kappa_held = np.where(feasible, np.maximum(peak, daily), 0.0)
     kappa_hour = np.where(feasible, kappa_hour, 0.0)
@@ -346,10 +265,10 @@ def build_option_table(
         reasons=tuple(r[3] for r in rows),
         autoscaled=autoscaled,
         owned=owned,
-        interactive_rps=arr[0],
-        operating_rps=arr[1],
-        batch_rps=arr[2],
-        gpus_per_replica=arr[3],
+        interactive_rps=interactive_rps,
+        operating_rps=operating_rps,
+        batch_rps=batch_rps,
+        gpus_per_replica=gpus_per_replica,
         gpus_per_instance=gpi,
         capacity_factor=np.where(spot, 1.0 + policy.spot_extra_capacity_share, 1.0),
         usd_per_instance_hour=per_instance_hour,
@@ -358,9 +277,7 @@ def build_option_table(
         usd_per_busy_gpu_s_power=busy_power,
         usd_per_gpu_month_hosting=hosting,
         usd_per_month_staff=np.where(
-            np.isnan(build_rates["staff_fixed"]),
-            staff * a.staff_usd_per_fte_year / 12.0,
-            build_rates["staff_fixed"],
+            np.isnan(build_rates["staff_fixed"]), flat_staff, build_rates["staff_fixed"]
         ),
         usd_per_gpu_month_staff=build_rates["staff_per_gpu"],
         usd_per_gpu_month_support=build_rates["support"],
@@ -385,7 +302,7 @@ def _build_rates(
     candidates: tuple[SelfHostedCandidateSpec, ...],
     rows: list[tuple[int, PurchaseOptionSpec]],
     workload: WorkloadSpec,
-    a: BuildCostsSpec,
+    build: BuildCostsSpec,
 ) -> dict[str, FloatArray]:
     """Per-row rates of the whole cost of building: team, support, infrastructure, adaptation.
 
@@ -402,30 +319,31 @@ def _build_rates(
         "infra_per_request_day": np.zeros((n, items)),
         "adaptation": np.zeros(n),
     }
-    rates_by_owned = {}
-    if a.team is not None:
-        rates_by_owned = {o: team_cost_rates(a.team, owned=o) for o in (False, True)}
+    team_rates = {}
+    if build.team is not None:
+        team_rates = {owned: team_cost_rates(build.team, owned=owned) for owned in (False, True)}
     infra_by_candidate = {}
     for row, (ci, opt) in enumerate(rows):
         owned = opt.mode is PurchaseMode.OWNED
         cand = candidates[ci]
-        if rates_by_owned and opt.staff_fte is None:
-            out["staff_fixed"][row], out["staff_per_gpu"][row] = rates_by_owned[owned]
+        if team_rates:
+            out["staff_fixed"][row], out["staff_per_gpu"][row] = team_rates[owned]
         if owned:
-            out["support"][row] = opt.support_usd_per_gpu_year / 12.0
+            out["support"][row] = opt.support_usd_per_gpu_year / MONTHS_PER_YEAR
         out["adaptation"][row] = cand.adaptation_usd_per_month
-        if a.infrastructure is not None:
-            if ci not in infra_by_candidate:
-                infra_by_candidate[ci] = infrastructure_rates(
-                    a.infrastructure,
-                    weights_bytes=cand.weights_bytes,
-                    input_tokens_per_request=workload.input_tokens_mean,
-                    output_tokens_per_request=workload.output_tokens_mean,
-                )
-            rates = infra_by_candidate[ci]
-            out["infra_fixed"][row] = rates.fixed
-            out["infra_per_instance"][row] = rates.per_instance
-            out["infra_per_request_day"][row] = rates.per_request_day
+        if build.infrastructure is None:
+            continue
+        if ci not in infra_by_candidate:
+            infra_by_candidate[ci] = infrastructure_rates(
+                build.infrastructure,
+                weights_bytes=cand.weights_bytes,
+                input_tokens_per_request=workload.input_tokens_mean,
+                output_tokens_per_request=workload.output_tokens_mean,
+            )
+        rates = infra_by_candidate[ci]
+        out["infra_fixed"][row] = rates.fixed
+        out["infra_per_instance"][row] = rates.per_instance
+        out["infra_per_request_day"][row] = rates.per_request_day
     return out
 
 
@@ -453,41 +371,6 @@ class FleetCosts:
     average_utilisation: FloatArray  # busy replica-time over held replica-time
 
 
-def _build_costs(
-    t: OptionTable,
-    idx: IntArray,
-    active: BoolArray,
-    gpus: FloatArray,
-    instances: FloatArray,
-    requests_per_day: FloatArray,
-) -> dict[str, FloatArray]:
-    """People, support, infrastructure line items and adaptation of fleets (USD/month).
-
-    `active` marks rows with a fleet at all; per-request items count the whole volume, since
-    the gateway fronts all traffic, hybrids included."""
-    staff = t.usd_per_month_staff[idx] + t.usd_per_gpu_month_staff[idx] * gpus
-    out = {
-        "staff": np.where(active, staff, 0.0),
-        "support": gpus * t.usd_per_gpu_month_support[idx],
-        "adaptation": np.where(active, t.usd_per_month_adaptation[idx], 0.0),
-    }
-    for k, item in enumerate(INFRASTRUCTURE_ITEMS):
-        line = (
-            t.infra_fixed[idx, k]
-            + t.infra_per_instance[idx, k] * instances
-            + t.infra_per_request_day[idx, k] * requests_per_day
-        )
-        out[item] = np.where(active, line, 0.0)
-    return out
-
-
-def _total(parts: dict[str, FloatArray]) -> FloatArray:
-    total = np.zeros_like(parts["compute"])
-    for name in COST_COMPONENTS:
-        total = total + parts[name]
-    return total
-
-
 #: FleetCosts fields that are monthly cost components; they sum to `total`.
 COST_COMPONENTS = (
     "compute",
@@ -501,8 +384,43 @@ COST_COMPONENTS = (
 )
 
 
+def _build_costs(
+    table: OptionTable,
+    idx: IntArray,
+    active: BoolArray,
+    gpus: FloatArray,
+    instances: FloatArray,
+    requests_per_day: FloatArray,
+) -> dict[str, FloatArray]:
+    """People, support, infrastructure line items and adaptation of fleets (USD/month).
+
+    `active` marks rows with a fleet at all; per-request items count the whole volume, since
+    the gateway fronts all traffic, hybrids included."""
+    staff = table.usd_per_month_staff[idx] + table.usd_per_gpu_month_staff[idx] * gpus
+    out = {
+        "staff": np.where(active, staff, 0.0),
+        "support": gpus * table.usd_per_gpu_month_support[idx],
+        "adaptation": np.where(active, table.usd_per_month_adaptation[idx], 0.0),
+    }
+    for k, item in enumerate(INFRASTRUCTURE_ITEMS):
+        line = (
+            table.infra_fixed[idx, k]
+            + table.infra_per_instance[idx, k] * instances
+            + table.infra_per_request_day[idx, k] * requests_per_day
+        )
+        out[item] = np.where(active, line, 0.0)
+    return out
+
+
+def _total(parts: dict[str, FloatArray]) -> FloatArray:
+    total = np.zeros_like(parts["compute"])
+    for name in COST_COMPONENTS:
+        total = total + parts[name]
+    return total
+
+
 def fixed_fleet_costs(
-    t: OptionTable,
+    table: OptionTable,
     idx: IntArray,
     serving: FloatArray,
     busy_replica_s_per_day: FloatArray,
@@ -510,26 +428,26 @@ def fixed_fleet_costs(
 ) -> FleetCosts:
     """Costs of held-24/7 fleets with `serving` replicas doing that much busy work per day,
     for a workload of `requests_per_day` in all (per-request infrastructure)."""
-    q = replicas_per_zone(serving, t.redundancy_replicas, t.zones)
-    replicas = q * t.zones
-    gpr, gpi = t.gpus_per_replica[idx], t.gpus_per_instance[idx]
-    instances = instances_for_replicas(q, gpr, gpi) * t.zones
+    q = replicas_per_zone(serving, table.redundancy_replicas, table.zones)
+    replicas = q * table.zones
+    gpr, gpi = table.gpus_per_replica[idx], table.gpus_per_instance[idx]
+    instances = instances_for_replicas(q, gpr, gpi) * table.zones
     gpus = instances * gpi
-    compute = instances * t.usd_per_instance_month_fixed[idx]
+    compute = instances * table.usd_per_instance_month_fixed[idx]
     busy_gpu_s_month = busy_replica_s_per_day * gpr * DAYS_PER_MONTH
     power = (
-        gpus * t.usd_per_gpu_month_idle_power[idx]
-        + busy_gpu_s_month * t.usd_per_busy_gpu_s_power[idx]
+        gpus * table.usd_per_gpu_month_idle_power[idx]
+        + busy_gpu_s_month * table.usd_per_busy_gpu_s_power[idx]
     )
-    hosting = gpus * t.usd_per_gpu_month_hosting[idx]
-    overhead = (compute + power + hosting) * t.overhead_share
+    hosting = gpus * table.usd_per_gpu_month_hosting[idx]
+    overhead = (compute + power + hosting) * table.overhead_share
     volume = np.broadcast_to(np.asarray(requests_per_day, dtype=np.float64), serving.shape)
     parts = {
         "compute": compute,
         "power": power,
         "hosting": hosting,
         "overhead": overhead,
-        **_build_costs(t, idx, serving > 0, gpus, instances, volume),
+        **_build_costs(table, idx, serving > 0, gpus, instances, volume),
     }
     with np.errstate(divide="ignore", invalid="ignore"):
         util = np.where(replicas > 0, busy_replica_s_per_day / (replicas * SECONDS_PER_DAY), 0.0)
@@ -545,138 +463,141 @@ def fixed_fleet_costs(
     )
 
 
-def fleet_costs(t: OptionTable, idx: IntArray, requests_per_day: FloatArray) -> FleetCosts:
+def fleet_costs(table: OptionTable, idx: IntArray, requests_per_day: FloatArray) -> FleetCosts:
     """Monthly costs of options `idx` at volumes `requests_per_day` (paired, same length)."""
     idx = np.asarray(idx, dtype=np.intp)
     v = np.broadcast_to(np.asarray(requests_per_day, dtype=np.float64), idx.shape)
-    scaled_rows = t.autoscaled[idx]
+    scaled_rows = table.autoscaled[idx]
     if not scaled_rows.any():
-        return _with_infeasible(t, idx, _held_costs(t, idx, v))
+        return _with_infeasible(table, idx, _held_costs(table, idx, v))
     if scaled_rows.all():
-        return _with_infeasible(t, idx, _autoscaled_costs(t, idx, v))
+        return _with_infeasible(table, idx, _autoscaled_costs(table, idx, v))
     held_rows = ~scaled_rows
-    held = _held_costs(t, idx[held_rows], v[held_rows])
-    scaled = _autoscaled_costs(t, idx[scaled_rows], v[scaled_rows])
+    held = _held_costs(table, idx[held_rows], v[held_rows])
+    scaled = _autoscaled_costs(table, idx[scaled_rows], v[scaled_rows])
     parts: dict[str, FloatArray] = {}
     for name in FleetCosts.__dataclass_fields__:
         merged = np.empty(idx.shape, dtype=np.float64)
         merged[held_rows] = getattr(held, name)
         merged[scaled_rows] = getattr(scaled, name)
         parts[name] = merged
-    return _with_infeasible(t, idx, FleetCosts(**parts))
+    return _with_infeasible(table, idx, FleetCosts(**parts))
 
 
-def _busy_replica_s_per_day(t: OptionTable, idx: IntArray, v: FloatArray) -> FloatArray:
+def _busy_replica_s_per_day(table: OptionTable, idx: IntArray, v: FloatArray) -> FloatArray:
     """Replica-seconds per day spent serving: interactive at the operating point, batch at
     the best throughput."""
-    beta = t.batch_share
+    beta = table.batch_share
     with np.errstate(divide="ignore", invalid="ignore"):
-        busy = v * (1.0 - beta) / t.operating_rps[idx]
+        busy = v * (1.0 - beta) / table.operating_rps[idx]
         if beta > 0:
-            busy = busy + v * beta / t.batch_rps[idx]
+            busy = busy + v * beta / table.batch_rps[idx]
     # Only infeasible rows (no throughput) are non-finite; their totals become +inf later.
     return np.where(np.isfinite(busy), busy, 0.0)
 
 
-def _held_costs(t: OptionTable, idx: IntArray, v: FloatArray) -> FleetCosts:
+def _held_costs(table: OptionTable, idx: IntArray, v: FloatArray) -> FleetCosts:
     # Enough serving replicas for the peak hour and for the whole day's work.
-    serving = np.maximum(t.min_serving_replicas, np.ceil(v * t.kappa_held[idx]))
-    return fixed_fleet_costs(t, idx, serving, _busy_replica_s_per_day(t, idx, v), v)
+    serving = np.maximum(table.min_serving_replicas, np.ceil(v * table.kappa_held[idx]))
+    return fixed_fleet_costs(table, idx, serving, _busy_replica_s_per_day(table, idx, v), v)
 
 
-def _autoscaled_costs(t: OptionTable, si: IntArray, sv: FloatArray) -> FleetCosts:
+def _autoscaled_costs(table: OptionTable, si: IntArray, sv: FloatArray) -> FleetCosts:
     # Replicas follow each distinct hourly level; batch runs on extra replica-hours billed
     # per second (no rounding), see docs/economics.md.
-    beta = t.batch_share
-    factor = t.capacity_factor[si]
+    beta = table.batch_share
+    factor = table.capacity_factor[si]
     with np.errstate(divide="ignore", invalid="ignore"):
-        need = (sv * t.kappa_hour[si])[:, None] * t.unique_shares[None, :]
-        serving_h = np.maximum(t.min_serving_replicas, np.ceil(need))
+        need = (sv * table.kappa_hour[si])[:, None] * table.unique_shares[None, :]
+        serving_h = np.maximum(table.min_serving_replicas, np.ceil(need))
         serving_h = np.ceil(serving_h * factor[:, None])
-    q = replicas_per_zone(serving_h, t.redundancy_replicas, t.zones)
-    gpr, gpi = t.gpus_per_replica[si], t.gpus_per_instance[si]
-    inst_h = instances_for_replicas(q, gpr[:, None], gpi[:, None]) * t.zones
-    hours = t.share_hours
+    q = replicas_per_zone(serving_h, table.redundancy_replicas, table.zones)
+    gpr, gpi = table.gpus_per_replica[si], table.gpus_per_instance[si]
+    inst_h = instances_for_replicas(q, gpr[:, None], gpi[:, None]) * table.zones
+    hours = table.share_hours
     inst_hours_day = inst_h @ hours
     if beta > 0:
         with np.errstate(divide="ignore", invalid="ignore"):
-            batch_replica_h = sv * beta / (t.batch_rps[si] * SECONDS_PER_HOUR) * factor
+            batch_replica_h = sv * beta / (table.batch_rps[si] * SECONDS_PER_HOUR) * factor
     else:
         batch_replica_h = np.zeros_like(sv)
     batch_inst_h = batch_replica_h * gpr / gpi
-    compute = (inst_hours_day + batch_inst_h) * t.usd_per_instance_hour[si] * DAYS_PER_MONTH
-    overhead = compute * t.overhead_share
-    replica_hours_day = (q @ hours) * t.zones + batch_replica_h
+    compute = (inst_hours_day + batch_inst_h) * table.usd_per_instance_hour[si] * DAYS_PER_MONTH
+    overhead = compute * table.overhead_share
+    replica_hours_day = (q @ hours) * table.zones + batch_replica_h
     with np.errstate(divide="ignore", invalid="ignore"):
-        util = _busy_replica_s_per_day(t, si, sv) / (replica_hours_day * SECONDS_PER_HOUR)
+        util = _busy_replica_s_per_day(table, si, sv) / (replica_hours_day * SECONDS_PER_HOUR)
     zeros = np.zeros_like(sv)
     # unique_shares is sorted ascending and every step above is non-decreasing in the share,
     # so the last column is the peak hour (cheaper than a row-wise max).
     peak_instances = inst_h[:, -1]
     # People and hosts are sized for the peak hour; an autoscaled fleet always exists.
+    active = np.ones(sv.shape, dtype=np.bool_)
     parts = {
         "compute": compute,
         "power": zeros,
         "hosting": zeros,
         "overhead": overhead,
-        **_build_costs(
-            t, si, np.ones(sv.shape, dtype=np.bool_), peak_instances * gpi, peak_instances, sv
-        ),
+        **_build_costs(table, si, active, peak_instances * gpi, peak_instances, sv),
     }
     return FleetCosts(
         **parts,
         total=_total(parts),
         peak_serving_replicas=serving_h[:, -1],
-        peak_replicas=q[:, -1] * t.zones,
+        peak_replicas=q[:, -1] * table.zones,
         peak_instances=peak_instances,
         peak_gpus=peak_instances * gpi,
-        average_gpus=(inst_hours_day + batch_inst_h) * gpi / 24.0,
+        average_gpus=(inst_hours_day + batch_inst_h) * gpi / HOURS_PER_DAY,
         average_utilisation=util,
     )
 
 
-def _with_infeasible(t: OptionTable, idx: IntArray, costs: FleetCosts) -> FleetCosts:
-    bad = ~t.feasible[idx]
+def _with_infeasible(table: OptionTable, idx: IntArray, costs: FleetCosts) -> FleetCosts:
+    bad = ~table.feasible[idx]
     if bad.any():
         costs.total[bad] = np.inf
     return costs
 
 
-def _step_rates(t: OptionTable, i: int) -> FloatArray:
-    rates = t.kappa_hour[i] * t.unique_shares if t.autoscaled[i] else np.array([t.kappa_held[i]])
+def _step_rates(table: OptionTable, i: int) -> FloatArray:
+    rates = (
+        table.kappa_hour[i] * table.unique_shares
+        if table.autoscaled[i]
+        else np.array([table.kappa_held[i]])
+    )
     return rates[rates > 0]
 
 
-def _step_range(t: OptionTable, rate: float, lo: float, hi: float) -> tuple[int, int]:
+def _step_range(table: OptionTable, rate: float, lo: float, hi: float) -> tuple[int, int]:
     # Replicas = ceil(v * rate) steps from j to j + 1 just above v = j / rate.
-    return max(math.floor(lo * rate) + 1, int(t.min_serving_replicas)), math.ceil(hi * rate) - 1
+    return max(math.floor(lo * rate) + 1, int(table.min_serving_replicas)), math.ceil(hi * rate) - 1
 
 
-def step_edge_count(t: OptionTable, i: int, lo: float, hi: float) -> int:
+def step_edge_count(table: OptionTable, i: int, lo: float, hi: float) -> int:
     """How many step edges `step_edges` would return at most, without building them."""
-    if not t.feasible[i]:
+    if not table.feasible[i]:
         return 0
     total = 0
-    for rate in _step_rates(t, i):
-        j_lo, j_hi = _step_range(t, float(rate), lo, hi)
+    for rate in _step_rates(table, i):
+        j_lo, j_hi = _step_range(table, float(rate), lo, hi)
         total += max(j_hi - j_lo + 1, 0)
     return total
 
 
 def step_edges(
-    t: OptionTable, i: int, lo: float, hi: float, max_edges: int | None = None
+    table: OptionTable, i: int, lo: float, hi: float, max_edges: int | None = None
 ) -> FloatArray:
     """Volumes (req/day) in (lo, hi) where option i's whole-replica count steps up.
 
     With `max_edges`, the edges are capped near that many: a step rate with more than its
     share yields a log-spaced subset (callers then treat the result as approximate)."""
-    if not t.feasible[i]:
+    if not table.feasible[i]:
         return np.empty(0)
     parts = []
-    rates = _step_rates(t, i)
+    rates = _step_rates(table, i)
     per_rate = None if max_edges is None else max(2, max_edges // max(rates.size, 1))
     for rate in rates:
-        j_lo, j_hi = _step_range(t, float(rate), lo, hi)
+        j_lo, j_hi = _step_range(table, float(rate), lo, hi)
         if j_hi < j_lo:
             continue
         if per_rate is not None and j_hi - j_lo + 1 > per_rate:

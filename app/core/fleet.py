@@ -24,10 +24,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from app.core.arrays import FloatArray
 from app.core.errors import InvalidEstimateInputError
 from app.core.workload import WorkloadSpec
-
-FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, slots=True, eq=False)

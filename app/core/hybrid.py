@@ -22,13 +22,11 @@ from dataclasses import dataclass
 
 import highspy
 import numpy as np
-import numpy.typing as npt
 
+from app.core.arrays import FloatArray
 from app.core.economics import COST_COMPONENTS, OptionTable, fixed_fleet_costs
 from app.core.errors import EstimationError
 from app.core.workload import DAYS_PER_MONTH, SECONDS_PER_DAY, SECONDS_PER_HOUR
-
-FloatArray = npt.NDArray[np.float64]
 
 #: Wall-clock limit of one hybrid MILP solve (s); the incumbent is used when it is reached.
 SOLVER_TIME_LIMIT_S = 0.5
@@ -74,18 +72,18 @@ class HybridCosts:
 _BASE_PARTS = frozenset({"compute", "power", "hosting", "staff", "overhead"})
 
 
-def _demand(t: OptionTable, requests_per_day: float) -> FloatArray:
-    return requests_per_day * (1.0 - t.batch_share) * t.shares / SECONDS_PER_HOUR
+def _demand(table: OptionTable, requests_per_day: float) -> FloatArray:
+    return requests_per_day * (1.0 - table.batch_share) * table.shares / SECONDS_PER_HOUR
 
 
-def max_serving_replicas(t: OptionTable, i: int, requests_per_day: float) -> int:
+def max_serving_replicas(table: OptionTable, i: int, requests_per_day: float) -> int:
     """Serving replicas that carry the whole volume self-hosted (count)."""
-    kappa = float(t.kappa_held[i])
-    return int(max(t.min_serving_replicas, math.ceil(requests_per_day * kappa)))
+    kappa = float(table.kappa_held[i])
+    return int(max(table.min_serving_replicas, math.ceil(requests_per_day * kappa)))
 
 
 def hybrid_costs_by_replicas(
-    t: OptionTable,
+    table: OptionTable,
     i: int,
     usd_per_request_interactive: float,
     usd_per_request_batch: float,
@@ -94,16 +92,16 @@ def hybrid_costs_by_replicas(
 ) -> HybridCosts:
     """Hybrid monthly cost for each serving-replica count in `serving` (USD/month)."""
     n = np.asarray(serving, dtype=np.float64)
-    d = _demand(t, requests_per_day)  # req/s per hour
-    c, c_b, c_op = t.interactive_rps[i], t.batch_rps[i], t.operating_rps[i]
-    batch_total = requests_per_day * t.batch_share
+    d = _demand(table, requests_per_day)  # req/s per hour
+    c, c_b, c_op = table.interactive_rps[i], table.batch_rps[i], table.operating_rps[i]
+    batch_total = requests_per_day * table.batch_share
     # Marginal monthly power of one busy replica-second (owned fleets only), with overhead.
-    k_power = t.gpus_per_replica[i] * t.usd_per_busy_gpu_s_power[i] * DAYS_PER_MONTH
+    k_power = table.gpus_per_replica[i] * table.usd_per_busy_gpu_s_power[i] * DAYS_PER_MONTH
     # Net monthly saving per request/day moved from the API to the fleet.
     gain_int = (
-        usd_per_request_interactive * DAYS_PER_MONTH - k_power * (1 + t.overhead_share) / c_op
+        usd_per_request_interactive * DAYS_PER_MONTH - k_power * (1 + table.overhead_share) / c_op
     )
-    gain_batch = usd_per_request_batch * DAYS_PER_MONTH - k_power * (1 + t.overhead_share) / c_b
+    gain_batch = usd_per_request_batch * DAYS_PER_MONTH - k_power * (1 + table.overhead_share) / c_b
     capacity_s = SECONDS_PER_DAY * n  # replica-seconds per day
     # Interactive requests the fleet can take hour by hour (req/day), and their replica-seconds.
     int_cap = (np.minimum(d[None, :], c * n[:, None]) * SECONDS_PER_HOUR).sum(axis=1)
@@ -117,8 +115,8 @@ def hybrid_costs_by_replicas(
         x = np.minimum(int_cap, np.maximum(left, 0.0) * c) if gain_int > 0 else np.zeros_like(n)
     busy = x / c_op + b / c_b
     idx = np.full(n.shape, i, dtype=np.intp)
-    fleet = fixed_fleet_costs(t, idx, n, busy, requests_per_day)
-    interactive_total = requests_per_day * (1.0 - t.batch_share)
+    fleet = fixed_fleet_costs(table, idx, n, busy, requests_per_day)
+    interactive_total = requests_per_day * (1.0 - table.batch_share)
     api = DAYS_PER_MONTH * (
         usd_per_request_interactive * (interactive_total - x)
         + usd_per_request_batch * (batch_total - b)
@@ -138,31 +136,33 @@ def hybrid_costs_by_replicas(
 
 
 def solve_hybrid_replicas(
-    t: OptionTable,
+    table: OptionTable,
     i: int,
     usd_per_request_interactive: float,
     usd_per_request_batch: float,
     requests_per_day: float,
 ) -> int:
     """Cost-minimising serving replicas for the hybrid split, by MILP with HiGHS (count)."""
-    n_max = max_serving_replicas(t, i, requests_per_day)
-    d = _demand(t, requests_per_day)
+    n_max = max_serving_replicas(table, i, requests_per_day)
+    d = _demand(table, requests_per_day)
     hours = len(d)
-    c, c_b, c_op = t.interactive_rps[i], t.batch_rps[i], t.operating_rps[i]
-    z, k = t.zones, t.redundancy_replicas
-    gpr, gpi = float(t.gpus_per_replica[i]), float(t.gpus_per_instance[i])
+    c, c_b, c_op = table.interactive_rps[i], table.batch_rps[i], table.operating_rps[i]
+    z, k = table.zones, table.redundancy_replicas
+    gpr, gpi = float(table.gpus_per_replica[i]), float(table.gpus_per_instance[i])
     per_instance = (
-        t.usd_per_instance_month_fixed[i]
-        + gpi * (t.usd_per_gpu_month_idle_power[i] + t.usd_per_gpu_month_hosting[i])
-    ) * (1.0 + t.overhead_share)
+        table.usd_per_instance_month_fixed[i]
+        + gpi * (table.usd_per_gpu_month_idle_power[i] + table.usd_per_gpu_month_hosting[i])
+    ) * (1.0 + table.overhead_share)
     # People per GPU, support contracts and per-host infrastructure scale with instances too.
-    per_instance += gpi * (t.usd_per_gpu_month_staff[i] + t.usd_per_gpu_month_support[i])
-    per_instance += float(t.infra_per_instance[i].sum())
-    k_power = gpr * t.usd_per_busy_gpu_s_power[i] * DAYS_PER_MONTH * (1.0 + t.overhead_share)
+    per_instance += gpi * (table.usd_per_gpu_month_staff[i] + table.usd_per_gpu_month_support[i])
+    per_instance += float(table.infra_per_instance[i].sum())
+    k_power = (
+        gpr * table.usd_per_busy_gpu_s_power[i] * DAYS_PER_MONTH * (1.0 + table.overhead_share)
+    )
     packs = gpr <= gpi
     instances_per_replica = math.ceil(gpr / gpi)
     replicas_per_instance = math.floor(gpi / gpr) if packs else 0
-    batch_total = requests_per_day * t.batch_share
+    batch_total = requests_per_day * table.batch_share
 
     # Columns: n, s, q, m, o_0..o_23, b
     col_n, col_s, col_q, col_m = 0, 1, 2, 3
@@ -184,10 +184,10 @@ def solve_hybrid_replicas(
     # Fixed whenever any fleet exists: the team's core, fixed and per-request infrastructure
     # (the gateway fronts the whole volume) and adaptation.
     cost[col_s] = (
-        t.usd_per_month_staff[i]
-        + float(t.infra_fixed[i].sum())
-        + float(t.infra_per_request_day[i].sum()) * requests_per_day
-        + t.usd_per_month_adaptation[i]
+        table.usd_per_month_staff[i]
+        + float(table.infra_fixed[i].sum())
+        + float(table.infra_per_request_day[i].sum()) * requests_per_day
+        + table.usd_per_month_adaptation[i]
     )
     # API overflow and the busy-time power it saves (served = d_h - o_h).
     cost[col_o:col_b] = SECONDS_PER_HOUR * (
@@ -201,7 +201,7 @@ def solve_hybrid_replicas(
 
     rows: list[tuple[dict[int, float], float, float]] = [
         ({col_n: 1.0, col_s: -float(n_max)}, -highspy.kHighsInf, 0.0),
-        ({col_n: 1.0, col_s: -t.min_serving_replicas}, 0.0, highspy.kHighsInf),
+        ({col_n: 1.0, col_s: -table.min_serving_replicas}, 0.0, highspy.kHighsInf),
         ({col_q: z, col_n: -1.0, col_s: -k}, 0.0, highspy.kHighsInf),
     ]
     if z >= 2:
@@ -261,7 +261,7 @@ def solve_hybrid_replicas(
 
 
 def hybrid_plan(
-    t: OptionTable,
+    table: OptionTable,
     i: int,
     api_slug: str,
     usd_per_request_interactive: float,
@@ -270,10 +270,10 @@ def hybrid_plan(
 ) -> HybridPlan:
     """Cheapest hybrid split of option i with one API model, solved as a MILP (USD/month)."""
     n = solve_hybrid_replicas(
-        t, i, usd_per_request_interactive, usd_per_request_batch, requests_per_day
+        table, i, usd_per_request_interactive, usd_per_request_batch, requests_per_day
     )
     costs = hybrid_costs_by_replicas(
-        t,
+        table,
         i,
         usd_per_request_interactive,
         usd_per_request_batch,
@@ -307,7 +307,7 @@ def hybrid_plan(
 
 
 def hybrid_best_by_scan(
-    t: OptionTable,
+    table: OptionTable,
     i: int,
     usd_per_request_interactive: float,
     usd_per_request_batch: float,
@@ -320,12 +320,12 @@ def hybrid_best_by_scan(
     every count within one grid step of the grid's best: exact when the cost has one valley,
     a close upper bound otherwise (the MILP in `hybrid_plan` is the exact method).
     """
-    n_max = max_serving_replicas(t, i, requests_per_day)
-    lo = float(t.min_serving_replicas)
+    n_max = max_serving_replicas(table, i, requests_per_day)
+    lo = float(table.min_serving_replicas)
 
     def scan(n: FloatArray) -> tuple[int, float]:
         costs = hybrid_costs_by_replicas(
-            t, i, usd_per_request_interactive, usd_per_request_batch, requests_per_day, n
+            table, i, usd_per_request_interactive, usd_per_request_batch, requests_per_day, n
         )
         best = int(np.argmin(costs.total))
         return int(n[best]), float(costs.total[best])

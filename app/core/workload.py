@@ -10,20 +10,21 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
+from app.core.arrays import FloatArray
 from app.core.errors import InvalidEstimateInputError
 
 #: Days per month: a Julian year (365.25 days) over 12 months, so that 12 months make a year
 #: on average including leap years.
-DAYS_PER_MONTH = 365.25 / 12.0  # 30.4375
+MONTHS_PER_YEAR = 12.0
+DAYS_PER_YEAR = 365.25
+DAYS_PER_MONTH = DAYS_PER_YEAR / MONTHS_PER_YEAR  # 30.4375
 HOURS_PER_DAY = 24
 SECONDS_PER_HOUR = 3600.0
 SECONDS_PER_DAY = 86400.0
+WATTS_PER_KW = 1000.0
 HOURS_PER_MONTH = DAYS_PER_MONTH * HOURS_PER_DAY  # 730.5
 TOKENS_PER_MTOK = 1e6
-
-FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, slots=True)

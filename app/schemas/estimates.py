@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app.core.purchasing import PurchaseMode
+from app.core.types import Precision
 from app.schemas.common import InputModel, Slug
-
-PurchaseMode = Literal["on_demand", "committed_1y", "committed_3y", "spot", "owned"]
-PrecisionName = Literal["bf16", "fp16", "fp8", "int8", "fp4", "int4"]
-ALL_PURCHASE_MODES: tuple[PurchaseMode, ...] = (
-    "on_demand",
-    "committed_1y",
-    "committed_3y",
-    "spot",
-    "owned",
-)
 
 
 def _num(lo: float, hi: float, description: str, *, gt: bool = False) -> Any:
@@ -25,12 +18,12 @@ def _num(lo: float, hi: float, description: str, *, gt: bool = False) -> Any:
     return Field(strict=True, ge=lo, le=hi, allow_inf_nan=False, description=description)
 
 
-def _default_precisions() -> list[PrecisionName]:
-    return ["bf16", "fp8"]
+def _default_precisions() -> list[Precision]:
+    return [Precision.BF16, Precision.FP8]
 
 
 def _all_modes() -> list[PurchaseMode]:
-    return list(ALL_PURCHASE_MODES)
+    return list(PurchaseMode)
 
 
 Share = Annotated[float, _num(0, 1, "A share between 0 and 1.")]
@@ -136,7 +129,9 @@ class OwnedHardwareIn(InputModel):
     """Buying GPUs instead of renting them."""
 
     usd_per_gpu: Usd | None = Field(
-        default=None, description="Purchase price per GPU; default: the catalog's list price."
+        default=None,
+        description="Purchase price per GPU for every GPU type; a GPU's own "
+        "`gpu_prices[].owned_usd_per_gpu` takes precedence. Default: the catalog's list price.",
     )
     server_usd_per_gpu: Usd = Field(
         default=0.0, description="Server, networking and storage, shared out per GPU."
@@ -177,7 +172,7 @@ class SelfHostingIn(InputModel):
     gpus: list[Slug] | None = Field(
         default=None, max_length=200, description="GPU slugs; default: all."
     )
-    precisions: list[PrecisionName] = Field(
+    precisions: list[Precision] = Field(
         default_factory=_default_precisions,
         min_length=1,
         max_length=6,
@@ -291,6 +286,8 @@ class FleetOut(BaseModel):
     """The self-hosted fleet of an option at today's volume (peak figures for fleets that
     follow the daily curve)."""
 
+    model_config = ConfigDict(from_attributes=True)
+
     open_model: str = Field(description="Open-model catalog slug.")
     gpu: str = Field(description="GPU catalog slug.")
     tensor_parallel: int = Field(description="GPUs per replica (tensor-parallel degree).")
@@ -310,11 +307,55 @@ class FleetOut(BaseModel):
     ttft_s: float = Field(description="Modelled mean TTFT at the operating point, seconds.")
     tpot_s: float = Field(description="Modelled mean TPOT at the operating point, seconds.")
 
+    @field_validator("ttft_s", "tpot_s", mode="before")
+    @classmethod
+    def _unreachable_as_minus_one(cls, value: float) -> float:
+        return value if math.isfinite(value) else -1.0
+
+
+class OptionKeyOut(BaseModel):
+    """What identifies an option across runs and re-runs (labels are for people)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    kind: Literal["api", "self_hosted", "hybrid"] = Field(description="Kind of option.")
+    api_model: str | None = Field(default=None, description="API model (api and hybrid).")
+    open_model: str | None = Field(default=None, description="Open model (self-hosted, hybrid).")
+    gpu: str | None = Field(default=None, description="GPU slug (self-hosted, hybrid).")
+    tensor_parallel: int | None = Field(default=None, description="GPUs per replica.")
+    precision: str | None = Field(default=None, description="Weight precision.")
+    purchase_mode: str | None = Field(default=None, description="How the GPUs are paid for.")
+    offering: str | None = Field(
+        default=None, description="Catalog offering priced, if any (informative, not identity)."
+    )
+
+    def identity(self) -> tuple[object, ...]:
+        """The fields that tell options apart (the offering does not)."""
+        return (
+            self.kind,
+            self.api_model,
+            self.open_model,
+            self.gpu,
+            self.tensor_parallel,
+            self.precision,
+            self.purchase_mode,
+        )
+
 
 class OptionOut(BaseModel):
     """One way to serve the workload, priced per month."""
 
-    id: str = Field(description="Stable within this response: api:<slug>, self:<c>:<o>, hybrid:...")
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str = Field(
+        description="Derived from `key`: api:<model>, self:<model>:<gpu>:tp<n>:<precision>:<mode>"
+        ", hybrid:<self-hosted part>:<api model>."
+    )
+    key: OptionKeyOut | None = Field(
+        default=None,
+        description="Structured identity of the option (absent only in analyses saved before "
+        "keys existed).",
+    )
     kind: Literal["api", "self_hosted", "hybrid"] = Field(
         description="Hosted API, own fleet, or own fleet with API overflow."
     )

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
 from app.db.orm import Analysis
+from app.db.queries import escape_like
 from app.errors import ConflictError, InvalidInputError, NotFoundError
 from app.schemas.analyses import (
     AnalysisComparison,
@@ -214,7 +215,7 @@ def list_analyses(
     """
     stmt = select(Analysis)
     if q:
-        pattern = f"%{_escape_like(q.lower())}%"
+        pattern = f"%{escape_like(q.lower())}%"
         stmt = stmt.where(
             or_(
                 func.lower(Analysis.name).like(pattern, escape="\\"),
@@ -261,12 +262,8 @@ def _json_list_has(column: Any, value: str) -> ColumnElement[bool]:
     # Portable containment for a JSON list of simple strings: both backends store the list as
     # JSON text, where every element appears in double quotes. Tags and slugs cannot contain
     # quotes or backslashes (their patterns forbid them), so `"value"` matches whole elements.
-    pattern = f'%"{_escape_like(value)}"%'
+    pattern = f'%"{escape_like(value)}"%'
     return cast(column, Text).like(pattern, escape="\\")
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _aware(value: dt.datetime) -> dt.datetime:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from app.catalog.seed_data import gpu_spec_from_row, open_model_spec_from_row
 from app.core.performance import replica_performance
 from app.core.types import GpuSpec, OpenModelSpec, Precision
 from app.errors import InvalidInputError, NotFoundError
 from app.schemas.performance import MemoryOut, PerformanceRequest, PerformanceResponse
 from app.services import catalog as catalog_service
 from app.services.catalog import GPUS, OPEN_MODELS, CatalogResource
+from app.services.catalog_specs import gpu_spec_from_row, open_model_spec_from_row
 
 _NATIVE_FLOPS = {
     Precision.FP8: "fp8_flops_per_s",

@@ -3,7 +3,6 @@ and the HTML report. Every test runs inside the rolled-back test transaction."""
 
 from __future__ import annotations
 
-import copy
 import csv
 import io
 import uuid
@@ -13,30 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-PROBLEM = "application/problem+json"
-
-# Small candidate sets keep each estimate near 0.1 s.
-REQUEST: dict[str, Any] = {
-    "workload": {
-        "requests_per_day": 50000,
-        "input_tokens": 800,
-        "output_tokens": 300,
-        "latency": {"ttft_p95_s": 2, "tpot_p95_s": 0.1},
-    },
-    "api_models": ["openai--gpt-4o", "openai--gpt-4o-mini"],
-    "self_hosting": {"open_models": ["llama-3.1-8b"], "gpus": ["h100-sxm-80gb", "l4-24gb"]},
-}
-
-
-def body(name: str = "Support bot", **overrides: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "name": name,
-        "description": "Q3 platform review",
-        "tags": ["support", "q3"],
-        "input": copy.deepcopy(REQUEST),
-    }
-    data.update(overrides)
-    return data
+from tests.factories import PROBLEM, REQUEST, body
 
 
 def create(client: TestClient, **overrides: Any) -> dict[str, Any]:

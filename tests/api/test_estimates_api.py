@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.api.routes.estimates import DOCUMENT_SUMMARISATION, SUPPORT_CHATBOT
-from tests.api.test_catalog_api import assert_problem, versions_total
+from tests.factories import assert_problem, versions_total
 
 SMALL: dict[str, Any] = {
     "workload": {

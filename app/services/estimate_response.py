@@ -1,0 +1,171 @@
+"""Core estimate results -> the `POST /v1/estimates` response schema (small mappers only).
+
+Field names of the core results and the schemas are aligned, so most objects are copied by
+`model_validate(..., from_attributes=True)`; what remains here is selection and ordering.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from typing import Any
+
+from app.core.breakeven import BreakEven
+from app.core.candidates import InfeasibleCandidate
+from app.core.estimate import EstimateResult
+from app.core.options import CostOption, OptionKind
+from app.schemas.estimates import (
+    BreakEvenOut,
+    CrossingOut,
+    CurvePoint,
+    InfeasibleOut,
+    OptionOut,
+    ProjectionOut,
+    ProjectionSeriesOut,
+)
+
+
+def finite_or_minus_one(value: float) -> float:
+    """The schema's marker for "no value" in cost curves (kept for response compatibility)."""
+    return value if math.isfinite(value) else -1.0
+
+
+@dataclass(frozen=True, slots=True)
+class RankedOptions:
+    """The feasible options returned, how many there were, and the cheapest API model."""
+
+    returned: list[OptionOut]
+    total: int
+    cheapest_api: str | None
+
+
+def options_out(result: EstimateResult, max_options: int) -> RankedOptions:
+    """The cheapest `max_options` feasible options; all feasible ones are counted."""
+    feasible = [o for o in result.options if o.feasible]
+    total = result.feasible_self_hosted_total + sum(
+        1 for o in feasible if o.kind is not OptionKind.SELF_HOSTED
+    )
+    cheapest_api = next((o.api_model for o in feasible if o.kind is OptionKind.API), None)
+    returned = [OptionOut.model_validate(o, from_attributes=True) for o in feasible[:max_options]]
+    return RankedOptions(returned, total, cheapest_api)
+
+
+def _unpriced_option(option: CostOption) -> InfeasibleCandidate:
+    key = option.key
+    return InfeasibleCandidate(
+        label=option.label,
+        gpu=str(key.gpu),
+        reason=option.reason or "infeasible",
+        open_model=key.open_model,
+        tensor_parallel=key.tensor_parallel,
+        precision=key.precision,
+        purchase_mode=key.purchase_mode,
+    )
+
+
+def infeasible_out(
+    unpriced: Iterable[InfeasibleCandidate], result: EstimateResult
+) -> list[InfeasibleOut]:
+    """What could not be priced, once per (model, GPU, TP, precision, mode): candidates that
+    cannot run or be paid for, then options the core found infeasible."""
+    every = list(unpriced) + [
+        _unpriced_option(o)
+        for o in result.options
+        if not o.feasible and o.kind is OptionKind.SELF_HOSTED
+    ]
+    seen: dict[tuple[object, ...], InfeasibleCandidate] = {}
+    for item in every:
+        identity = (item.open_model, item.gpu, item.tensor_parallel, item.precision)
+        seen.setdefault((*identity, item.purchase_mode), item)
+    return [InfeasibleOut.model_validate(item, from_attributes=True) for item in seen.values()]
+
+
+def _break_even_out(result: BreakEven) -> BreakEvenOut:
+    return BreakEvenOut(
+        api_model=result.api_slug,
+        requests_per_day=result.self_hosting_cheaper_above_requests_per_day,
+        crossings=[CrossingOut.model_validate(c, from_attributes=True) for c in result.crossings],
+        searched_requests_per_day_min=result.searched_requests_per_day_min,
+        searched_requests_per_day_max=result.searched_requests_per_day_max,
+        exact=result.exact,
+    )
+
+
+def _curve(result: BreakEven, option_ids: Sequence[str | None]) -> list[CurvePoint]:
+    return [
+        CurvePoint(
+            requests_per_day=volume,
+            api_usd_per_month=api_usd,
+            self_hosted_usd_per_month=finite_or_minus_one(self_usd),
+            self_hosted_option=option_id,
+        )
+        for volume, api_usd, self_usd, option_id in zip(
+            result.curve_requests_per_day,
+            result.curve_api_usd_per_month,
+            result.curve_self_hosted_usd_per_month,
+            option_ids,
+            strict=True,
+        )
+    ]
+
+
+def break_evens_out(
+    result: EstimateResult, reference: str | None
+) -> tuple[list[BreakEvenOut], BreakEvenOut | None]:
+    """Break-evens against every API model, and the one against `reference` with its curve."""
+    every, chosen = [], None
+    for be, ids in zip(result.break_evens, result.break_even_curve_option_ids, strict=True):
+        out = _break_even_out(be)
+        every.append(out)
+        if be.api_slug == reference:
+            chosen = out.model_copy(update={"curve": _curve(be, ids)})
+    return every, chosen
+
+
+def projection_out(result: EstimateResult) -> ProjectionOut:
+    labels = {o.id: o.label for o in result.options}
+    return ProjectionOut(
+        months=list(range(len(result.projection_requests_per_day))),
+        requests_per_day=list(result.projection_requests_per_day),
+        series=[
+            ProjectionSeriesOut(
+                option_id=s.option_id,
+                label=labels.get(s.option_id, s.option_id),
+                monthly_cost_usd=[finite_or_minus_one(v) for v in s.monthly_cost_usd],
+            )
+            for s in result.projection
+        ],
+    )
+
+
+def jsonable_spec(spec: Any) -> dict[str, object]:
+    """A core spec dataclass as JSON-ready values (tuples as lists, enums as values, inf as
+    null)."""
+    out: dict[str, object] = {}
+    for key, value in asdict(spec).items():
+        if isinstance(value, float) and not math.isfinite(value):
+            out[key] = None
+        elif isinstance(value, tuple):
+            out[key] = list(value)
+        elif hasattr(value, "value"):
+            out[key] = value.value
+        else:
+            out[key] = value
+    return out
+
+
+def catalog_dict(row: dict[str, Any]) -> dict[str, object]:
+    """A catalog entry's columns as JSON-ready values (money as numbers, dates as ISO)."""
+    out: dict[str, object] = {}
+    for key, value in row.items():
+        if key == "id":
+            continue
+        if isinstance(value, Decimal):
+            out[key] = float(value)
+        elif hasattr(value, "isoformat"):
+            out[key] = value.isoformat()
+        else:
+            out[key] = value
+    return out
