@@ -203,6 +203,7 @@ def load_open_models() -> list[Row]:
     """Seed open-weights model architectures from open_models.csv (params in billions)."""
     return _load(OPEN_MODELS_FILE)
 
+
 def load_fine_tuning_prices() -> list[Row]:
     """Seed hosted fine-tuning prices from fine_tuning_prices.csv (USD per 10^6 tokens)."""
     return _load(FINE_TUNING_PRICES_FILE)

@@ -27,6 +27,12 @@ from app.core.fleet import SizingPolicySpec
 from app.core.hybrid import HybridSolverError, hybrid_best_by_scan, hybrid_plan
 from app.core.option_builder import SelfHostedOptions, api_option, hybrid_option
 from app.core.options import CostOption
+from app.core.whole_cost import (
+    WholeCostSpec,
+    apply_time_to_production,
+    attach_whole_cost,
+    with_api_extras,
+)
 from app.core.workload import DAYS_PER_MONTH, WorkloadSpec, monthly_volumes
 
 #: Replica counts a projected month's hybrid split is scanned over (larger fleets: a coarse
@@ -60,6 +66,9 @@ class EstimateSpec:
     # Feasible self-hosted options returned in full, cheapest first (None: all). The rest are
     # still priced, ranked and counted (`feasible_self_hosted_total`).
     max_self_hosted_options: int | None = None
+    # The whole cost of building (team, infrastructure, adaptation, time to production);
+    # None: GPUs, power, hosting, flat staff and overhead only.
+    whole: WholeCostSpec | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +179,10 @@ def _break_evens(
     if not table.feasible.any() or not api.costs:
         return (), ()
     envelope = cost_envelope(table, lo, hi, spec.break_even_grid_points)
-    results = tuple(break_even(envelope, c.slug, api.slopes[c.slug]) for c in api.costs)
+    results = tuple(
+        break_even(envelope, c.slug, api.slopes[c.slug], _api_fixed(spec, c.slug))
+        for c in api.costs
+    )
     ids: dict[int, str] = {}
     curve_ids = []
     for result in results:
@@ -179,6 +191,12 @@ def _break_evens(
                 ids[row] = self_hosted.key(row).id
         curve_ids.append(tuple(ids.get(row) for row in result.curve_self_hosted_option))
     return results, tuple(curve_ids)
+
+
+def _api_fixed(spec: EstimateSpec, slug: str) -> float:
+    """What an API option costs at any volume: its people and adaptation (USD/month)."""
+    extras = None if spec.whole is None else spec.whole.api_extras.get(slug)
+    return 0.0 if extras is None else extras.usd_per_month
 
 
 def _projection(
@@ -193,7 +211,10 @@ def _projection(
     table = self_hosted.table
     volumes = monthly_volumes(spec.workload)
     series = [
-        ProjectionSeries(f"api:{c.slug}", tuple((volumes * api.slopes[c.slug]).tolist()))
+        ProjectionSeries(
+            f"api:{c.slug}",
+            tuple((volumes * api.slopes[c.slug] + _api_fixed(spec, c.slug)).tolist()),
+        )
         for c in api.costs
     ]
     projected = ranked_self
@@ -221,7 +242,34 @@ def _projection(
             for volume in volumes
         ]
         series.append(ProjectionSeries(option.id, tuple(monthly)))
+    if spec.whole is not None and spec.whole.time_to_production is not None:
+        staff = self_hosted.table.usd_per_month_staff
+        team = {self_hosted.key(int(row)).id: float(staff[row]) for row in projected}
+        team.update({option.id: float(staff[row]) for option, row, _ in hybrids})
+        series = _with_time_to_production(spec, spec.whole, api, series, team)
     return volumes, series
+
+
+def _with_time_to_production(
+    spec: EstimateSpec,
+    whole: WholeCostSpec,
+    api: _ApiPricing,
+    series: list[ProjectionSeries],
+    team: dict[str, float],
+) -> list[ProjectionSeries]:
+    """Self-hosted and hybrid series with the build-out months on the interim API."""
+    interim = whole.interim_api_slug
+    if interim is None and api.costs:
+        interim = min(
+            api.costs, key=lambda c: (c.monthly_cost_usd + _api_fixed(spec, c.slug), c.slug)
+        ).slug
+    shifted = apply_time_to_production(
+        whole,
+        {s.option_id: s.monthly_cost_usd for s in series},
+        None if interim is None else f"api:{interim}",
+        team,
+    )
+    return [ProjectionSeries(s.option_id, shifted[s.option_id]) for s in series]
 
 
 def estimate(spec: EstimateSpec) -> EstimateResult:
@@ -229,14 +277,22 @@ def estimate(spec: EstimateSpec) -> EstimateResult:
     workload = spec.workload
     tokens_per_month = workload.requests_per_day * DAYS_PER_MONTH * workload.tokens_per_request
     api = _price_apis(spec)
-    table = build_option_table(spec.candidates, workload, spec.assumptions, spec.policy)
+    whole = spec.whole
+    table = build_option_table(
+        spec.candidates,
+        workload,
+        spec.assumptions,
+        spec.policy,
+        None if whole is None else whole.build,
+    )
     every_row = np.arange(table.size, dtype=np.intp)
     costs = fleet_costs(table, every_row, np.full(table.size, workload.requests_per_day))
     self_hosted = SelfHostedOptions(spec.candidates, table, costs, tokens_per_month)
     feasible_rows = np.flatnonzero(table.feasible)
     ranked_self = feasible_rows[np.argsort(costs.total[feasible_rows], kind="stable")]
     shown = ranked_self[: spec.max_self_hosted_options]
-    options = [api_option(c) for c in api.costs]
+    extras = {} if whole is None else whole.api_extras
+    options = [with_api_extras(api_option(c), extras.get(c.slug)) for c in api.costs]
     options += [self_hosted.build(int(row)) for row in shown]
     options += [self_hosted.build(int(row)) for row in np.flatnonzero(~table.feasible)]
     hybrids = _hybrid_options(spec, self_hosted, costs, api)
@@ -247,6 +303,11 @@ def estimate(spec: EstimateSpec) -> EstimateResult:
     )
     break_evens, curve_ids = _break_evens(spec, self_hosted, api)
     volumes, projection = _projection(spec, self_hosted, api, ranked_self, hybrids)
+    if whole is not None:
+        totals = {s.option_id: float(sum(s.monthly_cost_usd)) for s in projection}
+        rows = {self_hosted.key(int(r)).id: int(r) for r in shown}
+        rows.update({self_hosted.key(r).id: r for _, r, _ in hybrids})
+        ranked = [attach_whole_cost(whole, o, table, rows, totals) for o in ranked]
     return EstimateResult(
         options=tuple(ranked + [o for o in options if not o.feasible]),
         break_evens=break_evens,

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from app.core.whole_cost import OptionWholeCost
 
 
 class OptionKind(StrEnum):
@@ -102,6 +106,8 @@ class CostOption:
     breakdown: dict[str, float]
     fleet: FleetPlan | None = None
     self_hosted_request_share: float = 0.0
+    # Team, cost shares, drivers and cash up front (app/core/whole_cost.py), when estimated.
+    whole_cost: OptionWholeCost | None = None
 
     @property
     def id(self) -> str:

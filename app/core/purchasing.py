@@ -51,6 +51,11 @@ class PurchaseOptionSpec:
     amortization_years: float = 3.0
     # Catalog offering the price came from (None: the user's own price or owned hardware).
     offering_slug: str | None = None
+    # Owned only: cluster networking per GPU (capital), support contracts (USD/GPU-year) and
+    # the share of the capital left at the end of the amortisation period.
+    networking_usd_per_gpu: float = 0.0
+    support_usd_per_gpu_year: float = 0.0
+    residual_value_share: float = 0.0
 
     def __post_init__(self) -> None:
         if self.gpus_per_instance < 1:
@@ -63,6 +68,15 @@ class PurchaseOptionSpec:
             if not (self.amortization_years > 0) or self.server_usd_per_gpu < 0:
                 raise InvalidEstimateInputError(
                     "amortization_years must be > 0 and server_usd_per_gpu >= 0", label=self.label
+                )
+            if not (
+                self.networking_usd_per_gpu >= 0
+                and self.support_usd_per_gpu_year >= 0
+                and 0 <= self.residual_value_share < 1
+            ):
+                raise InvalidEstimateInputError(
+                    "networking and support must be >= 0 and residual_value_share in [0, 1)",
+                    label=self.label,
                 )
         else:
             prices = [
