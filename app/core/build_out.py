@@ -106,7 +106,7 @@ def drivers_sentence(shares: Mapping[str, float]) -> str:
     name = words.get(first, first.capitalize())
     verb = "are" if first in ("people", "api") else "is"
     sentence = f"{name} {verb} {first_share:.0%} of this option's cost"
-    rest = [f"{words.get(n, n).lower()} {s:.0%}" for s, n in ranked[1:3]]
+    rest = [f"{words.get(n, n).replace('People', 'people')} {s:.0%}" for s, n in ranked[1:3]]
     if rest:
         sentence += "; " + " and ".join(rest)
     return sentence + "."

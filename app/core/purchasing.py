@@ -117,6 +117,11 @@ class OwnedTermsSpec:
     server_usd_per_gpu: float = 0.0
     amortization_years: float = 4.0
     gpus_per_server: int = 8
+    # Cluster networking as a share of all owned capital, support (USD/GPU-year) and the
+    # share of the capital left after amortisation (app/core/infrastructure.py).
+    networking_share: float = 0.0
+    support_usd_per_gpu_year: float = 0.0
+    residual_value_share: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +182,7 @@ def _owned_option(
             f"{tensor_parallel} GPUs"
         )
     usd, source = price
+    system = usd + owned.server_usd_per_gpu
     return PurchaseOptionSpec(
         mode=PurchaseMode.OWNED,
         label=f"owned, {source}",
@@ -184,6 +190,9 @@ def _owned_option(
         server_usd_per_gpu=owned.server_usd_per_gpu,
         amortization_years=owned.amortization_years,
         gpus_per_instance=owned.gpus_per_server,
+        networking_usd_per_gpu=system * owned.networking_share / (1.0 - owned.networking_share),
+        support_usd_per_gpu_year=owned.support_usd_per_gpu_year,
+        residual_value_share=owned.residual_value_share,
     )
 
 

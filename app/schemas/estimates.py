@@ -10,6 +10,16 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from app.core.purchasing import PurchaseMode
 from app.core.types import Precision
 from app.schemas.common import InputModel, Slug
+from app.schemas.whole_cost import (
+    AdaptationIn,
+    ConstraintsIn,
+    InfrastructureIn,
+    OptionWholeCostOut,
+    SourcedDefaultOut,
+    TeamIn,
+    TimeToProductionIn,
+    WholeCostOut,
+)
 
 
 def _num(lo: float, hi: float, description: str, *, gt: bool = False) -> Any:
@@ -133,8 +143,19 @@ class OwnedHardwareIn(InputModel):
         description="Purchase price per GPU for every GPU type; a GPU's own "
         "`gpu_prices[].owned_usd_per_gpu` takes precedence. Default: the catalog's list price.",
     )
-    server_usd_per_gpu: Usd = Field(
-        default=0.0, description="Server, networking and storage, shared out per GPU."
+    server_usd_per_gpu: Usd | None = Field(
+        default=None,
+        description="The rest of the server (CPUs, memory, NICs, chassis), shared out per GPU. "
+        "Default: see assumptions.build_defaults.",
+    )
+    networking_share: Annotated[float, _num(0, 0.9, "Share.")] | None = Field(
+        default=None, description="Cluster networking as a share of all owned capital."
+    )
+    support_usd_per_gpu_year: Usd | None = Field(
+        default=None, description="Support contracts, USD per GPU-year."
+    )
+    residual_value_share: Annotated[float, _num(0, 0.99, "Share.")] | None = Field(
+        default=None, description="Share of the capital left after the amortisation period."
     )
     amortization_years: Annotated[float, _num(0.25, 15, "Years.")] = 4.0
     gpus_per_server: Annotated[int, Field(strict=True, ge=1, le=72)] = Field(
@@ -222,6 +243,10 @@ class CostsIn(InputModel):
     staff_usd_per_fte_year: Usd | None = Field(
         default=None, description="Loaded yearly cost of one engineer, USD."
     )
+    cost_of_capital_per_year: Annotated[float, _num(0, 1, "Per year.")] | None = Field(
+        default=None,
+        description="Cost of capital for owned hardware. Default: see assumptions.build_defaults.",
+    )
     ops_overhead_share: Annotated[float, _num(0, 5, "Share of infrastructure cost.")] | None = (
         Field(
             default=None, description="Share of infrastructure cost. Default: see defaults_applied."
@@ -270,6 +295,23 @@ class EstimateRequest(InputModel):
     )
     sizing: SizingIn = Field(
         default_factory=SizingIn, description="How replicas are sized against the targets."
+    )
+    team: TeamIn = Field(
+        default_factory=lambda: TeamIn(),
+        description="The people self-hosting and API options need.",
+    )
+    infrastructure: InfrastructureIn = Field(
+        default_factory=lambda: InfrastructureIn(), description="Serving stack line items."
+    )
+    time_to_production: TimeToProductionIn = Field(
+        default_factory=lambda: TimeToProductionIn(),
+        description="Months before self-hosting serves traffic (in the projection).",
+    )
+    adaptation: AdaptationIn | None = Field(
+        default=None, description="Fine-tuning or training a model of your own."
+    )
+    constraints: ConstraintsIn = Field(
+        default_factory=ConstraintsIn, description="Privacy and control: where data may go."
     )
     max_options: Annotated[int, Field(strict=True, ge=1, le=10_000)] = Field(
         default=50, description="Feasible options to return, cheapest first."
@@ -373,6 +415,9 @@ class OptionOut(BaseModel):
     self_hosted_request_share: float = Field(
         description="Share of requests served on own GPUs (1 self-hosted, 0 API)."
     )
+    whole_cost: OptionWholeCostOut | None = Field(
+        default=None, description="Team, cost shares, drivers sentence and cash up front."
+    )
 
 
 class InfeasibleOut(BaseModel):
@@ -455,6 +500,10 @@ class AssumptionsOut(BaseModel):
     open_models: list[dict[str, object]] = Field(description="Open-model entries used.")
     gpus: list[dict[str, object]] = Field(description="GPU entries used, with sources.")
     offerings: list[dict[str, object]] = Field(description="Cloud offerings priced.")
+    build_defaults: list[SourcedDefaultOut] = Field(
+        default_factory=list,
+        description="Defaults of the whole cost of building that applied, with sources.",
+    )
 
 
 class EstimateResponse(BaseModel):
@@ -471,3 +520,7 @@ class EstimateResponse(BaseModel):
     break_evens: list[BreakEvenOut] = Field(description="Against every API model (no curves).")
     projection: ProjectionOut = Field(description="Monthly cost over the horizon.")
     assumptions: AssumptionsOut = Field(description="Every input, default and catalog value used.")
+    whole_cost: WholeCostOut | None = Field(
+        default=None,
+        description="Time to production, adaptation and the cost of constraints.",
+    )
