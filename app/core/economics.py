@@ -8,7 +8,8 @@ computed in a few vectorised passes. Formulas and default values: docs/economics
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -27,9 +28,12 @@ from app.core.infrastructure import (
     InfrastructureSpec,
     capital_usd_per_month,
     infrastructure_rates,
+    weights_storage_usd_per_month,
 )
+from app.core.memory import WEIGHT_BYTES_PER_PARAM
 from app.core.purchasing import AUTOSCALED_MODES, PurchaseMode, PurchaseOptionSpec
 from app.core.team import TeamSpec, team_cost_rates
+from app.core.types import Precision
 from app.core.workload import (
     DAYS_PER_MONTH,
     HOURS_PER_DAY,
@@ -94,6 +98,9 @@ class BuildCostsSpec:
 
     team: TeamSpec | None = None
     infrastructure: InfrastructureSpec | None = None
+    # Per open model: total parameters (weights storage) and adaptation (USD/month).
+    model_total_params: Mapping[str, float] = field(default_factory=dict)
+    adaptation_usd_per_month: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,9 +120,6 @@ class SelfHostedCandidateSpec:
     capacity: ReplicaCapacitySpec | None
     purchase_options: tuple[PurchaseOptionSpec, ...]
     infeasible_reason: str | None = None
-    # Stored weights (storage line item) and model adaptation spread per month (USD/month).
-    weights_bytes: float = 0.0
-    adaptation_usd_per_month: float = 0.0
 
 
 def owned_usd_per_gpu_month(option: PurchaseOptionSpec, cost_of_capital_per_year: float) -> float:
@@ -238,7 +242,12 @@ def build_option_table(
     hosting = np.where(owned, kw_per_gpu * a.hosting_usd_per_kw_month, 0.0)
     spot = np.array([o.mode is PurchaseMode.SPOT for o in opts], dtype=np.bool_)
     build_rates = _build_rates(
-        candidates, [(r[0], r[1]) for r in rows], workload, build or BuildCostsSpec()
+        candidates,
+        np.array([r[0] for r in rows], dtype=np.intp),
+        opts,
+        owned,
+        workload,
+        build or BuildCostsSpec(),
     )
     flat_staff = a.staff_fte * a.staff_usd_per_fte_year / MONTHS_PER_YEAR
     interactive_rps = np.array([r[2].interactive_requests_per_s for r in rows], dtype=np.float64)
@@ -300,7 +309,9 @@ def build_option_table(
 
 def _build_rates(
     candidates: tuple[SelfHostedCandidateSpec, ...],
-    rows: list[tuple[int, PurchaseOptionSpec]],
+    candidate_index: IntArray,
+    opts: list[PurchaseOptionSpec],
+    owned: BoolArray,
     workload: WorkloadSpec,
     build: BuildCostsSpec,
 ) -> dict[str, FloatArray]:
@@ -308,42 +319,48 @@ def _build_rates(
 
     `staff_fixed` is NaN where the flat staff_fte x staff_usd_per_fte_year applies instead.
     """
-    n = len(rows)
+    n = len(opts)
     items = len(INFRASTRUCTURE_ITEMS)
     out = {
         "staff_fixed": np.full(n, np.nan),
         "staff_per_gpu": np.zeros(n),
-        "support": np.zeros(n),
+        "support": np.where(
+            owned, np.array([o.support_usd_per_gpu_year for o in opts]) / MONTHS_PER_YEAR, 0.0
+        ),
         "infra_fixed": np.zeros((n, items)),
         "infra_per_instance": np.zeros((n, items)),
         "infra_per_request_day": np.zeros((n, items)),
-        "adaptation": np.zeros(n),
+        "adaptation": np.array(
+            [build.adaptation_usd_per_month.get(c.open_model_slug, 0.0) for c in candidates]
+        )[candidate_index]
+        if candidates
+        else np.zeros(n),
     }
-    team_rates = {}
     if build.team is not None:
-        team_rates = {owned: team_cost_rates(build.team, owned=owned) for owned in (False, True)}
-    infra_by_candidate = {}
-    for row, (ci, opt) in enumerate(rows):
-        owned = opt.mode is PurchaseMode.OWNED
-        cand = candidates[ci]
-        if team_rates:
-            out["staff_fixed"][row], out["staff_per_gpu"][row] = team_rates[owned]
-        if owned:
-            out["support"][row] = opt.support_usd_per_gpu_year / MONTHS_PER_YEAR
-        out["adaptation"][row] = cand.adaptation_usd_per_month
-        if build.infrastructure is None:
-            continue
-        if ci not in infra_by_candidate:
-            infra_by_candidate[ci] = infrastructure_rates(
-                build.infrastructure,
-                weights_bytes=cand.weights_bytes,
-                input_tokens_per_request=workload.input_tokens_mean,
-                output_tokens_per_request=workload.output_tokens_mean,
-            )
-        rates = infra_by_candidate[ci]
-        out["infra_fixed"][row] = rates.fixed
-        out["infra_per_instance"][row] = rates.per_instance
-        out["infra_per_request_day"][row] = rates.per_request_day
+        cloud_fixed, cloud_per_gpu = team_cost_rates(build.team, owned=False)
+        owned_fixed, owned_per_gpu = team_cost_rates(build.team, owned=True)
+        out["staff_fixed"] = np.where(owned, owned_fixed, cloud_fixed)
+        out["staff_per_gpu"] = np.where(owned, owned_per_gpu, cloud_per_gpu)
+    if build.infrastructure is not None and candidates:
+        rates = infrastructure_rates(
+            build.infrastructure,
+            weights_bytes=0.0,
+            input_tokens_per_request=workload.input_tokens_mean,
+            output_tokens_per_request=workload.output_tokens_mean,
+        )
+        weights_bytes = np.array(
+            [
+                build.model_total_params.get(c.open_model_slug, 0.0)
+                * WEIGHT_BYTES_PER_PARAM[Precision(c.precision)]
+                for c in candidates
+            ]
+        )[candidate_index]
+        out["infra_fixed"][:] = rates.fixed
+        out["infra_fixed"][:, INFRASTRUCTURE_ITEMS.index("storage")] += (
+            weights_storage_usd_per_month(build.infrastructure, weights_bytes)
+        )
+        out["infra_per_instance"][:] = rates.per_instance
+        out["infra_per_request_day"][:] = rates.per_request_day
     return out
 
 

@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TypeVar
 
+from app.core.arrays import FloatArray
 from app.core.build_defaults import default
 from app.core.errors import InvalidEstimateInputError
 from app.core.workload import DAYS_PER_MONTH, TOKENS_PER_MTOK
 
 BYTES_PER_GB = 1e9
+_Bytes = TypeVar("_Bytes", float, FloatArray)
 MONTHS_PER_YEAR = 12.0
 #: The line items, in the order they are reported.
 INFRASTRUCTURE_ITEMS = ("gateway", "observability", "storage", "egress")
@@ -93,7 +96,7 @@ def infrastructure_rates(
     tokens = input_tokens_per_request + output_tokens_per_request
     log_gb = tokens * spec.log_bytes_per_token / BYTES_PER_GB * requests_per_month
     logs = log_gb * spec.log_retention_months * spec.storage_usd_per_gb_month
-    weights = weights_bytes / BYTES_PER_GB * spec.checkpoints_kept * spec.storage_usd_per_gb_month
+    weights = weights_storage_usd_per_month(spec, weights_bytes)
     egress_gb = output_tokens_per_request * spec.egress_bytes_per_output_token / BYTES_PER_GB
     egress = egress_gb * requests_per_month * spec.egress_usd_per_gb
     return InfrastructureRates(
@@ -101,6 +104,11 @@ def infrastructure_rates(
         per_instance=(0.0, spec.observability_usd_per_host_month, 0.0, 0.0),
         per_request_day=(gateway, 0.0, logs, egress),
     )
+
+
+def weights_storage_usd_per_month(spec: InfrastructureSpec, weights_bytes: _Bytes) -> _Bytes:
+    """Storing `checkpoints_kept` copies of a model's weights (USD/month), per element."""
+    return weights_bytes / BYTES_PER_GB * spec.checkpoints_kept * spec.storage_usd_per_gb_month
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,12 +16,10 @@ from app.core.build_out import (
     drivers_sentence,
     projection_with_build_out,
 )
-from app.core.economics import BuildCostsSpec, OptionTable, SelfHostedCandidateSpec
-from app.core.memory import WEIGHT_BYTES_PER_PARAM
+from app.core.economics import BuildCostsSpec, OptionTable
 from app.core.options import CostOption, OptionKind
 from app.core.purchasing import PurchaseMode
 from app.core.team import Team, self_hosted_team
-from app.core.types import OpenModelSpec, Precision
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,21 +167,3 @@ def apply_time_to_production(
         )
         out[option_id] = tuple(rows.tolist())
     return out
-
-
-def candidates_with_whole_cost(
-    candidates: tuple[SelfHostedCandidateSpec, ...],
-    models: Mapping[str, OpenModelSpec],
-    adaptation_usd_per_month: Mapping[str, float],
-) -> tuple[SelfHostedCandidateSpec, ...]:
-    """Candidates with their stored weights (bytes at their precision) and their model's
-    adaptation cost (USD/month) filled in."""
-    return tuple(
-        replace(
-            c,
-            weights_bytes=models[c.open_model_slug].total_params
-            * WEIGHT_BYTES_PER_PARAM[Precision(c.precision)],
-            adaptation_usd_per_month=adaptation_usd_per_month.get(c.open_model_slug, 0.0),
-        )
-        for c in candidates
-    )

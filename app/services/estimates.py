@@ -20,7 +20,6 @@ from app.core.fleet import SizingPolicySpec
 from app.core.performance import DEFAULT_REAL_WORLD_DERATE
 from app.core.purchasing import PurchaseMode
 from app.core.self_hosting import SelfHostingCandidates, SelfHostingSpec, self_hosting_candidates
-from app.core.whole_cost import candidates_with_whole_cost
 from app.core.workload import WorkloadSpec, requests_per_day_from_users
 from app.db.orm import ApiModel, VersionedEntry
 from app.errors import InvalidInputError
@@ -137,6 +136,7 @@ def _whole_estimate_spec(
     slugs = [p.slug for p in api_prices]
     ttp, interim = build.time_to_production(request, slugs, seen)
     whole = build.whole_cost_spec(
+        models=models,
         team=build.team_spec(request, seen),
         infrastructure=build.infrastructure_spec(request, seen),
         ttp=ttp,
@@ -144,18 +144,10 @@ def _whole_estimate_spec(
         api_slugs=slugs,
         adaptation=adaptation,
     )
-    monthly = (
-        {}
-        if adaptation is None
-        else {slug: cost.usd_per_month for slug, cost in adaptation.by_open_model.items()}
-    )
-    candidates = candidates_with_whole_cost(
-        planned.candidates, {m.slug: m for m in models}, monthly
-    )
     spec = EstimateSpec(
         workload=inputs.workload,
         api_prices=api_prices,
-        candidates=candidates,
+        candidates=planned.candidates,
         assumptions=inputs.assumptions,
         policy=inputs.policy,
         max_self_hosted_options=request.max_options,

@@ -303,6 +303,7 @@ def adaptation_plan(
 
 def whole_cost_spec(
     *,
+    models: Sequence[OpenModelSpec],
     team: TeamSpec | None,
     infrastructure: InfrastructureSpec | None,
     ttp: TimeToProductionSpec,
@@ -327,7 +328,14 @@ def whole_cost_spec(
         else {slug: cost.up_front_usd for slug, cost in adaptation.by_open_model.items()}
     )
     return WholeCostSpec(
-        build=BuildCostsSpec(team=team, infrastructure=infrastructure),
+        build=BuildCostsSpec(
+            team=team,
+            infrastructure=infrastructure,
+            model_total_params={m.slug: m.total_params for m in models},
+            adaptation_usd_per_month={}
+            if adaptation is None
+            else {slug: cost.usd_per_month for slug, cost in adaptation.by_open_model.items()},
+        ),
         api_extras=extras,
         time_to_production=ttp,
         interim_api_slug=interim_api,

@@ -46,22 +46,13 @@ def test_owned_server_fleet_with_team_support_and_infrastructure_by_hand() -> No
         amortization_years=4,
         gpus_per_instance=8,
     )
-    cand = SelfHostedCandidateSpec(
-        "c",
-        "m",
-        "g",
-        1,
-        "fp8",
-        700.0,
-        flat_curve(1.25),
-        (opt,),
-        weights_bytes=16e9,
-        adaptation_usd_per_month=1_000.0,
-    )
+    cand = SelfHostedCandidateSpec("c", "m", "g", 1, "fp8", 700.0, flat_curve(1.25), (opt,))
+    # 16e9 parameters at fp8 (1 byte each) = 16 GB of weights.
+    whole = replace(WHOLE, model_total_params={"m": 16e9}, adaptation_usd_per_month={"m": 1e3})
     a = replace(PLAIN, cost_of_capital_per_year=0.075)
     w = WorkloadSpec(requests_per_day=10_000, input_tokens_mean=1000, output_tokens_mean=200)
     costs = fleet_costs(
-        build_option_table((cand,), w, a, SizingPolicySpec(), WHOLE),
+        build_option_table((cand,), w, a, SizingPolicySpec(), whole),
         np.array([0]),
         np.array([10_000.0]),
     )
@@ -92,10 +83,13 @@ def test_hybrid_milp_matches_scan_with_the_whole_cost(
     volume: float, api_usd_per_request: float, batch: float, option: int
 ) -> None:
     w = workload(requests_per_day=volume, batch_share=batch)
-    cands = tuple(
-        replace(c, weights_bytes=1e11, adaptation_usd_per_month=500.0) for c in CANDIDATES[:2]
+    models = ("m-small", "m-large")
+    whole = replace(
+        WHOLE,
+        model_total_params=dict.fromkeys(models, 1e11),
+        adaptation_usd_per_month=dict.fromkeys(models, 500.0),
     )
-    table = build_option_table(cands, w, PLAIN, SizingPolicySpec(), WHOLE)
+    table = build_option_table(CANDIDATES[:2], w, PLAIN, SizingPolicySpec(), whole)
     i = option + 5
     p = api_usd_per_request
     _, cost_scan = hybrid_best_by_scan(table, i, p, p * 0.5, volume)
@@ -124,12 +118,9 @@ def test_envelope_stays_exact_with_people_per_gpu_and_per_request_infrastructure
 def test_adding_adaptation_never_lowers_cost(adaptation: float, volume: float) -> None:
     w = workload(requests_per_day=volume)
     plain = build_option_table(CANDIDATES[:2], w, PLAIN, SizingPolicySpec(), WHOLE)
+    more = dict.fromkeys(("m-small", "m-large"), adaptation)
     adapted = build_option_table(
-        tuple(replace(c, adaptation_usd_per_month=adaptation) for c in CANDIDATES[:2]),
-        w,
-        PLAIN,
-        SizingPolicySpec(),
-        WHOLE,
+        CANDIDATES[:2], w, PLAIN, SizingPolicySpec(), replace(WHOLE, adaptation_usd_per_month=more)
     )
     idx = np.arange(plain.size)
     before = fleet_costs(plain, idx, np.full(idx.size, volume)).total
