@@ -36,9 +36,21 @@ def get_read_session(request: Request) -> Iterator[Session]:
     yield from session_scope(request.app.state.sessionmaker, write=False)
 
 
+def get_rerun_session(request: Request) -> Iterator[Session]:
+    """A re-run writes only when it saves a revision (`?save=true`); otherwise it reads, so on
+    SQLite it neither takes nor waits for the write lock. An invalid `save` value is rejected
+    by the route's own validation."""
+    save = request.query_params.get("save", "").strip().lower() in _TRUE_WORDS
+    yield from session_scope(request.app.state.sessionmaker, write=save)
+
+
+#: Query-string spellings of true that FastAPI accepts for a bool parameter.
+_TRUE_WORDS = frozenset({"1", "true", "t", "yes", "y", "on"})
+
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
+RerunSessionDep = Annotated[Session, Depends(get_rerun_session, scope="function")]
 
 
 def _bearer(authorization: str | None) -> str:

@@ -30,6 +30,9 @@ MAX_PIECES_TOTAL = 60_000
 MIN_PIECES_PER_RUN = 500
 #: Step edges added to the returned curve (so plots show the staircase), at most.
 MAX_CURVE_EDGES = 200
+#: Pieces narrower than this share of their volume are too narrow to fit a slope in floating
+#: point (edges that coincide up to rounding); they are treated as flat.
+NARROW_PIECE_RELATIVE_WIDTH = 1e-9
 #: Points of the first, all-options pruning grid (ratio ~1.47 between points over 4 decades).
 COARSE_GRID_POINTS = 25
 
@@ -93,7 +96,9 @@ def cost_envelope(
     requests_per_day_max: float,
     grid_points: int = 100,
 ) -> CostEnvelope:
-    """Exact piecewise-affine lower envelope of all feasible self-hosted options (USD/month)."""
+    """Exact piecewise-affine lower envelope of all feasible self-hosted options (USD/month).
+
+    Numeric kernel: kept in one piece so the envelope construction reads top to bottom."""
     lo, hi = requests_per_day_min, requests_per_day_max
     grid = np.geomspace(lo, hi, grid_points)
     feasible = np.flatnonzero(table.feasible)
@@ -159,14 +164,17 @@ def cost_envelope(
     p_lo = np.concatenate(pieces_lo)
     p_hi = np.concatenate(pieces_hi)
     p_opt = np.concatenate(pieces_opt)
-    # Two interior points fix each affine piece exactly (no edge lies strictly inside).
+    # Two interior points fix each affine piece exactly (no edge lies strictly inside). Step
+    # edges of different hourly levels can coincide to within rounding: a piece narrower than
+    # that carries no slope information, so it is taken as flat at its midpoint value.
     width = p_hi - p_lo
     v1, v2 = p_lo + width / 3.0, p_lo + 2.0 * width / 3.0
     f = fleet_costs(table, np.concatenate([p_opt, p_opt]), np.concatenate([v1, v2])).total
     f1, f2 = f[: p_opt.size], f[p_opt.size :]
+    resolvable = width > NARROW_PIECE_RELATIVE_WIDTH * p_hi
     with np.errstate(divide="ignore", invalid="ignore"):
-        slope = np.where(width > 0, (f2 - f1) / (v2 - v1), 0.0)
-    intercept = f1 - slope * v1
+        slope = np.where(resolvable, (f2 - f1) / (v2 - v1), 0.0)
+    intercept = np.where(resolvable, f1 - slope * v1, (f1 + f2) / 2.0)
 
     edge_parts = [
         step_edges(table, int(i), lo, hi, max_edges=MAX_CURVE_EDGES) for i in np.unique(grid_option)

@@ -14,6 +14,7 @@ import numpy as np
 from app.core import memory as core_memory
 from app.core.arrays import FloatArray, IntArray
 from app.core.fleet import ReplicaCapacitySpec
+from app.core.lengths import context_overflow_share
 from app.core.memory import (
     DEFAULT_KV_PRECISION_INDEX,
     KV_BYTES_BY_PRECISION,
@@ -44,12 +45,13 @@ class InfeasibleCandidate:
     purchase mode is one entry, not one per model)."""
 
     label: str
-    gpu: str
+    gpu: str | None
     reason: str
     open_model: str | None = None
     tensor_parallel: int | None = None
     precision: str | None = None
     purchase_mode: str | None = None
+    api_model: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,28 +133,57 @@ def _full_grid(
     return _Grid(model, gpu, precision_codes[precision_pos], tp, group)
 
 
+def _tp_degrees(gpus: Sequence[GpuSpec], tensor_parallel: Sequence[int] | None) -> list[int]:
+    """The degrees asked for, or every power of two up to the largest node."""
+    if tensor_parallel:
+        return sorted(set(tensor_parallel))
+    node = max(g.max_gpus_per_node for g in gpus)
+    return [2**k for k in range(node.bit_length())]
+
+
+def _context_too_small(
+    models: Sequence[OpenModelSpec], workload: WorkloadSpec, max_overflow_share: float
+) -> dict[int, InfeasibleCandidate]:
+    """Models whose context window cannot hold more than `max_overflow_share` of the
+    requests, by index, with the reason (once per model: no GPU changes it)."""
+    out = {}
+    for index, model in enumerate(models):
+        share = context_overflow_share(workload, model.max_context_tokens)
+        if share > max_overflow_share:
+            out[index] = InfeasibleCandidate(
+                label=model.slug,
+                gpu=None,
+                reason=f"context window of {model.max_context_tokens:,} tokens too small: "
+                f"{share:.1%} of requests (input + output) do not fit",
+                open_model=model.slug,
+            )
+    return out
+
+
 def candidate_grid(
     models: Sequence[OpenModelSpec],
     gpus: Sequence[GpuSpec],
     workload: WorkloadSpec,
     precisions: Sequence[Precision],
     tensor_parallel: Sequence[int] | None = None,
+    max_context_overflow_share: float = 1.0,
 ) -> tuple[CandidateGrid, tuple[InfeasibleCandidate, ...]]:
     """Every model x GPU x precision x TP that can run one sequence at the p95 lengths, and
     for each model x GPU x precision where nothing fits, why (at the largest TP tried).
 
     Without explicit `tensor_parallel` degrees, each model x GPU x precision keeps the
-    smallest fitting degree and the next, and degrees beyond a GPU's node are not tried."""
+    smallest fitting degree and the next, and degrees beyond a GPU's node are not tried.
+    Models whose context window is too small for the requests are not gridded at all."""
     precisions = list(dict.fromkeys(precisions))
     if not models or not gpus or not precisions:
         return _empty_grid(), ()
-    node = max(g.max_gpus_per_node for g in gpus)
-    tps = (
-        sorted(set(tensor_parallel))
-        if tensor_parallel
-        else [2**k for k in range(node.bit_length())]
-    )
-    grid = _full_grid(len(models), gpus, precisions, tps)
+    too_small = _context_too_small(models, workload, max_context_overflow_share)
+    grid = _full_grid(len(models), gpus, precisions, _tp_degrees(gpus, tensor_parallel))
+    if too_small:
+        runnable = np.asarray([i not in too_small for i in range(len(models))], dtype=bool)
+        grid = grid.keep(np.flatnonzero(runnable[grid.model]))
+    if grid.model.size == 0:
+        return _empty_grid(), tuple(too_small.values())
     if not tensor_parallel:
         node_sizes = np.asarray([gpu.max_gpus_per_node for gpu in gpus])
         grid = grid.keep(np.flatnonzero(grid.tp <= node_sizes[grid.gpu]))
@@ -178,7 +209,7 @@ def candidate_grid(
         chosen = feasible & (rank <= FITTING_TP_DEGREES_KEPT)
     ends = np.append(starts[1:], grid.group.size) - 1
     none_fit = ends[~np.add.reduceat(feasible, starts).astype(bool)]
-    infeasible = tuple(
+    infeasible = tuple(too_small.values()) + tuple(
         _does_not_run(models, gpus, grid, mem, int(last), context_tokens)
         for last in none_fit.tolist()
     )

@@ -189,6 +189,90 @@ class OptionTable:
         return len(self.options)
 
 
+def _sized_capacities(
+    candidates: tuple[SelfHostedCandidateSpec, ...],
+    workload: WorkloadSpec,
+    policy: SizingPolicySpec,
+) -> list[ReplicaCapacity]:
+    """Each candidate's replica sized against the targets once (all in one vectorised pass)."""
+    with_curve = [c.capacity for c in candidates if c.capacity is not None]
+    sized = iter(replica_capacities(with_curve, workload, policy))
+    capacities: list[ReplicaCapacity] = []
+    for candidate in candidates:
+        if candidate.capacity is None:
+            reason = candidate.infeasible_reason or "no capacity curve"
+            capacities.append(ReplicaCapacity(False, reason, 1, 0, 0, 0, 0, math.nan, math.nan))
+        else:
+            capacities.append(next(sized))
+    return capacities
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _UnitPrices:
+    """Per option: what one instance, GPU or busy GPU-second costs (USD)."""
+
+    per_instance_hour: FloatArray  # cloud, after discount; 0 when owned
+    per_instance_month_fixed: FloatArray  # held 24/7: cloud x 730.5 h, or owned capex
+    per_gpu_month_idle_power: FloatArray
+    per_busy_gpu_s_power: FloatArray
+    per_gpu_month_hosting: FloatArray
+
+
+def _unit_prices(
+    options: list[PurchaseOptionSpec], tdp_w: FloatArray, assumptions: CostAssumptionsSpec
+) -> _UnitPrices:
+    a = assumptions
+    owned = np.array([o.mode is PurchaseMode.OWNED for o in options], dtype=np.bool_)
+    gpus_per_instance = np.array([float(o.gpus_per_instance) for o in options])
+    kw_per_gpu = tdp_w * (1.0 + a.host_power_overhead_share) / WATTS_PER_KW
+    owned_month = np.array(
+        [
+            owned_usd_per_gpu_month(o, a.cost_of_capital_per_year)
+            if o.mode is PurchaseMode.OWNED
+            else 0.0
+            for o in options
+        ]
+    )
+    cloud_hour = np.array([o.cloud_usd_per_instance_hour for o in options])
+    cloud_hour = cloud_hour * (1.0 - a.cloud_discount_share)
+    kwh_per_gpu_hour = kw_per_gpu * a.pue
+    return _UnitPrices(
+        per_instance_hour=np.where(owned, 0.0, cloud_hour),
+        per_instance_month_fixed=np.where(
+            owned, owned_month * gpus_per_instance, cloud_hour * HOURS_PER_MONTH
+        ),
+        per_gpu_month_idle_power=np.where(
+            owned, kwh_per_gpu_hour * a.idle_power_share * HOURS_PER_MONTH * a.usd_per_kwh, 0.0
+        ),
+        per_busy_gpu_s_power=np.where(
+            owned,
+            kwh_per_gpu_hour * (1.0 - a.idle_power_share) * a.usd_per_kwh / SECONDS_PER_HOUR,
+            0.0,
+        ),
+        per_gpu_month_hosting=np.where(owned, kw_per_gpu * a.hosting_usd_per_kw_month, 0.0),
+    )
+
+
+def _replicas_per_request_per_day(
+    workload: WorkloadSpec,
+    shares: FloatArray,
+    interactive_rps: FloatArray,
+    batch_rps: FloatArray,
+    feasible: BoolArray,
+) -> tuple[FloatArray, FloatArray]:
+    """Serving replicas per request/day: held fleets (enough for the peak hour and for the
+    whole day's work) and autoscaled fleets per unit of hourly share."""
+    batch = workload.batch_share
+    with np.errstate(divide="ignore", invalid="ignore"):
+        peak = (1.0 - batch) * float(shares.max()) / (SECONDS_PER_HOUR * interactive_rps)
+        daily = (
+            (1.0 - batch) / interactive_rps + (batch / batch_rps if batch > 0 else 0.0)
+        ) / SECONDS_PER_DAY
+        per_share = (1.0 - batch) / (SECONDS_PER_HOUR * interactive_rps)
+    # Infeasible rows get harmless zeros here; their totals are set to +inf afterwards.
+    return np.where(feasible, np.maximum(peak, daily), 0.0), np.where(feasible, per_share, 0.0)
+
+
 def build_option_table(
     candidates: tuple[SelfHostedCandidateSpec, ...],
     workload: WorkloadSpec,
@@ -197,96 +281,67 @@ def build_option_table(
     build: BuildCostsSpec | None = None,
 ) -> OptionTable:
     """Flatten candidates x purchase options into vectorisable arrays (capacity sized once)."""
-    with_curve = [c.capacity for c in candidates if c.capacity is not None]
-    sized = iter(replica_capacities(with_curve, workload, policy))
-    caps: list[ReplicaCapacity] = []
-    for cand in candidates:
-        if cand.capacity is None:
-            reason = cand.infeasible_reason or "no capacity curve"
-            caps.append(ReplicaCapacity(False, reason, 1, 0, 0, 0, 0, math.nan, math.nan))
-        else:
-            caps.append(next(sized))
-    a = assumptions
-    cloud_keep = 1.0 - a.cloud_discount_share
+    capacities = _sized_capacities(candidates, workload, policy)
     rows = [
-        (ci, opt, caps[ci], cand.infeasible_reason or caps[ci].reason, cand.gpu_tdp_w)
-        for ci, cand in enumerate(candidates)
-        for opt in cand.purchase_options
+        (index, option, capacities[index], candidate)
+        for index, candidate in enumerate(candidates)
+        for option in candidate.purchase_options
     ]
-    opts = [r[1] for r in rows]
-    feasible = np.array([r[3] is None and r[2].feasible for r in rows], dtype=np.bool_)
-    autoscaled = np.array([o.mode in AUTOSCALED_MODES for o in opts], dtype=np.bool_)
-    owned = np.array([o.mode is PurchaseMode.OWNED for o in opts], dtype=np.bool_)
-    gpi = np.array([float(o.gpus_per_instance) for o in opts])
-    tdp_w = np.array([r[4] for r in rows])
-    kw_per_gpu = tdp_w * (1.0 + a.host_power_overhead_share) / WATTS_PER_KW
-    owned_month = np.array(
+    options = [row[1] for row in rows]
+    row_capacities = [row[2] for row in rows]
+    reasons = tuple(candidate.infeasible_reason or cap.reason for _, _, cap, candidate in rows)
+    feasible = np.array(
         [
-            owned_usd_per_gpu_month(o, a.cost_of_capital_per_year)
-            if o.mode is PurchaseMode.OWNED
-            else 0.0
-            for o in opts
-        ]
+            reason is None and cap.feasible
+            for reason, cap in zip(reasons, row_capacities, strict=True)
+        ],
+        dtype=np.bool_,
     )
-    cloud_hour = np.array([o.cloud_usd_per_instance_hour for o in opts]) * cloud_keep
-    per_instance_hour = np.where(owned, 0.0, cloud_hour)
-    per_instance_month = np.where(owned, owned_month * gpi, cloud_hour * HOURS_PER_MONTH)
-    idle_power = np.where(
-        owned, kw_per_gpu * a.pue * a.idle_power_share * HOURS_PER_MONTH * a.usd_per_kwh, 0.0
-    )
-    busy_power = np.where(
-        owned,
-        kw_per_gpu * a.pue * (1.0 - a.idle_power_share) * a.usd_per_kwh / SECONDS_PER_HOUR,
-        0.0,
-    )
-    hosting = np.where(owned, kw_per_gpu * a.hosting_usd_per_kw_month, 0.0)
-    spot = np.array([o.mode is PurchaseMode.SPOT for o in opts], dtype=np.bool_)
+    prices = _unit_prices(options, np.array([row[3].gpu_tdp_w for row in rows]), assumptions)
+
+    def column(values: list[float]) -> FloatArray:
+        return np.array(values, dtype=np.float64)
+
+    interactive_rps = column([c.interactive_requests_per_s for c in row_capacities])
+    batch_rps = column([c.batch_requests_per_s for c in row_capacities])
     build_rates = _build_rates(
         candidates,
-        np.array([r[0] for r in rows], dtype=np.intp),
-        opts,
-        owned,
+        np.array([row[0] for row in rows], dtype=np.intp),
+        options,
+        np.array([o.mode is PurchaseMode.OWNED for o in options], dtype=np.bool_),
         workload,
         build or BuildCostsSpec(),
     )
-    flat_staff = a.staff_fte * a.staff_usd_per_fte_year / MONTHS_PER_YEAR
-    interactive_rps = np.array([r[2].interactive_requests_per_s for r in rows], dtype=np.float64)
-    operating_rps = np.array([r[2].operating_requests_per_s for r in rows], dtype=np.float64)
-    batch_rps = np.array([r[2].batch_requests_per_s for r in rows], dtype=np.float64)
-    gpus_per_replica = np.array([float(r[2].gpus_per_replica) for r in rows], dtype=np.float64)
     shares = hourly_shares(workload)
-    unique_shares, counts = np.unique(shares, return_counts=True)
-    beta = workload.batch_share
-    with np.errstate(divide="ignore", invalid="ignore"):
-        peak = (1.0 - beta) * float(shares.max()) / (SECONDS_PER_HOUR * interactive_rps)
-        daily = (
-            (1.0 - beta) / interactive_rps + (beta / batch_rps if beta > 0 else 0.0)
-        ) / SECONDS_PER_DAY
-        kappa_hour = (1.0 - beta) / (SECONDS_PER_HOUR * interactive_rps)
-    # Infeasible rows get harmless zeros here; their totals are set to +inf afterwards.
-    kappa_held = np.where(feasible, np.maximum(peak, daily), 0.0)
-    kappa_hour = np.where(feasible, kappa_hour, 0.0)
+    unique_shares, hours_with_share = np.unique(shares, return_counts=True)
+    kappa_held, kappa_hour = _replicas_per_request_per_day(
+        workload, shares, interactive_rps, batch_rps, feasible
+    )
+    spot = np.array([o.mode is PurchaseMode.SPOT for o in options], dtype=np.bool_)
+    staff_usd_per_month = (
+        assumptions.staff_fte * assumptions.staff_usd_per_fte_year / MONTHS_PER_YEAR
+    )
     return OptionTable(
-        candidate_index=np.array([r[0] for r in rows], dtype=np.intp),
-        options=tuple(opts),
-        capacities=tuple(r[2] for r in rows),
+        candidate_index=np.array([row[0] for row in rows], dtype=np.intp),
+        options=tuple(options),
+        capacities=tuple(row_capacities),
         feasible=feasible,
-        reasons=tuple(r[3] for r in rows),
-        autoscaled=autoscaled,
-        owned=owned,
+        reasons=reasons,
+        autoscaled=np.array([o.mode in AUTOSCALED_MODES for o in options], dtype=np.bool_),
+        owned=np.array([o.mode is PurchaseMode.OWNED for o in options], dtype=np.bool_),
         interactive_rps=interactive_rps,
-        operating_rps=operating_rps,
+        operating_rps=column([c.operating_requests_per_s for c in row_capacities]),
         batch_rps=batch_rps,
-        gpus_per_replica=gpus_per_replica,
-        gpus_per_instance=gpi,
+        gpus_per_replica=column([float(c.gpus_per_replica) for c in row_capacities]),
+        gpus_per_instance=column([float(o.gpus_per_instance) for o in options]),
         capacity_factor=np.where(spot, 1.0 + policy.spot_extra_capacity_share, 1.0),
-        usd_per_instance_hour=per_instance_hour,
-        usd_per_instance_month_fixed=per_instance_month,
-        usd_per_gpu_month_idle_power=idle_power,
-        usd_per_busy_gpu_s_power=busy_power,
-        usd_per_gpu_month_hosting=hosting,
+        usd_per_instance_hour=prices.per_instance_hour,
+        usd_per_instance_month_fixed=prices.per_instance_month_fixed,
+        usd_per_gpu_month_idle_power=prices.per_gpu_month_idle_power,
+        usd_per_busy_gpu_s_power=prices.per_busy_gpu_s_power,
+        usd_per_gpu_month_hosting=prices.per_gpu_month_hosting,
         usd_per_month_staff=np.where(
-            np.isnan(build_rates["staff_fixed"]), flat_staff, build_rates["staff_fixed"]
+            np.isnan(build_rates["staff_fixed"]), staff_usd_per_month, build_rates["staff_fixed"]
         ),
         usd_per_gpu_month_staff=build_rates["staff_per_gpu"],
         usd_per_gpu_month_support=build_rates["support"],
@@ -294,10 +349,10 @@ def build_option_table(
         infra_per_instance=build_rates["infra_per_instance"],
         infra_per_request_day=build_rates["infra_per_request_day"],
         usd_per_month_adaptation=build_rates["adaptation"],
-        overhead_share=a.ops_overhead_share,
+        overhead_share=assumptions.ops_overhead_share,
         shares=shares,
         unique_shares=unique_shares,
-        share_hours=counts.astype(np.float64),
+        share_hours=hours_with_share.astype(np.float64),
         batch_share=workload.batch_share,
         redundancy_replicas=float(workload.redundancy_replicas),
         zones=float(workload.zones),
@@ -386,6 +441,7 @@ class FleetCosts:
     peak_gpus: FloatArray
     average_gpus: FloatArray
     average_utilisation: FloatArray  # busy replica-time over held replica-time
+    gpu_utilisation: FloatArray  # busy GPU-time over bought (held or rented) GPU-time
 
 
 #: FleetCosts fields that are monthly cost components; they sum to `total`.
@@ -429,6 +485,11 @@ def _build_costs(
     return out
 
 
+def _overhead(base: FloatArray, share: float) -> FloatArray:
+    # No overhead share means none, even on the infinite cost of an infeasible row.
+    return base * share if share > 0 else np.zeros_like(base)
+
+
 def _total(parts: dict[str, FloatArray]) -> FloatArray:
     total = np.zeros_like(parts["compute"])
     for name in COST_COMPONENTS:
@@ -457,7 +518,7 @@ def fixed_fleet_costs(
         + busy_gpu_s_month * table.usd_per_busy_gpu_s_power[idx]
     )
     hosting = gpus * table.usd_per_gpu_month_hosting[idx]
-    overhead = (compute + power + hosting) * table.overhead_share
+    overhead = _overhead(compute + power + hosting, table.overhead_share)
     volume = np.broadcast_to(np.asarray(requests_per_day, dtype=np.float64), serving.shape)
     parts = {
         "compute": compute,
@@ -468,6 +529,7 @@ def fixed_fleet_costs(
     }
     with np.errstate(divide="ignore", invalid="ignore"):
         util = np.where(replicas > 0, busy_replica_s_per_day / (replicas * SECONDS_PER_DAY), 0.0)
+        gpu_util = np.where(gpus > 0, busy_replica_s_per_day * gpr / (gpus * SECONDS_PER_DAY), 0.0)
     return FleetCosts(
         **parts,
         total=_total(parts),
@@ -477,6 +539,7 @@ def fixed_fleet_costs(
         peak_gpus=gpus,
         average_gpus=gpus.astype(np.float64),
         average_utilisation=util,
+        gpu_utilisation=gpu_util,
     )
 
 
@@ -540,10 +603,15 @@ def _autoscaled_costs(table: OptionTable, si: IntArray, sv: FloatArray) -> Fleet
         batch_replica_h = np.zeros_like(sv)
     batch_inst_h = batch_replica_h * gpr / gpi
     compute = (inst_hours_day + batch_inst_h) * table.usd_per_instance_hour[si] * DAYS_PER_MONTH
-    overhead = compute * table.overhead_share
+    overhead = _overhead(compute, table.overhead_share)
     replica_hours_day = (q @ hours) * table.zones + batch_replica_h
+    busy_replica_s = _busy_replica_s_per_day(table, si, sv)
+    gpu_hours_day = (inst_hours_day + batch_inst_h) * gpi
     with np.errstate(divide="ignore", invalid="ignore"):
-        util = _busy_replica_s_per_day(table, si, sv) / (replica_hours_day * SECONDS_PER_HOUR)
+        util = busy_replica_s / (replica_hours_day * SECONDS_PER_HOUR)
+        gpu_util = np.where(
+            gpu_hours_day > 0, busy_replica_s * gpr / (gpu_hours_day * SECONDS_PER_HOUR), 0.0
+        )
     zeros = np.zeros_like(sv)
     # unique_shares is sorted ascending and every step above is non-decreasing in the share,
     # so the last column is the peak hour (cheaper than a row-wise max).
@@ -564,8 +632,9 @@ def _autoscaled_costs(table: OptionTable, si: IntArray, sv: FloatArray) -> Fleet
         peak_replicas=q[:, -1] * table.zones,
         peak_instances=peak_instances,
         peak_gpus=peak_instances * gpi,
-        average_gpus=(inst_hours_day + batch_inst_h) * gpi / HOURS_PER_DAY,
+        average_gpus=gpu_hours_day / HOURS_PER_DAY,
         average_utilisation=util,
+        gpu_utilisation=gpu_util,
     )
 
 

@@ -14,7 +14,14 @@ import numpy as np
 
 from app.core.api_cost import ApiCost, ApiPriceSpec, api_cost
 from app.core.arrays import FloatArray, IntArray
-from app.core.breakeven import BreakEven, break_even, cost_envelope, default_search_range
+from app.core.breakeven import BreakEven, default_search_range
+from app.core.breakeven_search import (
+    SEARCH_FLOOR_REQUESTS_PER_DAY,
+    BreakEvenOutcome,
+    EnvelopeWindows,
+    search_break_even,
+    search_ceiling,
+)
 from app.core.economics import (
     CostAssumptionsSpec,
     FleetCosts,
@@ -26,7 +33,7 @@ from app.core.errors import InvalidEstimateInputError
 from app.core.fleet import SizingPolicySpec
 from app.core.hybrid import HybridSolverError, hybrid_best_by_scan, hybrid_plan
 from app.core.option_builder import SelfHostedOptions, api_option, hybrid_option
-from app.core.options import CostOption
+from app.core.options import CostOption, OptionKey
 from app.core.whole_cost import (
     WholeCostSpec,
     apply_time_to_production,
@@ -84,9 +91,7 @@ class EstimateResult:
     """Ranked options (feasible by cost, then infeasible), break-evens and projection."""
 
     options: tuple[CostOption, ...]
-    break_evens: tuple[BreakEven, ...]
-    # Per break-even, the id of the cheapest self-hosted option at each curve point.
-    break_even_curve_option_ids: tuple[tuple[str | None, ...], ...]
+    break_evens: tuple[BreakEvenAnswer, ...]
     projection_requests_per_day: tuple[float, ...]
     projection: tuple[ProjectionSeries, ...]
     tokens_per_month: float
@@ -96,10 +101,12 @@ class EstimateResult:
 
 @dataclass(frozen=True, slots=True)
 class _ApiPricing:
-    """API costs at today's volume and each line's slope (USD/month per request/day)."""
+    """API costs at today's volume of the models that can take the requests, each line's
+    slope (USD/month per request/day), and the models whose context window cannot."""
 
     costs: list[ApiCost]
     slopes: dict[str, float]
+    too_small: list[ApiCost]
 
 
 def _price_apis(spec: EstimateSpec) -> _ApiPricing:
@@ -107,14 +114,16 @@ def _price_apis(spec: EstimateSpec) -> _ApiPricing:
     if len(set(slugs)) != len(slugs):
         raise InvalidEstimateInputError("API model slugs must be unique")
     discount = spec.assumptions.api_discount_share
-    costs = [api_cost(p, spec.workload, discount_share=discount) for p in spec.api_prices]
+    every = [api_cost(p, spec.workload, discount_share=discount) for p in spec.api_prices]
+    limit = spec.policy.max_context_overflow_share
+    costs = [c for c in every if c.context_overflow_share <= limit]
     slopes = {
         p.slug: api_cost(
             p, spec.workload, requests_per_day=1.0, discount_share=discount
         ).monthly_cost_usd
         for p in spec.api_prices
     }
-    return _ApiPricing(costs, slopes)
+    return _ApiPricing(costs, slopes, [c for c in every if c.context_overflow_share > limit])
 
 
 def _hybrid_partners(spec: EstimateSpec, api: _ApiPricing) -> list[ApiCost]:
@@ -163,34 +172,72 @@ def _hybrid_options(
     return hybrids
 
 
-def _break_evens(
-    spec: EstimateSpec, self_hosted: SelfHostedOptions, api: _ApiPricing
-) -> tuple[tuple[BreakEven, ...], tuple[tuple[str | None, ...], ...]]:
-    """Break-even of every API model against the envelope of all self-hosted options, and the
-    id of the cheapest self-hosted option at each curve point."""
-    table = self_hosted.table
+@dataclass(frozen=True, slots=True)
+class CurveOption:
+    """The cheapest self-hosted option at a break-even curve point."""
+
+    id: str
+    label: str
+    key: OptionKey
+
+
+@dataclass(frozen=True, slots=True)
+class BreakEvenAnswer:
+    """One API model's break-even (over the range searched), what the search concluded, and
+    the cheapest self-hosted option at each curve point (None where none can serve)."""
+
+    result: BreakEven
+    outcome: BreakEvenOutcome
+    curve_options: tuple[CurveOption | None, ...]
+
+
+def _search_range(spec: EstimateSpec) -> tuple[float, float, bool]:
+    """The first window searched, and whether it may widen (not when the caller fixed it)."""
     lo, hi = default_search_range(spec.workload.requests_per_day)
+    fixed = (
+        spec.break_even_requests_per_day_min is not None
+        or spec.break_even_requests_per_day_max is not None
+    )
     lo = spec.break_even_requests_per_day_min or lo
     hi = spec.break_even_requests_per_day_max or hi
     if not (0 < lo < hi and math.isfinite(hi)):
         raise InvalidEstimateInputError(
             "break-even range must satisfy 0 < min < max", min=lo, max=hi
         )
+    return lo, hi, not fixed
+
+
+def _break_evens(
+    spec: EstimateSpec, self_hosted: SelfHostedOptions, api: _ApiPricing
+) -> tuple[BreakEvenAnswer, ...]:
+    """Break-even of every API model against the envelope of all self-hosted options."""
+    lo, hi, may_widen = _search_range(spec)
+    table = self_hosted.table
     if not table.feasible.any() or not api.costs:
-        return (), ()
-    envelope = cost_envelope(table, lo, hi, spec.break_even_grid_points)
-    results = tuple(
-        break_even(envelope, c.slug, api.slopes[c.slug], _api_fixed(spec, c.slug))
-        for c in api.costs
-    )
-    ids: dict[int, str] = {}
-    curve_ids = []
-    for result in results:
-        for row in result.curve_self_hosted_option:
-            if row >= 0 and row not in ids:
-                ids[row] = self_hosted.key(row).id
-        curve_ids.append(tuple(ids.get(row) for row in result.curve_self_hosted_option))
-    return results, tuple(curve_ids)
+        return ()
+    windows = EnvelopeWindows(table, spec.break_even_grid_points)
+    ceiling = search_ceiling(spec.workload.requests_per_day) if may_widen else hi
+    floor = min(SEARCH_FLOOR_REQUESTS_PER_DAY, lo) if may_widen else lo
+    options: dict[int, CurveOption] = {}
+    answers = []
+    for cost in api.costs:
+        found = search_break_even(
+            windows,
+            cost.slug,
+            api.slopes[cost.slug],
+            lo,
+            hi,
+            ceiling=ceiling,
+            floor=floor,
+            api_fixed_usd_per_month=_api_fixed(spec, cost.slug),
+        )
+        for row in found.result.curve_self_hosted_option:
+            if row >= 0 and row not in options:
+                key = self_hosted.key(row)
+                options[row] = CurveOption(key.id, self_hosted.label(row), key)
+        curve = tuple(options.get(row) for row in found.result.curve_self_hosted_option)
+        answers.append(BreakEvenAnswer(found.result, found.outcome, curve))
+    return tuple(answers)
 
 
 def _api_fixed(spec: EstimateSpec, slug: str) -> float:
@@ -293,6 +340,7 @@ def estimate(spec: EstimateSpec) -> EstimateResult:
     shown = ranked_self[: spec.max_self_hosted_options]
     extras = {} if whole is None else whole.api_extras
     options = [with_api_extras(api_option(c), extras.get(c.slug)) for c in api.costs]
+    options += [api_option(c, context_too_small=True) for c in api.too_small]
     options += [self_hosted.build(int(row)) for row in shown]
     options += [self_hosted.build(int(row)) for row in np.flatnonzero(~table.feasible)]
     hybrids = _hybrid_options(spec, self_hosted, costs, api)
@@ -301,7 +349,7 @@ def estimate(spec: EstimateSpec) -> EstimateResult:
         (o for o in options if o.feasible and o.monthly_cost_usd is not None),
         key=lambda o: (o.monthly_cost_usd, o.id),
     )
-    break_evens, curve_ids = _break_evens(spec, self_hosted, api)
+    break_evens = _break_evens(spec, self_hosted, api)
     volumes, projection = _projection(spec, self_hosted, api, ranked_self, hybrids)
     if whole is not None:
         totals = {s.option_id: float(sum(s.monthly_cost_usd)) for s in projection}
@@ -311,7 +359,6 @@ def estimate(spec: EstimateSpec) -> EstimateResult:
     return EstimateResult(
         options=tuple(ranked + [o for o in options if not o.feasible]),
         break_evens=break_evens,
-        break_even_curve_option_ids=curve_ids,
         projection_requests_per_day=tuple(volumes.tolist()),
         projection=tuple(projection),
         tokens_per_month=tokens_per_month,

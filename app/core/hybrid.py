@@ -50,6 +50,7 @@ class HybridPlan:
     monthly_cost_usd: float
     breakdown: dict[str, float]
     average_utilisation: float
+    gpu_utilisation: float
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -66,6 +67,7 @@ class HybridCosts:
     instances: FloatArray
     gpus: FloatArray
     average_utilisation: FloatArray
+    gpu_utilisation: FloatArray
 
 
 #: Components every hybrid breakdown lists; the others only where they cost something.
@@ -105,6 +107,12 @@ def hybrid_costs_by_replicas(
     capacity_s = SECONDS_PER_DAY * n  # replica-seconds per day
     # Interactive requests the fleet can take hour by hour (req/day), and their replica-seconds.
     int_cap = (np.minimum(d[None, :], c * n[:, None]) * SECONDS_PER_HOUR).sum(axis=1)
+    # For a fixed n the rest is a fractional knapsack: the fleet has `capacity_s` replica-
+    # seconds a day to fill with interactive requests (1/c seconds each, saving gain_int) and
+    # batch requests (1/c_b seconds each, saving gain_batch). The greedy optimum fills by
+    # saving per replica-second, gain_int * c against gain_batch * c_b: the better kind first
+    # (interactive up to what each hour's demand allows), the other with what is left, and a
+    # kind that saves nothing (gain <= 0) not at all.
     if gain_int >= gain_batch * c_b / c:
         x = int_cap if gain_int > 0 else np.zeros_like(n)
         left = capacity_s - x / c
@@ -132,6 +140,7 @@ def hybrid_costs_by_replicas(
         instances=fleet.peak_instances,
         gpus=fleet.peak_gpus,
         average_utilisation=fleet.average_utilisation,
+        gpu_utilisation=fleet.gpu_utilisation,
     )
 
 
@@ -142,7 +151,10 @@ def solve_hybrid_replicas(
     usd_per_request_batch: float,
     requests_per_day: float,
 ) -> int:
-    """Cost-minimising serving replicas for the hybrid split, by MILP with HiGHS (count)."""
+    """Cost-minimising serving replicas for the hybrid split, by MILP with HiGHS (count).
+
+    Numeric kernel: the whole programme (columns, rows, bounds) is built in one place, in the
+    order the module docstring writes it."""
     n_max = max_serving_replicas(table, i, requests_per_day)
     d = _demand(table, requests_per_day)
     hours = len(d)
@@ -303,6 +315,7 @@ def hybrid_plan(
             "api": float(costs.api[0]),
         },
         average_utilisation=float(costs.average_utilisation[0]),
+        gpu_utilisation=float(costs.gpu_utilisation[0]),
     )
 
 

@@ -240,7 +240,9 @@ def memory_arrays(
     context_tokens: FloatArray,
     kv_cache_memory_fraction: float = DEFAULT_KV_CACHE_MEMORY_FRACTION,
 ) -> MemoryArrays:
-    """Memory breakdown of many replicas at once (arrays of equal length, bytes)."""
+    """Memory breakdown of many replicas at once (arrays of equal length, bytes).
+
+    Numeric kernel: one vectorised pass over every term of the memory budget."""
     tp = tensor_parallel
     embedding_params = model.vocab_size * model.hidden_size
     # Input embedding and LM head (assumed untied) keep 16 bits; the rest is quantized.

@@ -30,6 +30,7 @@ _FLEET_COLUMNS = (
     "peak_gpus",
     "average_gpus",
     "average_utilisation",
+    "gpu_utilisation",
 )
 
 
@@ -121,6 +122,9 @@ class SelfHostedOptions:
             gpus_per_instance=purchase.gpus_per_instance,
             average_gpus=float(columns["average_gpus"][row]),
             average_utilisation=float(columns["average_utilisation"][row]),
+            gpu_utilisation=float(columns["gpu_utilisation"][row]),
+            unused_gpus=int(columns["peak_gpus"][row])
+            - int(columns["peak_replicas"][row]) * capacity.gpus_per_replica,
             replica_requests_per_s=capacity.interactive_requests_per_s,
             operating_concurrency=capacity.operating_concurrency,
             ttft_s=capacity.ttft_s,
@@ -128,9 +132,17 @@ class SelfHostedOptions:
         )
 
 
-def api_option(cost: ApiCost) -> CostOption:
+def api_option(cost: ApiCost, *, context_too_small: bool = False) -> CostOption:
+    """The API model's option; infeasible when its context window cannot hold the requests."""
+    key = OptionKey(OptionKind.API, api_model=cost.slug)
+    if context_too_small:
+        reason = (
+            f"context window too small: {cost.context_overflow_share:.1%} of requests "
+            "(input + output) do not fit"
+        )
+        return CostOption(key, cost.slug, False, reason, None, None, {})
     return CostOption(
-        key=OptionKey(OptionKind.API, api_model=cost.slug),
+        key=key,
         label=cost.slug,
         feasible=True,
         reason=None,
@@ -154,6 +166,8 @@ def hybrid_option(
             gpus=plan.gpus,
             average_gpus=float(plan.gpus),
             average_utilisation=plan.average_utilisation,
+            gpu_utilisation=plan.gpu_utilisation,
+            unused_gpus=plan.gpus - plan.replicas * base.fleet.gpus_per_replica,
         )
     return CostOption(
         key=base.key.with_api_model(OptionKind.HYBRID, cost.slug),

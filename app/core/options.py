@@ -86,7 +86,9 @@ class FleetPlan:
     gpus_per_replica: int
     gpus_per_instance: int
     average_gpus: float
-    average_utilisation: float
+    average_utilisation: float  # busy replica-time over held replica-time
+    gpu_utilisation: float  # busy GPU-time over bought GPU-time
+    unused_gpus: int  # GPUs bought at peak that hold no replica (instance or server packing)
     replica_requests_per_s: float  # usable interactive capacity of one replica
     operating_concurrency: float
     ttft_s: float

@@ -41,6 +41,7 @@ class SelfHostingSpec:
     offerings: tuple[OfferingPriceSpec, ...]
     real_world_derate: float
     tensor_parallel: tuple[int, ...] | None = None
+    max_context_overflow_share: float = 1.0
     owned: OwnedTermsSpec = field(default_factory=OwnedTermsSpec)
     overrides: Mapping[str, GpuPriceOverrideSpec] = field(default_factory=dict)
 
@@ -73,7 +74,12 @@ def self_hosting_candidates(spec: SelfHostingSpec, workload: WorkloadSpec) -> Se
     """Every runnable, payable model x GPU x precision x TP with its capacity curve and
     purchase options; only candidates that can be paid for are modelled."""
     grid, infeasible = candidate_grid(
-        spec.models, spec.gpus, workload, spec.precisions, spec.tensor_parallel
+        spec.models,
+        spec.gpus,
+        workload,
+        spec.precisions,
+        spec.tensor_parallel,
+        spec.max_context_overflow_share,
     )
     unpriced = list(infeasible)
     # Ways to pay depend on the GPU and the replica size only: price each pair once.

@@ -208,7 +208,7 @@ class WholeCostOut(BaseModel):
 
 
 class SourcedDefaultOut(BaseModel):
-    name: str
+    name: str = Field(description="The request field that sets it, e.g. team.sre_usd_per_year.")
     value: float
     unit: str
     source: str

@@ -117,8 +117,11 @@ def _money(value: object) -> float | None:
     raise ValueError(f"expected a price, got {value!r}")
 
 
-def api_price_spec(row: Mapping[str, object]) -> ApiPriceSpec:
-    """An api_models row -> ApiPriceSpec (USD per 10^6 tokens; tiers sorted by threshold)."""
+def api_price_spec(
+    row: Mapping[str, object], *, reasoning_tokens_per_request: float = 0.0
+) -> ApiPriceSpec:
+    """An api_models row -> ApiPriceSpec (USD per 10^6 tokens; tiers sorted by threshold),
+    with the hidden reasoning tokens the model bills per request."""
     raw_tiers = row.get("long_context_tiers") or []
     assert isinstance(raw_tiers, list)  # the column is a JSON list (catalog schema)
     output_price = _money(row["usd_per_mtok_output"]) or 0.0
@@ -138,6 +141,9 @@ def api_price_spec(row: Mapping[str, object]) -> ApiPriceSpec:
         usd_per_mtok_cached_input=_money(row.get("usd_per_mtok_cached_input")),
         batch_discount=_money(row.get("batch_discount")),
         long_context_tiers=tiers,
+        usd_per_mtok_cache_write=_money(row.get("usd_per_mtok_cache_write")),
+        context_window_tokens=_optional_float(row, "context_window_tokens"),
+        reasoning_tokens_per_request=reasoning_tokens_per_request,
     )
 
 

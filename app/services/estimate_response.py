@@ -7,18 +7,19 @@ Field names of the core results and the schemas are aligned, so most objects are
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
 
-from app.core.breakeven import BreakEven
+from app.core.breakeven_search import BreakEvenOutcome
 from app.core.candidates import InfeasibleCandidate
-from app.core.estimate import EstimateResult
+from app.core.estimate import BreakEvenAnswer, EstimateResult
 from app.core.options import CostOption, OptionKind
 from app.schemas.estimates import (
     BreakEvenOut,
     CrossingOut,
+    CurveOptionOut,
     CurvePoint,
     InfeasibleOut,
     OptionOut,
@@ -56,7 +57,8 @@ def _unpriced_option(option: CostOption) -> InfeasibleCandidate:
     key = option.key
     return InfeasibleCandidate(
         label=option.label,
-        gpu=str(key.gpu),
+        api_model=key.api_model,
+        gpu=key.gpu,
         reason=option.reason or "infeasible",
         open_model=key.open_model,
         tensor_parallel=key.tensor_parallel,
@@ -70,42 +72,76 @@ def infeasible_out(
 ) -> list[InfeasibleOut]:
     """What could not be priced, once per (model, GPU, TP, precision, mode): candidates that
     cannot run or be paid for, then options the core found infeasible."""
-    every = list(unpriced) + [
+    every = [
+        _unpriced_option(o) for o in result.options if o.kind is OptionKind.API and not o.feasible
+    ]
+    every += list(unpriced) + [
         _unpriced_option(o)
         for o in result.options
         if not o.feasible and o.kind is OptionKind.SELF_HOSTED
     ]
     seen: dict[tuple[object, ...], InfeasibleCandidate] = {}
     for item in every:
-        identity = (item.open_model, item.gpu, item.tensor_parallel, item.precision)
+        identity = (item.api_model, item.open_model, item.gpu, item.tensor_parallel, item.precision)
         seen.setdefault((*identity, item.purchase_mode), item)
     return [InfeasibleOut.model_validate(item, from_attributes=True) for item in seen.values()]
 
 
-def _break_even_out(result: BreakEven) -> BreakEvenOut:
+def _volume(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def conclusion(answer: BreakEvenAnswer) -> str:
+    """The break-even outcome in one sentence, with the range searched (req/day)."""
+    result = answer.result
+    api = result.api_slug
+    lo, hi = result.searched_requests_per_day_min, result.searched_requests_per_day_max
+    searched = f"searched {_volume(lo)} to {_volume(hi)} requests/day"
+    above = result.self_hosting_cheaper_above_requests_per_day
+    if answer.outcome is BreakEvenOutcome.SELF_HOSTING_CHEAPER_ABOVE and above is not None:
+        return (
+            f"Self-hosting is cheaper than {api} above {_volume(above)} requests/day ({searched})."
+        )
+    if answer.outcome is BreakEvenOutcome.SELF_HOSTING_CHEAPER_THROUGHOUT:
+        return f"Self-hosting is cheaper than {api} at every volume ({searched})."
+    if answer.outcome is BreakEvenOutcome.API_CHEAPER_AT_THE_TOP:
+        last = result.crossings[-1].requests_per_day
+        return (
+            f"Self-hosting is cheaper than {api} only in the bands listed in `crossings`; above "
+            f"{_volume(last)} requests/day {api} is cheaper again ({searched})."
+        )
+    return f"No crossing below {_volume(hi)} requests/day: {api} is cheaper ({searched})."
+
+
+def _break_even_out(answer: BreakEvenAnswer) -> BreakEvenOut:
+    result = answer.result
+    throughout = answer.outcome is BreakEvenOutcome.SELF_HOSTING_CHEAPER_THROUGHOUT
     return BreakEvenOut(
         api_model=result.api_slug,
-        requests_per_day=result.self_hosting_cheaper_above_requests_per_day,
-        crossings=[CrossingOut.model_validate(c, from_attributes=True) for c in result.crossings],
+        requests_per_day=None if throughout else result.self_hosting_cheaper_above_requests_per_day,
+        outcome=answer.outcome.value,
+        conclusion=conclusion(answer),
+        crossings=[CrossingOut.model_validate(c) for c in result.crossings],
         searched_requests_per_day_min=result.searched_requests_per_day_min,
         searched_requests_per_day_max=result.searched_requests_per_day_max,
         exact=result.exact,
     )
 
 
-def _curve(result: BreakEven, option_ids: Sequence[str | None]) -> list[CurvePoint]:
+def _curve(answer: BreakEvenAnswer) -> list[CurvePoint]:
+    result = answer.result
     return [
         CurvePoint(
             requests_per_day=volume,
             api_usd_per_month=api_usd,
-            self_hosted_usd_per_month=finite_or_minus_one(self_usd),
-            self_hosted_option=option_id,
+            self_hosted_usd_per_month=self_usd if option is not None else None,
+            self_hosted_option=option.id if option is not None else None,
         )
-        for volume, api_usd, self_usd, option_id in zip(
+        for volume, api_usd, self_usd, option in zip(
             result.curve_requests_per_day,
             result.curve_api_usd_per_month,
             result.curve_self_hosted_usd_per_month,
-            option_ids,
+            answer.curve_options,
             strict=True,
         )
     ]
@@ -114,13 +150,20 @@ def _curve(result: BreakEven, option_ids: Sequence[str | None]) -> list[CurvePoi
 def break_evens_out(
     result: EstimateResult, reference: str | None
 ) -> tuple[list[BreakEvenOut], BreakEvenOut | None]:
-    """Break-evens against every API model, and the one against `reference` with its curve."""
+    """Break-evens against every API model, and the one against `reference` with its curve
+    and the options the curve names."""
     every, chosen = [], None
-    for be, ids in zip(result.break_evens, result.break_even_curve_option_ids, strict=True):
-        out = _break_even_out(be)
+    for answer in result.break_evens:
+        out = _break_even_out(answer)
         every.append(out)
-        if be.api_slug == reference:
-            chosen = out.model_copy(update={"curve": _curve(be, ids)})
+        if answer.result.api_slug == reference:
+            named = {o.id: o for o in answer.curve_options if o is not None}
+            chosen = out.model_copy(
+                update={
+                    "curve": _curve(answer),
+                    "curve_options": [CurveOptionOut.model_validate(o) for o in named.values()],
+                }
+            )
     return every, chosen
 
 

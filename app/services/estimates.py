@@ -30,8 +30,8 @@ from app.schemas.whole_cost import (
     TimeToProductionOut,
     WholeCostOut,
 )
+from app.services import api_usage, catalog_specs
 from app.services import catalog as catalog_service
-from app.services import catalog_specs
 from app.services import estimate_response as out
 from app.services import whole_cost as build
 from app.services.catalog import API_MODELS, GPU_OFFERINGS, GPUS, OPEN_MODELS, CatalogResource
@@ -93,7 +93,7 @@ def run_estimate(session: Session, request: EstimateRequest) -> EstimateResponse
     everything = _load_catalog(session, request)
     catalog = _constrained(everything, request)
     inputs = _inputs(request, catalog)
-    api_prices = tuple(catalog_specs.api_price_spec(row) for row in catalog.api_models)
+    api_prices = _api_prices(request, catalog, inputs.defaults)
     break_even_slug = request.break_even_api_model
     if break_even_slug is not None and break_even_slug not in {p.slug for p in api_prices}:
         raise InvalidInputError(
@@ -283,6 +283,27 @@ def _api_models(
 # --- request -> specs -----------------------------------------------------------------------
 
 
+def _api_prices(
+    request: EstimateRequest, catalog: _CatalogRows, defaults: list[str]
+) -> tuple[ApiPriceSpec, ...]:
+    """API price specs with each model's hidden reasoning tokens: the request's, else the
+    sourced per-model default (listed in `defaults`)."""
+    prices = []
+    for row in catalog.api_models:
+        slug = row["slug"]
+        tokens = request.api_reasoning_tokens.get(slug)
+        if tokens is None:
+            found = api_usage.default_reasoning_tokens(slug)
+            tokens = 0 if found is None else int(found.tokens_per_request)
+            if found is not None:
+                defaults.append(
+                    f"api_reasoning_tokens.{slug} = {tokens} (hidden reasoning billed as "
+                    f"output; {found.source} as of {found.as_of})"
+                )
+        prices.append(catalog_specs.api_price_spec(row, reasoning_tokens_per_request=tokens))
+    return tuple(prices)
+
+
 def _inputs(request: EstimateRequest, catalog: _CatalogRows) -> _Inputs:
     defaults: list[str] = []
     seen = build.BuildDefaults()
@@ -298,12 +319,11 @@ def _inputs(request: EstimateRequest, catalog: _CatalogRows) -> _Inputs:
         # The team model applies (assumptions.build_defaults), not a flat staff figure.
         defaults[:] = [d for d in defaults if not d.startswith("costs.staff_")]
         defaults.append("costs.staff_fte: not set, so the team model prices people (see team)")
-    defaults += seen.notes
     _note_self_hosting_defaults(request, defaults)
     sizing = request.sizing.model_dump()
     sizing.pop("real_world_derate")
     policy = _with_defaults(SizingPolicySpec, sizing, "sizing", defaults)
-    self_hosting = _self_hosting(request, catalog, derate, seen)
+    self_hosting = _self_hosting(request, catalog, derate, policy.max_context_overflow_share, seen)
     return _Inputs(workload, assumptions, policy, self_hosting, defaults, seen)
 
 
@@ -329,6 +349,17 @@ def _workload(request: EstimateRequest, defaults: list[str]) -> WorkloadSpec:
         defaults.append("workload.peak_to_average = 1 (flat traffic)")
     if w.latency.ttft_p95_s is None and w.latency.tpot_p95_s is None:
         defaults.append("workload.latency: no targets (replicas run at best throughput)")
+    cache = w.prompt_cache
+    write_share = cache.write_share
+    if write_share is None:
+        write_share = api_usage.cache_write_share(
+            volume, cache.distinct_prefixes, cache.ttl_minutes
+        )
+        if w.cached_input_share > 0:
+            defaults.append(
+                f"workload.prompt_cache.write_share = {write_share:.6g} ({cache.distinct_prefixes}"
+                f" prefix(es) written every {cache.ttl_minutes:g} minutes over today's volume)"
+            )
     return WorkloadSpec(
         requests_per_day=volume,
         input_tokens_mean=float(w.input_tokens),
@@ -336,6 +367,7 @@ def _workload(request: EstimateRequest, defaults: list[str]) -> WorkloadSpec:
         input_tokens_p95=None if w.input_tokens_p95 is None else float(w.input_tokens_p95),
         output_tokens_p95=None if w.output_tokens_p95 is None else float(w.output_tokens_p95),
         cached_input_share=w.cached_input_share,
+        cache_write_share=write_share,
         batch_share=w.batch_share,
         peak_to_average=w.peak_to_average,
         hourly_weights=None if w.hourly_profile is None else tuple(w.hourly_profile),
@@ -376,7 +408,11 @@ def _note_self_hosting_defaults(request: EstimateRequest, defaults: list[str]) -
 
 
 def _self_hosting(
-    request: EstimateRequest, catalog: _CatalogRows, derate: float, seen: build.BuildDefaults
+    request: EstimateRequest,
+    catalog: _CatalogRows,
+    derate: float,
+    max_overflow_share: float,
+    seen: build.BuildDefaults,
 ) -> SelfHostingSpec:
     sh = request.self_hosting
     return SelfHostingSpec(
@@ -388,6 +424,7 @@ def _self_hosting(
         offerings=tuple(catalog_specs.offering_price_spec(r) for r in catalog.offerings),
         real_world_derate=derate,
         tensor_parallel=None if sh.tensor_parallel is None else tuple(sh.tensor_parallel),
+        max_context_overflow_share=max_overflow_share,
         owned=build.owned_terms(request, seen),
         overrides=catalog_specs.gpu_price_override_specs([o.model_dump() for o in sh.gpu_prices]),
     )
@@ -433,7 +470,7 @@ def _assumptions_out(
         workload=out.jsonable_spec(inputs.workload),
         costs=out.jsonable_spec(inputs.assumptions),
         sizing={**out.jsonable_spec(inputs.policy), "real_world_derate": derate},
-        defaults_applied=inputs.defaults,
+        defaults_applied=inputs.defaults + inputs.build_defaults.notes,
         build_defaults=inputs.build_defaults.out(),
         api_models=[out.catalog_dict(r) for r in catalog.api_models],
         open_models=[out.catalog_dict(r) for r in catalog.open_models],

@@ -64,9 +64,10 @@ class BuildDefaults:
         return self.applied[name]
 
     def out(self) -> list[SourcedDefaultOut]:
+        """The applied defaults, each named by the request field that sets it."""
         return [
             SourcedDefaultOut(
-                name=name,
+                name=request_path(name),
                 value=value,
                 unit=BUILD_DEFAULTS[name].unit,
                 source=BUILD_DEFAULTS[name].source,
@@ -74,6 +75,15 @@ class BuildDefaults:
             )
             for name, value in self.applied.items()
         ]
+
+
+def request_path(name: str) -> str:
+    """The request field that sets the build default `name` (owned.X: self_hosting.owned.X)."""
+    if name == "owned.cost_of_capital_per_year":
+        return "costs.cost_of_capital_per_year"
+    if name.startswith("owned."):
+        return f"self_hosting.{name}"
+    return name
 
 
 def _filled(
@@ -93,7 +103,12 @@ def team_spec(request: EstimateRequest, seen: BuildDefaults) -> TeamSpec | None:
     if request.costs.staff_fte is not None:
         return None
     names = [f.name for f in fields(TeamSpec)]
-    return TeamSpec(**_filled(request.team.model_dump(), "team", names, seen))
+    values = _filled(request.team.model_dump(), "team", names, seen)
+    if "models_served" not in values:
+        # Each LoRA adapter is a model to evaluate and release; otherwise one model.
+        values["models_served"] = 1 if request.adaptation is None else request.adaptation.adapters
+        seen.note(f"team.models_served = {values['models_served']}")
+    return TeamSpec(**values)
 
 
 def infrastructure_spec(request: EstimateRequest, seen: BuildDefaults) -> InfrastructureSpec | None:

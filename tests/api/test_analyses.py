@@ -498,3 +498,38 @@ def test_operation_ids_read_naturally(client: TestClient) -> None:
         "get_analysis_chart",
         "get_analysis_report",
     } <= ids
+
+
+def test_rerun_matches_options_by_key_when_their_labels_change(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    # A cheaper on-demand H100 offering changes the label of the H100 on-demand options (their
+    # offering is part of the label), not their identity.
+    saved = create(client)
+    before = next(
+        o
+        for o in saved["result"]["options"]
+        if o["key"]["gpu"] == "h100-sxm-80gb" and o["key"]["purchase_mode"] == "on_demand"
+    )
+    offering = {
+        "slug": "test-cheap-h100",
+        "provider": "testcloud",
+        "instance_type": "cheap.h100",
+        "gpu_slug": "h100-sxm-80gb",
+        "gpu_count": 1,
+        "usd_per_hour_on_demand": 0.5,
+        "source": "test fixture",
+        "as_of": "2026-11-30",
+    }
+    created = client.post("/v1/gpu-offerings", json=offering, headers=admin)
+    assert created.status_code == 201, created.text
+
+    diff = client.post(f"/v1/analyses/{saved['id']}/rerun").json()["diff"]
+    (moved,) = [o for o in diff["options"] if o["option_id_before"] == before["id"]]
+    assert moved["status"] == "both"
+    assert moved["key"]["offering"] == "test-cheap-h100"
+    assert "test-cheap-h100" in moved["label"]
+    assert before["label"] != moved["label"]
+    assert moved["option_id_after"] == before["id"]
+    assert moved["change_usd"] < 0
+    assert not [o for o in diff["options"] if o["label"] == before["label"]]

@@ -116,7 +116,7 @@ def test_owned_servers_carry_server_network_support_and_cash_up_front(
     assert owned["whole_cost"]["up_front_usd"] == pytest.approx(gpus * 46_875)
     assert owned["breakdown"]["support"] == pytest.approx(gpus * 39_800 / 8 / 12)
     names = {d["name"] for d in result["assumptions"]["build_defaults"]}
-    assert {"owned.server_usd_per_gpu", "owned.cost_of_capital_per_year"} <= names
+    assert {"self_hosting.owned.server_usd_per_gpu", "costs.cost_of_capital_per_year"} <= names
     assert all(d["source"] and d["as_of"] for d in result["assumptions"]["build_defaults"])
     # Your own terms win, and are no longer listed as defaults.
     mine = with_(SMALL, costs={"cost_of_capital_per_year": 0.0})
@@ -191,3 +191,44 @@ def test_coding_assistant_example_trains_a_model_of_its_own(client: TestClient) 
 )
 def test_bad_whole_cost_inputs_are_problems(client: TestClient, blocks: dict[str, Any]) -> None:
     assert_problem(client.post("/v1/estimates", json=with_(SMALL, **blocks)), 422)
+
+
+def _set(request: dict[str, Any], dotted: str, value: Any) -> None:
+    *parents, leaf = dotted.split(".")
+    target = request
+    for name in parents:
+        target = target.setdefault(name, {})
+    target[leaf] = value
+
+
+def _answer(result: dict[str, Any]) -> Any:
+    """Every option's monthly cost, fleet and horizon total (time to production included)."""
+    return [
+        (o["id"], o["monthly_cost_usd"], o["fleet"], o["whole_cost"]["horizon_total_usd"])
+        for o in result["options"]
+    ]
+
+
+def test_every_build_default_can_be_set_and_moves_the_answer(client: TestClient) -> None:
+    request = with_(
+        SMALL,
+        adaptation={"method": "lora", "training_tokens": 1e8, "epochs": 2},
+        team={"on_call_support_usd_per_year": None},
+    )
+    base = estimate(client, request)
+    listed = base["assumptions"]["build_defaults"]
+    assert len(listed) >= 25
+    for entry in listed:
+        value = entry["value"]
+        # Shares and rates go down (they are bounded by 1); counts and prices go up, since
+        # less of a role that the on-call rotation tops up would change nothing.
+        bounded = "share" in entry["unit"] or entry["name"].endswith("cost_of_capital_per_year")
+        new = value * 0.5 if bounded else value * 3 + 1
+        if entry["name"] == "team.models_served":
+            new = int(new)
+        changed_request = copy.deepcopy(request)
+        _set(changed_request, entry["name"], new)
+        changed = estimate(client, changed_request)
+        assert _answer(changed) != _answer(base), f"setting {entry['name']} changed nothing"
+        still = {d["name"] for d in changed["assumptions"]["build_defaults"]}
+        assert entry["name"] not in still

@@ -5,9 +5,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
+from pydantic import Field
 
-from app.api.deps import AdminDep, Limit, Offset, ReaderDep, SearchText, SessionDep, VersionDep
-from app.api.routes._catalog import created, page, sort_description, sort_pattern
+from app.api.deps import AdminDep, ReaderDep, SessionDep, VersionDep
+from app.api.routes._catalog import (
+    CatalogListQuery,
+    created,
+    page,
+    sort_description,
+    sort_pattern,
+)
 from app.schemas.catalog import (
     FineTuningPriceCreate,
     FineTuningPricePage,
@@ -23,36 +30,24 @@ router = APIRouter(
 )
 
 
+class FineTuningPriceListQuery(CatalogListQuery):
+    api_model_slug: str | None = Field(
+        default=None, max_length=200, examples=["openai--gpt-4o-mini"]
+    )
+    sort: str = Field(
+        default="slug",
+        pattern=sort_pattern(FINE_TUNING_PRICES),
+        description=sort_description(FINE_TUNING_PRICES),
+    )
+
+
 @router.get("", summary="List fine-tuning prices")
 def list_fine_tuning_prices(
-    session: SessionDep,
-    version: VersionDep,
-    limit: Limit = 50,
-    offset: Offset = 0,
-    q: SearchText = None,
-    api_model_slug: Annotated[
-        str | None, Query(max_length=200, examples=["openai--gpt-4o-mini"])
-    ] = None,
-    sort: Annotated[
-        str,
-        Query(
-            pattern=sort_pattern(FINE_TUNING_PRICES),
-            description=sort_description(FINE_TUNING_PRICES),
-        ),
-    ] = "slug",
+    session: SessionDep, version: VersionDep, query: Annotated[FineTuningPriceListQuery, Query()]
 ) -> FineTuningPricePage:
     """fine-tuning prices as the catalog held them at `version` (default: latest)."""
     return page(
-        FineTuningPricePage,
-        session,
-        FINE_TUNING_PRICES,
-        FineTuningPriceRead,
-        version=version,
-        filters={"api_model_slug": api_model_slug},
-        q=q,
-        sort=sort,
-        limit=limit,
-        offset=offset,
+        FineTuningPricePage, FineTuningPriceRead, FINE_TUNING_PRICES, query, session, version
     )
 
 
