@@ -576,10 +576,18 @@ def _busy_replica_s_per_day(table: OptionTable, idx: IntArray, v: FloatArray) ->
     return np.where(np.isfinite(busy), busy, 0.0)
 
 
-def _held_costs(table: OptionTable, idx: IntArray, v: FloatArray) -> FleetCosts:
-    # Enough serving replicas for the peak hour and for the whole day's work.
+def held_serving_replicas(
+    table: OptionTable, idx: IntArray, v: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Serving replicas a held fleet needs at volumes `v` (enough for the peak hour and for the
+    whole day's work), and the busy replica-seconds per day they do."""
     serving = np.maximum(table.min_serving_replicas, np.ceil(v * table.kappa_held[idx]))
-    return fixed_fleet_costs(table, idx, serving, _busy_replica_s_per_day(table, idx, v), v)
+    return serving, _busy_replica_s_per_day(table, idx, v)
+
+
+def _held_costs(table: OptionTable, idx: IntArray, v: FloatArray) -> FleetCosts:
+    serving, busy = held_serving_replicas(table, idx, v)
+    return fixed_fleet_costs(table, idx, serving, busy, v)
 
 
 def _autoscaled_costs(table: OptionTable, si: IntArray, sv: FloatArray) -> FleetCosts:

@@ -8,7 +8,7 @@ resolves catalog rows into the specs and converts performance curves into capaci
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -31,9 +31,10 @@ from app.core.economics import (
 )
 from app.core.errors import InvalidEstimateInputError
 from app.core.fleet import SizingPolicySpec
-from app.core.hybrid import HybridSolverError, hybrid_best_by_scan, hybrid_plan
+from app.core.hybrid import HybridSolverError, hybrid_plan
 from app.core.option_builder import SelfHostedOptions, api_option, hybrid_option
-from app.core.options import CostOption, OptionKey
+from app.core.options import CostOption, OptionKey, fold_equivalent
+from app.core.projection import OptionProjection, project_hybrid, project_option
 from app.core.whole_cost import (
     WholeCostSpec,
     apply_time_to_production,
@@ -71,8 +72,11 @@ class EstimateSpec:
     # (None: all of them).
     projection_top_self_hosted: int | None = 10
     # Feasible self-hosted options returned in full, cheapest first (None: all). The rest are
-    # still priced, ranked and counted (`feasible_self_hosted_total`).
+    # still priced, ranked and counted (`feasible_self_hosted_total`). Equivalent options are
+    # folded first, so a few times more are built to fill the list.
     max_self_hosted_options: int | None = None
+    # Open models whose cheapest option is always built, however far down it ranks.
+    pinned_open_models: tuple[str, ...] = ()
     # The whole cost of building (team, infrastructure, adaptation, time to production);
     # None: GPUs, power, hosting, flat staff and overhead only.
     whole: WholeCostSpec | None = None
@@ -80,10 +84,23 @@ class EstimateSpec:
 
 @dataclass(frozen=True, slots=True)
 class ProjectionSeries:
-    """Monthly cost of one option over the horizon, fleets resized every month (USD/month)."""
+    """Monthly cost of one option over the horizon (USD/month): autoscaled fleets follow the
+    volume, committed and owned capacity is kept for its term (`stranded_usd`: what that
+    costs beyond a fleet resized to the month), and owned fleets add a cash view."""
 
     option_id: str
     monthly_cost_usd: tuple[float, ...]
+    stranded_usd: tuple[float, ...] | None = None
+    cash_usd: tuple[float, ...] | None = None
+
+
+def _series(option_id: str, projected: OptionProjection) -> ProjectionSeries:
+    return ProjectionSeries(
+        option_id,
+        tuple(projected.monthly_cost_usd.tolist()),
+        tuple(projected.stranded_usd.tolist()),
+        None if projected.cash_usd is None else tuple(projected.cash_usd.tolist()),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,8 +270,8 @@ def _projection(
     ranked_self: IntArray,
     hybrids: list[tuple[CostOption, int, ApiCost]],
 ) -> tuple[FloatArray, list[ProjectionSeries]]:
-    """Monthly cost over the horizon: API models, the cheapest self-hosted options (fleets
-    resized every month) and hybrids (split re-optimised every month)."""
+    """Monthly cost over the horizon: API models, the cheapest self-hosted options and hybrids
+    (split re-optimised every month), with commitments kept for their term."""
     table = self_hosted.table
     volumes = monthly_volumes(spec.workload)
     series = [
@@ -267,28 +284,20 @@ def _projection(
     projected = ranked_self
     if spec.projection_top_self_hosted is not None:
         projected = projected[: spec.projection_top_self_hosted]
-    if projected.size:
-        months = volumes.size
-        totals = fleet_costs(
-            table, np.repeat(projected, months), np.tile(volumes, projected.size)
-        ).total.reshape(projected.size, months)
-        series += [
-            ProjectionSeries(self_hosted.key(int(row)).id, tuple(costs.tolist()))
-            for row, costs in zip(projected, totals, strict=True)
-        ]
+    series += [
+        _series(self_hosted.key(int(row)).id, project_option(table, int(row), volumes))
+        for row in projected
+    ]
     for option, row, partner in hybrids:
-        monthly = [
-            hybrid_best_by_scan(
-                table,
-                row,
-                partner.usd_per_request_interactive,
-                partner.usd_per_request_batch,
-                float(volume),
-                max_points=HYBRID_SCAN_LIMIT,
-            )[1]
-            for volume in volumes
-        ]
-        series.append(ProjectionSeries(option.id, tuple(monthly)))
+        projection = project_hybrid(
+            table,
+            row,
+            partner.usd_per_request_interactive,
+            partner.usd_per_request_batch,
+            volumes,
+            HYBRID_SCAN_LIMIT,
+        )
+        series.append(_series(option.id, projection))
     if spec.whole is not None and spec.whole.time_to_production is not None:
         staff = self_hosted.table.usd_per_month_staff
         team = {self_hosted.key(int(row)).id: float(staff[row]) for row in projected}
@@ -316,7 +325,31 @@ def _with_time_to_production(
         None if interim is None else f"api:{interim}",
         team,
     )
-    return [ProjectionSeries(s.option_id, shifted[s.option_id]) for s in series]
+    return [replace(s, monthly_cost_usd=shifted[s.option_id]) for s in series]
+
+
+#: Self-hosted options built per option returned, so that folding equivalents still fills the
+#: list (a group of equivalents is rarely larger).
+BUILT_PER_SHOWN = 4
+
+
+def _shown_rows(
+    spec: EstimateSpec, self_hosted: SelfHostedOptions, ranked_self: IntArray
+) -> list[int]:
+    """Rows to build: the cheapest ones, and each pinned open model's cheapest."""
+    limit = spec.max_self_hosted_options
+    built = ranked_self if limit is None else ranked_self[: limit * BUILT_PER_SHOWN]
+    rows: list[int] = [int(row) for row in built]
+    pinned = set(spec.pinned_open_models)
+    if not pinned:
+        return rows
+    shown_models = {self_hosted.candidate(row).open_model_slug for row in rows}
+    for row in ranked_self.tolist():
+        model = self_hosted.candidate(row).open_model_slug
+        if model in pinned and model not in shown_models:
+            rows.append(int(row))
+            shown_models.add(model)
+    return rows
 
 
 def estimate(spec: EstimateSpec) -> EstimateResult:
@@ -337,23 +370,28 @@ def estimate(spec: EstimateSpec) -> EstimateResult:
     self_hosted = SelfHostedOptions(spec.candidates, table, costs, tokens_per_month)
     feasible_rows = np.flatnonzero(table.feasible)
     ranked_self = feasible_rows[np.argsort(costs.total[feasible_rows], kind="stable")]
-    shown = ranked_self[: spec.max_self_hosted_options]
     extras = {} if whole is None else whole.api_extras
     options = [with_api_extras(api_option(c), extras.get(c.slug)) for c in api.costs]
-    options += [api_option(c, context_too_small=True) for c in api.too_small]
-    options += [self_hosted.build(int(row)) for row in shown]
+    options += [
+        with_api_extras(api_option(c, context_too_small=True), extras.get(c.slug))
+        for c in api.too_small
+    ]
+    shown = _shown_rows(spec, self_hosted, ranked_self)
+    options += [self_hosted.build(row) for row in shown]
     options += [self_hosted.build(int(row)) for row in np.flatnonzero(~table.feasible)]
     hybrids = _hybrid_options(spec, self_hosted, costs, api)
     options += [option for option, _, _ in hybrids]
-    ranked = sorted(
-        (o for o in options if o.feasible and o.monthly_cost_usd is not None),
-        key=lambda o: (o.monthly_cost_usd, o.id),
+    ranked = fold_equivalent(
+        sorted(
+            (o for o in options if o.feasible and o.monthly_cost_usd is not None),
+            key=lambda o: (o.monthly_cost_usd, o.id),
+        )
     )
     break_evens = _break_evens(spec, self_hosted, api)
     volumes, projection = _projection(spec, self_hosted, api, ranked_self, hybrids)
     if whole is not None:
         totals = {s.option_id: float(sum(s.monthly_cost_usd)) for s in projection}
-        rows = {self_hosted.key(int(r)).id: int(r) for r in shown}
+        rows = {self_hosted.key(r).id: r for r in shown}
         rows.update({self_hosted.key(r).id: r for _, r, _ in hybrids})
         ranked = [attach_whole_cost(whole, o, table, rows, totals) for o in ranked]
     return EstimateResult(

@@ -58,6 +58,9 @@ class SelfHostedOptions:
         self.feasible = table.feasible.tolist()
         self.candidate_index = table.candidate_index.tolist()
 
+    def candidate(self, row: int) -> SelfHostedCandidateSpec:
+        return self.candidates[int(self.candidate_index[row])]
+
     def key(self, row: int) -> OptionKey:
         candidate = self.candidates[self.candidate_index[row]]
         purchase = self.table.options[row]

@@ -6,7 +6,7 @@ nowhere else, and nothing parses an id or a label back.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -96,6 +96,18 @@ class FleetPlan:
 
 
 @dataclass(frozen=True, slots=True)
+class OptionAlternative:
+    """Another option with the same fleet size and monthly cost (to the cent), folded into
+    the one shown: it differs only in precision, replica size or offering."""
+
+    id: str
+    label: str
+    precision: str | None
+    tensor_parallel: int | None
+    offering: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class CostOption:
     """One way to serve the workload, with its monthly cost or the reason it cannot."""
 
@@ -108,6 +120,7 @@ class CostOption:
     breakdown: dict[str, float]
     fleet: FleetPlan | None = None
     self_hosted_request_share: float = 0.0
+    alternatives: tuple[OptionAlternative, ...] = ()
     # Team, cost shares, drivers and cash up front (app/core/whole_cost.py), when estimated.
     whole_cost: OptionWholeCost | None = None
 
@@ -122,3 +135,48 @@ class CostOption:
     @property
     def api_model(self) -> str | None:
         return self.key.api_model
+
+
+def _equivalence(option: CostOption) -> tuple[object, ...] | None:
+    """Options that agree on this are the same answer to a user; None: never folded."""
+    fleet = option.fleet
+    if (
+        option.kind is not OptionKind.SELF_HOSTED
+        or fleet is None
+        or option.monthly_cost_usd is None
+    ):
+        return None
+    return (
+        fleet.open_model,
+        fleet.gpu,
+        fleet.purchase_mode,
+        fleet.gpus,
+        fleet.instances,
+        round(option.monthly_cost_usd, 2),
+    )
+
+
+def fold_equivalent(ranked: list[CostOption]) -> list[CostOption]:
+    """Ranked options with equivalents folded into the first of each group (the cheapest, then
+    by id), which lists the others as alternatives."""
+    first: dict[tuple[object, ...], int] = {}
+    kept: list[CostOption] = []
+    extra: dict[int, list[OptionAlternative]] = {}
+    for option in ranked:
+        group = _equivalence(option)
+        if group is not None and group in first:
+            fleet = option.fleet
+            assert fleet is not None  # self-hosted options carry a fleet
+            extra.setdefault(first[group], []).append(
+                OptionAlternative(
+                    option.id, option.label, fleet.precision, fleet.tensor_parallel, fleet.offering
+                )
+            )
+            continue
+        if group is not None:
+            first[group] = len(kept)
+        kept.append(option)
+    return [
+        replace(option, alternatives=tuple(extra[index])) if index in extra else option
+        for index, option in enumerate(kept)
+    ]

@@ -451,6 +451,18 @@ class OptionKeyOut(BaseModel):
         )
 
 
+class OptionAlternativeOut(BaseModel):
+    """An equivalent option folded into this one: same fleet size and cost, to the cent."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str = Field(description="The folded option's id.")
+    label: str = Field(description="The folded option's label.")
+    precision: str | None = Field(description="Its weight precision.")
+    tensor_parallel: int | None = Field(description="Its GPUs per replica.")
+    offering: str | None = Field(description="Its catalog offering, if any.")
+
+
 class OptionOut(BaseModel):
     """One way to serve the workload, priced per month."""
 
@@ -481,6 +493,16 @@ class OptionOut(BaseModel):
     fleet: FleetOut | None = Field(default=None, description="The fleet (self_hosted, hybrid).")
     self_hosted_request_share: float = Field(
         description="Share of requests served on own GPUs (1 self-hosted, 0 API)."
+    )
+    alternatives: list[OptionAlternativeOut] = Field(
+        default_factory=list,
+        description="Options with the same fleet size and monthly cost (other precisions, "
+        "replica sizes or offerings), folded into this row.",
+    )
+    included_because: str | None = Field(
+        default=None,
+        description="Why an option beyond `max_options` is listed: a requested API model, or "
+        "the cheapest option of a requested open model.",
     )
     whole_cost: OptionWholeCostOut | None = Field(
         default=None, description="Team, cost shares, drivers sentence and cash up front."
@@ -581,10 +603,23 @@ class ProjectionSeriesOut(BaseModel):
     option_id: str = Field(description="Option id (see `options`).")
     label: str = Field(description="Option label.")
     monthly_cost_usd: list[float] = Field(description="USD per month, one value per month.")
+    stranded_usd: list[float] | None = Field(
+        default=None,
+        description="Committed or owned capacity is kept for its term (1 or 3 years; owned: "
+        "the amortisation period): of each month's cost, what pays for capacity that month's "
+        "volume does not need, USD. Zero for fleets that follow the volume.",
+    )
+    cash_usd: list[float] | None = Field(
+        default=None,
+        description="Owned hardware only: cash out each month, USD: GPUs and servers when "
+        "bought (month 0 and whenever growth adds servers), then power, hosting, staff and "
+        "overhead. `monthly_cost_usd` is the amortised view.",
+    )
 
 
 class ProjectionOut(BaseModel):
-    """Monthly cost over the horizon with growth; fleets are resized every month."""
+    """Monthly cost over the horizon with growth. Fleets that follow the volume are resized
+    every month; committed and owned capacity is kept for its term."""
 
     months: list[int] = Field(description="Month index, 0 = today.")
     requests_per_day: list[float] = Field(description="Volume in each month, req/day.")

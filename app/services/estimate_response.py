@@ -7,7 +7,7 @@ Field names of the core results and the schemas are aligned, so most objects are
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
@@ -42,14 +42,46 @@ class RankedOptions:
     cheapest_api: str | None
 
 
-def options_out(result: EstimateResult, max_options: int) -> RankedOptions:
-    """The cheapest `max_options` feasible options; all feasible ones are counted."""
+def _requested(
+    feasible: list[CostOption], api_models: Sequence[str], open_models: Sequence[str]
+) -> list[tuple[CostOption, str]]:
+    """Each requested API model's option and each requested open model's cheapest option."""
+    out = [
+        (o, "requested API model")
+        for o in feasible
+        if o.kind is OptionKind.API and o.api_model in set(api_models)
+    ]
+    for model in dict.fromkeys(open_models):
+        best = next(
+            (o for o in feasible if o.kind is OptionKind.SELF_HOSTED and o.key.open_model == model),
+            None,
+        )
+        if best is not None:
+            out.append((best, "cheapest option of a requested open model"))
+    return out
+
+
+def options_out(
+    result: EstimateResult,
+    max_options: int,
+    *,
+    api_models: Sequence[str] = (),
+    open_models: Sequence[str] = (),
+) -> RankedOptions:
+    """The cheapest `max_options` feasible options, plus every requested API model and each
+    requested open model's cheapest option wherever they rank; all feasible ones are counted."""
     feasible = [o for o in result.options if o.feasible]
     total = result.feasible_self_hosted_total + sum(
         1 for o in feasible if o.kind is not OptionKind.SELF_HOSTED
     )
     cheapest_api = next((o.api_model for o in feasible if o.kind is OptionKind.API), None)
-    returned = [OptionOut.model_validate(o, from_attributes=True) for o in feasible[:max_options]]
+    returned = [OptionOut.model_validate(o) for o in feasible[:max_options]]
+    shown = {o.id for o in returned}
+    for option, why in _requested(feasible, api_models, open_models):
+        if option.id not in shown:
+            shown.add(option.id)
+            extra = OptionOut.model_validate(option)
+            returned.append(extra.model_copy(update={"included_because": why}))
     return RankedOptions(returned, total, cheapest_api)
 
 
@@ -177,6 +209,8 @@ def projection_out(result: EstimateResult) -> ProjectionOut:
                 option_id=s.option_id,
                 label=labels.get(s.option_id, s.option_id),
                 monthly_cost_usd=[finite_or_minus_one(v) for v in s.monthly_cost_usd],
+                stranded_usd=None if s.stranded_usd is None else list(s.stranded_usd),
+                cash_usd=None if s.cash_usd is None else list(s.cash_usd),
             )
             for s in result.projection
         ],

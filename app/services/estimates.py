@@ -151,6 +151,7 @@ def _whole_estimate_spec(
         assumptions=inputs.assumptions,
         policy=inputs.policy,
         max_self_hosted_options=request.max_options,
+        pinned_open_models=tuple(request.self_hosting.open_models or ()),
         whole=whole,
     )
     return spec, planned, adaptation
@@ -176,7 +177,7 @@ def _constraint_cost(
         return None
     free = request.model_copy(update={"constraints": ConstraintsIn()})
     inputs = _inputs(free, everything)
-    api_prices = tuple(catalog_specs.api_price_spec(row) for row in everything.api_models)
+    api_prices = _api_prices(free, everything, [])
     spec, _, _ = _whole_estimate_spec(session, free, everything, inputs, api_prices)
     lean = replace(spec, max_self_hosted_options=1, projection_top_self_hosted=0)
     unconstrained = estimate(lean)
@@ -440,7 +441,12 @@ def _response(
     planned: SelfHostingCandidates,
     result: EstimateResult,
 ) -> EstimateResponse:
-    ranked = out.options_out(result, request.max_options)
+    ranked = out.options_out(
+        result,
+        request.max_options,
+        api_models=request.api_models or (),
+        open_models=request.self_hosting.open_models or (),
+    )
     reference = request.break_even_api_model
     if reference is None and ranked.cheapest_api is not None:
         reference = ranked.cheapest_api

@@ -161,3 +161,170 @@ def test_projection_that_overflows_is_a_clear_422(client: TestClient) -> None:
     body["workload"].update(growth_per_month=10, horizon_months=120)
     problem = assert_problem(client.post("/v1/estimates", json=body), 422)
     assert "growth" in problem["detail"]
+
+
+def test_what_was_asked_for_is_always_answered(client: TestClient) -> None:
+    # Before: with long prompts the cheapest max_options rows were all self-hosted and none of
+    # the requested API models appeared.
+    body = {
+        "workload": {"requests_per_day": 200_000, "input_tokens": 6000, "output_tokens": 400},
+        "api_models": ["openai--gpt-4o", "anthropic--claude-sonnet-4-5", "openai--gpt-5"],
+        "self_hosting": {"open_models": ["llama-3.1-8b", "llama-3.1-405b"]},
+        "max_options": 3,
+    }
+    result = estimate(client, body)
+    ranked, extra = result["options"][:3], result["options"][3:]
+    assert all(o["included_because"] is None for o in ranked)
+    listed_apis = {o["api_model"] for o in result["options"] if o["kind"] == "api"}
+    assert listed_apis == set(body["api_models"])
+    models = {o["fleet"]["open_model"] for o in result["options"] if o["kind"] == "self_hosted"}
+    assert models == {"llama-3.1-8b", "llama-3.1-405b"}
+    assert {o["included_because"] for o in extra} <= {
+        "requested API model",
+        "cheapest option of a requested open model",
+    }
+    assert extra
+
+
+def test_equivalent_options_are_folded_into_one_row(client: TestClient) -> None:
+    # A tiny model at low volume: bf16 and fp8 replicas need the same single GPU at the same
+    # price, so they are one answer with an alternative, not two rows.
+    body = {
+        "workload": {"requests_per_day": 100, "input_tokens": 300, "output_tokens": 100},
+        "api_models": ["openai--gpt-4o-mini"],
+        "self_hosting": {
+            "open_models": ["llama-3.2-3b"],
+            "gpus": ["h100-sxm-80gb"],
+            "purchase_modes": ["on_demand"],
+            "precisions": ["bf16", "fp8"],
+            "tensor_parallel": [1],
+        },
+        # Itemised storage prices bf16 weights at twice fp8's (issue 11): not the same price.
+        "infrastructure": {"itemised": False},
+    }
+    result = estimate(client, body)
+    fleets = [o for o in result["options"] if o["kind"] == "self_hosted"]
+    assert len(fleets) == 1
+    (alternative,) = fleets[0]["alternatives"]
+    assert {fleets[0]["fleet"]["precision"], alternative["precision"]} == {"bf16", "fp8"}
+    assert result["options_total"] == 3  # both precisions still count, and the API model
+
+
+#: Serving from month 0 (issue 11 counts hiring and build-out months on the interim API).
+NO_BUILD_OUT = {"hiring_lead_months": 0, "build_out_months": 0}
+#: The server share alone: no cluster network share and no resale value (issue 11 defaults).
+BARE_SERVER = {"networking_share": 0, "residual_value_share": 0}
+
+
+def _series_by_mode(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    modes = {o["id"]: o["fleet"]["purchase_mode"] for o in result["options"] if o["fleet"]}
+    out: dict[str, dict[str, Any]] = {}
+    for series in result["projection"]["series"]:
+        mode = modes.get(series["option_id"])
+        if mode is not None and mode not in out:
+            out[mode] = series
+    return out
+
+
+def test_falling_volume_keeps_commitments_and_shows_stranded_cost(client: TestClient) -> None:
+    # Before: with -20%/month, a 3-year commitment dropped 41% by month 3 and owned servers 35%.
+    body = {
+        "workload": {
+            "requests_per_day": 30_000_000,
+            "input_tokens": 1000,
+            "output_tokens": 300,
+            "growth_per_month": -0.2,
+            "horizon_months": 12,
+        },
+        "api_models": ["openai--gpt-4o-mini"],
+        "self_hosting": {
+            "open_models": ["llama-3.1-8b"],
+            "gpus": ["h100-sxm-80gb"],
+            "purchase_modes": ["committed_3y", "owned", "on_demand"],
+        },
+        "max_options": 200,
+        # Serving from month 0: the months on the interim API are tested in issue 11's tests.
+        "time_to_production": NO_BUILD_OUT,
+        # No people and no per-request infrastructure: they do not follow the capacity charge
+        # under test (the team stays, egress follows the volume).
+        "costs": {"staff_fte": 0.0},
+        "infrastructure": {"itemised": False},
+    }
+    series = _series_by_mode(estimate(client, body))
+    for mode in ("committed_3y", "owned"):
+        costs = series[mode]["monthly_cost_usd"]
+        # Power and hosting follow the work done; the capacity charge does not shrink.
+        assert min(costs) >= 0.9 * costs[0], mode
+        assert series[mode]["stranded_usd"][0] == pytest.approx(0.0, abs=1e-6)
+        assert series[mode]["stranded_usd"][-1] > 0
+    on_demand = series["on_demand"]["monthly_cost_usd"]
+    assert on_demand[-1] < 0.5 * on_demand[0]  # follows the volume down
+    assert all(v == 0 for v in series["on_demand"]["stranded_usd"])
+
+
+def test_owned_hardware_has_a_cash_view(client: TestClient) -> None:
+    body = {
+        "workload": {"requests_per_day": 3_000_000, "input_tokens": 1000, "output_tokens": 300},
+        "api_models": ["openai--gpt-4o-mini"],
+        "self_hosting": {
+            "open_models": ["llama-3.1-8b"],
+            "gpus": ["h100-sxm-80gb"],
+            "purchase_modes": ["owned"],
+            "precisions": ["fp8"],
+            "tensor_parallel": [1],
+            "gpu_prices": [{"gpu": "h100-sxm-80gb", "owned_usd_per_gpu": 25_000}],
+            "owned": {"server_usd_per_gpu": 5_000, "amortization_years": 4, **BARE_SERVER},
+        },
+        "costs": {"cost_of_capital_per_year": 0.0},
+        "time_to_production": NO_BUILD_OUT,
+    }
+    result = estimate(client, body)
+    option = next(o for o in result["options"] if o["kind"] == "self_hosted")
+    servers = option["fleet"]["instances"]
+    owned = _series_by_mode(result)["owned"]
+    cash, amortised = owned["cash_usd"], owned["monthly_cost_usd"]
+    # Amortised: each 8-GPU server costs 8 x ($25,000 + $5,000) = $240,000 over 48 months,
+    # $5,000 a month. Cash: the servers up front in month 0, then running costs only.
+    running = amortised[0] - servers * 5_000
+    assert option["breakdown"]["compute"] == pytest.approx(servers * 5_000)
+    assert cash[0] == pytest.approx(servers * 240_000 + running)
+    assert cash[1:] == pytest.approx([running] * (len(cash) - 1))
+
+
+def test_growth_buys_capacity_in_whole_servers(client: TestClient) -> None:
+    body = {
+        "workload": {
+            "requests_per_day": 3_000_000,
+            "input_tokens": 1000,
+            "output_tokens": 300,
+            "growth_per_month": 0.5,
+            "horizon_months": 6,
+        },
+        "api_models": ["openai--gpt-4o-mini"],
+        "self_hosting": {
+            "open_models": ["llama-3.1-8b"],
+            "gpus": ["h100-sxm-80gb"],
+            "purchase_modes": ["owned"],
+            "precisions": ["fp8"],
+            "tensor_parallel": [1],
+            "gpu_prices": [{"gpu": "h100-sxm-80gb", "owned_usd_per_gpu": 25_000}],
+            "owned": {"server_usd_per_gpu": 5_000, "amortization_years": 4, **BARE_SERVER},
+        },
+        "costs": {"cost_of_capital_per_year": 0.0},
+        "time_to_production": NO_BUILD_OUT,
+    }
+    owned = _series_by_mode(estimate(client, body))["owned"]
+    cash, amortised = owned["cash_usd"], owned["monthly_cost_usd"]
+    # cash - amortised = $240,000 per server bought - $5,000 per server held (the amortised
+    # charge is not cash): solve month by month for the servers bought, k = whole servers.
+    servers = (cash[0] - amortised[0]) / 235_000
+    assert servers == pytest.approx(round(servers))
+    assert servers >= 1
+    bought_later = []
+    for month in range(1, len(cash)):
+        bought = (cash[month] - amortised[month] + 5_000 * servers) / 235_000
+        assert bought == pytest.approx(round(bought), abs=1e-6), month
+        bought_later.append(round(bought))
+        servers += round(bought)
+    assert all(b >= 0 for b in bought_later)
+    assert sum(bought_later) >= 1  # growth adds whole servers in later months
