@@ -377,7 +377,8 @@ def estimate(spec: EstimateSpec) -> EstimateResult:
         for c in api.too_small
     ]
     shown = _shown_rows(spec, self_hosted, ranked_self)
-    options += [self_hosted.build(row) for row in shown]
+    built = [self_hosted.build(row) for row in shown]
+    options += built
     options += [self_hosted.build(int(row)) for row in np.flatnonzero(~table.feasible)]
     hybrids = _hybrid_options(spec, self_hosted, costs, api)
     options += [option for option, _, _ in hybrids]
@@ -391,8 +392,9 @@ def estimate(spec: EstimateSpec) -> EstimateResult:
     volumes, projection = _projection(spec, self_hosted, api, ranked_self, hybrids)
     if whole is not None:
         totals = {s.option_id: float(sum(s.monthly_cost_usd)) for s in projection}
-        rows = {self_hosted.key(r).id: r for r in shown}
-        rows.update({self_hosted.key(r).id: r for _, r, _ in hybrids})
+        # Table rows by option id (self-hosted and hybrid), without rebuilding keys.
+        rows = {option.id: row for option, row in zip(built, shown, strict=True)}
+        rows.update({option.id: row for option, row, _ in hybrids})
         ranked = [attach_whole_cost(whole, o, table, rows, totals) for o in ranked]
     return EstimateResult(
         options=tuple(ranked + [o for o in options if not o.feasible]),

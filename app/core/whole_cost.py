@@ -110,7 +110,7 @@ def attach_whole_cost(
     spec: WholeCostSpec,
     option: CostOption,
     table: OptionTable,
-    rows: Mapping[str, int],
+    rows: Mapping[str, int],  # table row of each self-hosted and hybrid option, by option id
     horizon_totals: Mapping[str, float],
 ) -> CostOption:
     """`option` with its cost shares, drivers sentence, team and cash up front attached."""
@@ -122,7 +122,7 @@ def attach_whole_cost(
         team = None if extras is None else extras.team
     else:
         team = _fleet_team(spec, option)
-    row = rows.get(_fleet_id(option), -1)
+    row = rows.get(option.id, -1)
     whole = OptionWholeCost(
         cost_shares=shares,
         drivers=drivers_sentence(shares),
@@ -131,13 +131,6 @@ def attach_whole_cost(
         horizon_total_usd=horizon_totals.get(option.id),
     )
     return replace(option, whole_cost=whole)
-
-
-def _fleet_id(option: CostOption) -> str:
-    """The self-hosted option a hybrid is built on (its own id for pure fleets)."""
-    if option.kind is OptionKind.HYBRID:
-        return replace(option.key, kind=OptionKind.SELF_HOSTED, api_model=None).id
-    return option.id
 
 
 def apply_time_to_production(
