@@ -35,6 +35,7 @@ from app.core.hybrid import HybridSolverError, hybrid_plan
 from app.core.option_builder import SelfHostedOptions, api_option, hybrid_option
 from app.core.options import CostOption, OptionKey, fold_equivalent
 from app.core.projection import OptionProjection, project_hybrid, project_option
+from app.core.team import Team
 from app.core.whole_cost import (
     WholeCostSpec,
     apply_time_to_production,
@@ -395,7 +396,8 @@ def estimate(spec: EstimateSpec) -> EstimateResult:
         # Table rows by option id (self-hosted and hybrid), without rebuilding keys.
         rows = {option.id: row for option, row in zip(built, shown, strict=True)}
         rows.update({option.id: row for option, row, _ in hybrids})
-        ranked = [attach_whole_cost(whole, o, table, rows, totals) for o in ranked]
+        teams: dict[tuple[int, bool], Team] = {}
+        ranked = [attach_whole_cost(whole, o, table, rows, totals, teams) for o in ranked]
     return EstimateResult(
         options=tuple(ranked + [o for o in options if not o.feasible]),
         break_evens=break_evens,

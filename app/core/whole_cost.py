@@ -79,11 +79,16 @@ def with_api_extras(option: CostOption, extras: ApiExtrasSpec | None) -> CostOpt
     )
 
 
-def _fleet_team(spec: WholeCostSpec, option: CostOption) -> Team | None:
+def _fleet_team(
+    spec: WholeCostSpec, option: CostOption, teams: dict[tuple[int, bool], Team]
+) -> Team | None:
+    """The team of an option's fleet; fleets of the same size share one (memo `teams`)."""
     if spec.build.team is None or option.fleet is None:
         return None
-    owned = option.fleet.purchase_mode == PurchaseMode.OWNED.value
-    return self_hosted_team(spec.build.team, float(option.fleet.gpus), owned=owned)
+    key = (option.fleet.gpus, option.fleet.purchase_mode == PurchaseMode.OWNED.value)
+    if key not in teams:
+        teams[key] = self_hosted_team(spec.build.team, float(key[0]), owned=key[1])
+    return teams[key]
 
 
 def _up_front(spec: WholeCostSpec, option: CostOption, table: OptionTable, row: int) -> float:
@@ -112,8 +117,10 @@ def attach_whole_cost(
     table: OptionTable,
     rows: Mapping[str, int],  # table row of each self-hosted and hybrid option, by option id
     horizon_totals: Mapping[str, float],
+    teams: dict[tuple[int, bool], Team],
 ) -> CostOption:
-    """`option` with its cost shares, drivers sentence, team and cash up front attached."""
+    """`option` with its cost shares, drivers sentence, team and cash up front attached
+    (`teams` memoises teams by fleet size across the options of one estimate)."""
     if not option.feasible:
         return option
     shares = cost_shares(option.breakdown)
@@ -121,7 +128,7 @@ def attach_whole_cost(
         extras = spec.api_extras.get(str(option.api_model))
         team = None if extras is None else extras.team
     else:
-        team = _fleet_team(spec, option)
+        team = _fleet_team(spec, option, teams)
     row = rows.get(option.id, -1)
     whole = OptionWholeCost(
         cost_shares=shares,
