@@ -18,6 +18,7 @@ from app.api.routes import (
     health,
     open_models,
     performance,
+    plans,
 )
 from app.schemas.common import Problem
 
@@ -27,6 +28,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
     module.router
     for module in (
         estimates,
+        plans,
         analyses,
         performance,
         api_models,

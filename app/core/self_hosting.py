@@ -55,7 +55,7 @@ class SelfHostingCandidates:
     offering_slugs: tuple[str, ...]
 
 
-def _no_price(
+def unpriced_candidates(
     gpu_slug: str, tensor_parallel: int, choice: PurchaseChoice
 ) -> list[InfeasibleCandidate]:
     return [
@@ -96,7 +96,7 @@ def self_hosting_candidates(spec: SelfHostingSpec, workload: WorkloadSpec) -> Se
             spec.overrides.get(purchase.slug),
         )
         choices[gpu_index, tensor_parallel] = choice
-        unpriced += _no_price(purchase.slug, tensor_parallel, choice)
+        unpriced += unpriced_candidates(purchase.slug, tensor_parallel, choice)
     priced = [
         bool(choices[gpu_index, tp].options)
         for gpu_index, tp in zip(

@@ -110,6 +110,8 @@ class GpuOffering(VersionedEntry):
     usd_per_hour_committed_1y: Mapped[Decimal | None] = mapped_column(Money)
     usd_per_hour_committed_3y: Mapped[Decimal | None] = mapped_column(Money)
     usd_per_hour_spot: Mapped[Decimal | None] = mapped_column(Money)
+    #: Instances that can be held at once (a region's capacity, a quota); NULL = unlimited.
+    available_quantity: Mapped[int | None] = mapped_column(Integer)
 
 
 class OpenModel(VersionedEntry):
@@ -199,6 +201,10 @@ class Analysis(Base):
     open_models: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     cheapest_option: Mapped[str | None] = mapped_column(Text)
     cheapest_monthly_cost_usd: Mapped[float | None] = mapped_column(Float)
+    #: Plan settings (POST /v1/plans fields beyond the estimate's input) and the plan solved
+    #: for the same input, when the analysis asked for one; NULL otherwise.
+    plan_input: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    plan_result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 

@@ -20,12 +20,14 @@ from matplotlib.ticker import FuncFormatter
 
 from app.schemas.analyses import ChartFormat, ChartName
 from app.schemas.estimates import EstimateResponse
+from app.schemas.plans import PlanResponse
 
 MEDIA_TYPES: dict[str, str] = {"svg": "image/svg+xml", "png": "image/png"}
 TITLES: dict[str, str] = {
     "cost-vs-volume": "Monthly cost versus requests per day",
     "breakdown": "Monthly cost by component",
     "projection": "Monthly cost over the projection horizon",
+    "plan-mix": "Procurement plan: GPUs held hour by hour",
 }
 #: Options drawn at most, cheapest first; more would make an unreadable legend.
 MAX_SERIES = 10
@@ -40,6 +42,15 @@ def render_chart(result: EstimateResponse, chart: ChartName, fmt: ChartFormat = 
         "breakdown": _breakdown,
         "projection": _projection,
     }
+    return _render(lambda figure: draw[chart](figure, result), fmt)
+
+
+def render_plan_chart(plan: PlanResponse, fmt: ChartFormat = "svg") -> bytes:
+    """Draw the plan's hour-by-hour mix (GPUs per line, stacked) as SVG or PNG bytes."""
+    return _render(lambda figure: _plan_mix(figure, plan), fmt)
+
+
+def _render(draw: Callable[[Figure], None], fmt: ChartFormat) -> bytes:
     with (
         _LOCK,
         matplotlib.rc_context(
@@ -57,7 +68,7 @@ def render_chart(result: EstimateResponse, chart: ChartName, fmt: ChartFormat = 
     ):
         figure = Figure(figsize=(9, 5.6), dpi=100, layout="constrained")
         FigureCanvasAgg(figure)
-        draw[chart](figure, result)
+        draw(figure)
         buffer = io.BytesIO()
         metadata: dict[str, str | None] = (
             {"Date": None, "Creator": None} if fmt == "svg" else {"Software": None}
@@ -252,3 +263,27 @@ def _volume_axis(ax: Axes, months: Sequence[int], volumes: Sequence[float]) -> N
     ticks = list(months)[::step]
     top.set_xticks(ticks, [_volume(volumes[list(months).index(m)]) for m in ticks])
     top.set_xlabel("Requests per day")
+
+
+def _plan_mix(figure: Figure, plan: PlanResponse) -> None:
+    ax = figure.add_subplot()
+    ax.set_title(TITLES["plan-mix"], loc="left")
+    if not plan.lines:
+        _empty(ax, "The plan holds no GPUs (everything goes to the API)")
+        return
+    hours = list(range(len(plan.hours)))
+    bottom = [0.0] * len(hours)
+    for line in plan.lines[:MAX_SERIES]:
+        gpus = [float(n * line.gpus_per_instance) for n in line.instances_by_hour]
+        ax.bar(hours, gpus, bottom=bottom, label=_short(line.label), width=0.85)
+        bottom = [b + g for b, g in zip(bottom, gpus, strict=True)]
+    ax.set_xlabel("Hour of the day (UTC)")
+    ax.set_ylabel("GPUs held")
+    ax.set_xticks(hours[::2])
+    ax.set_xlim(-0.6, len(hours) - 0.4)
+    if any(h.api_requests_per_s > 0 for h in plan.hours):
+        api = ax.twinx()
+        api.plot(hours, [h.api_requests_per_s for h in plan.hours], color="black", marker=".")
+        api.set_ylabel("Requests/s sent to the API")
+        api.grid(False)
+    _legend_below(ax, columns=1)

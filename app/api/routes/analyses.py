@@ -10,6 +10,7 @@ from fastapi import APIRouter, Header, Path, Query, Response, status
 from fastapi.responses import HTMLResponse
 
 from app.api.deps import ReaderDep, RerunSessionDep, SessionDep
+from app.errors import NotFoundError
 from app.schemas.analyses import (
     AnalysisComparison,
     AnalysisCreate,
@@ -25,7 +26,7 @@ from app.schemas.analyses import (
 from app.services import analyses as analyses_service
 from app.services import analysis_views as views
 from app.services.analysis_diff import export_csv
-from app.services.charts import MEDIA_TYPES, render_chart
+from app.services.charts import MEDIA_TYPES, render_chart, render_plan_chart
 from app.services.report import render_report
 
 analyses_router = APIRouter(prefix="/v1/analyses", tags=["analyses"], dependencies=[ReaderDep])
@@ -163,6 +164,7 @@ def rerun_analysis(
         result=outcome.result,
         diff=outcome.diff,
         revision=views.to_read(outcome.revision) if outcome.revision is not None else None,
+        plan_result=outcome.plan_result,
     )
 
 
@@ -208,7 +210,8 @@ def export_analysis(
         200: {
             "description": "`cost-vs-volume`: monthly cost against requests per day with the "
             "break-even marked; `breakdown`: stacked monthly cost per option; `projection`: "
-            "monthly cost over the horizon.",
+            "monthly cost over the horizon; `plan-mix`: GPUs of each plan line hour by hour "
+            "(analyses saved with a plan).",
             "content": {
                 "image/svg+xml": {"schema": {"type": "string", "format": "binary"}},
                 "image/png": {"schema": {"type": "string", "format": "binary"}},
@@ -223,9 +226,18 @@ def get_analysis_chart(
     format: Annotated[ChartFormat, Query(description="`svg` (default) or `png`.")] = "svg",
 ) -> Response:
     """Drawn from the stored result: the same analysis always gives the same picture."""
-    result = views.to_read(analyses_service.get_analysis(session, analysis_id)).result
+    analysis = views.to_read(analyses_service.get_analysis(session, analysis_id))
+    if chart == "plan-mix":
+        if analysis.plan_result is None:
+            raise NotFoundError(
+                "this analysis has no plan: save it with `plan` to chart one",
+                analysis_id=str(analysis_id),
+            )
+        image = render_plan_chart(analysis.plan_result, format)
+    else:
+        image = render_chart(analysis.result, chart, format)
     return Response(
-        render_chart(result, chart, format),
+        image,
         media_type=MEDIA_TYPES[format],
         headers={"Cache-Control": "private, max-age=300"},
     )
