@@ -305,7 +305,9 @@ def _api_prices(
     return tuple(prices)
 
 
-def _inputs(request: EstimateRequest, catalog: _CatalogRows) -> _Inputs:
+def _inputs(request: EstimateRequest, catalog: _CatalogRows, *, team_model: bool = True) -> _Inputs:
+    """The request as core specs. `team_model` False (plans, which price a flat staff figure)
+    keeps costs.staff_fte and staff_usd_per_fte_year listed as the defaults that apply."""
     defaults: list[str] = []
     seen = build.BuildDefaults()
     workload = _workload(request, defaults)
@@ -316,7 +318,7 @@ def _inputs(request: EstimateRequest, catalog: _CatalogRows) -> _Inputs:
         derate = DEFAULT_REAL_WORLD_DERATE
         defaults.append(f"sizing.real_world_derate = {derate}")
     assumptions = _with_defaults(CostAssumptionsSpec, _costs(request, seen), "costs", defaults)
-    if request.costs.staff_fte is None:
+    if team_model and request.costs.staff_fte is None:
         # The team model applies (assumptions.build_defaults), not a flat staff figure.
         defaults[:] = [d for d in defaults if not d.startswith("costs.staff_")]
         defaults.append("costs.staff_fte: not set, so the team model prices people (see team)")
