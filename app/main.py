@@ -40,6 +40,11 @@ TAGS = [
         "read as a report.",
     },
     {"name": "performance", "description": "Throughput and latency of one GPU replica."},
+    {
+        "name": "benchmarks",
+        "description": "Your own measured operating points (vllm bench serve, GuideLLM), with "
+        "provenance; /v1/performance answers from them where they cover a configuration.",
+    },
     {"name": "api-models", "description": "Hosted API models and their token prices."},
     {"name": "gpus", "description": "GPU specifications."},
     {"name": "gpu-offerings", "description": "Cloud GPU instances and their hourly prices."},

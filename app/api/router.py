@@ -10,6 +10,7 @@ from app.api.problems import PROBLEM_MEDIA_TYPE
 from app.api.routes import (
     analyses,
     api_models,
+    benchmarks,
     catalog,
     estimates,
     fine_tuning_prices,
@@ -31,6 +32,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         plans,
         analyses,
         performance,
+        benchmarks,
         api_models,
         gpus,
         gpu_offerings,

@@ -171,6 +171,31 @@ class FineTuningPrice(VersionedEntry):
     usd_per_hour_hosting: Mapped[Decimal | None] = mapped_column(Money)
 
 
+class Benchmark(VersionedEntry):
+    """One measured operating point of one deployment (POST /v1/benchmarks), with provenance."""
+
+    __tablename__ = "benchmarks"
+
+    engine: Mapped[str] = mapped_column(String(16))
+    engine_version: Mapped[str] = mapped_column(String(64))
+    tool: Mapped[str] = mapped_column(String(32))
+    gpu_slug: Mapped[str] = mapped_column(String(200))
+    open_model_slug: Mapped[str] = mapped_column(String(200))
+    tensor_parallel: Mapped[int] = mapped_column(Integer)
+    precision: Mapped[str] = mapped_column(String(8))
+    input_tokens: Mapped[int] = mapped_column(Integer)
+    output_tokens: Mapped[int] = mapped_column(Integer)
+    concurrency: Mapped[int | None] = mapped_column(Integer)
+    request_rate_per_s: Mapped[float | None] = mapped_column(Float)
+    output_tokens_per_s: Mapped[float] = mapped_column(Float)
+    requests_per_s: Mapped[float | None] = mapped_column(Float)
+    ttft_s: Mapped[float | None] = mapped_column(Float)
+    tpot_s: Mapped[float | None] = mapped_column(Float)
+    ttft_p95_s: Mapped[float | None] = mapped_column(Float)
+    tpot_p95_s: Mapped[float | None] = mapped_column(Float)
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+
 class Analysis(Base):
     """A saved estimate: its input, the catalog values it used, and its result.
 

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.core.purchasing import PurchaseMode
-from app.core.types import Precision
+from app.core.types import Engine, Precision
 from app.schemas.common import InputModel, Slug
 from app.schemas.whole_cost import (
     AdaptationIn,
@@ -221,6 +221,11 @@ class SelfHostingIn(InputModel):
         max_length=6,
         description="Weight precisions to try (formats a GPU lacks run weight-only).",
     )
+    engine: Engine | None = Field(
+        default=None,
+        description="Inference engine the replicas run (vllm, sglang, trtllm). Default: see "
+        "defaults_applied.",
+    )
     tensor_parallel: list[Annotated[int, Field(strict=True, ge=1, le=64)]] | None = Field(
         default=None,
         max_length=8,
@@ -288,13 +293,20 @@ class CostsIn(InputModel):
 
 class SizingIn(InputModel):
     target_utilisation: Annotated[float, _num(0.05, 1, "Share.")] | None = Field(
-        default=None, description="Share. Default: see defaults_applied."
+        default=None,
+        description="Headroom: share of the load per replica that meets the p95 targets (from "
+        "the performance model) that a replica is planned to carry. Default: see "
+        "defaults_applied.",
     )
     ttft_p95_over_mean: Annotated[float, _num(1, 10, "Ratio.")] | None = Field(
-        default=None, description="Ratio. Default: see defaults_applied."
+        default=None,
+        description="Extra margin on the performance model's p95 TTFT (1 = none). Default: "
+        "see defaults_applied.",
     )
     tpot_p95_over_mean: Annotated[float, _num(1, 10, "Ratio.")] | None = Field(
-        default=None, description="Ratio. Default: see defaults_applied."
+        default=None,
+        description="Extra margin on the performance model's p95 TPOT (1 = none). Default: "
+        "see defaults_applied.",
     )
     spot_extra_capacity_share: Annotated[float, _num(0, 5, "Share.")] | None = Field(
         default=None, description="Share. Default: see defaults_applied."

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from app.core.api_cost import ApiPriceSpec
 from app.core.build_out import ConstraintCost
 from app.core.economics import CostAssumptionsSpec
+from app.core.engines import DEFAULT_ENGINE
 from app.core.estimate import CORE_VERSION, EstimateResult, EstimateSpec, estimate
 from app.core.fleet import SizingPolicySpec
 from app.core.performance import DEFAULT_REAL_WORLD_DERATE
@@ -400,6 +401,8 @@ def _note_self_hosting_defaults(request: EstimateRequest, defaults: list[str]) -
     sh = request.self_hosting
     if "precisions" not in sh.model_fields_set:
         defaults.append(f"self_hosting.precisions = {', '.join(sh.precisions)}")
+    if sh.engine is None:
+        defaults.append(f"self_hosting.engine = {DEFAULT_ENGINE.value}")
     if sh.tensor_parallel is None:
         defaults.append("self_hosting.tensor_parallel = the smallest TP that fits and the next")
     if sh.offerings is None:
@@ -430,6 +433,7 @@ def _self_hosting(
         max_context_overflow_share=max_overflow_share,
         owned=build.owned_terms(request, seen),
         overrides=catalog_specs.gpu_price_override_specs([o.model_dump() for o in sh.gpu_prices]),
+        engine=sh.engine or DEFAULT_ENGINE,
     )
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.api.deps import ReaderDep, ReadSessionDep
-from app.schemas.performance import PerformanceRequest, PerformanceResponse
-from app.services.performance import evaluate_performance
+from app.schemas.performance import AccuracyResponse, PerformanceRequest, PerformanceResponse
+from app.services.performance import evaluate_performance, performance_accuracy
 
 router = APIRouter(prefix="/v1/performance", tags=["performance"], dependencies=[ReaderDep])
 
@@ -18,3 +18,12 @@ def evaluate_replica(session: ReadSessionDep, body: PerformanceRequest) -> Perfo
     maximum-throughput point when `concurrency` is null. A model that does not fit, or a TP
     degree the GPU or model cannot use, is a 422 problem with the numbers."""
     return evaluate_performance(session, body)
+
+
+@router.get("/accuracy", summary="The model's accuracy on its calibration data")
+def get_accuracy() -> AccuracyResponse:
+    """Median error, share within +-25%, bias and P10-P90 band coverage of the performance
+    model's throughput, TTFT and TPOT on its calibration data, by load, engine, GPU and regime,
+    with the targets and the data's sources. Computed by the same code as the accuracy
+    benchmark (`python -m benchmarks.performance_accuracy`)."""
+    return performance_accuracy()

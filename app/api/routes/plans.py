@@ -15,19 +15,19 @@ router = APIRouter(prefix="/v1/plans", tags=["plans"], dependencies=[ReaderDep])
 CHAT_PLUS_DOCUMENTS: Example = {
     "summary": "Chat plus documents: a mixed fleet beats every single-type fleet",
     "description": "Llama 3.3 70B serving 5M requests a day: mostly short chat turns with a "
-    "long tail of documents (mean 1,500 input tokens, p95 6,000), 2 s p95 TTFT, peak at twice "
-    "the mean. Four GPU types, on-demand or 1-year committed. The plan splits the length "
-    "buckets between B200 and H200 pools and saves about 18% against the best single-type "
+    "long tail of documents (mean 1,500 input tokens, p95 12,000), 4 s p95 TTFT, peak at "
+    "twice the mean. Four GPU types, on-demand or 1-year committed. The plan splits the length "
+    "buckets between B200 and H200 pools and saves about 25% against the best single-type "
     "fleet (docs/plans.md has the figures).",
     "value": {
         "workload": {
             "requests_per_day": 5_000_000,
             "input_tokens": 1500,
             "output_tokens": 250,
-            "input_tokens_p95": 6000,
+            "input_tokens_p95": 12000,
             "output_tokens_p95": 600,
             "peak_to_average": 2.0,
-            "latency": {"ttft_p95_s": 2.0, "tpot_p95_s": 0.06},
+            "latency": {"ttft_p95_s": 4.0, "tpot_p95_s": 0.06},
             "availability": {"redundancy_replicas": 1, "zones": 1},
         },
         "self_hosting": {

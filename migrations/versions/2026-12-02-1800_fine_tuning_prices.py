@@ -3,9 +3,9 @@
 Hosted fine-tuning of API models (training price per 10^6 tokens and the fine-tuned model's
 inference prices), a versioned catalog table like the others.
 
-Revision ID: 0004_fine_tuning_prices
-Revises: 0003_procurement_plans
-Create Date: 2026-12-02 17:00:00
+Revision ID: 0005_fine_tuning_prices
+Revises: 0004_benchmarks
+Create Date: 2026-12-02 18:00:00
 """
 
 from collections.abc import Sequence
@@ -15,8 +15,8 @@ from alembic import op
 
 import app.db.types
 
-revision: str = "0004_fine_tuning_prices"
-down_revision: str | None = "0003_procurement_plans"
+revision: str = "0005_fine_tuning_prices"
+down_revision: str | None = "0004_benchmarks"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
