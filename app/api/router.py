@@ -20,6 +20,7 @@ from app.api.routes import (
     open_models,
     performance,
     plans,
+    root,
 )
 from app.schemas.common import Problem
 
@@ -40,6 +41,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         fine_tuning_prices,
         catalog,
         health,
+        root,
     )
 )
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from app.core.purchasing import PurchaseMode
 from app.core.types import Engine, Precision
-from app.schemas.common import InputModel, Slug
+from app.schemas.common import AliasResolvedOut, CatalogName, InputModel
 from app.schemas.whole_cost import (
     AdaptationIn,
     ConstraintsIn,
@@ -188,7 +188,7 @@ class OwnedHardwareIn(InputModel):
 class GpuPriceOverride(InputModel):
     """Your own price for one GPU type (e.g. a negotiated rate)."""
 
-    gpu: Slug
+    gpu: CatalogName
     usd_per_gpu_hour_on_demand: Usd | None = Field(
         default=None, description="Your on-demand price, USD per GPU-hour."
     )
@@ -209,10 +209,10 @@ class GpuPriceOverride(InputModel):
 class SelfHostingIn(InputModel):
     """Which open models, GPUs and ways of paying to consider. Null lists mean "all"."""
 
-    open_models: list[Slug] | None = Field(
+    open_models: list[CatalogName] | None = Field(
         default=None, max_length=200, description="Open-model slugs; default: all."
     )
-    gpus: list[Slug] | None = Field(
+    gpus: list[CatalogName] | None = Field(
         default=None, max_length=200, description="GPU slugs; default: all."
     )
     precisions: list[Precision] = Field(
@@ -237,7 +237,7 @@ class SelfHostingIn(InputModel):
         max_length=5,
         description="Ways of paying for GPUs to compare.",
     )
-    offerings: list[Slug] | None = Field(
+    offerings: list[CatalogName] | None = Field(
         default=None,
         max_length=500,
         description="Cloud offerings to price from; default: the cheapest per GPU and mode.",
@@ -335,13 +335,13 @@ class EstimateRequest(InputModel):
     """A workload, the options to compare and the assumptions to price them with."""
 
     workload: WorkloadIn = Field(description="The traffic to serve.")
-    api_models: list[Slug] | None = Field(
+    api_models: list[CatalogName] | None = Field(
         default=None,
         min_length=1,
         max_length=200,
         description="Hosted API models (catalog slugs); default: a flagship set.",
     )
-    break_even_api_model: Slug | None = Field(
+    break_even_api_model: CatalogName | None = Field(
         default=None,
         description="API model of the `break_even` object; default: the cheapest API option.",
     )
@@ -355,13 +355,13 @@ class EstimateRequest(InputModel):
     sizing: SizingIn = Field(
         default_factory=SizingIn, description="How replicas are sized against the targets."
     )
-    api_reasoning_tokens: dict[Slug, Annotated[int, Field(strict=True, ge=0, le=1_000_000)]] = (
-        Field(
-            default_factory=dict,
-            max_length=200,
-            description="Hidden reasoning tokens per request billed as output, by API model; "
-            "default: the sourced per-model table (see defaults_applied).",
-        )
+    api_reasoning_tokens: dict[
+        CatalogName, Annotated[int, Field(strict=True, ge=0, le=1_000_000)]
+    ] = Field(
+        default_factory=dict,
+        max_length=200,
+        description="Hidden reasoning tokens per request billed as output, by API model; "
+        "default: the sourced per-model table (see defaults_applied).",
     )
     team: TeamIn = Field(
         default_factory=lambda: TeamIn(),
@@ -658,6 +658,10 @@ class AssumptionsOut(BaseModel):
     build_defaults: list[SourcedDefaultOut] = Field(
         default_factory=list,
         description="Defaults of the whole cost of building that applied, with sources.",
+    )
+    aliases_resolved: list[AliasResolvedOut] = Field(
+        default_factory=list,
+        description="Names in the request that were not catalog slugs, and what each became.",
     )
 
 

@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field
 
 from app.core.types import Engine, Precision
 from app.schemas.catalog import GpuFields, OpenModelFields, _check_model_shape
-from app.schemas.common import InputModel, Slug
+from app.schemas.common import AliasResolvedOut, CatalogName, InputModel, Slug
 
 
 class InlineOpenModel(OpenModelFields, InputModel):
@@ -31,10 +31,10 @@ class InlineGpu(GpuFields, InputModel):
 
 
 class PerformanceRequest(InputModel):
-    model: Slug | InlineOpenModel = Field(
+    model: CatalogName | InlineOpenModel = Field(
         description="Open-model catalog slug, or an inline object with the catalog's fields."
     )
-    gpu: Slug | InlineGpu = Field(
+    gpu: CatalogName | InlineGpu = Field(
         description="GPU catalog slug, or an inline object with the catalog's fields."
     )
     tensor_parallel: Annotated[int, Field(strict=True, ge=1, le=1024)] = Field(
@@ -75,7 +75,7 @@ class PerformanceRequest(InputModel):
         "the replica cannot serve is a 422 problem with its maximum.",
     )
     real_world_derate: (
-        Annotated[float, Field(strict=True, gt=0, le=1, allow_inf_nan=False)] | None
+        Annotated[float, Field(strict=True, ge=0.05, le=1, allow_inf_nan=False)] | None
     ) = Field(
         default=None,
         description="Share of the calibrated (vendor-benchmark) speed to expect. Default 1: "
@@ -174,6 +174,10 @@ class PerformanceResponse(BaseModel):
         "engine and GPU (listed in measured_benchmarks)."
     )
     catalog_version: int | None = Field(description="Catalog version of slugs resolved.")
+    aliases_resolved: list[AliasResolvedOut] = Field(
+        default_factory=list,
+        description="Names in the request that were not catalog slugs, and what each became.",
+    )
 
 
 class AccuracyGroupOut(BaseModel):

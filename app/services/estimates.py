@@ -31,7 +31,7 @@ from app.schemas.whole_cost import (
     TimeToProductionOut,
     WholeCostOut,
 )
-from app.services import api_usage, catalog_specs
+from app.services import api_usage, catalog_specs, slug_resolution
 from app.services import catalog as catalog_service
 from app.services import estimate_response as out
 from app.services import whole_cost as build
@@ -91,6 +91,7 @@ class _Inputs:
 
 def run_estimate(session: Session, request: EstimateRequest) -> EstimateResponse:
     """Price the request's workload on every API and self-hosted option; stores nothing."""
+    request, aliases = slug_resolution.resolve_estimate_names(session, request)
     everything = _load_catalog(session, request)
     catalog = _constrained(everything, request)
     inputs = _inputs(request, catalog)
@@ -109,6 +110,7 @@ def run_estimate(session: Session, request: EstimateRequest) -> EstimateResponse
         constraints=_constraint_cost(session, request, everything, result),
     )
     response = _response(request, catalog, inputs, planned, result)
+    response.assumptions.aliases_resolved = aliases
     return response.model_copy(update={"whole_cost": whole_out})
 
 

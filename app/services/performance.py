@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from app.core import calibration
 from app.core.accuracy import prediction_bands
+from app.core.aliases import NameKind
 from app.core.performance import replica_performance
 from app.core.regimes import load_regime, precision_class
 from app.core.types import Engine, GpuSpec, OpenModelSpec, Precision
@@ -27,6 +28,7 @@ from app.services.benchmarks import find_measured, refit_to_stored
 from app.services.calibration_rows import ACCURACY_TARGETS
 from app.services.catalog import GPUS, OPEN_MODELS, CatalogResource
 from app.services.catalog_specs import gpu_spec_from_row, open_model_spec_from_row
+from app.services.slug_resolution import NameResolver
 
 _NATIVE_FLOPS = {
     Precision.FP8: "fp8_flops_per_s",
@@ -49,8 +51,19 @@ def _catalog_row(
 def evaluate_performance(session: Session, request: PerformanceRequest) -> PerformanceResponse:
     """One replica's throughput, latency and memory at one operating point."""
     version: int | None = None
+    names: NameResolver | None = None
     if isinstance(request.model, str) or isinstance(request.gpu, str):
         version = catalog_service.resolve_version(session, version=request.catalog_version)
+        names = NameResolver(session, version)
+        if isinstance(request.model, str):
+            request = request.model_copy(
+                update={"model": names.name(NameKind.OPEN_MODEL, "model", request.model)}
+            )
+        if isinstance(request.gpu, str):
+            request = request.model_copy(
+                update={"gpu": names.name(NameKind.GPU, "gpu", request.gpu)}
+            )
+        names.check()
     if isinstance(request.model, str):
         assert version is not None
         model: OpenModelSpec = open_model_spec_from_row(
@@ -140,6 +153,7 @@ def evaluate_performance(session: Session, request: PerformanceRequest) -> Perfo
         weight_only_quantization=weight_only,
         real_world_derate=derate,
         catalog_version=version,
+        aliases_resolved=[] if names is None else names.resolved,
         engine=engine.value,
         load="open_loop" if open_loop else "closed_loop" if request.concurrency else "offline",
         request_rate_per_s_offered=request.request_rate_per_s,

@@ -131,7 +131,8 @@ def render_report(analysis: AnalysisRead) -> str:
             "entries": [
                 {
                     "slug": entry.get("slug", ""),
-                    "values": "; ".join(
+                    # Not "values": Jinja2 would find the dict's `values` method first.
+                    "values_used": "; ".join(
                         f"{k.replace('_', ' ')} {_text(v)}"
                         for k, v in entry.items()
                         if k not in NOT_VALUES and v not in (None, [], "")

@@ -90,6 +90,8 @@ def _comparable(body: dict[str, Any]) -> dict[str, Any]:
     the key. Every id is replaced by its option's label (compared as well), or by
     `<unlisted>` for curve points naming an option that is neither returned nor projected.
     Options of equal cost were ordered by id, so ties are compared in label order."""
+    # Added by issue 9: the names that were not slugs (none here: every case uses slugs).
+    assert body["assumptions"].pop("aliases_resolved", []) == []
     labels = {o["id"]: o["label"] for o in body["options"]}
     labels.update({s["option_id"]: s["label"] for s in body["projection"]["series"]})
     for offering in body["assumptions"]["offerings"]:

@@ -173,3 +173,9 @@ def test_pipeline_parallel_spans_servers(client: TestClient) -> None:
     assert body["pipeline_parallel"] == 2
     assert body["output_tokens_per_s_per_gpu"] == pytest.approx(body["output_tokens_per_s"] / 8)
     assert_problem(post(client, pipeline_parallel=0), 422)
+
+
+def test_a_vanishing_derate_is_rejected(client: TestClient) -> None:
+    # Found by schemathesis: 5e-324 was accepted and answered 200 with null latencies.
+    assert_problem(post(client, real_world_derate=5e-324), 422)
+    assert post(client, real_world_derate=0.05).status_code == 200

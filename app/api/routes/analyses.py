@@ -6,9 +6,10 @@ import json
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Response, status
+from fastapi import APIRouter, Body, Header, Path, Query, Response, status
 from fastapi.responses import HTMLResponse
 
+from app.api import openapi_examples as ex
 from app.api.deps import ReaderDep, RerunSessionDep, SessionDep
 from app.errors import NotFoundError
 from app.schemas.analyses import (
@@ -81,7 +82,7 @@ _ANALYSIS_LINKS = {
 )
 def create_analysis(
     session: SessionDep,
-    body: AnalysisCreate,
+    body: Annotated[AnalysisCreate, Body(openapi_examples=ex.ANALYSIS_CREATE)],
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> AnalysisRead:
@@ -131,7 +132,9 @@ def get_analysis(session: SessionDep, analysis_id: AnalysisId) -> AnalysisRead:
 
 @analyses_router.patch("/{analysis_id}", summary="Rename, describe or re-tag an analysis")
 def update_analysis(
-    session: SessionDep, analysis_id: AnalysisId, body: AnalysisUpdate
+    session: SessionDep,
+    analysis_id: AnalysisId,
+    body: Annotated[AnalysisUpdate, Body(openapi_examples=ex.ANALYSIS_UPDATE)],
 ) -> AnalysisRead:
     return views.to_read(analyses_service.update_analysis(session, analysis_id, body))
 

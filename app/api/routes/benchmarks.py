@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Body, Query, Response, status
 from pydantic import Field
 
+from app.api import openapi_examples as ex
 from app.api.deps import AdminDep, ReaderDep, SessionDep, VersionDep
 from app.api.routes._catalog import (
     CatalogListQuery,
@@ -60,7 +61,9 @@ def get_benchmark(session: SessionDep, version: VersionDep, slug: Slug) -> Bench
     "", status_code=status.HTTP_201_CREATED, dependencies=[AdminDep], summary="Store a benchmark"
 )
 def create_benchmark(
-    session: SessionDep, body: BenchmarkCreate, response: Response
+    session: SessionDep,
+    body: Annotated[BenchmarkCreate, Body(openapi_examples=ex.BENCHMARK_CREATE)],
+    response: Response,
 ) -> BenchmarkRead:
     """Store one measured operating point with its provenance. Where stored points cover a
     configuration, `/v1/performance` answers from them (`source: measured`). Needs an admin key."""
@@ -75,7 +78,10 @@ def create_benchmark(
     dependencies=[AdminDep],
     summary="Import a vllm bench serve or GuideLLM result file",
 )
-def import_benchmarks(session: SessionDep, body: BenchmarkImport) -> BenchmarkImportResult:
+def import_benchmarks(
+    session: SessionDep,
+    body: Annotated[BenchmarkImport, Body(openapi_examples=ex.BENCHMARK_IMPORT)],
+) -> BenchmarkImportResult:
     """Store every fixed-load run of a `vllm bench serve --save-result` JSON or a GuideLLM report
     as `<slug_prefix>-<n>`; all or nothing. Needs an admin key."""
     entries = benchmark_service.import_benchmarks(session, body)
@@ -83,7 +89,11 @@ def import_benchmarks(session: SessionDep, body: BenchmarkImport) -> BenchmarkIm
 
 
 @router.patch("/{slug}", dependencies=[AdminDep], summary="Change a benchmark")
-def update_benchmark(session: SessionDep, slug: Slug, body: BenchmarkUpdate) -> BenchmarkRead:
+def update_benchmark(
+    session: SessionDep,
+    slug: Slug,
+    body: Annotated[BenchmarkUpdate, Body(openapi_examples=ex.BENCHMARK_UPDATE)],
+) -> BenchmarkRead:
     """Change some fields; old values stay readable at earlier versions. Needs an admin key."""
     entry = catalog_service.update_entry(session, BENCHMARKS, slug, body)
     return BenchmarkRead.model_validate(entry)

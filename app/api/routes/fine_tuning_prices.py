@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Body, Query, Response, status
 from pydantic import Field
 
+from app.api import openapi_examples as ex
 from app.api.deps import AdminDep, ReaderDep, SessionDep, VersionDep
 from app.api.routes._catalog import (
     CatalogListQuery,
@@ -67,7 +68,9 @@ def get_fine_tuning_price(
     summary="Add a fine-tuning price",
 )
 def create_fine_tuning_price(
-    session: SessionDep, body: FineTuningPriceCreate, response: Response
+    session: SessionDep,
+    body: Annotated[FineTuningPriceCreate, Body(openapi_examples=ex.FINE_TUNING_PRICE_CREATE)],
+    response: Response,
 ) -> FineTuningPriceRead:
     """Add a fine-tuning price as a new catalog version. Needs an admin key."""
     return created(
@@ -80,7 +83,9 @@ def create_fine_tuning_price(
 
 @router.patch("/{slug}", dependencies=[AdminDep], summary="Change a fine-tuning price")
 def update_fine_tuning_price(
-    session: SessionDep, slug: Slug, body: FineTuningPriceUpdate
+    session: SessionDep,
+    slug: Slug,
+    body: Annotated[FineTuningPriceUpdate, Body(openapi_examples=ex.FINE_TUNING_PRICE_UPDATE)],
 ) -> FineTuningPriceRead:
     """Change some fields; the old values stay readable at earlier versions. Needs an admin key."""
     return FineTuningPriceRead.model_validate(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
+from fastapi import APIRouter, Body
+
+from app.api import openapi_examples as ex
 from app.api.deps import ReaderDep, ReadSessionDep
 from app.schemas.performance import AccuracyResponse, PerformanceRequest, PerformanceResponse
 from app.services.performance import evaluate_performance, performance_accuracy
@@ -12,7 +15,10 @@ router = APIRouter(prefix="/v1/performance", tags=["performance"], dependencies=
 
 
 @router.post("", summary="Model one replica")
-def evaluate_replica(session: ReadSessionDep, body: PerformanceRequest) -> PerformanceResponse:
+def evaluate_replica(
+    session: ReadSessionDep,
+    body: Annotated[PerformanceRequest, Body(openapi_examples=ex.PERFORMANCE)],
+) -> PerformanceResponse:
     """Throughput, time to first token, time per output token and memory of one replica (an
     open model on `tensor_parallel` GPUs at one precision) at a concurrency, or at its
     maximum-throughput point when `concurrency` is null. A model that does not fit, or a TP
