@@ -151,6 +151,9 @@ REQUEST: dict[str, Any] = {
     },
     "api_models": ["openai--gpt-4o", "openai--gpt-4o-mini"],
     "self_hosting": {"open_models": ["llama-3.1-8b"], "gpus": ["h100-sxm-80gb", "l4-24gb"]},
+    # A flat half engineer keeps the analysis tests (re-runs, comparisons, charts) about
+    # analyses, with API costs linear in volume; the team model has its own tests.
+    "costs": {"staff_fte": 0.5},
 }
 
 

@@ -166,6 +166,42 @@ GPU_OFFERING_UPDATE: Final[dict[str, Example]] = {
     }
 }
 
+FINE_TUNING_PRICE_CREATE: Final[dict[str, Example]] = {
+    "gpt_4o_mini": {
+        "summary": "A provider's hosted fine-tuning price (the catalog's gpt-4o-mini row)",
+        "value": {
+            "slug": "openai--gpt-4o-mini-fine-tuning",
+            "api_model_slug": "openai--gpt-4o-mini",
+            "usd_per_mtok_training": 3.0,
+            "usd_per_mtok_input": 0.3,
+            "usd_per_mtok_output": 1.2,
+            "usd_per_mtok_cached_input": 0.15,
+            "source": (
+                "OpenAI API pricing page (platform.openai.com/docs/pricing, 'Fine-tuning' table: "
+                "gpt-4o-mini-2024-07-18 training $3.00, input $0.30, cached input $0.15, output $"
+                "1.20 per 1M tokens). SECONDARY: TokenMix, 'OpenAI Fine-Tuning Pricing Guide' (to"
+                "kenmix.ai/blog/openai-fine-tuning-pricing, April 2026, 'verified against OpenAI'"
+                "s official documentation'): training $3.00, inference $0.30 / $1.20. OpenAI bill"
+                "s no hosting for fine-tuned models (the hourly figures in that guide are Azure O"
+                "penAI's), so hosting is empty"
+            ),
+            "as_of": "2026-04-01",
+        },
+    }
+}
+
+FINE_TUNING_PRICE_UPDATE: Final[dict[str, Example]] = {
+    "openai--gpt-4o-fine-tuning": {
+        "summary": "PATCH /v1/fine-tuning-prices/openai--gpt-4o-fine-tuning: price checked again",
+        "value": {
+            "usd_per_mtok_training": 25.0,
+            "source": "OpenAI API pricing (platform.openai.com/docs/pricing), Fine-tuning table, "
+            "gpt-4o-2024-08-06",
+            "as_of": "2026-12-01",
+        },
+    }
+}
+
 OPEN_MODEL_CREATE: Final[dict[str, Example]] = {
     "qwen3_32b": {
         "summary": "An open model's architecture from its config.json (the catalog's Qwen3 32B)",

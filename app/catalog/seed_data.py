@@ -20,6 +20,7 @@ GPUS_FILE: Final = "gpus.csv"
 GPU_OFFERINGS_FILE: Final = "gpu_offerings.csv"
 OPEN_MODELS_FILE: Final = "open_models.csv"
 QUALITY_SCORES_FILE: Final = "quality_scores.csv"
+FINE_TUNING_PRICES_FILE: Final = "fine_tuning_prices.csv"
 
 Row = dict[str, object]
 _Parser = Callable[[str], object]
@@ -129,12 +130,24 @@ _QUALITY_SCORE_SCHEMA: Final[_Schema] = {
     "source": (_parse_str, True),
     "as_of": (_parse_date, True),
 }
+_FINE_TUNING_PRICE_SCHEMA: Final[_Schema] = {
+    "slug": (_parse_str, True),
+    "api_model_slug": (_parse_str, True),
+    "usd_per_mtok_training": (_parse_decimal, True),
+    "usd_per_mtok_input": (_parse_decimal, True),
+    "usd_per_mtok_output": (_parse_decimal, True),
+    "usd_per_mtok_cached_input": (_parse_decimal, False),
+    "usd_per_hour_hosting": (_parse_decimal, False),
+    "source": (_parse_str, True),
+    "as_of": (_parse_date, True),
+}
 
 _SCHEMAS: Final[Mapping[str, _Schema]] = {
     GPUS_FILE: _GPU_SCHEMA,
     GPU_OFFERINGS_FILE: _GPU_OFFERING_SCHEMA,
     OPEN_MODELS_FILE: _OPEN_MODEL_SCHEMA,
     QUALITY_SCORES_FILE: _QUALITY_SCORE_SCHEMA,
+    FINE_TUNING_PRICES_FILE: _FINE_TUNING_PRICE_SCHEMA,
 }
 
 
@@ -207,3 +220,8 @@ def load_open_models() -> list[Row]:
 def load_quality_scores() -> list[Row]:
     """Seed model quality measures from quality_scores.csv (percent; arena rating)."""
     return _load(QUALITY_SCORES_FILE)
+
+
+def load_fine_tuning_prices() -> list[Row]:
+    """Seed hosted fine-tuning prices from fine_tuning_prices.csv (USD per 10^6 tokens)."""
+    return _load(FINE_TUNING_PRICES_FILE)

@@ -205,10 +205,13 @@ def cost_envelope(
     return replace(env, curve_points=points, curve_cost=values, curve_option=options)
 
 
-def _cheaper_intervals(env: CostEnvelope, usd_per_month_per_request_per_day: float) -> FloatArray:
+def _cheaper_intervals(
+    env: CostEnvelope, usd_per_month_per_request_per_day: float, api_fixed_usd_per_month: float
+) -> FloatArray:
     """Merged (start, end) volume intervals where self-hosting is strictly cheaper."""
     p = usd_per_month_per_request_per_day
-    a, b = env.intercept, env.slope
+    # a + b V < F + p V  <=>  (a - F) + b V < p V: a fixed API cost F shifts the envelope.
+    a, b = env.intercept - api_fixed_usd_per_month, env.slope
     lo, hi = env.lo, env.hi
     # a + b V < p V  <=>  V (p - b) > a
     gap = p - b
@@ -237,11 +240,15 @@ def _cheaper_intervals(env: CostEnvelope, usd_per_month_per_request_per_day: flo
 
 
 def break_even(
-    env: CostEnvelope, api_slug: str, usd_per_month_per_request_per_day: float
+    env: CostEnvelope,
+    api_slug: str,
+    usd_per_month_per_request_per_day: float,
+    api_fixed_usd_per_month: float = 0.0,
 ) -> BreakEven:
-    """Volumes (req/day) where the API line crosses the self-hosted envelope, plus the curve."""
+    """Volumes (req/day) where the API line F + p V crosses the self-hosted envelope, plus the
+    curve; F is what the API option costs at any volume (its integration team, adaptation)."""
     p = usd_per_month_per_request_per_day
-    intervals = _cheaper_intervals(env, p)
+    intervals = _cheaper_intervals(env, p, api_fixed_usd_per_month)
     lo, hi = env.requests_per_day_min, env.requests_per_day_max
     crossings: list[Crossing] = []
     for s, e in intervals:
@@ -268,7 +275,7 @@ def break_even(
         searched_requests_per_day_max=hi,
         exact=env.exact,
         curve_requests_per_day=tuple(points.tolist()),
-        curve_api_usd_per_month=tuple((points * p).tolist()),
+        curve_api_usd_per_month=tuple((points * p + api_fixed_usd_per_month).tolist()),
         curve_self_hosted_usd_per_month=tuple(values.tolist()),
         curve_self_hosted_option=tuple(options.tolist()),
     )

@@ -118,12 +118,19 @@ def search_break_even(
     *,
     ceiling: float,
     floor: float = SEARCH_FLOOR_REQUESTS_PER_DAY,
+    api_fixed_usd_per_month: float = 0.0,
 ) -> BreakEvenSearch:
     """Break-even on [lo, hi], widened upwards while the API stays cheaper at the top (up to
-    `ceiling`) and downwards while self-hosting is cheaper at the bottom (down to `floor`)."""
+    `ceiling`) and downwards while self-hosting is cheaper at the bottom (down to `floor`).
+    The API line is F + p V with F = `api_fixed_usd_per_month` (people, adaptation)."""
 
     def solve(low: float, high: float) -> BreakEven:
-        return break_even(windows.get(low, high), api_slug, usd_per_month_per_request_per_day)
+        return break_even(
+            windows.get(low, high),
+            api_slug,
+            usd_per_month_per_request_per_day,
+            api_fixed_usd_per_month,
+        )
 
     result = solve(lo, hi)
     result = _widen(result, solve, up=True, limit=ceiling)

@@ -55,6 +55,7 @@ from app.core.uncertainty import (
     summarise,
     take_options,
 )
+from app.core.whole_cost import WholeCostSpec
 from app.core.workload import DAYS_PER_MONTH, WorkloadSpec
 
 FloatArray = npt.NDArray[np.float64]
@@ -89,6 +90,9 @@ class DecisionSpec:
     throughput_log_sigma_by_candidate: tuple[float, ...] = ()
     requests_per_day_min: float | None = None
     requests_per_day_max: float | None = None
+    # The whole cost of building (issue 11): team and infrastructure in the option table, and
+    # API options' fixed people and adaptation costs; None: tokens and GPUs only.
+    whole: WholeCostSpec | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +215,7 @@ def _search_tiers(
         hi,
         floor=lo if fixed else min(SEARCH_FLOOR_REQUESTS_PER_DAY, lo),
         ceiling=hi if fixed else search_ceiling(w.requests_per_day),
+        api_fixed_usd_per_month=_api_fixed(spec, reference),
     )
     # Ranges and the tornado search where the point break-even was searched.
     searched = tiers[0].break_even
@@ -219,10 +224,17 @@ def _search_tiers(
     return tiers, lo, hi
 
 
+def _api_fixed(spec: DecisionSpec, slug: str | None) -> float:
+    """An API option's cost at any volume: its people and adaptation (USD/month)."""
+    extras = None if spec.whole is None or slug is None else spec.whole.api_extras.get(slug)
+    return 0.0 if extras is None else extras.usd_per_month
+
+
 def decide(spec: DecisionSpec) -> DecisionResult:
     """Quality tiers, ranges, tornado, answer sentence and routing mixes for one estimate."""
     w = spec.workload
-    table = build_option_table(spec.candidates, w, spec.assumptions, spec.policy)
+    build = None if spec.whole is None else spec.whole.build
+    table = build_option_table(spec.candidates, w, spec.assumptions, spec.policy, build)
     verdicts, keep, qualifying = _quality_masks(spec)
     slopes = _api_slopes(spec)
     reference = _reference(spec, slopes, qualifying)
@@ -240,7 +252,10 @@ def decide(spec: DecisionSpec) -> DecisionResult:
     discount = spec.assumptions.api_discount_share
     prices = {p.slug: p for p in spec.api_prices}
     api_point = np.array(
-        [api_cost(prices[s], w, discount_share=discount).monthly_cost_usd for s in api_names]
+        [
+            api_cost(prices[s], w, discount_share=discount).monthly_cost_usd + _api_fixed(spec, s)
+            for s in api_names
+        ]
     )
     exact = tiers[0].break_even if tiers else None
     view = EstimateView(
@@ -254,6 +269,7 @@ def decide(spec: DecisionSpec) -> DecisionResult:
         break_even_requests_per_day=None
         if exact is None
         else exact.self_hosting_cheaper_above_requests_per_day,
+        api_fixed_usd_per_month=_api_fixed(spec, reference),
     )
     if spec.uncertainty is not None:
         result = _with_ranges(result, spec, uncertainty, table, rows, api_names, api_point, view)
@@ -360,6 +376,7 @@ def _with_ranges(
             view.requests_per_day_min,
             view.requests_per_day_max,
             exact_requests_per_day=be.self_hosting_cheaper_above_requests_per_day,
+            api_fixed_usd_per_month=view.api_fixed_usd_per_month,
         )
         be_ranges.append(_break_even_range(tier_result, result.reference_api_slug, samples))
     return replace(

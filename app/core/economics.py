@@ -8,7 +8,8 @@ computed in a few vectorised passes. Formulas and default values: docs/economics
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -22,7 +23,17 @@ from app.core.fleet import (
     replica_capacities,
     replicas_per_zone,
 )
+from app.core.infrastructure import (
+    INFRASTRUCTURE_ITEMS,
+    InfrastructureSpec,
+    capital_usd_per_month,
+    infrastructure_rates,
+    weights_storage_usd_per_month,
+)
+from app.core.memory import WEIGHT_BYTES_PER_PARAM
 from app.core.purchasing import AUTOSCALED_MODES, PurchaseMode, PurchaseOptionSpec
+from app.core.team import TeamSpec, team_cost_rates
+from app.core.types import Precision
 from app.core.workload import (
     DAYS_PER_MONTH,
     HOURS_PER_DAY,
@@ -80,6 +91,19 @@ class CostAssumptionsSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class BuildCostsSpec:
+    """The whole cost of building beyond GPUs: the team model (app/core/team.py) replaces
+    CostAssumptionsSpec.staff_fte x staff_usd_per_fte_year when set, and serving
+    infrastructure is itemised (app/core/infrastructure.py) when set."""
+
+    team: TeamSpec | None = None
+    infrastructure: InfrastructureSpec | None = None
+    # Per open model: total parameters (weights storage) and adaptation (USD/month).
+    model_total_params: Mapping[str, float] = field(default_factory=dict)
+    adaptation_usd_per_month: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class SelfHostedCandidateSpec:
     """One open model on one GPU type at one TP degree and precision, with its buy options.
 
@@ -99,17 +123,23 @@ class SelfHostedCandidateSpec:
 
 
 def owned_usd_per_gpu_month(option: PurchaseOptionSpec, cost_of_capital_per_year: float) -> float:
-    """Capital cost of one owned GPU (plus its server share) per month (USD/GPU-month).
+    """Capital cost of one owned GPU with its server and network share (USD/GPU-month).
 
     Straight-line over the amortisation period, or the level annuity payment when a cost of
-    capital is given: P * r / (1 - (1 + r)^-n) with monthly rate r and n months.
+    capital is given: P * r / (1 - (1 + r)^-n) with monthly rate r and n months; a residual
+    value is netted out at its present value (app/core/infrastructure.py).
     """
-    capex = (option.purchase_usd_per_gpu or 0.0) + option.server_usd_per_gpu
-    months = option.amortization_years * MONTHS_PER_YEAR
-    rate = cost_of_capital_per_year / MONTHS_PER_YEAR
-    if rate == 0.0:
-        return capex / months
-    return float(capex * rate / (1.0 - (1.0 + rate) ** (-months)))
+    capex = (
+        (option.purchase_usd_per_gpu or 0.0)
+        + option.server_usd_per_gpu
+        + option.networking_usd_per_gpu
+    )
+    return capital_usd_per_month(
+        capex,
+        residual_share=option.residual_value_share,
+        cost_of_capital_per_year=cost_of_capital_per_year,
+        years=option.amortization_years,
+    )
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -134,7 +164,13 @@ class OptionTable:
     usd_per_gpu_month_idle_power: FloatArray
     usd_per_busy_gpu_s_power: FloatArray
     usd_per_gpu_month_hosting: FloatArray
-    usd_per_month_staff: FloatArray
+    usd_per_month_staff: FloatArray  # fixed, whenever a fleet exists
+    usd_per_gpu_month_staff: FloatArray  # people per GPU operated (team model)
+    usd_per_gpu_month_support: FloatArray  # owned support contracts
+    infra_fixed: FloatArray  # (options, INFRASTRUCTURE_ITEMS): USD/month when a fleet exists
+    infra_per_instance: FloatArray  # USD per instance-month
+    infra_per_request_day: FloatArray  # USD/month per request/day of the whole volume
+    usd_per_month_adaptation: FloatArray
     overhead_share: float
     shares: FloatArray  # 24 hourly shares of interactive traffic
     unique_shares: FloatArray  # distinct hourly shares, and how many hours have each
@@ -242,6 +278,7 @@ def build_option_table(
     workload: WorkloadSpec,
     assumptions: CostAssumptionsSpec,
     policy: SizingPolicySpec,
+    build: BuildCostsSpec | None = None,
 ) -> OptionTable:
     """Flatten candidates x purchase options into vectorisable arrays (capacity sized once)."""
     capacities = _sized_capacities(candidates, workload, policy)
@@ -267,6 +304,14 @@ def build_option_table(
 
     interactive_rps = column([c.interactive_requests_per_s for c in row_capacities])
     batch_rps = column([c.batch_requests_per_s for c in row_capacities])
+    build_rates = _build_rates(
+        candidates,
+        np.array([row[0] for row in rows], dtype=np.intp),
+        options,
+        np.array([o.mode is PurchaseMode.OWNED for o in options], dtype=np.bool_),
+        workload,
+        build or BuildCostsSpec(),
+    )
     shares = hourly_shares(workload)
     unique_shares, hours_with_share = np.unique(shares, return_counts=True)
     kappa_held, kappa_hour = _replicas_per_request_per_day(
@@ -295,7 +340,15 @@ def build_option_table(
         usd_per_gpu_month_idle_power=prices.per_gpu_month_idle_power,
         usd_per_busy_gpu_s_power=prices.per_busy_gpu_s_power,
         usd_per_gpu_month_hosting=prices.per_gpu_month_hosting,
-        usd_per_month_staff=np.full(len(rows), staff_usd_per_month),
+        usd_per_month_staff=np.where(
+            np.isnan(build_rates["staff_fixed"]), staff_usd_per_month, build_rates["staff_fixed"]
+        ),
+        usd_per_gpu_month_staff=build_rates["staff_per_gpu"],
+        usd_per_gpu_month_support=build_rates["support"],
+        infra_fixed=build_rates["infra_fixed"],
+        infra_per_instance=build_rates["infra_per_instance"],
+        infra_per_request_day=build_rates["infra_per_request_day"],
+        usd_per_month_adaptation=build_rates["adaptation"],
         overhead_share=assumptions.ops_overhead_share,
         shares=shares,
         unique_shares=unique_shares,
@@ -309,6 +362,63 @@ def build_option_table(
     )
 
 
+def _build_rates(
+    candidates: tuple[SelfHostedCandidateSpec, ...],
+    candidate_index: IntArray,
+    opts: list[PurchaseOptionSpec],
+    owned: BoolArray,
+    workload: WorkloadSpec,
+    build: BuildCostsSpec,
+) -> dict[str, FloatArray]:
+    """Per-row rates of the whole cost of building: team, support, infrastructure, adaptation.
+
+    `staff_fixed` is NaN where the flat staff_fte x staff_usd_per_fte_year applies instead.
+    """
+    n = len(opts)
+    items = len(INFRASTRUCTURE_ITEMS)
+    out = {
+        "staff_fixed": np.full(n, np.nan),
+        "staff_per_gpu": np.zeros(n),
+        "support": np.where(
+            owned, np.array([o.support_usd_per_gpu_year for o in opts]) / MONTHS_PER_YEAR, 0.0
+        ),
+        "infra_fixed": np.zeros((n, items)),
+        "infra_per_instance": np.zeros((n, items)),
+        "infra_per_request_day": np.zeros((n, items)),
+        "adaptation": np.array(
+            [build.adaptation_usd_per_month.get(c.open_model_slug, 0.0) for c in candidates]
+        )[candidate_index]
+        if candidates
+        else np.zeros(n),
+    }
+    if build.team is not None:
+        cloud_fixed, cloud_per_gpu = team_cost_rates(build.team, owned=False)
+        owned_fixed, owned_per_gpu = team_cost_rates(build.team, owned=True)
+        out["staff_fixed"] = np.where(owned, owned_fixed, cloud_fixed)
+        out["staff_per_gpu"] = np.where(owned, owned_per_gpu, cloud_per_gpu)
+    if build.infrastructure is not None and candidates:
+        rates = infrastructure_rates(
+            build.infrastructure,
+            weights_bytes=0.0,
+            input_tokens_per_request=workload.input_tokens_mean,
+            output_tokens_per_request=workload.output_tokens_mean,
+        )
+        weights_bytes = np.array(
+            [
+                build.model_total_params.get(c.open_model_slug, 0.0)
+                * WEIGHT_BYTES_PER_PARAM[Precision(c.precision)]
+                for c in candidates
+            ]
+        )[candidate_index]
+        out["infra_fixed"][:] = rates.fixed
+        out["infra_fixed"][:, INFRASTRUCTURE_ITEMS.index("storage")] += (
+            weights_storage_usd_per_month(build.infrastructure, weights_bytes)
+        )
+        out["infra_per_instance"][:] = rates.per_instance
+        out["infra_per_request_day"][:] = rates.per_request_day
+    return out
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class FleetCosts:
     """Monthly cost components (USD/month) and fleet figures for paired (option, volume) rows."""
@@ -318,6 +428,12 @@ class FleetCosts:
     hosting: FloatArray
     staff: FloatArray
     overhead: FloatArray
+    support: FloatArray
+    gateway: FloatArray
+    observability: FloatArray
+    storage: FloatArray
+    egress: FloatArray
+    adaptation: FloatArray
     total: FloatArray
     peak_serving_replicas: FloatArray
     peak_replicas: FloatArray
@@ -328,13 +444,68 @@ class FleetCosts:
     gpu_utilisation: FloatArray  # busy GPU-time over bought (held or rented) GPU-time
 
 
+#: FleetCosts fields that are monthly cost components; they sum to `total`.
+COST_COMPONENTS = (
+    "compute",
+    "power",
+    "hosting",
+    "staff",
+    "overhead",
+    "support",
+    *INFRASTRUCTURE_ITEMS,
+    "adaptation",
+)
+
+
+def _build_costs(
+    table: OptionTable,
+    idx: IntArray,
+    active: BoolArray,
+    gpus: FloatArray,
+    instances: FloatArray,
+    requests_per_day: FloatArray,
+) -> dict[str, FloatArray]:
+    """People, support, infrastructure line items and adaptation of fleets (USD/month).
+
+    `active` marks rows with a fleet at all; per-request items count the whole volume, since
+    the gateway fronts all traffic, hybrids included."""
+    staff = table.usd_per_month_staff[idx] + table.usd_per_gpu_month_staff[idx] * gpus
+    out = {
+        "staff": np.where(active, staff, 0.0),
+        "support": gpus * table.usd_per_gpu_month_support[idx],
+        "adaptation": np.where(active, table.usd_per_month_adaptation[idx], 0.0),
+    }
+    for k, item in enumerate(INFRASTRUCTURE_ITEMS):
+        line = (
+            table.infra_fixed[idx, k]
+            + table.infra_per_instance[idx, k] * instances
+            + table.infra_per_request_day[idx, k] * requests_per_day
+        )
+        out[item] = np.where(active, line, 0.0)
+    return out
+
+
+def _overhead(base: FloatArray, share: float) -> FloatArray:
+    # No overhead share means none, even on the infinite cost of an infeasible row.
+    return base * share if share > 0 else np.zeros_like(base)
+
+
+def _total(parts: dict[str, FloatArray]) -> FloatArray:
+    total = np.zeros_like(parts["compute"])
+    for name in COST_COMPONENTS:
+        total = total + parts[name]
+    return total
+
+
 def fixed_fleet_costs(
     table: OptionTable,
     idx: IntArray,
     serving: FloatArray,
     busy_replica_s_per_day: FloatArray,
+    requests_per_day: FloatArray | float = 0.0,
 ) -> FleetCosts:
-    """Costs of held-24/7 fleets with `serving` replicas doing that much busy work per day."""
+    """Costs of held-24/7 fleets with `serving` replicas doing that much busy work per day,
+    for a workload of `requests_per_day` in all (per-request infrastructure)."""
     q = replicas_per_zone(serving, table.redundancy_replicas, table.zones)
     replicas = q * table.zones
     gpr, gpi = table.gpus_per_replica[idx], table.gpus_per_instance[idx]
@@ -347,18 +518,21 @@ def fixed_fleet_costs(
         + busy_gpu_s_month * table.usd_per_busy_gpu_s_power[idx]
     )
     hosting = gpus * table.usd_per_gpu_month_hosting[idx]
-    staff = np.where(serving > 0, table.usd_per_month_staff[idx], 0.0)
-    overhead = (compute + power + hosting) * table.overhead_share
+    overhead = _overhead(compute + power + hosting, table.overhead_share)
+    volume = np.broadcast_to(np.asarray(requests_per_day, dtype=np.float64), serving.shape)
+    parts = {
+        "compute": compute,
+        "power": power,
+        "hosting": hosting,
+        "overhead": overhead,
+        **_build_costs(table, idx, serving > 0, gpus, instances, volume),
+    }
     with np.errstate(divide="ignore", invalid="ignore"):
         util = np.where(replicas > 0, busy_replica_s_per_day / (replicas * SECONDS_PER_DAY), 0.0)
         gpu_util = np.where(gpus > 0, busy_replica_s_per_day * gpr / (gpus * SECONDS_PER_DAY), 0.0)
     return FleetCosts(
-        compute=compute,
-        power=power,
-        hosting=hosting,
-        staff=staff,
-        overhead=overhead,
-        total=compute + power + hosting + staff + overhead,
+        **parts,
+        total=_total(parts),
         peak_serving_replicas=serving,
         peak_replicas=replicas,
         peak_instances=instances,
@@ -413,7 +587,7 @@ def held_serving_replicas(
 
 def _held_costs(table: OptionTable, idx: IntArray, v: FloatArray) -> FleetCosts:
     serving, busy = held_serving_replicas(table, idx, v)
-    return fixed_fleet_costs(table, idx, serving, busy)
+    return fixed_fleet_costs(table, idx, serving, busy, v)
 
 
 def _autoscaled_costs(table: OptionTable, si: IntArray, sv: FloatArray) -> FleetCosts:
@@ -437,8 +611,7 @@ def _autoscaled_costs(table: OptionTable, si: IntArray, sv: FloatArray) -> Fleet
         batch_replica_h = np.zeros_like(sv)
     batch_inst_h = batch_replica_h * gpr / gpi
     compute = (inst_hours_day + batch_inst_h) * table.usd_per_instance_hour[si] * DAYS_PER_MONTH
-    staff = table.usd_per_month_staff[si]
-    overhead = compute * table.overhead_share
+    overhead = _overhead(compute, table.overhead_share)
     replica_hours_day = (q @ hours) * table.zones + batch_replica_h
     busy_replica_s = _busy_replica_s_per_day(table, si, sv)
     gpu_hours_day = (inst_hours_day + batch_inst_h) * gpi
@@ -451,13 +624,18 @@ def _autoscaled_costs(table: OptionTable, si: IntArray, sv: FloatArray) -> Fleet
     # unique_shares is sorted ascending and every step above is non-decreasing in the share,
     # so the last column is the peak hour (cheaper than a row-wise max).
     peak_instances = inst_h[:, -1]
+    # People and hosts are sized for the peak hour; an autoscaled fleet always exists.
+    active = np.ones(sv.shape, dtype=np.bool_)
+    parts = {
+        "compute": compute,
+        "power": zeros,
+        "hosting": zeros,
+        "overhead": overhead,
+        **_build_costs(table, si, active, peak_instances * gpi, peak_instances, sv),
+    }
     return FleetCosts(
-        compute=compute,
-        power=zeros,
-        hosting=zeros,
-        staff=staff,
-        overhead=overhead,
-        total=compute + staff + overhead,
+        **parts,
+        total=_total(parts),
         peak_serving_replicas=serving_h[:, -1],
         peak_replicas=q[:, -1] * table.zones,
         peak_instances=peak_instances,

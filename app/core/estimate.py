@@ -8,7 +8,7 @@ resolves catalog rows into the specs and converts performance curves into capaci
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -36,6 +36,13 @@ from app.core.hybrid import HybridSolverError, hybrid_plan
 from app.core.option_builder import SelfHostedOptions, api_option, hybrid_option
 from app.core.options import CostOption, OptionKey, fold_equivalent
 from app.core.projection import OptionProjection, project_hybrid, project_option
+from app.core.team import Team
+from app.core.whole_cost import (
+    WholeCostSpec,
+    apply_time_to_production,
+    attach_whole_cost,
+    with_api_extras,
+)
 from app.core.workload import DAYS_PER_MONTH, WorkloadSpec, monthly_volumes
 
 #: Replica counts a projected month's hybrid split is scanned over (larger fleets: a coarse
@@ -73,6 +80,9 @@ class EstimateSpec:
     max_self_hosted_options: int | None = None
     # Open models whose cheapest option is always built, however far down it ranks.
     pinned_open_models: tuple[str, ...] = ()
+    # The whole cost of building (team, infrastructure, adaptation, time to production);
+    # None: GPUs, power, hosting, flat staff and overhead only.
+    whole: WholeCostSpec | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +242,14 @@ def _break_evens(
     answers = []
     for cost in api.costs:
         found = search_break_even(
-            windows, cost.slug, api.slopes[cost.slug], lo, hi, ceiling=ceiling, floor=floor
+            windows,
+            cost.slug,
+            api.slopes[cost.slug],
+            lo,
+            hi,
+            ceiling=ceiling,
+            floor=floor,
+            api_fixed_usd_per_month=_api_fixed(spec, cost.slug),
         )
         for row in found.result.curve_self_hosted_option:
             if row >= 0 and row not in options:
@@ -241,6 +258,12 @@ def _break_evens(
         curve = tuple(options.get(row) for row in found.result.curve_self_hosted_option)
         answers.append(BreakEvenAnswer(found.result, found.outcome, curve))
     return tuple(answers)
+
+
+def _api_fixed(spec: EstimateSpec, slug: str) -> float:
+    """What an API option costs at any volume: its people and adaptation (USD/month)."""
+    extras = None if spec.whole is None else spec.whole.api_extras.get(slug)
+    return 0.0 if extras is None else extras.usd_per_month
 
 
 def _projection(
@@ -255,7 +278,10 @@ def _projection(
     table = self_hosted.table
     volumes = monthly_volumes(spec.workload)
     series = [
-        ProjectionSeries(f"api:{c.slug}", tuple((volumes * api.slopes[c.slug]).tolist()))
+        ProjectionSeries(
+            f"api:{c.slug}",
+            tuple((volumes * api.slopes[c.slug] + _api_fixed(spec, c.slug)).tolist()),
+        )
         for c in api.costs
     ]
     projected = ranked_self
@@ -275,7 +301,34 @@ def _projection(
             HYBRID_SCAN_LIMIT,
         )
         series.append(_series(option.id, projection))
+    if spec.whole is not None and spec.whole.time_to_production is not None:
+        staff = self_hosted.table.usd_per_month_staff
+        team = {self_hosted.key(int(row)).id: float(staff[row]) for row in projected}
+        team.update({option.id: float(staff[row]) for option, row, _ in hybrids})
+        series = _with_time_to_production(spec, spec.whole, api, series, team)
     return volumes, series
+
+
+def _with_time_to_production(
+    spec: EstimateSpec,
+    whole: WholeCostSpec,
+    api: _ApiPricing,
+    series: list[ProjectionSeries],
+    team: dict[str, float],
+) -> list[ProjectionSeries]:
+    """Self-hosted and hybrid series with the build-out months on the interim API."""
+    interim = whole.interim_api_slug
+    if interim is None and api.costs:
+        interim = min(
+            api.costs, key=lambda c: (c.monthly_cost_usd + _api_fixed(spec, c.slug), c.slug)
+        ).slug
+    shifted = apply_time_to_production(
+        whole,
+        {s.option_id: s.monthly_cost_usd for s in series},
+        None if interim is None else f"api:{interim}",
+        team,
+    )
+    return [replace(s, monthly_cost_usd=shifted[s.option_id]) for s in series]
 
 
 #: Self-hosted options built per option returned, so that folding equivalents still fills the
@@ -307,15 +360,28 @@ def estimate(spec: EstimateSpec) -> EstimateResult:
     workload = spec.workload
     tokens_per_month = workload.requests_per_day * DAYS_PER_MONTH * workload.tokens_per_request
     api = _price_apis(spec)
-    table = build_option_table(spec.candidates, workload, spec.assumptions, spec.policy)
+    whole = spec.whole
+    table = build_option_table(
+        spec.candidates,
+        workload,
+        spec.assumptions,
+        spec.policy,
+        None if whole is None else whole.build,
+    )
     every_row = np.arange(table.size, dtype=np.intp)
     costs = fleet_costs(table, every_row, np.full(table.size, workload.requests_per_day))
     self_hosted = SelfHostedOptions(spec.candidates, table, costs, tokens_per_month)
     feasible_rows = np.flatnonzero(table.feasible)
     ranked_self = feasible_rows[np.argsort(costs.total[feasible_rows], kind="stable")]
-    options = [api_option(c) for c in api.costs]
-    options += [api_option(c, context_too_small=True) for c in api.too_small]
-    options += [self_hosted.build(row) for row in _shown_rows(spec, self_hosted, ranked_self)]
+    extras = {} if whole is None else whole.api_extras
+    options = [with_api_extras(api_option(c), extras.get(c.slug)) for c in api.costs]
+    options += [
+        with_api_extras(api_option(c, context_too_small=True), extras.get(c.slug))
+        for c in api.too_small
+    ]
+    shown = _shown_rows(spec, self_hosted, ranked_self)
+    built = [self_hosted.build(row) for row in shown]
+    options += built
     options += [self_hosted.build(int(row)) for row in np.flatnonzero(~table.feasible)]
     hybrids = _hybrid_options(spec, self_hosted, costs, api)
     options += [option for option, _, _ in hybrids]
@@ -327,6 +393,13 @@ def estimate(spec: EstimateSpec) -> EstimateResult:
     )
     break_evens = _break_evens(spec, self_hosted, api)
     volumes, projection = _projection(spec, self_hosted, api, ranked_self, hybrids)
+    if whole is not None:
+        totals = {s.option_id: float(sum(s.monthly_cost_usd)) for s in projection}
+        # Table rows by option id (self-hosted and hybrid), without rebuilding keys.
+        rows = {option.id: row for option, row in zip(built, shown, strict=True)}
+        rows.update({option.id: row for option, row, _ in hybrids})
+        teams: dict[tuple[int, bool], Team] = {}
+        ranked = [attach_whole_cost(whole, o, table, rows, totals, teams) for o in ranked]
     return EstimateResult(
         options=tuple(ranked + [o for o in options if not o.feasible]),
         break_evens=break_evens,

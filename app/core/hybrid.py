@@ -24,7 +24,7 @@ import highspy
 import numpy as np
 
 from app.core.arrays import FloatArray
-from app.core.economics import OptionTable, fixed_fleet_costs
+from app.core.economics import COST_COMPONENTS, OptionTable, fixed_fleet_costs
 from app.core.errors import EstimationError
 from app.core.workload import DAYS_PER_MONTH, SECONDS_PER_DAY, SECONDS_PER_HOUR
 
@@ -59,11 +59,7 @@ class HybridCosts:
 
     serving_replicas: FloatArray
     fleet_total: FloatArray
-    compute: FloatArray
-    power: FloatArray
-    hosting: FloatArray
-    staff: FloatArray
-    overhead: FloatArray
+    fleet_parts: dict[str, FloatArray]  # COST_COMPONENTS of the fleet (compute, staff, ...)
     api: FloatArray
     total: FloatArray
     self_served_requests_per_day: FloatArray
@@ -72,6 +68,10 @@ class HybridCosts:
     gpus: FloatArray
     average_utilisation: FloatArray
     gpu_utilisation: FloatArray
+
+
+#: Components every hybrid breakdown lists; the others only where they cost something.
+_BASE_PARTS = frozenset({"compute", "power", "hosting", "staff", "overhead"})
 
 
 def _demand(table: OptionTable, requests_per_day: float) -> FloatArray:
@@ -123,7 +123,7 @@ def hybrid_costs_by_replicas(
         x = np.minimum(int_cap, np.maximum(left, 0.0) * c) if gain_int > 0 else np.zeros_like(n)
     busy = x / c_op + b / c_b
     idx = np.full(n.shape, i, dtype=np.intp)
-    fleet = fixed_fleet_costs(table, idx, n, busy)
+    fleet = fixed_fleet_costs(table, idx, n, busy, requests_per_day)
     interactive_total = requests_per_day * (1.0 - table.batch_share)
     api = DAYS_PER_MONTH * (
         usd_per_request_interactive * (interactive_total - x)
@@ -132,11 +132,7 @@ def hybrid_costs_by_replicas(
     return HybridCosts(
         serving_replicas=n,
         fleet_total=fleet.total,
-        compute=fleet.compute,
-        power=fleet.power,
-        hosting=fleet.hosting,
-        staff=fleet.staff,
-        overhead=fleet.overhead,
+        fleet_parts={name: getattr(fleet, name) for name in COST_COMPONENTS},
         api=api,
         total=fleet.total + api,
         self_served_requests_per_day=x + b,
@@ -169,6 +165,9 @@ def solve_hybrid_replicas(
         table.usd_per_instance_month_fixed[i]
         + gpi * (table.usd_per_gpu_month_idle_power[i] + table.usd_per_gpu_month_hosting[i])
     ) * (1.0 + table.overhead_share)
+    # People per GPU, support contracts and per-host infrastructure scale with instances too.
+    per_instance += gpi * (table.usd_per_gpu_month_staff[i] + table.usd_per_gpu_month_support[i])
+    per_instance += float(table.infra_per_instance[i].sum())
     k_power = (
         gpr * table.usd_per_busy_gpu_s_power[i] * DAYS_PER_MONTH * (1.0 + table.overhead_share)
     )
@@ -194,7 +193,14 @@ def solve_hybrid_replicas(
     else:
         cost[col_q] = z * instances_per_replica * per_instance
         upper[col_m] = 0.0
-    cost[col_s] = table.usd_per_month_staff[i]
+    # Fixed whenever any fleet exists: the team's core, fixed and per-request infrastructure
+    # (the gateway fronts the whole volume) and adaptation.
+    cost[col_s] = (
+        table.usd_per_month_staff[i]
+        + float(table.infra_fixed[i].sum())
+        + float(table.infra_per_request_day[i].sum()) * requests_per_day
+        + table.usd_per_month_adaptation[i]
+    )
     # API overflow and the busy-time power it saves (served = d_h - o_h).
     cost[col_o:col_b] = SECONDS_PER_HOUR * (
         DAYS_PER_MONTH * usd_per_request_interactive - k_power / c_op
@@ -301,11 +307,11 @@ def hybrid_plan(
         self_hosted_request_share=share,
         monthly_cost_usd=float(costs.total[0]),
         breakdown={
-            "compute": float(costs.compute[0]),
-            "power": float(costs.power[0]),
-            "hosting": float(costs.hosting[0]),
-            "staff": float(costs.staff[0]),
-            "overhead": float(costs.overhead[0]),
+            **{
+                name: float(part[0])
+                for name, part in costs.fleet_parts.items()
+                if name in _BASE_PARTS or part[0] != 0
+            },
             "api": float(costs.api[0]),
         },
         average_utilisation=float(costs.average_utilisation[0]),

@@ -9,13 +9,20 @@ from __future__ import annotations
 from dataclasses import replace
 
 from app.core.api_cost import ApiCost
-from app.core.economics import FleetCosts, OptionTable, SelfHostedCandidateSpec
+from app.core.economics import (
+    COST_COMPONENTS,
+    FleetCosts,
+    OptionTable,
+    SelfHostedCandidateSpec,
+)
 from app.core.hybrid import HybridPlan
 from app.core.options import CostOption, FleetPlan, OptionKey, OptionKind
 from app.core.workload import TOKENS_PER_MTOK
 
-#: Cost components of a self-hosted option, in the order of its breakdown.
+#: Cost components every self-hosted breakdown lists, in order; the rest of COST_COMPONENTS
+#: (support, infrastructure line items, adaptation) appear where they cost something.
 SELF_HOSTED_COMPONENTS = ("compute", "power", "hosting", "staff", "overhead")
+_EXTRA_COMPONENTS = tuple(c for c in COST_COMPONENTS if c not in SELF_HOSTED_COMPONENTS)
 _FLEET_COLUMNS = (
     "peak_serving_replicas",
     "peak_replicas",
@@ -70,7 +77,7 @@ class SelfHostedOptions:
         # Plain Python lists: per-element numpy indexing would dominate the builders.
         self.columns = {
             name: getattr(costs, name).tolist()
-            for name in ("total", *SELF_HOSTED_COMPONENTS, *_FLEET_COLUMNS)
+            for name in ("total", *COST_COMPONENTS, *_FLEET_COLUMNS)
         }
         self.feasible = table.feasible.tolist()
         self.candidate_index = table.candidate_index.tolist()
@@ -97,7 +104,14 @@ class SelfHostedOptions:
             reason=None,
             monthly_cost_usd=total,
             usd_per_million_tokens=usd_per_mtok(total, self.tokens_per_month),
-            breakdown={name: self.columns[name][row] for name in SELF_HOSTED_COMPONENTS},
+            breakdown={
+                **{name: self.columns[name][row] for name in SELF_HOSTED_COMPONENTS},
+                **{
+                    name: self.columns[name][row]
+                    for name in _EXTRA_COMPONENTS
+                    if self.columns[name][row] != 0
+                },
+            },
             fleet=self._fleet(row),
             self_hosted_request_share=1.0,
         )

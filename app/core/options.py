@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from app.core.whole_cost import OptionWholeCost
 
 
 class OptionKind(StrEnum):
@@ -117,6 +121,8 @@ class CostOption:
     fleet: FleetPlan | None = None
     self_hosted_request_share: float = 0.0
     alternatives: tuple[OptionAlternative, ...] = ()
+    # Team, cost shares, drivers and cash up front (app/core/whole_cost.py), when estimated.
+    whole_cost: OptionWholeCost | None = None
 
     @property
     def id(self) -> str:

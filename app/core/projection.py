@@ -55,7 +55,11 @@ def _rolling_max(values: FloatArray, window: int) -> FloatArray:
 
 
 def _capex_per_instance(option: PurchaseOptionSpec) -> float:
-    per_gpu = (option.purchase_usd_per_gpu or 0.0) + option.server_usd_per_gpu
+    per_gpu = (
+        (option.purchase_usd_per_gpu or 0.0)
+        + option.server_usd_per_gpu
+        + option.networking_usd_per_gpu
+    )
     return per_gpu * option.gpus_per_instance
 
 
@@ -69,7 +73,7 @@ def project_option(table: OptionTable, row: int, volumes: FloatArray) -> OptionP
         zeros = np.zeros(volumes.size)
         return OptionProjection(resized.total, zeros, None)
     needed, busy = held_serving_replicas(table, rows, volumes)
-    committed = fixed_fleet_costs(table, rows, _rolling_max(needed, term), busy)
+    committed = fixed_fleet_costs(table, rows, _rolling_max(needed, term), busy, volumes)
     stranded = committed.total - resized.total
     cash = None
     if option.mode is PurchaseMode.OWNED:

@@ -51,6 +51,11 @@ class PurchaseOptionSpec:
     amortization_years: float = 3.0
     # Catalog offering the price came from (None: the user's own price or owned hardware).
     offering_slug: str | None = None
+    # Owned only: cluster networking per GPU (capital), support contracts (USD/GPU-year) and
+    # the share of the capital left at the end of the amortisation period.
+    networking_usd_per_gpu: float = 0.0
+    support_usd_per_gpu_year: float = 0.0
+    residual_value_share: float = 0.0
 
     def __post_init__(self) -> None:
         if self.gpus_per_instance < 1:
@@ -63,6 +68,15 @@ class PurchaseOptionSpec:
             if not (self.amortization_years > 0) or self.server_usd_per_gpu < 0:
                 raise InvalidEstimateInputError(
                     "amortization_years must be > 0 and server_usd_per_gpu >= 0", label=self.label
+                )
+            if not (
+                self.networking_usd_per_gpu >= 0
+                and self.support_usd_per_gpu_year >= 0
+                and 0 <= self.residual_value_share < 1
+            ):
+                raise InvalidEstimateInputError(
+                    "networking and support must be >= 0 and residual_value_share in [0, 1)",
+                    label=self.label,
                 )
         else:
             prices = [
@@ -103,6 +117,11 @@ class OwnedTermsSpec:
     server_usd_per_gpu: float = 0.0
     amortization_years: float = 4.0
     gpus_per_server: int = 8
+    # Cluster networking as a share of all owned capital, support (USD/GPU-year) and the
+    # share of the capital left after amortisation (app/core/infrastructure.py).
+    networking_share: float = 0.0
+    support_usd_per_gpu_year: float = 0.0
+    residual_value_share: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +182,7 @@ def _owned_option(
             f"{tensor_parallel} GPUs"
         )
     usd, source = price
+    system = usd + owned.server_usd_per_gpu
     return PurchaseOptionSpec(
         mode=PurchaseMode.OWNED,
         label=f"owned, {source}",
@@ -170,6 +190,9 @@ def _owned_option(
         server_usd_per_gpu=owned.server_usd_per_gpu,
         amortization_years=owned.amortization_years,
         gpus_per_instance=owned.gpus_per_server,
+        networking_usd_per_gpu=system * owned.networking_share / (1.0 - owned.networking_share),
+        support_usd_per_gpu_year=owned.support_usd_per_gpu_year,
+        residual_value_share=owned.residual_value_share,
     )
 
 

@@ -144,6 +144,7 @@ def tier_break_evens(
     floor: float,
     ceiling: float,
     grid_points: int = 100,
+    api_fixed_usd_per_month: float = 0.0,
 ) -> tuple[TierBreakEven, ...]:
     """Break-even of one API model against self-hosting at equal quality and with any model,
     searched like the estimate's own (`breakeven_search`: the window widens from
@@ -164,6 +165,7 @@ def tier_break_evens(
             requests_per_day_max,
             ceiling=ceiling,
             floor=floor,
+            api_fixed_usd_per_month=api_fixed_usd_per_month,
         )
         out.append(TierBreakEven(tier, found.result))
     return tuple(out)

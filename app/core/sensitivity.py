@@ -45,6 +45,7 @@ class EstimateView:
     requests_per_day_min: float
     requests_per_day_max: float
     break_even_requests_per_day: float | None  # exact point break-even, if any
+    api_fixed_usd_per_month: float = 0.0  # the break-even API model's cost at any volume
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +121,7 @@ def tornado(view: EstimateView, spec: UncertaintySpec) -> tuple[TornadoBar, ...]
             view.requests_per_day_min,
             view.requests_per_day_max,
             exact_requests_per_day=view.break_even_requests_per_day,
+            api_fixed_usd_per_month=view.api_fixed_usd_per_month,
         )
     else:
         be = np.full(factors.samples, np.inf)
@@ -161,11 +163,12 @@ def what_would_make_self_hosting_win(view: EstimateView) -> str:
         return "No API model is compared, so self-hosting wins by default."
     api_best = float(view.api_monthly_usd.min())
     self_best = float(_self_min(view, _scenario(view, api_price=np.ones(1)))[0])
-    if api_best <= 0.0:
+    if api_best <= 0.0 or view.requests_per_day <= 0.0:
         volume = view.break_even_requests_per_day
         needed = "" if volume is None else f" it needs about {volume:,.0f} requests/day to win"
+        api_text = "nothing" if api_best <= 0.0 else f"only its fixed ${api_best:,.0f} a month"
         return (
-            f"With no traffic the API costs nothing while a fleet costs ${self_best:,.0f} a "
+            f"With no traffic the API costs {api_text} while a fleet costs ${self_best:,.0f} a "
             f"month, so self-hosting cannot win{';' if needed else '.'}{needed}"
             + ("." if needed else "")
         )

@@ -191,6 +191,12 @@ def scenario_table(
         usd_per_busy_gpu_s_power=table.usd_per_busy_gpu_s_power[r],
         usd_per_gpu_month_hosting=table.usd_per_gpu_month_hosting[r],
         usd_per_month_staff=table.usd_per_month_staff[r] * staff_cost,
+        usd_per_gpu_month_staff=table.usd_per_gpu_month_staff[r] * staff_cost,
+        usd_per_gpu_month_support=table.usd_per_gpu_month_support[r],
+        infra_fixed=table.infra_fixed[r],
+        infra_per_instance=table.infra_per_instance[r],
+        infra_per_request_day=table.infra_per_request_day[r],
+        usd_per_month_adaptation=table.usd_per_month_adaptation[r],
         kappa_held=np.where(feasible, kappa_held, 0.0),
         kappa_hour=np.where(feasible, kappa_hour, 0.0),
     )
@@ -293,6 +299,7 @@ def sampled_break_evens(
     *,
     exact_requests_per_day: float | None = None,
     grid_points: int | None = None,
+    api_fixed_usd_per_month: float = 0.0,
 ) -> FloatArray:
     """Per sample, the volume (req/day) above which the cheapest of the self-hosted options
     `rows` stays cheaper than the API line; +inf when it never is within the range, the range
@@ -310,7 +317,9 @@ def sampled_break_evens(
     grid = np.geomspace(requests_per_day_min, requests_per_day_max, grid_points)
     sampled = np.concatenate(
         [
-            _grid_break_evens(table, rows, chunk, usd_per_month_per_request_per_day, grid)
+            _grid_break_evens(
+                table, rows, chunk, usd_per_month_per_request_per_day, grid, api_fixed_usd_per_month
+            )
             for chunk in sample_chunks(factors, len(rows) * grid_points)
         ]
     )
@@ -319,7 +328,9 @@ def sampled_break_evens(
     ones = np.ones(1)
     at_point = Factors(np.ones((len(rows), 1)), ones, ones, ones, ones, ones)
     base = float(
-        _grid_break_evens(table, rows, at_point, usd_per_month_per_request_per_day, grid)[0]
+        _grid_break_evens(
+            table, rows, at_point, usd_per_month_per_request_per_day, grid, api_fixed_usd_per_month
+        )[0]
     )
     if not (math.isfinite(base) and base > 0):
         return sampled
@@ -332,6 +343,7 @@ def _grid_break_evens(
     factors: Factors,
     api_slope: float,
     grid: FloatArray,
+    api_fixed_usd_per_month: float = 0.0,
 ) -> FloatArray:
     k, s, g = len(rows), factors.samples, grid.size
     if k == 0:
@@ -346,7 +358,9 @@ def _grid_break_evens(
     )
     idx = np.repeat(np.arange(k * s, dtype=np.intp), g)
     costs = fleet_costs(wide, idx, np.tile(grid, k * s)).total.reshape(k, s, g)
-    gap = costs.min(axis=0) - api_slope * factors.api_price[:, None] * grid[None, :]
+    # The API line is F + p V: a fixed cost F (its people, hosted tuning) and a slope p.
+    api_line = api_fixed_usd_per_month + api_slope * factors.api_price[:, None] * grid[None, :]
+    gap = costs.min(axis=0) - api_line
     cheaper = gap < 0
     # Last grid point where self-hosting is not cheaper; the crossing lies just above it.
     not_cheaper = ~cheaper

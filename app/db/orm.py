@@ -175,6 +175,20 @@ class QualityScore(VersionedEntry):
     livecodebench: Mapped[float | None] = mapped_column(Float)
 
 
+class FineTuningPrice(VersionedEntry):
+    """A provider's hosted fine-tuning of one API model: training price and the fine-tuned
+    model's inference prices."""
+
+    __tablename__ = "fine_tuning_prices"
+
+    api_model_slug: Mapped[str] = mapped_column(String(200))
+    usd_per_mtok_training: Mapped[Decimal] = mapped_column(Money)
+    usd_per_mtok_input: Mapped[Decimal] = mapped_column(Money)
+    usd_per_mtok_output: Mapped[Decimal] = mapped_column(Money)
+    usd_per_mtok_cached_input: Mapped[Decimal | None] = mapped_column(Money)
+    usd_per_hour_hosting: Mapped[Decimal | None] = mapped_column(Money)
+
+
 class Benchmark(VersionedEntry):
     """One measured operating point of one deployment (POST /v1/benchmarks), with provenance."""
 

@@ -1,4 +1,4 @@
-"""Request and response bodies of the four catalog resources."""
+"""Request and response bodies of the catalog resources."""
 
 from __future__ import annotations
 
@@ -317,6 +317,47 @@ class ApiModelRead(ApiModelFields, CatalogMeta):
     pass
 
 
+# --- Hosted fine-tuning prices --------------------------------------------------------------
+
+
+class FineTuningPriceFields(BaseModel):
+    api_model_slug: Slug = Field(description="Slug of the API model that can be fine-tuned.")
+    usd_per_mtok_training: UsdPerMtok = Field(
+        examples=[3.0], description="USD per 10^6 trained tokens (tokens x epochs)."
+    )
+    usd_per_mtok_input: UsdPerMtok = Field(
+        examples=[0.3], description="The fine-tuned model's input price."
+    )
+    usd_per_mtok_output: UsdPerMtok = Field(
+        examples=[1.2], description="The fine-tuned model's output price."
+    )
+    usd_per_mtok_cached_input: UsdPerMtok | None = None
+    usd_per_hour_hosting: UsdPerHour | None = Field(
+        default=None, description="Hourly charge for a deployed fine-tuned model, if any."
+    )
+
+
+class FineTuningPriceCreate(FineTuningPriceFields, _Input):
+    slug: Slug
+    source: Source
+    as_of: AsOf
+
+
+class FineTuningPriceUpdate(PatchModel):
+    api_model_slug: Slug = unchanged()
+    usd_per_mtok_training: UsdPerMtok = unchanged()
+    usd_per_mtok_input: UsdPerMtok = unchanged()
+    usd_per_mtok_output: UsdPerMtok = unchanged()
+    usd_per_mtok_cached_input: UsdPerMtok | None = None
+    usd_per_hour_hosting: UsdPerHour | None = None
+    source: Source = unchanged()
+    as_of: AsOf = unchanged()
+
+
+class FineTuningPriceRead(FineTuningPriceFields, CatalogMeta):
+    pass
+
+
 # --- Catalog versions -----------------------------------------------------------------------
 
 
@@ -403,6 +444,10 @@ class OpenModelPage(Page[OpenModelRead]):
 
 
 class ApiModelPage(Page[ApiModelRead]):
+    pass
+
+
+class FineTuningPricePage(Page[FineTuningPriceRead]):
     pass
 
 

@@ -19,6 +19,16 @@ from app.schemas.decisions import (
     RoutingOut,
     SensitivityOut,
 )
+from app.schemas.whole_cost import (
+    AdaptationIn,
+    ConstraintsIn,
+    InfrastructureIn,
+    OptionWholeCostOut,
+    SourcedDefaultOut,
+    TeamIn,
+    TimeToProductionIn,
+    WholeCostOut,
+)
 
 
 def _num(lo: float, hi: float, description: str, *, gt: bool = False) -> Any:
@@ -164,8 +174,19 @@ class OwnedHardwareIn(InputModel):
         description="Purchase price per GPU for every GPU type; a GPU's own "
         "`gpu_prices[].owned_usd_per_gpu` takes precedence. Default: the catalog's list price.",
     )
-    server_usd_per_gpu: Usd = Field(
-        default=0.0, description="Server, networking and storage, shared out per GPU."
+    server_usd_per_gpu: Usd | None = Field(
+        default=None,
+        description="The rest of the server (CPUs, memory, NICs, chassis), shared out per GPU. "
+        "Default: see assumptions.build_defaults.",
+    )
+    networking_share: Annotated[float, _num(0, 0.9, "Share.")] | None = Field(
+        default=None, description="Cluster networking as a share of all owned capital."
+    )
+    support_usd_per_gpu_year: Usd | None = Field(
+        default=None, description="Support contracts, USD per GPU-year."
+    )
+    residual_value_share: Annotated[float, _num(0, 0.99, "Share.")] | None = Field(
+        default=None, description="Share of the capital left after the amortisation period."
     )
     amortization_years: Annotated[float, _num(0.25, 15, "Years.")] = 4.0
     gpus_per_server: Annotated[int, Field(strict=True, ge=1, le=72)] = Field(
@@ -261,7 +282,7 @@ class CostsIn(InputModel):
     cost_of_capital_per_year: Annotated[float, _num(0, 1, "Annual rate.")] | None = Field(
         default=None,
         description="Annual cost of capital for owned hardware (0 = straight-line). Default: "
-        "see defaults_applied.",
+        "see assumptions.build_defaults.",
     )
     idle_power_share: Annotated[float, _num(0, 1, "Share of peak power.")] | None = Field(
         default=None,
@@ -350,6 +371,24 @@ class EstimateRequest(InputModel):
         max_length=200,
         description="Hidden reasoning tokens per request billed as output, by API model; "
         "default: the sourced per-model table (see defaults_applied).",
+    )
+    team: TeamIn = Field(
+        default_factory=lambda: TeamIn(),
+        description="The people self-hosting and API options need.",
+    )
+    infrastructure: InfrastructureIn = Field(
+        default_factory=lambda: InfrastructureIn(), description="Serving stack line items."
+    )
+    time_to_production: TimeToProductionIn = Field(
+        default_factory=lambda: TimeToProductionIn(),
+        description="Months before self-hosting serves traffic (in the projection).",
+    )
+    adaptation: AdaptationIn | None = Field(
+        default=None, description="Fine-tuning or training a model of your own."
+    )
+    constraints: ConstraintsIn = Field(
+        default_factory=lambda: ConstraintsIn(),
+        description="Privacy and control: where data may go.",
     )
     max_options: Annotated[int, Field(strict=True, ge=1, le=10_000)] = Field(
         default=50, description="Feasible options to return, cheapest first."
@@ -496,6 +535,9 @@ class OptionOut(BaseModel):
         description="Why an option beyond `max_options` is listed: a requested API model, or "
         "the cheapest option of a requested open model.",
     )
+    whole_cost: OptionWholeCostOut | None = Field(
+        default=None, description="Team, cost shares, drivers sentence and cash up front."
+    )
 
 
 class InfeasibleOut(BaseModel):
@@ -632,6 +674,10 @@ class AssumptionsOut(BaseModel):
     open_models: list[dict[str, object]] = Field(description="Open-model entries used.")
     gpus: list[dict[str, object]] = Field(description="GPU entries used, with sources.")
     offerings: list[dict[str, object]] = Field(description="Cloud offerings priced.")
+    build_defaults: list[SourcedDefaultOut] = Field(
+        default_factory=list,
+        description="Defaults of the whole cost of building that applied, with sources.",
+    )
     aliases_resolved: list[AliasResolvedOut] = Field(
         default_factory=list,
         description="Names in the request that were not catalog slugs, and what each became.",
@@ -661,4 +707,8 @@ class EstimateResponse(BaseModel):
     )
     sensitivity: SensitivityOut | None = Field(
         default=None, description="Tornado and what would make self-hosting win."
+    )
+    whole_cost: WholeCostOut | None = Field(
+        default=None,
+        description="Time to production, adaptation and the cost of constraints.",
     )

@@ -32,6 +32,7 @@ from app.db.orm import (
     ApiModel,
     Benchmark,
     CatalogVersion,
+    FineTuningPrice,
     Gpu,
     GpuOffering,
     OpenModel,
@@ -43,6 +44,7 @@ from app.errors import ConflictError, InvalidInputError, NotFoundError
 from app.schemas.benchmarks import BenchmarkCreate
 from app.schemas.catalog import (
     ApiModelCreate,
+    FineTuningPriceCreate,
     GpuCreate,
     GpuOfferingCreate,
     OpenModelCreate,
@@ -154,6 +156,22 @@ QUALITY_SCORES = CatalogResource(
         "mmlu_pro",
         "gpqa_diamond",
         "livecodebench",
+        "as_of",
+    ),
+)
+FINE_TUNING_PRICES = CatalogResource(
+    collection="fine-tuning-prices",
+    label="fine-tuning price",
+    orm=FineTuningPrice,
+    create_schema=FineTuningPriceCreate,
+    filters=("api_model_slug",),
+    search_columns=("slug", "api_model_slug"),
+    sort_fields=(
+        "slug",
+        "api_model_slug",
+        "usd_per_mtok_training",
+        "usd_per_mtok_input",
+        "usd_per_mtok_output",
         "as_of",
     ),
 )
@@ -398,6 +416,14 @@ def _check_references(
             f"gpu_slug {values['gpu_slug']!r} is not a GPU in the catalog",
             gpu_slug=values["gpu_slug"],
         )
+    if (
+        resource is FINE_TUNING_PRICES
+        and find_entry(session, API_MODELS, values["api_model_slug"]) is None
+    ):
+        raise InvalidInputError(
+            f"api_model_slug {values['api_model_slug']!r} is not an API model in the catalog",
+            api_model_slug=values["api_model_slug"],
+        )
     if resource is BENCHMARKS and (
         find_entry(session, OPEN_MODELS, values["open_model_slug"]) is None
     ):
@@ -481,6 +507,17 @@ def delete_entry(session: Session, resource: CatalogResource, slug: str) -> int:
             raise ConflictError(
                 f"GPU {slug!r} is used by {len(users)} offering(s); delete those first",
                 offerings=sorted(users),
+            )
+    if resource is API_MODELS:
+        tunings = session.scalars(
+            select(FineTuningPrice.slug).where(
+                FineTuningPrice.api_model_slug == slug, FineTuningPrice.valid_to_version.is_(None)
+            )
+        ).all()
+        if tunings:
+            raise ConflictError(
+                f"API model {slug!r} has {len(tunings)} fine-tuning price(s); delete those first",
+                fine_tuning_prices=sorted(tunings),
             )
     version = _open_version(session, action="delete", resource=resource.collection, slug=slug)
     current.valid_to_version = version.id
@@ -652,4 +689,5 @@ def _bundled_rows(*, today: dt.date) -> list[tuple[CatalogResource, Sequence[Map
         (OPEN_MODELS, seed_data.load_open_models()),
         (QUALITY_SCORES, seed_data.load_quality_scores()),
         (API_MODELS, [asdict(row) for row in load_api_models(as_of=today)]),
+        (FINE_TUNING_PRICES, seed_data.load_fine_tuning_prices()),
     ]

@@ -211,6 +211,7 @@ def decision_blocks(
             throughput_log_sigma_by_candidate=throughput_log_sigmas(plan.all_candidates, engine)
             if request.ranges is not None and request.ranges.throughput_log_sigma is None
             else (),
+            whole=spec.whole,
         )
     )
     blocks: dict[str, Any] = {}

@@ -6,27 +6,35 @@ value and default it used.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.core.api_cost import ApiPriceSpec
+from app.core.build_out import ConstraintCost
 from app.core.economics import CostAssumptionsSpec
 from app.core.engines import DEFAULT_ENGINE
 from app.core.estimate import CORE_VERSION, EstimateResult, EstimateSpec, estimate
 from app.core.fleet import SizingPolicySpec
 from app.core.performance import DEFAULT_REAL_WORLD_DERATE
-from app.core.purchasing import OwnedTermsSpec, PurchaseMode
+from app.core.purchasing import PurchaseMode
 from app.core.self_hosting import SelfHostingCandidates, SelfHostingSpec, self_hosting_candidates
 from app.core.workload import WorkloadSpec, requests_per_day_from_users
 from app.db.orm import ApiModel, VersionedEntry
 from app.errors import InvalidInputError
 from app.schemas.estimates import AssumptionsOut, EstimateRequest, EstimateResponse
+from app.schemas.whole_cost import (
+    ConstraintCostOut,
+    ConstraintsIn,
+    TimeToProductionOut,
+    WholeCostOut,
+)
 from app.services import api_usage, catalog_specs, decisions, slug_resolution
 from app.services import catalog as catalog_service
 from app.services import estimate_response as out
+from app.services import whole_cost as build
 from app.services.catalog import API_MODELS, GPU_OFFERINGS, GPUS, OPEN_MODELS, CatalogResource
 
 #: API models compared when the request names none: each major provider's current flagship
@@ -78,12 +86,14 @@ class _Inputs:
     policy: SizingPolicySpec
     self_hosting: SelfHostingSpec
     defaults: list[str]
+    build_defaults: build.BuildDefaults
 
 
 def run_estimate(session: Session, request: EstimateRequest) -> EstimateResponse:
     """Price the request's workload on every API and self-hosted option; stores nothing."""
     request, aliases = slug_resolution.resolve_estimate_names(session, request)
-    catalog = _load_catalog(session, request)
+    everything = _load_catalog(session, request)
+    catalog = _constrained(everything, request)
     inputs = _inputs(request, catalog)
     api_prices = _api_prices(request, catalog, inputs.defaults)
     break_even_slug = request.break_even_api_model
@@ -92,26 +102,127 @@ def run_estimate(session: Session, request: EstimateRequest) -> EstimateResponse
             "break_even_api_model must be one of the compared api_models",
             break_even_api_model=break_even_slug,
         )
-    planned = self_hosting_candidates(inputs.self_hosting, inputs.workload)
+    spec, planned, adaptation = _whole_estimate_spec(session, request, catalog, inputs, api_prices)
     plan = decisions.plan_decision(
-        session, request, catalog.version, api_prices, planned.candidates
+        session, request, catalog.version, spec.api_prices, planned.candidates
     )
-    spec = EstimateSpec(
-        workload=inputs.workload,
-        api_prices=plan.api_prices,
-        candidates=plan.candidates,
-        assumptions=inputs.assumptions,
-        policy=inputs.policy,
-        max_self_hosted_options=request.max_options,
-        pinned_open_models=tuple(request.self_hosting.open_models or ()),
-    )
+    spec = replace(spec, api_prices=plan.api_prices, candidates=plan.candidates)
     result = estimate(spec)
+    whole_out = WholeCostOut(
+        time_to_production=_time_to_production_out(spec, result),
+        adaptation=[] if adaptation is None else adaptation.report,
+        constraints=_constraint_cost(session, request, everything, result),
+    )
     response = _response(request, catalog, inputs, planned, result)
     response.assumptions.aliases_resolved = aliases
     blocks = decisions.decision_blocks(
         plan, request, spec, result.tokens_per_month, inputs.self_hosting.engine.value
     )
-    return response.model_copy(update=blocks) if blocks else response
+    return response.model_copy(update={"whole_cost": whole_out, **blocks})
+
+
+def _whole_estimate_spec(
+    session: Session,
+    request: EstimateRequest,
+    catalog: _CatalogRows,
+    inputs: _Inputs,
+    api_prices: tuple[ApiPriceSpec, ...],
+) -> tuple[EstimateSpec, SelfHostingCandidates, build.AdaptationPlan | None]:
+    """The core spec with the whole cost of building: team, infrastructure, adaptation and
+    time to production (app/services/whole_cost.py)."""
+    seen = inputs.build_defaults
+    planned = self_hosting_candidates(inputs.self_hosting, inputs.workload)
+    models = inputs.self_hosting.models
+    adaptation = build.adaptation_plan(
+        session,
+        request,
+        version=catalog.version,
+        models=models,
+        api_prices=api_prices,
+        seen=seen,
+    )
+    if adaptation is not None:
+        api_prices = adaptation.api_prices
+    slugs = [p.slug for p in api_prices]
+    ttp, interim = build.time_to_production(request, slugs, seen)
+    whole = build.whole_cost_spec(
+        models=models,
+        team=build.team_spec(request, seen),
+        infrastructure=build.infrastructure_spec(request, seen),
+        ttp=ttp,
+        interim_api=interim,
+        api_slugs=slugs,
+        adaptation=adaptation,
+    )
+    spec = EstimateSpec(
+        workload=inputs.workload,
+        api_prices=api_prices,
+        candidates=planned.candidates,
+        assumptions=inputs.assumptions,
+        policy=inputs.policy,
+        max_self_hosted_options=request.max_options,
+        pinned_open_models=tuple(request.self_hosting.open_models or ()),
+        whole=whole,
+    )
+    return spec, planned, adaptation
+
+
+def _constrained(catalog: _CatalogRows, request: EstimateRequest) -> _CatalogRows:
+    """The catalog rows the request's privacy and control constraints allow."""
+    constraints = request.constraints
+    if not build.constraints_active(constraints):
+        return catalog
+    return replace(
+        catalog,
+        api_models=build.allowed_api_rows(catalog.api_models, constraints),
+        offerings=build.allowed_offering_rows(catalog.offerings, constraints),
+    )
+
+
+def _constraint_cost(
+    session: Session, request: EstimateRequest, everything: _CatalogRows, result: EstimateResult
+) -> ConstraintCostOut | None:
+    """The cheapest option with the constraints and without them (a second, lean estimate)."""
+    if not build.constraints_active(request.constraints):
+        return None
+    free = request.model_copy(update={"constraints": ConstraintsIn()})
+    inputs = _inputs(free, everything)
+    api_prices = _api_prices(free, everything, [])
+    spec, _, _ = _whole_estimate_spec(session, free, everything, inputs, api_prices)
+    lean = replace(spec, max_self_hosted_options=1, projection_top_self_hosted=0)
+    unconstrained = estimate(lean)
+    low = next((o for o in unconstrained.options if o.feasible), None)
+    high = next((o for o in result.options if o.feasible), None)
+    cost = ConstraintCost(
+        None if low is None else low.monthly_cost_usd,
+        None if high is None else high.monthly_cost_usd,
+    )
+    return ConstraintCostOut(
+        cheapest_unconstrained_option=None if low is None else low.id,
+        cheapest_unconstrained_usd_per_month=cost.cheapest_unconstrained_usd_per_month,
+        cheapest_constrained_option=None if high is None else high.id,
+        cheapest_constrained_usd_per_month=cost.cheapest_constrained_usd_per_month,
+        usd_per_month=cost.usd_per_month,
+    )
+
+
+def _time_to_production_out(
+    spec: EstimateSpec, result: EstimateResult
+) -> TimeToProductionOut | None:
+    whole = spec.whole
+    if whole is None or whole.time_to_production is None:
+        return None
+    ttp = whole.time_to_production
+    interim = whole.interim_api_slug
+    if interim is None:
+        # The core's default: the cheapest API option, all costs included.
+        interim = next((o.api_model for o in result.options if o.kind.value == "api"), None)
+    return TimeToProductionOut(
+        months=ttp.months,
+        hiring_lead_months=ttp.hiring_lead_months,
+        build_out_months=ttp.build_out_months,
+        interim_api_model=interim if ttp.interim_api else None,
+    )
 
 
 # --- catalog --------------------------------------------------------------------------------
@@ -204,8 +315,11 @@ def _api_prices(
     return tuple(prices)
 
 
-def _inputs(request: EstimateRequest, catalog: _CatalogRows) -> _Inputs:
+def _inputs(request: EstimateRequest, catalog: _CatalogRows, *, team_model: bool = True) -> _Inputs:
+    """The request as core specs. `team_model` False (plans, which price a flat staff figure)
+    keeps costs.staff_fte and staff_usd_per_fte_year listed as the defaults that apply."""
     defaults: list[str] = []
+    seen = build.BuildDefaults()
     workload = _workload(request, defaults)
     if request.api_models is None:
         defaults.append("api_models = the default flagship set")
@@ -213,13 +327,28 @@ def _inputs(request: EstimateRequest, catalog: _CatalogRows) -> _Inputs:
     if derate is None:
         derate = DEFAULT_REAL_WORLD_DERATE
         defaults.append(f"sizing.real_world_derate = {derate}")
-    assumptions = _with_defaults(CostAssumptionsSpec, request.costs.model_dump(), "costs", defaults)
+    assumptions = _with_defaults(CostAssumptionsSpec, _costs(request, seen), "costs", defaults)
+    if team_model and request.costs.staff_fte is None:
+        # The team model applies (assumptions.build_defaults), not a flat staff figure.
+        defaults[:] = [d for d in defaults if not d.startswith("costs.staff_")]
+        defaults.append("costs.staff_fte: not set, so the team model prices people (see team)")
     _note_self_hosting_defaults(request, defaults)
     sizing = request.sizing.model_dump()
     sizing.pop("real_world_derate")
     policy = _with_defaults(SizingPolicySpec, sizing, "sizing", defaults)
-    self_hosting = _self_hosting(request, catalog, derate, policy.max_context_overflow_share)
-    return _Inputs(workload, assumptions, policy, self_hosting, defaults)
+    self_hosting = _self_hosting(request, catalog, derate, policy.max_context_overflow_share, seen)
+    return _Inputs(workload, assumptions, policy, self_hosting, defaults, seen)
+
+
+def _costs(request: EstimateRequest, seen: build.BuildDefaults) -> dict[str, Any]:
+    """The request's costs with the sourced cost of capital, and no catch-all overhead where
+    infrastructure is itemised."""
+    costs = request.costs.model_dump()
+    costs["cost_of_capital_per_year"] = build.cost_of_capital(request, seen)
+    if costs["ops_overhead_share"] is None and request.infrastructure.itemised:
+        costs["ops_overhead_share"] = 0.0
+        seen.note("costs.ops_overhead_share = 0 (infrastructure is itemised instead)")
+    return costs
 
 
 def _workload(request: EstimateRequest, defaults: list[str]) -> WorkloadSpec:
@@ -288,13 +417,17 @@ def _note_self_hosting_defaults(request: EstimateRequest, defaults: list[str]) -
     if sh.offerings is None:
         defaults.append("self_hosting.offerings = the cheapest catalog offering per GPU and mode")
     if PurchaseMode.OWNED in sh.purchase_modes:
-        for name in ("server_usd_per_gpu", "amortization_years", "gpus_per_server"):
+        for name in ("amortization_years", "gpus_per_server"):
             if name not in sh.owned.model_fields_set:
                 defaults.append(f"self_hosting.owned.{name} = {getattr(sh.owned, name)}")
 
 
 def _self_hosting(
-    request: EstimateRequest, catalog: _CatalogRows, derate: float, max_overflow_share: float
+    request: EstimateRequest,
+    catalog: _CatalogRows,
+    derate: float,
+    max_overflow_share: float,
+    seen: build.BuildDefaults,
 ) -> SelfHostingSpec:
     sh = request.self_hosting
     return SelfHostingSpec(
@@ -307,7 +440,7 @@ def _self_hosting(
         real_world_derate=derate,
         tensor_parallel=None if sh.tensor_parallel is None else tuple(sh.tensor_parallel),
         max_context_overflow_share=max_overflow_share,
-        owned=OwnedTermsSpec(**sh.owned.model_dump()),
+        owned=build.owned_terms(request, seen),
         overrides=catalog_specs.gpu_price_override_specs([o.model_dump() for o in sh.gpu_prices]),
         engine=sh.engine or DEFAULT_ENGINE,
     )
@@ -358,7 +491,8 @@ def _assumptions_out(
         workload=out.jsonable_spec(inputs.workload),
         costs=out.jsonable_spec(inputs.assumptions),
         sizing={**out.jsonable_spec(inputs.policy), "real_world_derate": derate},
-        defaults_applied=inputs.defaults,
+        defaults_applied=inputs.defaults + inputs.build_defaults.notes,
+        build_defaults=inputs.build_defaults.out(),
         api_models=[out.catalog_dict(r) for r in catalog.api_models],
         open_models=[out.catalog_dict(r) for r in catalog.open_models],
         gpus=[out.catalog_dict(r) for r in catalog.gpus],

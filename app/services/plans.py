@@ -20,6 +20,7 @@ from app.core.self_hosting import SelfHostingCandidates
 from app.errors import InvalidInputError
 from app.schemas.estimates import EstimateRequest
 from app.schemas.plans import PlanRequest, PlanResponse
+from app.schemas.whole_cost import InfrastructureIn
 from app.services import estimate_response as estimate_out
 from app.services import estimates as estimate_service
 from app.services import plan_response
@@ -31,7 +32,9 @@ def run_plan(session: Session, request: PlanRequest) -> PlanResponse:
     estimate_request = as_estimate_request(request)
     # The same catalog rows and specs (and listed defaults) an estimate would use.
     catalog = estimate_service._load_catalog(session, estimate_request)
-    inputs = estimate_service._inputs(estimate_request, catalog)
+    # Plans price a flat staff figure and no itemised infrastructure (issue 11's team model and
+    # line items are estimate-only so far).
+    inputs = estimate_service._inputs(estimate_request, catalog, team_model=False)
     overflow_rows, overflow = _overflow(session, request, estimate_request, catalog, inputs)
     edges = request.length_buckets.edges_input_tokens
     buckets = length_buckets(
@@ -117,6 +120,7 @@ def as_estimate_request(request: PlanRequest) -> EstimateRequest:
         sizing=request.sizing,
         api_reasoning_tokens=request.api_reasoning_tokens,
         catalog_version=request.catalog_version,
+        infrastructure=InfrastructureIn(itemised=False),
     )
 
 

@@ -112,6 +112,10 @@ def _catalog_entry(entry: dict[str, Any]) -> dict[str, str]:
     }
 
 
+#: Request blocks of the whole cost of building, shown with the inputs.
+_WHOLE_COST_BLOCKS = ("team", "infrastructure", "time_to_production", "adaptation", "constraints")
+
+
 def render_report(analysis: AnalysisRead) -> str:
     """The report page of a saved analysis, as HTML."""
     result = analysis.result
@@ -133,6 +137,10 @@ def render_report(analysis: AnalysisRead) -> str:
         ("Costs", _rows(dict(assumptions.costs))),
         ("Sizing", _rows(dict(assumptions.sizing))),
         ("Self-hosting choices", _rows(request.get("self_hosting", {}))),
+        (
+            "Team, infrastructure, time to production, adaptation, constraints (as entered)",
+            _rows({k: request[k] for k in _WHOLE_COST_BLOCKS if request.get(k)}),
+        ),
     ]
     catalog = [
         {

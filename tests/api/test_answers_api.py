@@ -199,6 +199,8 @@ def test_equivalent_options_are_folded_into_one_row(client: TestClient) -> None:
             "precisions": ["bf16", "fp8"],
             "tensor_parallel": [1],
         },
+        # Itemised storage prices bf16 weights at twice fp8's (issue 11): not the same price.
+        "infrastructure": {"itemised": False},
     }
     result = estimate(client, body)
     fleets = [o for o in result["options"] if o["kind"] == "self_hosted"]
@@ -206,6 +208,12 @@ def test_equivalent_options_are_folded_into_one_row(client: TestClient) -> None:
     (alternative,) = fleets[0]["alternatives"]
     assert {fleets[0]["fleet"]["precision"], alternative["precision"]} == {"bf16", "fp8"}
     assert result["options_total"] == 3  # both precisions still count, and the API model
+
+
+#: Serving from month 0 (issue 11 counts hiring and build-out months on the interim API).
+NO_BUILD_OUT = {"hiring_lead_months": 0, "build_out_months": 0}
+#: The server share alone: no cluster network share and no resale value (issue 11 defaults).
+BARE_SERVER = {"networking_share": 0, "residual_value_share": 0}
 
 
 def _series_by_mode(result: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -235,6 +243,12 @@ def test_falling_volume_keeps_commitments_and_shows_stranded_cost(client: TestCl
             "purchase_modes": ["committed_3y", "owned", "on_demand"],
         },
         "max_options": 200,
+        # Serving from month 0: the months on the interim API are tested in issue 11's tests.
+        "time_to_production": NO_BUILD_OUT,
+        # No people and no per-request infrastructure: they do not follow the capacity charge
+        # under test (the team stays, egress follows the volume).
+        "costs": {"staff_fte": 0.0},
+        "infrastructure": {"itemised": False},
     }
     series = _series_by_mode(estimate(client, body))
     for mode in ("committed_3y", "owned"):
@@ -259,8 +273,10 @@ def test_owned_hardware_has_a_cash_view(client: TestClient) -> None:
             "precisions": ["fp8"],
             "tensor_parallel": [1],
             "gpu_prices": [{"gpu": "h100-sxm-80gb", "owned_usd_per_gpu": 25_000}],
-            "owned": {"server_usd_per_gpu": 5_000, "amortization_years": 4},
+            "owned": {"server_usd_per_gpu": 5_000, "amortization_years": 4, **BARE_SERVER},
         },
+        "costs": {"cost_of_capital_per_year": 0.0},
+        "time_to_production": NO_BUILD_OUT,
     }
     result = estimate(client, body)
     option = next(o for o in result["options"] if o["kind"] == "self_hosted")
@@ -292,8 +308,10 @@ def test_growth_buys_capacity_in_whole_servers(client: TestClient) -> None:
             "precisions": ["fp8"],
             "tensor_parallel": [1],
             "gpu_prices": [{"gpu": "h100-sxm-80gb", "owned_usd_per_gpu": 25_000}],
-            "owned": {"server_usd_per_gpu": 5_000, "amortization_years": 4},
+            "owned": {"server_usd_per_gpu": 5_000, "amortization_years": 4, **BARE_SERVER},
         },
+        "costs": {"cost_of_capital_per_year": 0.0},
+        "time_to_production": NO_BUILD_OUT,
     }
     owned = _series_by_mode(estimate(client, body))["owned"]
     cash, amortised = owned["cash_usd"], owned["monthly_cost_usd"]

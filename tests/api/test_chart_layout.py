@@ -27,6 +27,8 @@ REQUEST: dict[str, Any] = {
     },
     "api_models": ["openai--gpt-4o", "openai--gpt-4o-mini"],
     "self_hosting": {"open_models": ["llama-3.1-8b"], "gpus": ["h100-sxm-80gb", "l4-24gb"]},
+    # Itemised storage would price bf16 weights above fp8 (issue 11): keep them equal here.
+    "infrastructure": {"itemised": False},
 }
 
 

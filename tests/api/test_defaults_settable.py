@@ -69,6 +69,7 @@ SET_IT: dict[str, tuple[str, Any]] = {
     "self_hosting.owned.amortization_years": ("self_hosting.owned.amortization_years", 1.0),
     "self_hosting.owned.gpus_per_server": ("self_hosting.owned.gpus_per_server", 1),
     "break_even_api_model": ("break_even_api_model", "anthropic--claude-haiku-4-5"),
+    "team.models_served": ("team.models_served", 3),
 }
 
 

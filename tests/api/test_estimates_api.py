@@ -35,9 +35,14 @@ def test_api_cost_worked_example(client: TestClient) -> None:
     # 10,000 requests/day x 30.4375 days = 304,375 requests/month.
     # Per request: 1,000 input x $2.50/Mtok + 500 output x $10/Mtok = $0.0025 + $0.005 = $0.0075.
     # 304,375 x $0.0075 = $2,282.8125 per month.
-    assert gpt4o["monthly_cost_usd"] == pytest.approx(2282.8125)
-    # 304,375 x 1,500 tokens = 456.5625 Mtok -> $2,282.8125 / 456.5625 = $5.00 per Mtok.
-    assert gpt4o["usd_per_million_tokens"] == pytest.approx(5.0)
+    tokens = gpt4o["breakdown"]["api_input"] + gpt4o["breakdown"]["api_output"]
+    assert tokens == pytest.approx(2282.8125)
+    # Plus a quarter of an integration engineer: 0.25 x $132,930 / 0.683 / 12 = $4,054.72.
+    people = 0.25 * 132_930 / 0.683 / 12
+    assert gpt4o["breakdown"]["people"] == pytest.approx(people)
+    assert gpt4o["monthly_cost_usd"] == pytest.approx(2282.8125 + people)
+    # 304,375 x 1,500 tokens = 456.5625 Mtok -> ($2,282.8125 + $4,054.72) / 456.5625.
+    assert gpt4o["usd_per_million_tokens"] == pytest.approx((2282.8125 + people) / 456.5625)
     assert body["tokens_per_month"] == pytest.approx(456_562_500)
 
 
@@ -211,18 +216,25 @@ def test_a_replica_never_spans_instances(client: TestClient) -> None:
 
 def test_owned_usd_per_gpu_prices_owned_options(client: TestClient) -> None:
     # Issue 8: self_hosting.owned.usd_per_gpu was accepted and documented but never read.
+    # Only the GPU price: no server share, network, resale or interest (issue 11's defaults).
+    bare = {"server_usd_per_gpu": 0, "networking_share": 0, "residual_value_share": 0}
     request: dict[str, Any] = {
         **SMALL,
         "self_hosting": {
             "open_models": ["llama-3.1-8b"],
             "gpus": ["h100-sxm-80gb"],
             "purchase_modes": ["owned"],
+            "owned": bare,
         },
+        "costs": {"cost_of_capital_per_year": 0.0},
     }
     catalog_price = estimate(client, request)
     cheap = estimate(
         client,
-        {**request, "self_hosting": {**request["self_hosting"], "owned": {"usd_per_gpu": 1000}}},
+        {
+            **request,
+            "self_hosting": {**request["self_hosting"], "owned": {**bare, "usd_per_gpu": 1000}},
+        },
     )
 
     def compute(body: dict[str, Any]) -> float:
@@ -240,7 +252,7 @@ def test_owned_usd_per_gpu_prices_owned_options(client: TestClient) -> None:
             **request,
             "self_hosting": {
                 **request["self_hosting"],
-                "owned": {"usd_per_gpu": 1000},
+                "owned": {**bare, "usd_per_gpu": 1000},
                 "gpu_prices": [{"gpu": "h100-sxm-80gb", "owned_usd_per_gpu": 2000}],
             },
         },

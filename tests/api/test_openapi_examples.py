@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from app.catalog.genai_import import load_api_models
 from app.catalog.seed_data import (
+    load_fine_tuning_prices,
     load_gpu_offerings,
     load_gpus,
     load_open_models,
@@ -26,6 +27,7 @@ CATALOGS = (
     "/v1/open-models",
     "/v1/api-models",
     "/v1/quality-scores",
+    "/v1/fine-tuning-prices",
 )
 #: The catalog rows (packaged CSVs, pinned genai-prices data) create examples are copied from.
 PACKAGED_ROWS = {
@@ -33,6 +35,7 @@ PACKAGED_ROWS = {
     "/v1/gpu-offerings": load_gpu_offerings,
     "/v1/open-models": load_open_models,
     "/v1/quality-scores": load_quality_scores,
+    "/v1/fine-tuning-prices": load_fine_tuning_prices,
 }
 
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.db.orm import ApiModel, CatalogVersion, Gpu, GpuOffering, OpenModel, QualityScore
+from app.db.orm import (
+    ApiModel,
+    CatalogVersion,
+    FineTuningPrice,
+    Gpu,
+    GpuOffering,
+    OpenModel,
+    QualityScore,
+)
 from app.db.session import build_engine
 from app.main import prepare_database
 from tests.conftest import make_settings
@@ -14,7 +22,15 @@ from tests.conftest import make_settings
 def _counts(session: Session) -> dict[str, int]:
     return {
         orm.__tablename__: session.scalar(select(func.count()).select_from(orm)) or 0
-        for orm in (CatalogVersion, Gpu, GpuOffering, OpenModel, ApiModel, QualityScore)
+        for orm in (
+            CatalogVersion,
+            Gpu,
+            GpuOffering,
+            OpenModel,
+            ApiModel,
+            QualityScore,
+            FineTuningPrice,
+        )
     }
 
 

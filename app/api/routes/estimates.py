@@ -77,6 +77,47 @@ DOCUMENT_SUMMARISATION: Example = {
     },
 }
 
+CODING_ASSISTANT: Example = {
+    "summary": "Coding assistant for 20 million users: hosted API or a model of your own",
+    "description": "20 million developers, 40 completions a day each; long code context, short "
+    "completions, tight latency. Compares hosted APIs with a custom 8B-class model trained "
+    "from scratch and served in-house (owned servers or 3-year commitments), with the team, "
+    "a 3-month hiring lead and a 6-month build-out (the workload runs on the API meanwhile), "
+    "two retrains a year, and serving infrastructure included.",
+    "value": {
+        "workload": {
+            "users": 20_000_000,
+            "requests_per_user_per_day": 40,
+            "input_tokens": 2000,
+            "output_tokens": 120,
+            "input_tokens_p95": 6000,
+            "output_tokens_p95": 400,
+            "cached_input_share": 0.5,
+            "peak_to_average": 2.0,
+            "growth_per_month": 0.03,
+            "horizon_months": 24,
+            "latency": {"ttft_p95_s": 0.5, "tpot_p95_s": 0.02},
+            "availability": {"redundancy_replicas": 2, "zones": 2},
+        },
+        "api_models": ["openai--gpt-4o-mini", "anthropic--claude-haiku-4-5"],
+        "self_hosting": {
+            "open_models": ["llama-3.1-8b"],
+            "gpus": ["h100-sxm-80gb", "h200-sxm-141gb"],
+            "precisions": ["fp8"],
+            "purchase_modes": ["committed_3y", "owned"],
+        },
+        "adaptation": {
+            "method": "from_scratch",
+            "training_tokens": 2e12,
+            "retrains_per_year": 2,
+            "eval_tokens_per_run": 1e9,
+            "data_prep_usd_per_run": 250_000,
+        },
+        "time_to_production": {"hiring_lead_months": 3, "build_out_months": 6},
+        "team": {"models_served": 1, "location_cost_factor": 1.3},
+    },
+}
+
 
 @router.post("", summary="Estimate costs")
 def create_estimate(
@@ -85,6 +126,7 @@ def create_estimate(
         openapi_examples={
             "support_chatbot": SUPPORT_CHATBOT,
             "document_summarisation": DOCUMENT_SUMMARISATION,
+            "coding_assistant": CODING_ASSISTANT,
         }
     ),
 ) -> EstimateResponse:
