@@ -8,9 +8,12 @@ import json
 import logging
 import os
 import sys
+import uuid
 from collections.abc import Sequence
+from typing import Any
 
-from app.settings import get_settings
+from app.access import Scope
+from app.settings import Settings, get_settings
 
 
 def _configure_logging(level: str) -> None:
@@ -38,6 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="catalog to refresh (repeatable; default api-models)",
     )
     commands.add_parser("openapi", help="print the OpenAPI schema as JSON")
+    _add_key_commands(commands)
     args = parser.parse_args(argv)
 
     settings = get_settings()
@@ -93,12 +97,70 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         )
         return 0
+    if args.command == "keys":
+        return _run_key_command(args, settings)
     if args.command == "openapi":
         from app.main import create_app
 
         print(json.dumps(create_app(settings).openapi(), indent=2))
         return 0
     return 2  # pragma: no cover - argparse rejects unknown commands
+
+
+def _add_key_commands(commands: Any) -> None:
+    keys = commands.add_parser("keys", help="issue, list and revoke scoped API keys")
+    actions = keys.add_subparsers(dest="action", required=True)
+    create = actions.add_parser("create", help="issue a key; prints its secret once")
+    create.add_argument("--name", required=True, help="what the key is for")
+    create.add_argument("--principal", required=True, help="who the key acts for")
+    create.add_argument("--team", default=None, help="team whose members share analyses")
+    create.add_argument(
+        "--scope",
+        action="append",
+        required=True,
+        choices=[scope.value for scope in Scope],
+        help="repeatable",
+    )
+    actions.add_parser("list", help="list keys (never their secrets)")
+    revoke = actions.add_parser("revoke", help="revoke a key by id")
+    revoke.add_argument("key_id", type=uuid.UUID)
+
+
+def _run_key_command(args: argparse.Namespace, settings: Settings) -> int:
+    from app.db.session import build_engine, build_sessionmaker, session_scope
+    from app.main import prepare_database
+    from app.schemas.api_keys import ApiKeyCreate, ApiKeyRead
+    from app.services import api_keys
+
+    prepare_database(settings)
+    engine = build_engine(settings.resolved_database_url)
+    try:
+        for session in session_scope(build_sessionmaker(engine), write=args.action != "list"):
+            if args.action == "create":
+                body = ApiKeyCreate(
+                    name=args.name, principal=args.principal, team=args.team, scopes=args.scope
+                )
+                row, secret = api_keys.create_api_key(
+                    session,
+                    name=body.name,
+                    principal=body.principal,
+                    team=body.team,
+                    scopes=body.scopes,
+                )
+                out: Any = ApiKeyRead.model_validate(row).model_dump(mode="json")
+                out["secret"] = secret
+            elif args.action == "list":
+                out = [
+                    ApiKeyRead.model_validate(row).model_dump(mode="json")
+                    for row in api_keys.list_api_keys(session)
+                ]
+            else:
+                row = api_keys.revoke_api_key(session, args.key_id)
+                out = ApiKeyRead.model_validate(row).model_dump(mode="json")
+    finally:
+        engine.dispose()
+    print(json.dumps(out, indent=2))
+    return 0
 
 
 def _safe_url(url: str) -> str:

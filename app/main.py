@@ -45,6 +45,7 @@ TAGS = [
     {"name": "gpu-offerings", "description": "Cloud GPU instances and their hourly prices."},
     {"name": "open-models", "description": "Open-weights model architectures."},
     {"name": "catalog", "description": "Catalog history (versions) and refreshes."},
+    {"name": "api-keys", "description": "Scoped API keys (needs the `keys:admin` scope)."},
     {"name": "health", "description": "Liveness and readiness probes."},
 ]
 
@@ -112,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     _document_problems(app)
     app.state.settings = settings
+    app.state.key_cache = {}
     install_problem_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(ServerTimingMiddleware)

@@ -122,6 +122,9 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "database_url": database_url,
         "auto_migrate": False,
         "admin_api_keys": [ADMIN_KEY],
+        # Most tests exercise an open service: callers without a key may save analyses.
+        # tests/api/test_access.py covers the production default (read only).
+        "anonymous_scopes": ["read", "analyses:write"],
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

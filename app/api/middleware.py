@@ -20,6 +20,11 @@ JSON_TYPES = ("application/json", "application/merge-patch+json", "application/p
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
+def _has_authorization(headers: dict[str, str]) -> bool:
+    # Any scheme: only Bearer keys authenticate, and the auth check refuses the rest.
+    return "authorization" in headers
+
+
 class _BodyTooLarge(HTTPException):
     """Raised from `receive`; an HTTPException so that FastAPI's body parsing passes it on."""
 
@@ -46,11 +51,19 @@ class BodyLimitMiddleware:
             return
         content_type = headers.get("content-type", "").split(";")[0].strip().lower()
         has_body = (length is not None and length != "0") or "transfer-encoding" in headers
-        if has_body and content_type not in JSON_TYPES:
+        if content_type not in JSON_TYPES and (has_body or not _has_authorization(headers)):
+            # Whatever the length: a cross-site HTML form can POST with no body, but can send
+            # neither a JSON content type nor an Authorization header without a CORS preflight.
+            detail = (
+                f"send the body as application/json, not {content_type or 'no type'}"
+                if has_body
+                else "a request that changes something needs `Content-Type: application/json` "
+                "(an empty body is fine) or an `Authorization: Bearer <key>` header"
+            )
             response = problem_response(
                 status=415,
                 title="Unsupported Media Type",
-                detail=f"send the body as application/json, not {content_type or 'no type'}",
+                detail=detail,
                 type_slug="unsupported-media-type",
                 instance=path,
             )

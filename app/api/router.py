@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from app.api.problems import PROBLEM_MEDIA_TYPE
 from app.api.routes import (
     analyses,
+    api_keys,
     api_models,
     catalog,
     estimates,
@@ -33,6 +34,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         gpu_offerings,
         open_models,
         catalog,
+        api_keys,
         health,
     )
 )

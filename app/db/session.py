@@ -52,6 +52,13 @@ def build_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
 
 
+def begin_write(session: Session) -> None:
+    """Begin `session`'s transaction as a writer (on SQLite: BEGIN IMMEDIATE), unless it has
+    already begun. Lets a request compute first and take the write lock only to write."""
+    if not session.in_transaction():
+        session.connection(execution_options={WRITE_OPTION: True})
+
+
 def session_scope(factory: sessionmaker[Session], *, write: bool = False) -> Iterator[Session]:
     """One transaction: commit on success, roll back on any exception."""
     session = factory()

@@ -29,7 +29,7 @@ from app.db.orm import Analysis
 from app.db.session import build_engine, session_scope
 from app.main import create_app
 from app.services.catalog import seed_catalogs
-from tests.api.test_analyses import REQUEST
+from tests.api.test_analyses import JSON, REQUEST
 from tests.conftest import make_settings
 
 WORKERS = 8
@@ -157,7 +157,9 @@ def test_parallel_writes_lose_and_corrupt_nothing(server: str, fresh_url: str) -
 
     def rerun(i: int) -> Callable[[httpx.Client], tuple[str, int, int]]:
         def job(client: httpx.Client) -> tuple[str, int, int]:
-            r = client.post(f"/v1/analyses/{created[i]['id']}/rerun", params={"save": True})
+            r = client.post(
+                f"/v1/analyses/{created[i]['id']}/rerun", params={"save": True}, headers=JSON
+            )
             if r.status_code == 200:
                 revisions[i] = r.json()["revision"]
             return "rerun", i, r.status_code
