@@ -10,8 +10,10 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from fastapi_offline import FastAPIOffline
 
 from app import __version__
+from app.api.hardening import HardeningMiddleware
 from app.api.middleware import BodyLimitMiddleware, ServerTimingMiddleware
 from app.api.problems import install_problem_handlers
 from app.api.router import ROUTERS, problem_components, problem_responses
@@ -101,7 +103,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             engine.dispose()
 
-    app = FastAPI(
+    # Swagger UI and ReDoc from assets installed with fastapi-offline, not from a CDN.
+    app = FastAPIOffline(
         title="LLM Cost Estimator",
         version=__version__,
         description=DESCRIPTION,
@@ -117,6 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_handlers(app)
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(ServerTimingMiddleware)
+    app.add_middleware(HardeningMiddleware)
     for router in ROUTERS:
         app.include_router(router)
     return app

@@ -1,4 +1,4 @@
-"""ASGI middleware: request-body size limit and JSON content type, answered as problems."""
+"""ASGI middleware: request-body size limit, JSON content type and server timing."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from starlette.exceptions import HTTPException
-
+from app.api.hardening import invalid_text_response, json_shape_errors, json_text_errors
 from app.api.problems import problem_response
 
 Scope = MutableMapping[str, Any]
@@ -25,15 +24,13 @@ def _has_authorization(headers: dict[str, str]) -> bool:
     return "authorization" in headers
 
 
-class _BodyTooLarge(HTTPException):
-    """Raised from `receive`; an HTTPException so that FastAPI's body parsing passes it on."""
-
-    def __init__(self, limit: int) -> None:
-        super().__init__(413, f"request bodies are limited to {limit} bytes")
-
-
 class BodyLimitMiddleware:
-    """Refuse bodies over `max_body_bytes` (413) and non-JSON bodies (415) before routing."""
+    """Refuse bodies over `max_body_bytes` (413), non-JSON bodies (415) and JSON strings that
+    hold text no database can store (422), before routing.
+
+    The body is read here in full (it is at most `max_body_bytes`) and handed on in one piece,
+    so every over-long body gets the same 413, whether its length was declared or streamed.
+    """
 
     def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
         self.app = app
@@ -69,29 +66,31 @@ class BodyLimitMiddleware:
             )
             await response(scope, receive, send)
             return
-        received = 0
-        started = False
-
-        async def limited_receive() -> Message:
-            nonlocal received
+        body = bytearray()
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
-                    raise _BodyTooLarge(self.max_body_bytes)
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _BodyTooLarge:
-            if not started:
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            if len(body) > self.max_body_bytes:
                 await self._too_large(scope, receive, send, path)
+                return
+            if not message.get("more_body", False):
+                break
+        errors = json_shape_errors(bytes(body)) or json_text_errors(bytes(body))
+        if errors:
+            await invalid_text_response(scope, errors)(scope, receive, send)
+            return
+        delivered = False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if delivered:
+                return await receive()
+            delivered = True
+            return {"type": "http.request", "body": bytes(body), "more_body": False}
+
+        await self.app(scope, replay, send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
         response = problem_response(

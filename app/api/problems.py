@@ -60,14 +60,24 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+#: A validation problem lists at most this many errors, each cut to `MAX_ERROR_CHARS`: a
+#: hostile body can have tens of thousands of bad fields, and the answer must stay small.
+MAX_LISTED_ERRORS = 20
+MAX_ERROR_CHARS = 200
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 1] + "…"
+
+
 def _field_errors(errors: Sequence[Any]) -> list[dict[str, str]]:
     return [
         {
-            "loc": ".".join(str(part) for part in error.get("loc", ())),
-            "message": str(error.get("msg", "invalid")),
-            "type": str(error.get("type", "value_error")),
+            "loc": _cut(".".join(str(part) for part in error.get("loc", ()))),
+            "message": _cut(str(error.get("msg", "invalid"))),
+            "type": _cut(str(error.get("type", "value_error"))),
         }
-        for error in errors
+        for error in errors[:MAX_LISTED_ERRORS]
     ]
 
 
@@ -98,15 +108,16 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = _field_errors(exc.errors())
+        every = exc.errors()
+        errors = _field_errors(every)
         summary = "; ".join(f"{e['loc']}: {e['message']}" for e in errors[:5])
         return problem_response(
             status=422,
             title="Invalid request",
-            detail=f"{len(errors)} invalid field(s): {summary}",
+            detail=f"{len(every)} invalid field(s): {summary}",
             type_slug="validation-error",
             instance=request.url.path,
-            extra={"errors": errors},
+            extra={"errors": errors, "errors_total": len(every)},
         )
 
     @app.exception_handler(StarletteHTTPException)
