@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import logging
 import os
 import sys
 import uuid
@@ -13,14 +12,56 @@ from collections.abc import Sequence
 from typing import Any
 
 from app.access import Scope
+from app.logs import configure_logging
 from app.settings import Settings, get_settings
 
+#: Seconds an idle keep-alive connection stays open (below a typical load balancer's 60 s
+#: idle timeout would race it; nginx and Kubernetes Services reuse connections sooner).
+KEEP_ALIVE_S = 15
+#: Seconds a worker gets to finish its requests after SIGTERM.
+GRACEFUL_SHUTDOWN_S = 20
 
-def _configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+
+def _default_workers() -> int:
+    """WORKERS from the environment, else one per CPU this process may use."""
+    configured = os.environ.get("WORKERS", "").strip()
+    if configured.isdigit() and int(configured) > 0:
+        return int(configured)
+    return max(1, len(os.sched_getaffinity(0)))
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import tempfile
+
+    import uvicorn
+
+    from app.main import prepare_database
+
+    if settings.auto_migrate:
+        prepare_database(settings)
+    # Prepared once here, before any worker starts: the workers must not do it again.
+    os.environ["AUTO_MIGRATE"] = "false"
+    get_settings.cache_clear()
+    # Each worker writes its metrics here and /metrics merges them (prometheus_client's
+    # multiprocess mode); a fresh folder per start, so a previous run's counts do not linger.
+    os.environ.setdefault(
+        "PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="llm-cost-estimator-metrics-")
     )
+    uvicorn.run(
+        "app.main:create_served_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_config=None,
+        access_log=False,
+        timeout_keep_alive=KEEP_ALIVE_S,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        # Largest request head (request line and headers) h11 buffers before refusing it.
+        h11_max_incomplete_event_size=64 * 1024,
+        server_header=False,
+    )
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -30,7 +71,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="migrate, seed, then serve HTTP with uvicorn")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=_default_workers(),
+        help="worker processes, restarted by a supervisor if one dies (default: WORKERS, "
+        "else one per CPU)",
+    )
     refresh = commands.add_parser(
         "refresh-catalog", help="re-read genai-prices (and bundled data) into a new version"
     )
@@ -45,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     settings = get_settings()
-    _configure_logging(settings.log_level)
+    configure_logging(settings.log_level, json=settings.log_json)
 
     if args.command == "migrate":
         from app.main import prepare_database
@@ -54,22 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"database ready: {_safe_url(settings.resolved_database_url)}")
         return 0
     if args.command == "serve":
-        import uvicorn
-
-        from app.main import prepare_database
-
-        prepare_database(settings)
-        # Prepared once here; the app (and every worker process) must not race to do it again.
-        os.environ["AUTO_MIGRATE"] = "false"
-        get_settings.cache_clear()
-        uvicorn.run(
-            "app.main:app",
-            host=args.host,
-            port=args.port,
-            workers=args.workers,
-            log_level=settings.log_level.lower(),
-        )
-        return 0
+        return _serve(args, settings)
     if args.command == "refresh-catalog":
         from app.db.session import build_engine, build_sessionmaker, session_scope
         from app.main import prepare_database

@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     #: Apply migrations and seed the catalogs when the app starts.
     auto_migrate: bool = True
     log_level: str = "INFO"
+    #: JSON log lines (one object per line); false gives plain text for reading at a terminal.
+    log_json: bool = True
 
     @field_validator("admin_api_keys", "read_api_keys", "anonymous_scopes", mode="before")
     @classmethod

@@ -53,6 +53,7 @@ def problem_responses() -> dict[int | str, dict[str, Any]]:
         415: "The body must be JSON.",
         422: "Invalid input: `errors` lists each bad field.",
         500: "Unexpected error (logged; no internals are returned).",
+        503: "The database is unreachable or busy: retry after `Retry-After` seconds.",
     }
     return {
         status: {
