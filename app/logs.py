@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import logging
 import logging.config
+import sys
 import traceback
 from contextvars import ContextVar
-from typing import Any
+from typing import IO, Any
 
 import structlog
 
@@ -39,8 +40,6 @@ def _hide_sql(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, An
     message: outside DEBUG, keep the traceback's frames but not that message."""
     exc_info = event.get("exc_info")
     if exc_info is True:
-        import sys
-
         exc_info = sys.exc_info()
     if isinstance(exc_info, BaseException):
         exc_info = (type(exc_info), exc_info, exc_info.__traceback__)
@@ -59,8 +58,11 @@ def _hide_sql(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, An
     return event
 
 
-def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
-    """Route every stdlib logger through structlog; JSON lines unless `json` is False."""
+def configure_logging(
+    level: str = "INFO", *, json: bool = True, stream: IO[str] | None = None
+) -> None:
+    """Route every stdlib logger through structlog to `stream` (default stderr); JSON lines
+    unless `json` is False."""
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         _add_request_id,
@@ -101,6 +103,10 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
             "loggers": loggers,
         }
     )
+    if stream is not None:
+        for handler in logging.getLogger().handlers:
+            if isinstance(handler, logging.StreamHandler):
+                handler.setStream(stream)
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),

@@ -102,9 +102,13 @@ def _current_catalog_version(request: Request) -> int | None:
 def install_metrics(app: FastAPI) -> None:
     """Per-route request counts and latency histograms, plus `/metrics` in the Prometheus
     text format (merged across workers in multiprocess mode)."""
+    # The HTTP metrics live in a registry of this app's own (the process-wide one holds the
+    # process and compute metrics): an app made again (tests do) must count afresh.
+    http_registry = CollectorRegistry()
     Instrumentator(
         should_group_status_codes=False,
         excluded_handlers=["/metrics"],
+        registry=http_registry,
     ).instrument(app, metric_namespace="", metric_subsystem="")
 
     @app.get("/metrics", include_in_schema=False)
@@ -113,8 +117,10 @@ def install_metrics(app: FastAPI) -> None:
         if version is not None:
             CATALOG_VERSION.set(version)
         if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
-            registry = CollectorRegistry()
-            MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+            # Every worker's metrics, from the files each writes.
+            merged = CollectorRegistry()
+            MultiProcessCollector(merged)  # type: ignore[no-untyped-call]
+            text = generate_latest(merged)
         else:
-            registry = REGISTRY
-        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+            text = generate_latest(REGISTRY) + generate_latest(http_registry)
+        return Response(text, media_type=CONTENT_TYPE_LATEST)

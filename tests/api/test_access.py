@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.db.orm import ApiKey
 from app.main import create_app
 from tests.api.test_analyses import JSON, assert_problem, body
-from tests.conftest import make_settings
+from tests.conftest import make_settings, reset_logging
 
 
 @pytest.fixture
@@ -216,3 +216,4 @@ def test_the_cli_issues_lists_and_revokes_keys(
             assert service.get("/v1/gpus", headers=auth).status_code == 403
     finally:
         get_settings.cache_clear()
+        reset_logging()

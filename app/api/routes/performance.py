@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.api.deps import ReaderDep, ReadSessionDep
+from app.metrics import timed
 from app.schemas.performance import PerformanceRequest, PerformanceResponse
 from app.services.performance import evaluate_performance
 
@@ -17,4 +18,5 @@ def evaluate_replica(session: ReadSessionDep, body: PerformanceRequest) -> Perfo
     open model on `tensor_parallel` GPUs at one precision) at a concurrency, or at its
     maximum-throughput point when `concurrency` is null. A model that does not fit, or a TP
     degree the GPU or model cannot use, is a 422 problem with the numbers."""
-    return evaluate_performance(session, body)
+    with timed("performance"):
+        return evaluate_performance(session, body)
