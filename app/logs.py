@@ -20,7 +20,9 @@ import structlog
 REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 #: Loggers that are chatty at INFO about things an operator does not need at every start.
-QUIET_LOGGERS = ("alembic.runtime.plugins", "uvicorn.access")
+#: (`prepare_database` logs the schema revision before and after migrating; alembic's own lines
+#: would also come with every readiness probe.)
+QUIET_LOGGERS = ("alembic.runtime.plugins", "alembic.runtime.migration", "uvicorn.access")
 
 
 def _add_request_id(_logger: Any, _method: str, event: dict[str, Any]) -> dict[str, Any]:

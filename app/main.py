@@ -60,8 +60,9 @@ def prepare_database(settings: Settings) -> None:
     """Apply migrations and seed an empty catalog. Running it again changes nothing."""
     engine = build_engine(settings.resolved_database_url)
     try:
-        logger.info("preparing the database: migrations, then the seed if empty")
+        before = migrations.current_revision(engine)
         migrations.upgrade(engine)
+        logger.info("database schema at %s (was %s)", migrations.current_revision(engine), before)
         factory = build_sessionmaker(engine)
         for session in session_scope(factory, write=True):
             version = seed_catalogs(session, today=dt.datetime.now(dt.UTC).date())

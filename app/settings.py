@@ -34,8 +34,10 @@ class Settings(BaseSettings):
     #: How long a worker trusts a database key it has looked up (a revocation made through
     #: another worker takes at most this long to apply there).
     api_key_cache_s: float = Field(default=10.0, ge=0, le=3600)
-    #: Largest request body accepted, in bytes.
-    max_body_bytes: int = Field(default=1_000_000, ge=1_024, le=100_000_000)
+    #: Largest request body accepted, in bytes. The largest real request (an estimate naming
+    #: every model and GPU, or a catalog entry with long sources) is tens of kB; a smaller cap
+    #: bounds what a hostile body costs to read and parse.
+    max_body_bytes: int = Field(default=256 * 1024, ge=1_024, le=100_000_000)
     #: Apply migrations and seed the catalogs when the app starts.
     auto_migrate: bool = True
     log_level: str = "INFO"
