@@ -9,6 +9,7 @@ import os
 import sys
 import uuid
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from app.access import Scope
@@ -43,10 +44,15 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     os.environ["AUTO_MIGRATE"] = "false"
     get_settings.cache_clear()
     # Each worker writes its metrics here and /metrics merges them (prometheus_client's
-    # multiprocess mode); a fresh folder per start, so a previous run's counts do not linger.
-    os.environ.setdefault(
-        "PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="llm-cost-estimator-metrics-")
+    # multiprocess mode). Emptied at start, so a previous run's counts do not linger.
+    metrics_dir = Path(
+        os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        or tempfile.mkdtemp(prefix="llm-cost-estimator-metrics-")
     )
+    metrics_dir.mkdir(parents=True, exist_ok=True)
+    for stale in metrics_dir.glob("*.db"):
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     uvicorn.run(
         "app.main:create_served_app",
         factory=True,
