@@ -85,13 +85,14 @@ FALLBACK_GPUS = {
 def load_specs() -> tuple[dict[str, OpenModelSpec], dict[str, GpuSpec], str]:
     """Catalog specs by slug (from app.catalog.seed_data when present), and where they came from."""
     try:
-        from app.catalog import seed_data  # type: ignore[attr-defined,unused-ignore]
+        from app.catalog import seed_data
+        from app.services import catalog_specs
     except ImportError:
         return dict(FALLBACK_MODELS), dict(FALLBACK_GPUS), "inline fallback specs"
     models = {
-        m.slug: m for m in map(seed_data.open_model_spec_from_row, seed_data.load_open_models())
+        m.slug: m for m in map(catalog_specs.open_model_spec_from_row, seed_data.load_open_models())
     }
-    gpus = {g.slug: g for g in map(seed_data.gpu_spec_from_row, seed_data.load_gpus())}
+    gpus = {g.slug: g for g in map(catalog_specs.gpu_spec_from_row, seed_data.load_gpus())}
     for slug, spec in FALLBACK_MODELS.items():
         models.setdefault(slug, spec)
     return models, gpus, "app.catalog.seed_data"

@@ -16,16 +16,9 @@ from decimal import Decimal, InvalidOperation
 from importlib.resources import files
 from typing import Final
 
-from app.core.types import AttentionKind, GpuSpec, Interconnect, OpenModelSpec
-
 GPUS_FILE: Final = "gpus.csv"
 GPU_OFFERINGS_FILE: Final = "gpu_offerings.csv"
 OPEN_MODELS_FILE: Final = "open_models.csv"
-
-# Unit conversions to the core's base units (see app/core/types.py).
-_BYTES_PER_GB: Final = 1e9
-_FLOPS_PER_TFLOPS: Final = 1e12
-_PARAMS_PER_BILLION: Final = 1e9
 
 Row = dict[str, object]
 _Parser = Callable[[str], object]
@@ -195,83 +188,3 @@ def load_gpu_offerings() -> list[Row]:
 def load_open_models() -> list[Row]:
     """Seed open-weights model architectures from open_models.csv (params in billions)."""
     return _load(OPEN_MODELS_FILE)
-
-
-def _float(row: Mapping[str, object], column: str) -> float:
-    value = row.get(column)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"row {row.get('slug')!r} column {column!r}: expected a number")
-    return float(value)
-
-
-def _optional_float(row: Mapping[str, object], column: str) -> float | None:
-    return None if row.get(column) is None else _float(row, column)
-
-
-def _int(row: Mapping[str, object], column: str, *, default: int | None = None) -> int:
-    value = row.get(column)
-    if value is None and default is not None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"row {row.get('slug')!r} column {column!r}: expected an integer")
-    return value
-
-
-def _str(row: Mapping[str, object], column: str) -> str:
-    value = row.get(column)
-    if not isinstance(value, str):
-        raise ValueError(f"row {row.get('slug')!r} column {column!r}: expected text")
-    return value
-
-
-def _scaled(value: float | None, factor: float) -> float | None:
-    return None if value is None else value * factor
-
-
-def gpu_spec_from_row(row: Mapping[str, object]) -> GpuSpec:
-    """Convert a gpus.csv row to a GpuSpec in bytes, bytes/s and FLOP/s."""
-    try:
-        interconnect = Interconnect(_str(row, "interconnect"))
-    except ValueError as exc:
-        raise ValueError(f"row {row.get('slug')!r} column 'interconnect': {exc}") from exc
-    return GpuSpec(
-        slug=_str(row, "slug"),
-        memory_bytes=_float(row, "memory_gb") * _BYTES_PER_GB,
-        memory_bandwidth_bytes_per_s=_float(row, "memory_bandwidth_gb_per_s") * _BYTES_PER_GB,
-        bf16_flops_per_s=_float(row, "bf16_tflops") * _FLOPS_PER_TFLOPS,
-        fp8_flops_per_s=_scaled(_optional_float(row, "fp8_tflops"), _FLOPS_PER_TFLOPS),
-        fp4_flops_per_s=_scaled(_optional_float(row, "fp4_tflops"), _FLOPS_PER_TFLOPS),
-        int8_ops_per_s=_scaled(_optional_float(row, "int8_tops"), _FLOPS_PER_TFLOPS),
-        interconnect_bandwidth_bytes_per_s=_float(row, "interconnect_gb_per_s") * _BYTES_PER_GB,
-        interconnect=interconnect,
-        max_gpus_per_node=_int(row, "max_gpus_per_node"),
-        tdp_w=_float(row, "tdp_w"),
-    )
-
-
-def open_model_spec_from_row(row: Mapping[str, object]) -> OpenModelSpec:
-    """Convert an open_models.csv row to an OpenModelSpec (params as a plain count)."""
-    try:
-        attention_kind = AttentionKind(_str(row, "attention_kind"))
-    except ValueError as exc:
-        raise ValueError(f"row {row.get('slug')!r} column 'attention_kind': {exc}") from exc
-    return OpenModelSpec(
-        slug=_str(row, "slug"),
-        total_params=_float(row, "total_params_b") * _PARAMS_PER_BILLION,
-        active_params=_float(row, "active_params_b") * _PARAMS_PER_BILLION,
-        num_layers=_int(row, "num_layers"),
-        hidden_size=_int(row, "hidden_size"),
-        num_attention_heads=_int(row, "num_attention_heads"),
-        num_kv_heads=_int(row, "num_kv_heads"),
-        head_dim=_int(row, "head_dim"),
-        intermediate_size=_int(row, "intermediate_size"),
-        vocab_size=_int(row, "vocab_size"),
-        attention_kind=attention_kind,
-        max_context_tokens=_int(row, "max_context_tokens"),
-        num_experts=_int(row, "num_experts", default=0),
-        num_experts_per_token=_int(row, "num_experts_per_token", default=0),
-        kv_lora_rank=_int(row, "kv_lora_rank", default=0),
-        qk_rope_head_dim=_int(row, "qk_rope_head_dim", default=0),
-        sliding_window_tokens=_int(row, "sliding_window_tokens", default=0),
-        num_sliding_window_layers=_int(row, "num_sliding_window_layers", default=0),
-    )

@@ -18,12 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
-import numpy.typing as npt
 
+from app.core.arrays import FloatArray, IntArray
 from app.core.economics import OptionTable, fleet_costs, step_edge_count, step_edges
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.intp]
 
 #: Above this many affine pieces for one option over one run of grid cells, the pieces are
 #: coarsened and the result is flagged inexact (keeps a huge fleet from running for seconds).
@@ -33,6 +30,9 @@ MAX_PIECES_TOTAL = 60_000
 MIN_PIECES_PER_RUN = 500
 #: Step edges added to the returned curve (so plots show the staircase), at most.
 MAX_CURVE_EDGES = 200
+#: Pieces narrower than this share of their volume are too narrow to fit a slope in floating
+#: point (edges that coincide up to rounding); they are treated as flat.
+NARROW_PIECE_RELATIVE_WIDTH = 1e-9
 #: Points of the first, all-options pruning grid (ratio ~1.47 between points over 4 decades).
 COARSE_GRID_POINTS = 25
 
@@ -84,19 +84,24 @@ class BreakEven:
     curve_self_hosted_option: tuple[int, ...]
 
 
-def _costs_on_grid(t: OptionTable, options: IntArray, grid: FloatArray) -> FloatArray:
+def _costs_on_grid(table: OptionTable, options: IntArray, grid: FloatArray) -> FloatArray:
     opt = np.repeat(options, grid.size)
     vol = np.tile(grid, options.size)
-    return fleet_costs(t, opt, vol).total.reshape(options.size, grid.size)
+    return fleet_costs(table, opt, vol).total.reshape(options.size, grid.size)
 
 
 def cost_envelope(
-    t: OptionTable, requests_per_day_min: float, requests_per_day_max: float, grid_points: int = 100
+    table: OptionTable,
+    requests_per_day_min: float,
+    requests_per_day_max: float,
+    grid_points: int = 100,
 ) -> CostEnvelope:
-    """Exact piecewise-affine lower envelope of all feasible self-hosted options (USD/month)."""
+    """Exact piecewise-affine lower envelope of all feasible self-hosted options (USD/month).
+
+    Numeric kernel: kept in one piece so the envelope construction reads top to bottom."""
     lo, hi = requests_per_day_min, requests_per_day_max
     grid = np.geomspace(lo, hi, grid_points)
-    feasible = np.flatnonzero(t.feasible)
+    feasible = np.flatnonzero(table.feasible)
     if feasible.size == 0:
         empty = np.empty(0)
         none = np.full(grid_points, -1, dtype=np.intp)
@@ -121,10 +126,10 @@ def cost_envelope(
     # Stage 1: a coarse grid over every feasible option keeps the options that can be the
     # cheapest somewhere; stage 2 repeats the rule on the fine grid for those only.
     coarse = np.geomspace(lo, hi, COARSE_GRID_POINTS)
-    c_costs = _costs_on_grid(t, feasible, coarse)
+    c_costs = _costs_on_grid(table, feasible, coarse)
     c_alive = c_costs[:, :-1] <= c_costs[:, 1:].min(axis=0)[None, :]
     feasible = feasible[c_alive.any(axis=1)]
-    costs = _costs_on_grid(t, feasible, grid)
+    costs = _costs_on_grid(table, feasible, grid)
     best = np.argmin(costs, axis=0)
     grid_cost = costs[best, np.arange(grid_points)]
     grid_option = feasible[best]
@@ -147,11 +152,11 @@ def cost_envelope(
     # Share one budget of pieces among the runs, so many huge fleets stay fast together.
     budget = max(MIN_PIECES_PER_RUN, min(MAX_PIECES_PER_RUN, MAX_PIECES_TOTAL // len(runs)))
     for i, run_lo, run_hi in runs:
-        if step_edge_count(t, i, run_lo, run_hi) > budget:
+        if step_edge_count(table, i, run_lo, run_hi) > budget:
             exact = False
-            edges = step_edges(t, i, run_lo, run_hi, max_edges=budget)
+            edges = step_edges(table, i, run_lo, run_hi, max_edges=budget)
         else:
-            edges = step_edges(t, i, run_lo, run_hi)
+            edges = step_edges(table, i, run_lo, run_hi)
         bounds = np.concatenate([[run_lo], edges, [run_hi]])
         pieces_lo.append(bounds[:-1])
         pieces_hi.append(bounds[1:])
@@ -159,17 +164,20 @@ def cost_envelope(
     p_lo = np.concatenate(pieces_lo)
     p_hi = np.concatenate(pieces_hi)
     p_opt = np.concatenate(pieces_opt)
-    # Two interior points fix each affine piece exactly (no edge lies strictly inside).
+    # Two interior points fix each affine piece exactly (no edge lies strictly inside). Step
+    # edges of different hourly levels can coincide to within rounding: a piece narrower than
+    # that carries no slope information, so it is taken as flat at its midpoint value.
     width = p_hi - p_lo
     v1, v2 = p_lo + width / 3.0, p_lo + 2.0 * width / 3.0
-    f = fleet_costs(t, np.concatenate([p_opt, p_opt]), np.concatenate([v1, v2])).total
+    f = fleet_costs(table, np.concatenate([p_opt, p_opt]), np.concatenate([v1, v2])).total
     f1, f2 = f[: p_opt.size], f[p_opt.size :]
+    resolvable = width > NARROW_PIECE_RELATIVE_WIDTH * p_hi
     with np.errstate(divide="ignore", invalid="ignore"):
-        slope = np.where(width > 0, (f2 - f1) / (v2 - v1), 0.0)
-    intercept = f1 - slope * v1
+        slope = np.where(resolvable, (f2 - f1) / (v2 - v1), 0.0)
+    intercept = np.where(resolvable, f1 - slope * v1, (f1 + f2) / 2.0)
 
     edge_parts = [
-        step_edges(t, int(i), lo, hi, max_edges=MAX_CURVE_EDGES) for i in np.unique(grid_option)
+        step_edges(table, int(i), lo, hi, max_edges=MAX_CURVE_EDGES) for i in np.unique(grid_option)
     ]
     edges = np.unique(np.concatenate(edge_parts)) if edge_parts else np.empty(0)
     if edges.size > MAX_CURVE_EDGES:

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from enum import StrEnum
 
 import numpy as np
-import numpy.typing as npt
 
+from app.core.arrays import BoolArray, FloatArray, IntArray
 from app.core.errors import InvalidEstimateInputError
 from app.core.fleet import (
     ReplicaCapacity,
@@ -23,83 +22,18 @@ from app.core.fleet import (
     replica_capacities,
     replicas_per_zone,
 )
+from app.core.purchasing import AUTOSCALED_MODES, PurchaseMode, PurchaseOptionSpec
 from app.core.workload import (
     DAYS_PER_MONTH,
+    HOURS_PER_DAY,
     HOURS_PER_MONTH,
+    MONTHS_PER_YEAR,
     SECONDS_PER_DAY,
     SECONDS_PER_HOUR,
+    WATTS_PER_KW,
     WorkloadSpec,
     hourly_shares,
 )
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.intp]
-BoolArray = npt.NDArray[np.bool_]
-
-
-class PurchaseMode(StrEnum):
-    ON_DEMAND = "on_demand"
-    COMMITTED_1Y = "committed_1y"
-    COMMITTED_3Y = "committed_3y"
-    SPOT = "spot"
-    OWNED = "owned"
-
-
-#: Modes whose fleet follows the hourly demand (billed per hour actually held).
-AUTOSCALED_MODES = frozenset({PurchaseMode.ON_DEMAND, PurchaseMode.SPOT})
-
-
-@dataclass(frozen=True, slots=True)
-class PurchaseOptionSpec:
-    """How GPUs are paid for. Cloud modes need a per-GPU-hour or per-instance-hour price;
-    `owned` needs a purchase price per GPU. `gpus_per_instance` is the instance (or, when
-    owned, server) size: fleets are bought in whole instances."""
-
-    mode: PurchaseMode
-    label: str = ""
-    usd_per_gpu_hour: float | None = None
-    usd_per_instance_hour: float | None = None
-    gpus_per_instance: int = 1
-    purchase_usd_per_gpu: float | None = None
-    # Server chassis, CPUs, memory, networking and storage, shared out per GPU (owned only).
-    server_usd_per_gpu: float = 0.0
-    amortization_years: float = 3.0
-    # Overrides CostAssumptionsSpec.staff_fte for this option.
-    staff_fte: float | None = None
-
-    def __post_init__(self) -> None:
-        if self.gpus_per_instance < 1:
-            raise InvalidEstimateInputError("gpus_per_instance must be >= 1", label=self.label)
-        if self.mode is PurchaseMode.OWNED:
-            if self.purchase_usd_per_gpu is None or self.purchase_usd_per_gpu < 0:
-                raise InvalidEstimateInputError(
-                    "an owned option needs purchase_usd_per_gpu >= 0", label=self.label
-                )
-            if not (self.amortization_years > 0) or self.server_usd_per_gpu < 0:
-                raise InvalidEstimateInputError(
-                    "amortization_years must be > 0 and server_usd_per_gpu >= 0", label=self.label
-                )
-        else:
-            prices = [
-                p for p in (self.usd_per_gpu_hour, self.usd_per_instance_hour) if p is not None
-            ]
-            if len(prices) != 1 or not (math.isfinite(prices[0]) and prices[0] >= 0):
-                raise InvalidEstimateInputError(
-                    "a cloud option needs exactly one of usd_per_gpu_hour or "
-                    "usd_per_instance_hour, >= 0",
-                    label=self.label,
-                )
-        if self.staff_fte is not None and self.staff_fte < 0:
-            raise InvalidEstimateInputError("staff_fte must be >= 0", label=self.label)
-
-    @property
-    def cloud_usd_per_instance_hour(self) -> float:
-        """List price of one instance-hour (USD/h); 0 for owned hardware."""
-        if self.usd_per_instance_hour is not None:
-            return self.usd_per_instance_hour
-        if self.usd_per_gpu_hour is not None:
-            return self.usd_per_gpu_hour * self.gpus_per_instance
-        return 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,8 +105,8 @@ def owned_usd_per_gpu_month(option: PurchaseOptionSpec, cost_of_capital_per_year
     capital is given: P * r / (1 - (1 + r)^-n) with monthly rate r and n months.
     """
     capex = (option.purchase_usd_per_gpu or 0.0) + option.server_usd_per_gpu
-    months = option.amortization_years * 12.0
-    rate = cost_of_capital_per_year / 12.0
+    months = option.amortization_years * MONTHS_PER_YEAR
+    rate = cost_of_capital_per_year / MONTHS_PER_YEAR
     if rate == 0.0:
         return capex / months
     return float(capex * rate / (1.0 - (1.0 + rate) ** (-months)))
@@ -219,6 +153,90 @@ class OptionTable:
         return len(self.options)
 
 
+def _sized_capacities(
+    candidates: tuple[SelfHostedCandidateSpec, ...],
+    workload: WorkloadSpec,
+    policy: SizingPolicySpec,
+) -> list[ReplicaCapacity]:
+    """Each candidate's replica sized against the targets once (all in one vectorised pass)."""
+    with_curve = [c.capacity for c in candidates if c.capacity is not None]
+    sized = iter(replica_capacities(with_curve, workload, policy))
+    capacities: list[ReplicaCapacity] = []
+    for candidate in candidates:
+        if candidate.capacity is None:
+            reason = candidate.infeasible_reason or "no capacity curve"
+            capacities.append(ReplicaCapacity(False, reason, 1, 0, 0, 0, 0, math.nan, math.nan))
+        else:
+            capacities.append(next(sized))
+    return capacities
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _UnitPrices:
+    """Per option: what one instance, GPU or busy GPU-second costs (USD)."""
+
+    per_instance_hour: FloatArray  # cloud, after discount; 0 when owned
+    per_instance_month_fixed: FloatArray  # held 24/7: cloud x 730.5 h, or owned capex
+    per_gpu_month_idle_power: FloatArray
+    per_busy_gpu_s_power: FloatArray
+    per_gpu_month_hosting: FloatArray
+
+
+def _unit_prices(
+    options: list[PurchaseOptionSpec], tdp_w: FloatArray, assumptions: CostAssumptionsSpec
+) -> _UnitPrices:
+    a = assumptions
+    owned = np.array([o.mode is PurchaseMode.OWNED for o in options], dtype=np.bool_)
+    gpus_per_instance = np.array([float(o.gpus_per_instance) for o in options])
+    kw_per_gpu = tdp_w * (1.0 + a.host_power_overhead_share) / WATTS_PER_KW
+    owned_month = np.array(
+        [
+            owned_usd_per_gpu_month(o, a.cost_of_capital_per_year)
+            if o.mode is PurchaseMode.OWNED
+            else 0.0
+            for o in options
+        ]
+    )
+    cloud_hour = np.array([o.cloud_usd_per_instance_hour for o in options])
+    cloud_hour = cloud_hour * (1.0 - a.cloud_discount_share)
+    kwh_per_gpu_hour = kw_per_gpu * a.pue
+    return _UnitPrices(
+        per_instance_hour=np.where(owned, 0.0, cloud_hour),
+        per_instance_month_fixed=np.where(
+            owned, owned_month * gpus_per_instance, cloud_hour * HOURS_PER_MONTH
+        ),
+        per_gpu_month_idle_power=np.where(
+            owned, kwh_per_gpu_hour * a.idle_power_share * HOURS_PER_MONTH * a.usd_per_kwh, 0.0
+        ),
+        per_busy_gpu_s_power=np.where(
+            owned,
+            kwh_per_gpu_hour * (1.0 - a.idle_power_share) * a.usd_per_kwh / SECONDS_PER_HOUR,
+            0.0,
+        ),
+        per_gpu_month_hosting=np.where(owned, kw_per_gpu * a.hosting_usd_per_kw_month, 0.0),
+    )
+
+
+def _replicas_per_request_per_day(
+    workload: WorkloadSpec,
+    shares: FloatArray,
+    interactive_rps: FloatArray,
+    batch_rps: FloatArray,
+    feasible: BoolArray,
+) -> tuple[FloatArray, FloatArray]:
+    """Serving replicas per request/day: held fleets (enough for the peak hour and for the
+    whole day's work) and autoscaled fleets per unit of hourly share."""
+    batch = workload.batch_share
+    with np.errstate(divide="ignore", invalid="ignore"):
+        peak = (1.0 - batch) * float(shares.max()) / (SECONDS_PER_HOUR * interactive_rps)
+        daily = (
+            (1.0 - batch) / interactive_rps + (batch / batch_rps if batch > 0 else 0.0)
+        ) / SECONDS_PER_DAY
+        per_share = (1.0 - batch) / (SECONDS_PER_HOUR * interactive_rps)
+    # Infeasible rows get harmless zeros here; their totals are set to +inf afterwards.
+    return np.where(feasible, np.maximum(peak, daily), 0.0), np.where(feasible, per_share, 0.0)
+
+
 def build_option_table(
     candidates: tuple[SelfHostedCandidateSpec, ...],
     workload: WorkloadSpec,
@@ -226,92 +244,62 @@ def build_option_table(
     policy: SizingPolicySpec,
 ) -> OptionTable:
     """Flatten candidates x purchase options into vectorisable arrays (capacity sized once)."""
-    with_curve = [c.capacity for c in candidates if c.capacity is not None]
-    sized = iter(replica_capacities(with_curve, workload, policy))
-    caps: list[ReplicaCapacity] = []
-    for cand in candidates:
-        if cand.capacity is None:
-            reason = cand.infeasible_reason or "no capacity curve"
-            caps.append(ReplicaCapacity(False, reason, 1, 0, 0, 0, 0, math.nan, math.nan))
-        else:
-            caps.append(next(sized))
-    a = assumptions
-    cloud_keep = 1.0 - a.cloud_discount_share
+    capacities = _sized_capacities(candidates, workload, policy)
     rows = [
-        (ci, opt, caps[ci], cand.infeasible_reason or caps[ci].reason, cand.gpu_tdp_w)
-        for ci, cand in enumerate(candidates)
-        for opt in cand.purchase_options
+        (index, option, capacities[index], candidate)
+        for index, candidate in enumerate(candidates)
+        for option in candidate.purchase_options
     ]
-    opts = [r[1] for r in rows]
-    feasible = np.array([r[3] is None and r[2].feasible for r in rows], dtype=np.bool_)
-    autoscaled = np.array([o.mode in AUTOSCALED_MODES for o in opts], dtype=np.bool_)
-    owned = np.array([o.mode is PurchaseMode.OWNED for o in opts], dtype=np.bool_)
-    gpi = np.array([float(o.gpus_per_instance) for o in opts])
-    tdp_w = np.array([r[4] for r in rows])
-    kw_per_gpu = tdp_w * (1.0 + a.host_power_overhead_share) / 1000.0
-    owned_month = np.array(
+    options = [row[1] for row in rows]
+    row_capacities = [row[2] for row in rows]
+    reasons = tuple(candidate.infeasible_reason or cap.reason for _, _, cap, candidate in rows)
+    feasible = np.array(
         [
-            owned_usd_per_gpu_month(o, a.cost_of_capital_per_year)
-            if o.mode is PurchaseMode.OWNED
-            else 0.0
-            for o in opts
-        ]
-    )
-    cloud_hour = np.array([o.cloud_usd_per_instance_hour for o in opts]) * cloud_keep
-    per_instance_hour = np.where(owned, 0.0, cloud_hour)
-    per_instance_month = np.where(owned, owned_month * gpi, cloud_hour * HOURS_PER_MONTH)
-    idle_power = np.where(
-        owned, kw_per_gpu * a.pue * a.idle_power_share * HOURS_PER_MONTH * a.usd_per_kwh, 0.0
-    )
-    busy_power = np.where(
-        owned, kw_per_gpu * a.pue * (1.0 - a.idle_power_share) * a.usd_per_kwh / 3600.0, 0.0
-    )
-    hosting = np.where(owned, kw_per_gpu * a.hosting_usd_per_kw_month, 0.0)
-    staff = np.array([a.staff_fte if o.staff_fte is None else o.staff_fte for o in opts])
-    spot = np.array([o.mode is PurchaseMode.SPOT for o in opts], dtype=np.bool_)
-    arr = np.array(
-        [
-            [r[2].interactive_requests_per_s for r in rows],
-            [r[2].operating_requests_per_s for r in rows],
-            [r[2].batch_requests_per_s for r in rows],
-            [float(r[2].gpus_per_replica) for r in rows],
+            reason is None and cap.feasible
+            for reason, cap in zip(reasons, row_capacities, strict=True)
         ],
-        dtype=np.float64,
-    ).reshape(4, len(rows))
+        dtype=np.bool_,
+    )
+    prices = _unit_prices(options, np.array([row[3].gpu_tdp_w for row in rows]), assumptions)
+
+    def column(values: list[float]) -> FloatArray:
+        return np.array(values, dtype=np.float64)
+
+    interactive_rps = column([c.interactive_requests_per_s for c in row_capacities])
+    batch_rps = column([c.batch_requests_per_s for c in row_capacities])
     shares = hourly_shares(workload)
-    unique_shares, counts = np.unique(shares, return_counts=True)
-    beta = workload.batch_share
-    with np.errstate(divide="ignore", invalid="ignore"):
-        peak = (1.0 - beta) * float(shares.max()) / (SECONDS_PER_HOUR * arr[0])
-        daily = ((1.0 - beta) / arr[0] + (beta / arr[2] if beta > 0 else 0.0)) / SECONDS_PER_DAY
-        kappa_hour = (1.0 - beta) / (SECONDS_PER_HOUR * arr[0])
-    # Infeasible rows get harmless zeros here; their totals are set to +inf afterwards.
-    kappa_held = np.where(feasible, np.maximum(peak, daily), 0.0)
-    kappa_hour = np.where(feasible, kappa_hour, 0.0)
+    unique_shares, hours_with_share = np.unique(shares, return_counts=True)
+    kappa_held, kappa_hour = _replicas_per_request_per_day(
+        workload, shares, interactive_rps, batch_rps, feasible
+    )
+    spot = np.array([o.mode is PurchaseMode.SPOT for o in options], dtype=np.bool_)
+    staff_usd_per_month = (
+        assumptions.staff_fte * assumptions.staff_usd_per_fte_year / MONTHS_PER_YEAR
+    )
     return OptionTable(
-        candidate_index=np.array([r[0] for r in rows], dtype=np.intp),
-        options=tuple(opts),
-        capacities=tuple(r[2] for r in rows),
+        candidate_index=np.array([row[0] for row in rows], dtype=np.intp),
+        options=tuple(options),
+        capacities=tuple(row_capacities),
         feasible=feasible,
-        reasons=tuple(r[3] for r in rows),
-        autoscaled=autoscaled,
-        owned=owned,
-        interactive_rps=arr[0],
-        operating_rps=arr[1],
-        batch_rps=arr[2],
-        gpus_per_replica=arr[3],
-        gpus_per_instance=gpi,
+        reasons=reasons,
+        autoscaled=np.array([o.mode in AUTOSCALED_MODES for o in options], dtype=np.bool_),
+        owned=np.array([o.mode is PurchaseMode.OWNED for o in options], dtype=np.bool_),
+        interactive_rps=interactive_rps,
+        operating_rps=column([c.operating_requests_per_s for c in row_capacities]),
+        batch_rps=batch_rps,
+        gpus_per_replica=column([float(c.gpus_per_replica) for c in row_capacities]),
+        gpus_per_instance=column([float(o.gpus_per_instance) for o in options]),
         capacity_factor=np.where(spot, 1.0 + policy.spot_extra_capacity_share, 1.0),
-        usd_per_instance_hour=per_instance_hour,
-        usd_per_instance_month_fixed=per_instance_month,
-        usd_per_gpu_month_idle_power=idle_power,
-        usd_per_busy_gpu_s_power=busy_power,
-        usd_per_gpu_month_hosting=hosting,
-        usd_per_month_staff=staff * a.staff_usd_per_fte_year / 12.0,
-        overhead_share=a.ops_overhead_share,
+        usd_per_instance_hour=prices.per_instance_hour,
+        usd_per_instance_month_fixed=prices.per_instance_month_fixed,
+        usd_per_gpu_month_idle_power=prices.per_gpu_month_idle_power,
+        usd_per_busy_gpu_s_power=prices.per_busy_gpu_s_power,
+        usd_per_gpu_month_hosting=prices.per_gpu_month_hosting,
+        usd_per_month_staff=np.full(len(rows), staff_usd_per_month),
+        overhead_share=assumptions.ops_overhead_share,
         shares=shares,
         unique_shares=unique_shares,
-        share_hours=counts.astype(np.float64),
+        share_hours=hours_with_share.astype(np.float64),
         batch_share=workload.batch_share,
         redundancy_replicas=float(workload.redundancy_replicas),
         zones=float(workload.zones),
@@ -337,31 +325,33 @@ class FleetCosts:
     peak_gpus: FloatArray
     average_gpus: FloatArray
     average_utilisation: FloatArray  # busy replica-time over held replica-time
+    gpu_utilisation: FloatArray  # busy GPU-time over bought (held or rented) GPU-time
 
 
 def fixed_fleet_costs(
-    t: OptionTable,
+    table: OptionTable,
     idx: IntArray,
     serving: FloatArray,
     busy_replica_s_per_day: FloatArray,
 ) -> FleetCosts:
     """Costs of held-24/7 fleets with `serving` replicas doing that much busy work per day."""
-    q = replicas_per_zone(serving, t.redundancy_replicas, t.zones)
-    replicas = q * t.zones
-    gpr, gpi = t.gpus_per_replica[idx], t.gpus_per_instance[idx]
-    instances = instances_for_replicas(q, gpr, gpi) * t.zones
+    q = replicas_per_zone(serving, table.redundancy_replicas, table.zones)
+    replicas = q * table.zones
+    gpr, gpi = table.gpus_per_replica[idx], table.gpus_per_instance[idx]
+    instances = instances_for_replicas(q, gpr, gpi) * table.zones
     gpus = instances * gpi
-    compute = instances * t.usd_per_instance_month_fixed[idx]
+    compute = instances * table.usd_per_instance_month_fixed[idx]
     busy_gpu_s_month = busy_replica_s_per_day * gpr * DAYS_PER_MONTH
     power = (
-        gpus * t.usd_per_gpu_month_idle_power[idx]
-        + busy_gpu_s_month * t.usd_per_busy_gpu_s_power[idx]
+        gpus * table.usd_per_gpu_month_idle_power[idx]
+        + busy_gpu_s_month * table.usd_per_busy_gpu_s_power[idx]
     )
-    hosting = gpus * t.usd_per_gpu_month_hosting[idx]
-    staff = np.where(serving > 0, t.usd_per_month_staff[idx], 0.0)
-    overhead = (compute + power + hosting) * t.overhead_share
+    hosting = gpus * table.usd_per_gpu_month_hosting[idx]
+    staff = np.where(serving > 0, table.usd_per_month_staff[idx], 0.0)
+    overhead = (compute + power + hosting) * table.overhead_share
     with np.errstate(divide="ignore", invalid="ignore"):
         util = np.where(replicas > 0, busy_replica_s_per_day / (replicas * SECONDS_PER_DAY), 0.0)
+        gpu_util = np.where(gpus > 0, busy_replica_s_per_day * gpr / (gpus * SECONDS_PER_DAY), 0.0)
     return FleetCosts(
         compute=compute,
         power=power,
@@ -375,74 +365,88 @@ def fixed_fleet_costs(
         peak_gpus=gpus,
         average_gpus=gpus.astype(np.float64),
         average_utilisation=util,
+        gpu_utilisation=gpu_util,
     )
 
 
-def fleet_costs(t: OptionTable, idx: IntArray, requests_per_day: FloatArray) -> FleetCosts:
+def fleet_costs(table: OptionTable, idx: IntArray, requests_per_day: FloatArray) -> FleetCosts:
     """Monthly costs of options `idx` at volumes `requests_per_day` (paired, same length)."""
     idx = np.asarray(idx, dtype=np.intp)
     v = np.broadcast_to(np.asarray(requests_per_day, dtype=np.float64), idx.shape)
-    scaled_rows = t.autoscaled[idx]
+    scaled_rows = table.autoscaled[idx]
     if not scaled_rows.any():
-        return _with_infeasible(t, idx, _held_costs(t, idx, v))
+        return _with_infeasible(table, idx, _held_costs(table, idx, v))
     if scaled_rows.all():
-        return _with_infeasible(t, idx, _autoscaled_costs(t, idx, v))
+        return _with_infeasible(table, idx, _autoscaled_costs(table, idx, v))
     held_rows = ~scaled_rows
-    held = _held_costs(t, idx[held_rows], v[held_rows])
-    scaled = _autoscaled_costs(t, idx[scaled_rows], v[scaled_rows])
+    held = _held_costs(table, idx[held_rows], v[held_rows])
+    scaled = _autoscaled_costs(table, idx[scaled_rows], v[scaled_rows])
     parts: dict[str, FloatArray] = {}
     for name in FleetCosts.__dataclass_fields__:
         merged = np.empty(idx.shape, dtype=np.float64)
         merged[held_rows] = getattr(held, name)
         merged[scaled_rows] = getattr(scaled, name)
         parts[name] = merged
-    return _with_infeasible(t, idx, FleetCosts(**parts))
+    return _with_infeasible(table, idx, FleetCosts(**parts))
 
 
-def _busy_replica_s_per_day(t: OptionTable, idx: IntArray, v: FloatArray) -> FloatArray:
+def _busy_replica_s_per_day(table: OptionTable, idx: IntArray, v: FloatArray) -> FloatArray:
     """Replica-seconds per day spent serving: interactive at the operating point, batch at
     the best throughput."""
-    beta = t.batch_share
+    beta = table.batch_share
     with np.errstate(divide="ignore", invalid="ignore"):
-        busy = v * (1.0 - beta) / t.operating_rps[idx]
+        busy = v * (1.0 - beta) / table.operating_rps[idx]
         if beta > 0:
-            busy = busy + v * beta / t.batch_rps[idx]
+            busy = busy + v * beta / table.batch_rps[idx]
     # Only infeasible rows (no throughput) are non-finite; their totals become +inf later.
     return np.where(np.isfinite(busy), busy, 0.0)
 
 
-def _held_costs(t: OptionTable, idx: IntArray, v: FloatArray) -> FleetCosts:
-    # Enough serving replicas for the peak hour and for the whole day's work.
-    serving = np.maximum(t.min_serving_replicas, np.ceil(v * t.kappa_held[idx]))
-    return fixed_fleet_costs(t, idx, serving, _busy_replica_s_per_day(t, idx, v))
+def held_serving_replicas(
+    table: OptionTable, idx: IntArray, v: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Serving replicas a held fleet needs at volumes `v` (enough for the peak hour and for the
+    whole day's work), and the busy replica-seconds per day they do."""
+    serving = np.maximum(table.min_serving_replicas, np.ceil(v * table.kappa_held[idx]))
+    return serving, _busy_replica_s_per_day(table, idx, v)
 
 
-def _autoscaled_costs(t: OptionTable, si: IntArray, sv: FloatArray) -> FleetCosts:
+def _held_costs(table: OptionTable, idx: IntArray, v: FloatArray) -> FleetCosts:
+    serving, busy = held_serving_replicas(table, idx, v)
+    return fixed_fleet_costs(table, idx, serving, busy)
+
+
+def _autoscaled_costs(table: OptionTable, si: IntArray, sv: FloatArray) -> FleetCosts:
     # Replicas follow each distinct hourly level; batch runs on extra replica-hours billed
     # per second (no rounding), see docs/economics.md.
-    beta = t.batch_share
-    factor = t.capacity_factor[si]
+    beta = table.batch_share
+    factor = table.capacity_factor[si]
     with np.errstate(divide="ignore", invalid="ignore"):
-        need = (sv * t.kappa_hour[si])[:, None] * t.unique_shares[None, :]
-        serving_h = np.maximum(t.min_serving_replicas, np.ceil(need))
+        need = (sv * table.kappa_hour[si])[:, None] * table.unique_shares[None, :]
+        serving_h = np.maximum(table.min_serving_replicas, np.ceil(need))
         serving_h = np.ceil(serving_h * factor[:, None])
-    q = replicas_per_zone(serving_h, t.redundancy_replicas, t.zones)
-    gpr, gpi = t.gpus_per_replica[si], t.gpus_per_instance[si]
-    inst_h = instances_for_replicas(q, gpr[:, None], gpi[:, None]) * t.zones
-    hours = t.share_hours
+    q = replicas_per_zone(serving_h, table.redundancy_replicas, table.zones)
+    gpr, gpi = table.gpus_per_replica[si], table.gpus_per_instance[si]
+    inst_h = instances_for_replicas(q, gpr[:, None], gpi[:, None]) * table.zones
+    hours = table.share_hours
     inst_hours_day = inst_h @ hours
     if beta > 0:
         with np.errstate(divide="ignore", invalid="ignore"):
-            batch_replica_h = sv * beta / (t.batch_rps[si] * SECONDS_PER_HOUR) * factor
+            batch_replica_h = sv * beta / (table.batch_rps[si] * SECONDS_PER_HOUR) * factor
     else:
         batch_replica_h = np.zeros_like(sv)
     batch_inst_h = batch_replica_h * gpr / gpi
-    compute = (inst_hours_day + batch_inst_h) * t.usd_per_instance_hour[si] * DAYS_PER_MONTH
-    staff = t.usd_per_month_staff[si]
-    overhead = compute * t.overhead_share
-    replica_hours_day = (q @ hours) * t.zones + batch_replica_h
+    compute = (inst_hours_day + batch_inst_h) * table.usd_per_instance_hour[si] * DAYS_PER_MONTH
+    staff = table.usd_per_month_staff[si]
+    overhead = compute * table.overhead_share
+    replica_hours_day = (q @ hours) * table.zones + batch_replica_h
+    busy_replica_s = _busy_replica_s_per_day(table, si, sv)
+    gpu_hours_day = (inst_hours_day + batch_inst_h) * gpi
     with np.errstate(divide="ignore", invalid="ignore"):
-        util = _busy_replica_s_per_day(t, si, sv) / (replica_hours_day * SECONDS_PER_HOUR)
+        util = busy_replica_s / (replica_hours_day * SECONDS_PER_HOUR)
+        gpu_util = np.where(
+            gpu_hours_day > 0, busy_replica_s * gpr / (gpu_hours_day * SECONDS_PER_HOUR), 0.0
+        )
     zeros = np.zeros_like(sv)
     # unique_shares is sorted ascending and every step above is non-decreasing in the share,
     # so the last column is the peak hour (cheaper than a row-wise max).
@@ -455,56 +459,61 @@ def _autoscaled_costs(t: OptionTable, si: IntArray, sv: FloatArray) -> FleetCost
         overhead=overhead,
         total=compute + staff + overhead,
         peak_serving_replicas=serving_h[:, -1],
-        peak_replicas=q[:, -1] * t.zones,
+        peak_replicas=q[:, -1] * table.zones,
         peak_instances=peak_instances,
         peak_gpus=peak_instances * gpi,
-        average_gpus=(inst_hours_day + batch_inst_h) * gpi / 24.0,
+        average_gpus=gpu_hours_day / HOURS_PER_DAY,
         average_utilisation=util,
+        gpu_utilisation=gpu_util,
     )
 
 
-def _with_infeasible(t: OptionTable, idx: IntArray, costs: FleetCosts) -> FleetCosts:
-    bad = ~t.feasible[idx]
+def _with_infeasible(table: OptionTable, idx: IntArray, costs: FleetCosts) -> FleetCosts:
+    bad = ~table.feasible[idx]
     if bad.any():
         costs.total[bad] = np.inf
     return costs
 
 
-def _step_rates(t: OptionTable, i: int) -> FloatArray:
-    rates = t.kappa_hour[i] * t.unique_shares if t.autoscaled[i] else np.array([t.kappa_held[i]])
+def _step_rates(table: OptionTable, i: int) -> FloatArray:
+    rates = (
+        table.kappa_hour[i] * table.unique_shares
+        if table.autoscaled[i]
+        else np.array([table.kappa_held[i]])
+    )
     return rates[rates > 0]
 
 
-def _step_range(t: OptionTable, rate: float, lo: float, hi: float) -> tuple[int, int]:
+def _step_range(table: OptionTable, rate: float, lo: float, hi: float) -> tuple[int, int]:
     # Replicas = ceil(v * rate) steps from j to j + 1 just above v = j / rate.
-    return max(math.floor(lo * rate) + 1, int(t.min_serving_replicas)), math.ceil(hi * rate) - 1
+    return max(math.floor(lo * rate) + 1, int(table.min_serving_replicas)), math.ceil(hi * rate) - 1
 
 
-def step_edge_count(t: OptionTable, i: int, lo: float, hi: float) -> int:
+def step_edge_count(table: OptionTable, i: int, lo: float, hi: float) -> int:
     """How many step edges `step_edges` would return at most, without building them."""
-    if not t.feasible[i]:
+    if not table.feasible[i]:
         return 0
     total = 0
-    for rate in _step_rates(t, i):
-        j_lo, j_hi = _step_range(t, float(rate), lo, hi)
+    for rate in _step_rates(table, i):
+        j_lo, j_hi = _step_range(table, float(rate), lo, hi)
         total += max(j_hi - j_lo + 1, 0)
     return total
 
 
 def step_edges(
-    t: OptionTable, i: int, lo: float, hi: float, max_edges: int | None = None
+    table: OptionTable, i: int, lo: float, hi: float, max_edges: int | None = None
 ) -> FloatArray:
     """Volumes (req/day) in (lo, hi) where option i's whole-replica count steps up.
 
     With `max_edges`, the edges are capped near that many: a step rate with more than its
     share yields a log-spaced subset (callers then treat the result as approximate)."""
-    if not t.feasible[i]:
+    if not table.feasible[i]:
         return np.empty(0)
     parts = []
-    rates = _step_rates(t, i)
+    rates = _step_rates(table, i)
     per_rate = None if max_edges is None else max(2, max_edges // max(rates.size, 1))
     for rate in rates:
-        j_lo, j_hi = _step_range(t, float(rate), lo, hi)
+        j_lo, j_hi = _step_range(table, float(rate), lo, hi)
         if j_hi < j_lo:
             continue
         if per_rate is not None and j_hi - j_lo + 1 > per_rate:

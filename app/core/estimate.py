@@ -8,30 +8,34 @@ resolves catalog rows into the specs and converts performance curves into capaci
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
-from enum import StrEnum
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from app.core.api_cost import ApiCost, ApiPriceSpec, api_cost
-from app.core.breakeven import BreakEven, break_even, cost_envelope, default_search_range
+from app.core.arrays import FloatArray, IntArray
+from app.core.breakeven import BreakEven, default_search_range
+from app.core.breakeven_search import (
+    SEARCH_FLOOR_REQUESTS_PER_DAY,
+    BreakEvenOutcome,
+    EnvelopeWindows,
+    search_break_even,
+    search_ceiling,
+)
 from app.core.economics import (
     CostAssumptionsSpec,
     FleetCosts,
-    OptionTable,
     SelfHostedCandidateSpec,
     build_option_table,
     fleet_costs,
 )
 from app.core.errors import InvalidEstimateInputError
 from app.core.fleet import SizingPolicySpec
-from app.core.hybrid import (
-    HybridPlan,
-    HybridSolverError,
-    hybrid_best_by_scan,
-    hybrid_plan,
-)
-from app.core.workload import DAYS_PER_MONTH, TOKENS_PER_MTOK, WorkloadSpec, monthly_volumes
+from app.core.hybrid import HybridSolverError, hybrid_plan
+from app.core.option_builder import SelfHostedOptions, api_option, hybrid_option
+from app.core.options import CostOption, OptionKey, fold_equivalent
+from app.core.projection import OptionProjection, project_hybrid, project_option
+from app.core.workload import DAYS_PER_MONTH, WorkloadSpec, monthly_volumes
 
 #: Replica counts a projected month's hybrid split is scanned over (larger fleets: a coarse
 #: scan refined around its best point).
@@ -39,12 +43,6 @@ HYBRID_SCAN_LIMIT = 2000
 
 #: Version of the estimation formulas; stored with saved analyses so results can be replayed.
 CORE_VERSION = "1.0.0"
-
-
-class OptionKind(StrEnum):
-    API = "api"
-    SELF_HOSTED = "self_hosted"
-    HYBRID = "hybrid"
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,60 +66,32 @@ class EstimateSpec:
     # (None: all of them).
     projection_top_self_hosted: int | None = 10
     # Feasible self-hosted options returned in full, cheapest first (None: all). The rest are
-    # still priced, ranked and counted (`feasible_self_hosted_total`).
+    # still priced, ranked and counted (`feasible_self_hosted_total`). Equivalent options are
+    # folded first, so a few times more are built to fill the list.
     max_self_hosted_options: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class FleetPlan:
-    """A self-hosted fleet at the workload's volume (peak figures for autoscaled fleets)."""
-
-    candidate_index: int
-    purchase_option_index: int
-    candidate_label: str
-    open_model_slug: str
-    gpu_slug: str
-    tensor_parallel: int
-    precision: str
-    purchase_mode: str
-    purchase_label: str
-    serving_replicas: int
-    replicas: int
-    instances: int
-    gpus: int
-    gpus_per_replica: int
-    gpus_per_instance: int
-    average_gpus: float
-    average_utilisation: float
-    replica_requests_per_s: float  # usable interactive capacity of one replica
-    operating_concurrency: float
-    ttft_s: float
-    tpot_s: float
-
-
-@dataclass(frozen=True, slots=True)
-class CostOption:
-    """One way to serve the workload, with its monthly cost or the reason it cannot."""
-
-    id: str
-    kind: OptionKind
-    label: str
-    feasible: bool
-    reason: str | None
-    monthly_cost_usd: float | None
-    usd_per_million_tokens: float | None
-    breakdown: dict[str, float]
-    api_slug: str | None = None
-    fleet: FleetPlan | None = None
-    self_hosted_request_share: float = 0.0
+    # Open models whose cheapest option is always built, however far down it ranks.
+    pinned_open_models: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class ProjectionSeries:
-    """Monthly cost of one option over the horizon, fleets resized every month (USD/month)."""
+    """Monthly cost of one option over the horizon (USD/month): autoscaled fleets follow the
+    volume, committed and owned capacity is kept for its term (`stranded_usd`: what that
+    costs beyond a fleet resized to the month), and owned fleets add a cash view."""
 
     option_id: str
     monthly_cost_usd: tuple[float, ...]
+    stranded_usd: tuple[float, ...] | None = None
+    cash_usd: tuple[float, ...] | None = None
+
+
+def _series(option_id: str, projected: OptionProjection) -> ProjectionSeries:
+    return ProjectionSeries(
+        option_id,
+        tuple(projected.monthly_cost_usd.tolist()),
+        tuple(projected.stranded_usd.tolist()),
+        None if projected.cash_usd is None else tuple(projected.cash_usd.tolist()),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +99,7 @@ class EstimateResult:
     """Ranked options (feasible by cost, then infeasible), break-evens and projection."""
 
     options: tuple[CostOption, ...]
-    break_evens: tuple[BreakEven, ...]
+    break_evens: tuple[BreakEvenAnswer, ...]
     projection_requests_per_day: tuple[float, ...]
     projection: tuple[ProjectionSeries, ...]
     tokens_per_month: float
@@ -137,276 +107,226 @@ class EstimateResult:
     core_version: str = CORE_VERSION
 
 
-def _usd_per_mtok(monthly_usd: float, tokens_per_month: float) -> float | None:
-    return monthly_usd / tokens_per_month * TOKENS_PER_MTOK if tokens_per_month > 0 else None
+@dataclass(frozen=True, slots=True)
+class _ApiPricing:
+    """API costs at today's volume of the models that can take the requests, each line's
+    slope (USD/month per request/day), and the models whose context window cannot."""
+
+    costs: list[ApiCost]
+    slopes: dict[str, float]
+    too_small: list[ApiCost]
 
 
-class _SelfHostedOptions:
-    """Self-hosted options of the option table, built on demand: a full catalog has thousands,
-    and a caller usually shows only the cheapest few."""
-
-    def __init__(
-        self, spec: EstimateSpec, table: OptionTable, costs: FleetCosts, tokens_per_month: float
-    ) -> None:
-        self.spec, self.table, self.tokens_per_month = spec, table, tokens_per_month
-        # Plain Python lists: per-element numpy indexing would dominate the builders.
-        self.cols = {
-            name: getattr(costs, name).tolist()
-            for name in (
-                "total",
-                "compute",
-                "power",
-                "hosting",
-                "staff",
-                "overhead",
-                "peak_serving_replicas",
-                "peak_replicas",
-                "peak_instances",
-                "peak_gpus",
-                "average_gpus",
-                "average_utilisation",
-            )
-        }
-        self.feasible = table.feasible.tolist()
-        self.cand_index = table.candidate_index.tolist()
-        # Position of each table row among its candidate's purchase options.
-        self.option_index: list[int] = []
-        seen: dict[int, int] = {}
-        for ci in self.cand_index:
-            self.option_index.append(seen.get(ci, 0))
-            seen[ci] = seen.get(ci, 0) + 1
-
-    def option_id(self, i: int) -> str:
-        return f"self:{self.cand_index[i]}:{self.option_index[i]}"
-
-    def label(self, i: int) -> str:
-        opt = self.table.options[i]
-        suffix = f" ({opt.label})" if opt.label else ""
-        return f"{self.spec.candidates[self.cand_index[i]].label} · {opt.mode}{suffix}"
-
-    def build(self, i: int) -> CostOption:
-        cols, table = self.cols, self.table
-        ci = self.cand_index[i]
-        cand = self.spec.candidates[ci]
-        opt = table.options[i]
-        cap = table.capacities[i]
-        if not self.feasible[i]:
-            return CostOption(
-                self.option_id(i),
-                OptionKind.SELF_HOSTED,
-                self.label(i),
-                False,
-                table.reasons[i],
-                None,
-                None,
-                {},
-            )
-        total = cols["total"][i]
-        fleet = FleetPlan(
-            candidate_index=ci,
-            purchase_option_index=self.option_index[i],
-            candidate_label=cand.label,
-            open_model_slug=cand.open_model_slug,
-            gpu_slug=cand.gpu_slug,
-            tensor_parallel=cand.tensor_parallel,
-            precision=cand.precision,
-            purchase_mode=str(opt.mode),
-            purchase_label=opt.label,
-            serving_replicas=int(cols["peak_serving_replicas"][i]),
-            replicas=int(cols["peak_replicas"][i]),
-            instances=int(cols["peak_instances"][i]),
-            gpus=int(cols["peak_gpus"][i]),
-            gpus_per_replica=cap.gpus_per_replica,
-            gpus_per_instance=opt.gpus_per_instance,
-            average_gpus=float(cols["average_gpus"][i]),
-            average_utilisation=float(cols["average_utilisation"][i]),
-            replica_requests_per_s=cap.interactive_requests_per_s,
-            operating_concurrency=cap.operating_concurrency,
-            ttft_s=cap.ttft_s,
-            tpot_s=cap.tpot_s,
-        )
-        return CostOption(
-            id=self.option_id(i),
-            kind=OptionKind.SELF_HOSTED,
-            label=self.label(i),
-            feasible=True,
-            reason=None,
-            monthly_cost_usd=total,
-            usd_per_million_tokens=_usd_per_mtok(total, self.tokens_per_month),
-            breakdown={
-                "compute": cols["compute"][i],
-                "power": cols["power"][i],
-                "hosting": cols["hosting"][i],
-                "staff": cols["staff"][i],
-                "overhead": cols["overhead"][i],
-            },
-            fleet=fleet,
-            self_hosted_request_share=1.0,
-        )
-
-
-def _api_option(cost: ApiCost) -> CostOption:
-    return CostOption(
-        id=f"api:{cost.slug}",
-        kind=OptionKind.API,
-        label=cost.slug,
-        feasible=True,
-        reason=None,
-        monthly_cost_usd=cost.monthly_cost_usd,
-        usd_per_million_tokens=cost.usd_per_million_tokens,
-        breakdown=dict(cost.breakdown),
-        api_slug=cost.slug,
-    )
-
-
-def _hybrid_option(
-    plan: HybridPlan, base: CostOption, cost: ApiCost, tokens_per_month: float
-) -> CostOption:
-    fleet = None
-    if base.fleet is not None:
-        fleet = replace(
-            base.fleet,
-            serving_replicas=plan.serving_replicas,
-            replicas=plan.replicas,
-            instances=plan.instances,
-            gpus=plan.gpus,
-            average_gpus=float(plan.gpus),
-            average_utilisation=plan.average_utilisation,
-        )
-    return CostOption(
-        id=f"hybrid:{base.id.removeprefix('self:')}:{cost.slug}",
-        kind=OptionKind.HYBRID,
-        label=f"{base.label} + {cost.slug}",
-        feasible=True,
-        reason=None,
-        monthly_cost_usd=plan.monthly_cost_usd,
-        usd_per_million_tokens=_usd_per_mtok(plan.monthly_cost_usd, tokens_per_month),
-        breakdown=dict(plan.breakdown),
-        api_slug=cost.slug,
-        fleet=fleet,
-        self_hosted_request_share=plan.self_hosted_request_share,
-    )
-
-
-def estimate(spec: EstimateSpec) -> EstimateResult:
-    """Rank every API, self-hosted and hybrid option for the workload by monthly cost (USD)."""
-    w = spec.workload
-    a = spec.assumptions
+def _price_apis(spec: EstimateSpec) -> _ApiPricing:
     slugs = [p.slug for p in spec.api_prices]
     if len(set(slugs)) != len(slugs):
         raise InvalidEstimateInputError("API model slugs must be unique")
-    tokens_per_month = w.requests_per_day * DAYS_PER_MONTH * w.tokens_per_request
-
-    api_costs = [api_cost(p, w, discount_share=a.api_discount_share) for p in spec.api_prices]
-    # Monthly USD per request/day of volume: the API line's slope.
-    api_slopes = {
-        c.slug: api_cost(
-            p, w, requests_per_day=1.0, discount_share=a.api_discount_share
+    discount = spec.assumptions.api_discount_share
+    every = [api_cost(p, spec.workload, discount_share=discount) for p in spec.api_prices]
+    limit = spec.policy.max_context_overflow_share
+    costs = [c for c in every if c.context_overflow_share <= limit]
+    slopes = {
+        p.slug: api_cost(
+            p, spec.workload, requests_per_day=1.0, discount_share=discount
         ).monthly_cost_usd
-        for c, p in zip(api_costs, spec.api_prices, strict=True)
+        for p in spec.api_prices
     }
-    options: list[CostOption] = [_api_option(c) for c in api_costs]
+    return _ApiPricing(costs, slopes, [c for c in every if c.context_overflow_share > limit])
 
-    table = build_option_table(spec.candidates, w, a, spec.policy)
-    all_idx = np.arange(table.size, dtype=np.intp)
-    costs = fleet_costs(table, all_idx, np.full(table.size, w.requests_per_day))
-    self_hosted = _SelfHostedOptions(spec, table, costs, tokens_per_month)
-    feasible_self = np.flatnonzero(table.feasible)
-    ranked_self = feasible_self[np.argsort(costs.total[feasible_self], kind="stable")]
-    shown = (
-        ranked_self
-        if spec.max_self_hosted_options is None
-        else ranked_self[: spec.max_self_hosted_options]
-    )
-    options += [self_hosted.build(int(i)) for i in shown]
-    options += [self_hosted.build(int(i)) for i in np.flatnonzero(~table.feasible)]
 
-    # Hybrid splits for the cheapest held options.
-    hybrids: list[tuple[CostOption, int, ApiCost]] = []
+def _hybrid_partners(spec: EstimateSpec, api: _ApiPricing) -> list[ApiCost]:
+    if spec.hybrid_api_slugs is None:
+        return [min(api.costs, key=lambda c: c.monthly_cost_usd)]
+    by_slug = {c.slug: c for c in api.costs}
+    unknown = [s for s in spec.hybrid_api_slugs if s not in by_slug]
+    if unknown:
+        raise InvalidEstimateInputError("unknown hybrid API model", slugs=unknown)
+    return [by_slug[s] for s in spec.hybrid_api_slugs]
+
+
+def _hybrid_options(
+    spec: EstimateSpec,
+    self_hosted: SelfHostedOptions,
+    costs: FleetCosts,
+    api: _ApiPricing,
+) -> list[tuple[CostOption, int, ApiCost]]:
+    """Hybrid splits of the cheapest held options with their API partners: (option, table
+    row, partner)."""
+    table, volume = self_hosted.table, spec.workload.requests_per_day
     held = np.flatnonzero(table.feasible & ~table.autoscaled)
-    if api_costs and held.size and spec.hybrid_top_options > 0 and w.requests_per_day > 0:
-        by_slug = {c.slug: c for c in api_costs}
-        if spec.hybrid_api_slugs is None:
-            partners = [min(api_costs, key=lambda c: c.monthly_cost_usd)]
-        else:
-            unknown = [s for s in spec.hybrid_api_slugs if s not in by_slug]
-            if unknown:
-                raise InvalidEstimateInputError("unknown hybrid API model", slugs=unknown)
-            partners = [by_slug[s] for s in spec.hybrid_api_slugs]
-        top = held[np.argsort(costs.total[held], kind="stable")[: spec.hybrid_top_options]]
-        for i in top:
-            for partner in partners:
-                try:
-                    plan = hybrid_plan(
-                        table,
-                        int(i),
-                        partner.slug,
-                        partner.usd_per_request_interactive,
-                        partner.usd_per_request_batch,
-                        w.requests_per_day,
-                    )
-                except HybridSolverError:
-                    continue  # no split found in time: the pure options still stand
-                if plan.serving_replicas == 0 or plan.self_hosted_request_share >= 1.0:
-                    # Degenerate splits repeat the pure API or pure self-hosted option.
-                    continue
-                base = self_hosted.build(int(i))
-                option = _hybrid_option(plan, base, partner, tokens_per_month)
-                hybrids.append((option, int(i), partner))
-                options.append(option)
+    if not api.costs or not held.size or spec.hybrid_top_options <= 0 or volume <= 0:
+        return []
+    partners = _hybrid_partners(spec, api)
+    top = held[np.argsort(costs.total[held], kind="stable")[: spec.hybrid_top_options]]
+    hybrids = []
+    for row in top.tolist():
+        for partner in partners:
+            try:
+                plan = hybrid_plan(
+                    table,
+                    row,
+                    partner.slug,
+                    partner.usd_per_request_interactive,
+                    partner.usd_per_request_batch,
+                    volume,
+                )
+            except HybridSolverError:
+                continue  # no split found in time: the pure options still stand
+            if plan.serving_replicas == 0 or plan.self_hosted_request_share >= 1.0:
+                continue  # degenerate splits repeat the pure API or pure self-hosted option
+            base = self_hosted.build(row)
+            option = hybrid_option(plan, base, partner, self_hosted.tokens_per_month)
+            hybrids.append((option, row, partner))
+    return hybrids
 
-    feasible = sorted(
-        (o for o in options if o.feasible and o.monthly_cost_usd is not None),
-        key=lambda o: (o.monthly_cost_usd, o.id),
+
+@dataclass(frozen=True, slots=True)
+class CurveOption:
+    """The cheapest self-hosted option at a break-even curve point."""
+
+    id: str
+    label: str
+    key: OptionKey
+
+
+@dataclass(frozen=True, slots=True)
+class BreakEvenAnswer:
+    """One API model's break-even (over the range searched), what the search concluded, and
+    the cheapest self-hosted option at each curve point (None where none can serve)."""
+
+    result: BreakEven
+    outcome: BreakEvenOutcome
+    curve_options: tuple[CurveOption | None, ...]
+
+
+def _search_range(spec: EstimateSpec) -> tuple[float, float, bool]:
+    """The first window searched, and whether it may widen (not when the caller fixed it)."""
+    lo, hi = default_search_range(spec.workload.requests_per_day)
+    fixed = (
+        spec.break_even_requests_per_day_min is not None
+        or spec.break_even_requests_per_day_max is not None
     )
-    infeasible = [o for o in options if not o.feasible]
-
-    # Break-even against the envelope of all self-hosted options.
-    lo, hi = default_search_range(w.requests_per_day)
     lo = spec.break_even_requests_per_day_min or lo
     hi = spec.break_even_requests_per_day_max or hi
     if not (0 < lo < hi and math.isfinite(hi)):
         raise InvalidEstimateInputError(
             "break-even range must satisfy 0 < min < max", min=lo, max=hi
         )
-    break_evens: tuple[BreakEven, ...] = ()
-    if table.feasible.any() and api_costs:
-        env = cost_envelope(table, lo, hi, spec.break_even_grid_points)
-        break_evens = tuple(break_even(env, c.slug, api_slopes[c.slug]) for c in api_costs)
+    return lo, hi, not fixed
 
-    volumes = monthly_volumes(w)
-    projection = [
-        ProjectionSeries(f"api:{c.slug}", tuple((volumes * api_slopes[c.slug]).tolist()))
-        for c in api_costs
+
+def _break_evens(
+    spec: EstimateSpec, self_hosted: SelfHostedOptions, api: _ApiPricing
+) -> tuple[BreakEvenAnswer, ...]:
+    """Break-even of every API model against the envelope of all self-hosted options."""
+    lo, hi, may_widen = _search_range(spec)
+    table = self_hosted.table
+    if not table.feasible.any() or not api.costs:
+        return ()
+    windows = EnvelopeWindows(table, spec.break_even_grid_points)
+    ceiling = search_ceiling(spec.workload.requests_per_day) if may_widen else hi
+    floor = min(SEARCH_FLOOR_REQUESTS_PER_DAY, lo) if may_widen else lo
+    options: dict[int, CurveOption] = {}
+    answers = []
+    for cost in api.costs:
+        found = search_break_even(
+            windows, cost.slug, api.slopes[cost.slug], lo, hi, ceiling=ceiling, floor=floor
+        )
+        for row in found.result.curve_self_hosted_option:
+            if row >= 0 and row not in options:
+                key = self_hosted.key(row)
+                options[row] = CurveOption(key.id, self_hosted.label(row), key)
+        curve = tuple(options.get(row) for row in found.result.curve_self_hosted_option)
+        answers.append(BreakEvenAnswer(found.result, found.outcome, curve))
+    return tuple(answers)
+
+
+def _projection(
+    spec: EstimateSpec,
+    self_hosted: SelfHostedOptions,
+    api: _ApiPricing,
+    ranked_self: IntArray,
+    hybrids: list[tuple[CostOption, int, ApiCost]],
+) -> tuple[FloatArray, list[ProjectionSeries]]:
+    """Monthly cost over the horizon: API models, the cheapest self-hosted options and hybrids
+    (split re-optimised every month), with commitments kept for their term."""
+    table = self_hosted.table
+    volumes = monthly_volumes(spec.workload)
+    series = [
+        ProjectionSeries(f"api:{c.slug}", tuple((volumes * api.slopes[c.slug]).tolist()))
+        for c in api.costs
     ]
     projected = ranked_self
     if spec.projection_top_self_hosted is not None:
         projected = projected[: spec.projection_top_self_hosted]
-    if projected.size:
-        months = volumes.size
-        proj = fleet_costs(
-            table, np.repeat(projected, months), np.tile(volumes, projected.size)
-        ).total.reshape(projected.size, months)
-        projection += [
-            ProjectionSeries(self_hosted.option_id(int(i)), tuple(row.tolist()))
-            for i, row in zip(projected, proj, strict=True)
-        ]
-    for option, i, partner in hybrids:
-        series = []
-        for v in volumes:
-            _, best = hybrid_best_by_scan(
-                table,
-                i,
-                partner.usd_per_request_interactive,
-                partner.usd_per_request_batch,
-                float(v),
-                max_points=HYBRID_SCAN_LIMIT,
-            )
-            series.append(best)
-        projection.append(ProjectionSeries(option.id, tuple(series)))
+    series += [
+        _series(self_hosted.key(int(row)).id, project_option(table, int(row), volumes))
+        for row in projected
+    ]
+    for option, row, partner in hybrids:
+        projection = project_hybrid(
+            table,
+            row,
+            partner.usd_per_request_interactive,
+            partner.usd_per_request_batch,
+            volumes,
+            HYBRID_SCAN_LIMIT,
+        )
+        series.append(_series(option.id, projection))
+    return volumes, series
 
+
+#: Self-hosted options built per option returned, so that folding equivalents still fills the
+#: list (a group of equivalents is rarely larger).
+BUILT_PER_SHOWN = 4
+
+
+def _shown_rows(
+    spec: EstimateSpec, self_hosted: SelfHostedOptions, ranked_self: IntArray
+) -> list[int]:
+    """Rows to build: the cheapest ones, and each pinned open model's cheapest."""
+    limit = spec.max_self_hosted_options
+    built = ranked_self if limit is None else ranked_self[: limit * BUILT_PER_SHOWN]
+    rows: list[int] = [int(row) for row in built]
+    pinned = set(spec.pinned_open_models)
+    if not pinned:
+        return rows
+    shown_models = {self_hosted.candidate(row).open_model_slug for row in rows}
+    for row in ranked_self.tolist():
+        model = self_hosted.candidate(row).open_model_slug
+        if model in pinned and model not in shown_models:
+            rows.append(int(row))
+            shown_models.add(model)
+    return rows
+
+
+def estimate(spec: EstimateSpec) -> EstimateResult:
+    """Rank every API, self-hosted and hybrid option for the workload by monthly cost (USD)."""
+    workload = spec.workload
+    tokens_per_month = workload.requests_per_day * DAYS_PER_MONTH * workload.tokens_per_request
+    api = _price_apis(spec)
+    table = build_option_table(spec.candidates, workload, spec.assumptions, spec.policy)
+    every_row = np.arange(table.size, dtype=np.intp)
+    costs = fleet_costs(table, every_row, np.full(table.size, workload.requests_per_day))
+    self_hosted = SelfHostedOptions(spec.candidates, table, costs, tokens_per_month)
+    feasible_rows = np.flatnonzero(table.feasible)
+    ranked_self = feasible_rows[np.argsort(costs.total[feasible_rows], kind="stable")]
+    options = [api_option(c) for c in api.costs]
+    options += [api_option(c, context_too_small=True) for c in api.too_small]
+    options += [self_hosted.build(row) for row in _shown_rows(spec, self_hosted, ranked_self)]
+    options += [self_hosted.build(int(row)) for row in np.flatnonzero(~table.feasible)]
+    hybrids = _hybrid_options(spec, self_hosted, costs, api)
+    options += [option for option, _, _ in hybrids]
+    ranked = fold_equivalent(
+        sorted(
+            (o for o in options if o.feasible and o.monthly_cost_usd is not None),
+            key=lambda o: (o.monthly_cost_usd, o.id),
+        )
+    )
+    break_evens = _break_evens(spec, self_hosted, api)
+    volumes, projection = _projection(spec, self_hosted, api, ranked_self, hybrids)
     return EstimateResult(
-        options=tuple(feasible + infeasible),
+        options=tuple(ranked + [o for o in options if not o.feasible]),
         break_evens=break_evens,
         projection_requests_per_day=tuple(volumes.tolist()),
         projection=tuple(projection),

@@ -24,10 +24,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from app.core.arrays import FloatArray
 from app.core.errors import InvalidEstimateInputError
 from app.core.workload import WorkloadSpec
-
-FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -69,8 +68,17 @@ class SizingPolicySpec:
     spot_extra_capacity_share: float = 0.25
     # Autoscaled fleets never go below this many serving replicas.
     min_serving_replicas: int = 1
+    # A model whose context window cannot hold more than this share of the requests (input +
+    # output, from the fitted length distribution) cannot serve the workload. 1% keeps the
+    # far tail of a log-normal fit from ruling out every model; set 0 to allow no overflow.
+    max_context_overflow_share: float = 0.01
 
     def __post_init__(self) -> None:
+        if not (0.0 <= self.max_context_overflow_share <= 1.0):
+            raise InvalidEstimateInputError(
+                "max_context_overflow_share must be within [0, 1]",
+                value=self.max_context_overflow_share,
+            )
         if not (0.0 < self.target_utilisation <= 1.0):
             raise InvalidEstimateInputError(
                 "target_utilisation must be within (0, 1]", value=self.target_utilisation

@@ -22,13 +22,11 @@ from dataclasses import dataclass
 
 import highspy
 import numpy as np
-import numpy.typing as npt
 
+from app.core.arrays import FloatArray
 from app.core.economics import OptionTable, fixed_fleet_costs
 from app.core.errors import EstimationError
 from app.core.workload import DAYS_PER_MONTH, SECONDS_PER_DAY, SECONDS_PER_HOUR
-
-FloatArray = npt.NDArray[np.float64]
 
 #: Wall-clock limit of one hybrid MILP solve (s); the incumbent is used when it is reached.
 SOLVER_TIME_LIMIT_S = 0.5
@@ -52,6 +50,7 @@ class HybridPlan:
     monthly_cost_usd: float
     breakdown: dict[str, float]
     average_utilisation: float
+    gpu_utilisation: float
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -72,20 +71,21 @@ class HybridCosts:
     instances: FloatArray
     gpus: FloatArray
     average_utilisation: FloatArray
+    gpu_utilisation: FloatArray
 
 
-def _demand(t: OptionTable, requests_per_day: float) -> FloatArray:
-    return requests_per_day * (1.0 - t.batch_share) * t.shares / SECONDS_PER_HOUR
+def _demand(table: OptionTable, requests_per_day: float) -> FloatArray:
+    return requests_per_day * (1.0 - table.batch_share) * table.shares / SECONDS_PER_HOUR
 
 
-def max_serving_replicas(t: OptionTable, i: int, requests_per_day: float) -> int:
+def max_serving_replicas(table: OptionTable, i: int, requests_per_day: float) -> int:
     """Serving replicas that carry the whole volume self-hosted (count)."""
-    kappa = float(t.kappa_held[i])
-    return int(max(t.min_serving_replicas, math.ceil(requests_per_day * kappa)))
+    kappa = float(table.kappa_held[i])
+    return int(max(table.min_serving_replicas, math.ceil(requests_per_day * kappa)))
 
 
 def hybrid_costs_by_replicas(
-    t: OptionTable,
+    table: OptionTable,
     i: int,
     usd_per_request_interactive: float,
     usd_per_request_batch: float,
@@ -94,19 +94,25 @@ def hybrid_costs_by_replicas(
 ) -> HybridCosts:
     """Hybrid monthly cost for each serving-replica count in `serving` (USD/month)."""
     n = np.asarray(serving, dtype=np.float64)
-    d = _demand(t, requests_per_day)  # req/s per hour
-    c, c_b, c_op = t.interactive_rps[i], t.batch_rps[i], t.operating_rps[i]
-    batch_total = requests_per_day * t.batch_share
+    d = _demand(table, requests_per_day)  # req/s per hour
+    c, c_b, c_op = table.interactive_rps[i], table.batch_rps[i], table.operating_rps[i]
+    batch_total = requests_per_day * table.batch_share
     # Marginal monthly power of one busy replica-second (owned fleets only), with overhead.
-    k_power = t.gpus_per_replica[i] * t.usd_per_busy_gpu_s_power[i] * DAYS_PER_MONTH
+    k_power = table.gpus_per_replica[i] * table.usd_per_busy_gpu_s_power[i] * DAYS_PER_MONTH
     # Net monthly saving per request/day moved from the API to the fleet.
     gain_int = (
-        usd_per_request_interactive * DAYS_PER_MONTH - k_power * (1 + t.overhead_share) / c_op
+        usd_per_request_interactive * DAYS_PER_MONTH - k_power * (1 + table.overhead_share) / c_op
     )
-    gain_batch = usd_per_request_batch * DAYS_PER_MONTH - k_power * (1 + t.overhead_share) / c_b
+    gain_batch = usd_per_request_batch * DAYS_PER_MONTH - k_power * (1 + table.overhead_share) / c_b
     capacity_s = SECONDS_PER_DAY * n  # replica-seconds per day
     # Interactive requests the fleet can take hour by hour (req/day), and their replica-seconds.
     int_cap = (np.minimum(d[None, :], c * n[:, None]) * SECONDS_PER_HOUR).sum(axis=1)
+    # For a fixed n the rest is a fractional knapsack: the fleet has `capacity_s` replica-
+    # seconds a day to fill with interactive requests (1/c seconds each, saving gain_int) and
+    # batch requests (1/c_b seconds each, saving gain_batch). The greedy optimum fills by
+    # saving per replica-second, gain_int * c against gain_batch * c_b: the better kind first
+    # (interactive up to what each hour's demand allows), the other with what is left, and a
+    # kind that saves nothing (gain <= 0) not at all.
     if gain_int >= gain_batch * c_b / c:
         x = int_cap if gain_int > 0 else np.zeros_like(n)
         left = capacity_s - x / c
@@ -117,8 +123,8 @@ def hybrid_costs_by_replicas(
         x = np.minimum(int_cap, np.maximum(left, 0.0) * c) if gain_int > 0 else np.zeros_like(n)
     busy = x / c_op + b / c_b
     idx = np.full(n.shape, i, dtype=np.intp)
-    fleet = fixed_fleet_costs(t, idx, n, busy)
-    interactive_total = requests_per_day * (1.0 - t.batch_share)
+    fleet = fixed_fleet_costs(table, idx, n, busy)
+    interactive_total = requests_per_day * (1.0 - table.batch_share)
     api = DAYS_PER_MONTH * (
         usd_per_request_interactive * (interactive_total - x)
         + usd_per_request_batch * (batch_total - b)
@@ -138,32 +144,38 @@ def hybrid_costs_by_replicas(
         instances=fleet.peak_instances,
         gpus=fleet.peak_gpus,
         average_utilisation=fleet.average_utilisation,
+        gpu_utilisation=fleet.gpu_utilisation,
     )
 
 
 def solve_hybrid_replicas(
-    t: OptionTable,
+    table: OptionTable,
     i: int,
     usd_per_request_interactive: float,
     usd_per_request_batch: float,
     requests_per_day: float,
 ) -> int:
-    """Cost-minimising serving replicas for the hybrid split, by MILP with HiGHS (count)."""
-    n_max = max_serving_replicas(t, i, requests_per_day)
-    d = _demand(t, requests_per_day)
+    """Cost-minimising serving replicas for the hybrid split, by MILP with HiGHS (count).
+
+    Numeric kernel: the whole programme (columns, rows, bounds) is built in one place, in the
+    order the module docstring writes it."""
+    n_max = max_serving_replicas(table, i, requests_per_day)
+    d = _demand(table, requests_per_day)
     hours = len(d)
-    c, c_b, c_op = t.interactive_rps[i], t.batch_rps[i], t.operating_rps[i]
-    z, k = t.zones, t.redundancy_replicas
-    gpr, gpi = float(t.gpus_per_replica[i]), float(t.gpus_per_instance[i])
+    c, c_b, c_op = table.interactive_rps[i], table.batch_rps[i], table.operating_rps[i]
+    z, k = table.zones, table.redundancy_replicas
+    gpr, gpi = float(table.gpus_per_replica[i]), float(table.gpus_per_instance[i])
     per_instance = (
-        t.usd_per_instance_month_fixed[i]
-        + gpi * (t.usd_per_gpu_month_idle_power[i] + t.usd_per_gpu_month_hosting[i])
-    ) * (1.0 + t.overhead_share)
-    k_power = gpr * t.usd_per_busy_gpu_s_power[i] * DAYS_PER_MONTH * (1.0 + t.overhead_share)
+        table.usd_per_instance_month_fixed[i]
+        + gpi * (table.usd_per_gpu_month_idle_power[i] + table.usd_per_gpu_month_hosting[i])
+    ) * (1.0 + table.overhead_share)
+    k_power = (
+        gpr * table.usd_per_busy_gpu_s_power[i] * DAYS_PER_MONTH * (1.0 + table.overhead_share)
+    )
     packs = gpr <= gpi
     instances_per_replica = math.ceil(gpr / gpi)
     replicas_per_instance = math.floor(gpi / gpr) if packs else 0
-    batch_total = requests_per_day * t.batch_share
+    batch_total = requests_per_day * table.batch_share
 
     # Columns: n, s, q, m, o_0..o_23, b
     col_n, col_s, col_q, col_m = 0, 1, 2, 3
@@ -182,7 +194,7 @@ def solve_hybrid_replicas(
     else:
         cost[col_q] = z * instances_per_replica * per_instance
         upper[col_m] = 0.0
-    cost[col_s] = t.usd_per_month_staff[i]
+    cost[col_s] = table.usd_per_month_staff[i]
     # API overflow and the busy-time power it saves (served = d_h - o_h).
     cost[col_o:col_b] = SECONDS_PER_HOUR * (
         DAYS_PER_MONTH * usd_per_request_interactive - k_power / c_op
@@ -195,7 +207,7 @@ def solve_hybrid_replicas(
 
     rows: list[tuple[dict[int, float], float, float]] = [
         ({col_n: 1.0, col_s: -float(n_max)}, -highspy.kHighsInf, 0.0),
-        ({col_n: 1.0, col_s: -t.min_serving_replicas}, 0.0, highspy.kHighsInf),
+        ({col_n: 1.0, col_s: -table.min_serving_replicas}, 0.0, highspy.kHighsInf),
         ({col_q: z, col_n: -1.0, col_s: -k}, 0.0, highspy.kHighsInf),
     ]
     if z >= 2:
@@ -255,7 +267,7 @@ def solve_hybrid_replicas(
 
 
 def hybrid_plan(
-    t: OptionTable,
+    table: OptionTable,
     i: int,
     api_slug: str,
     usd_per_request_interactive: float,
@@ -264,10 +276,10 @@ def hybrid_plan(
 ) -> HybridPlan:
     """Cheapest hybrid split of option i with one API model, solved as a MILP (USD/month)."""
     n = solve_hybrid_replicas(
-        t, i, usd_per_request_interactive, usd_per_request_batch, requests_per_day
+        table, i, usd_per_request_interactive, usd_per_request_batch, requests_per_day
     )
     costs = hybrid_costs_by_replicas(
-        t,
+        table,
         i,
         usd_per_request_interactive,
         usd_per_request_batch,
@@ -297,11 +309,12 @@ def hybrid_plan(
             "api": float(costs.api[0]),
         },
         average_utilisation=float(costs.average_utilisation[0]),
+        gpu_utilisation=float(costs.gpu_utilisation[0]),
     )
 
 
 def hybrid_best_by_scan(
-    t: OptionTable,
+    table: OptionTable,
     i: int,
     usd_per_request_interactive: float,
     usd_per_request_batch: float,
@@ -314,12 +327,12 @@ def hybrid_best_by_scan(
     every count within one grid step of the grid's best: exact when the cost has one valley,
     a close upper bound otherwise (the MILP in `hybrid_plan` is the exact method).
     """
-    n_max = max_serving_replicas(t, i, requests_per_day)
-    lo = float(t.min_serving_replicas)
+    n_max = max_serving_replicas(table, i, requests_per_day)
+    lo = float(table.min_serving_replicas)
 
     def scan(n: FloatArray) -> tuple[int, float]:
         costs = hybrid_costs_by_replicas(
-            t, i, usd_per_request_interactive, usd_per_request_batch, requests_per_day, n
+            table, i, usd_per_request_interactive, usd_per_request_batch, requests_per_day, n
         )
         best = int(np.argmin(costs.total))
         return int(n[best]), float(costs.total[best])

@@ -15,11 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from app.core.arrays import FloatArray, IntArray
 from app.core.errors import InvalidParallelismError, ModelDoesNotFitError
 from app.core.types import AttentionKind, GpuSpec, OpenModelSpec, Precision
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 #: Precisions in a fixed order; vectorized code refers to a precision by its index here.
 PRECISIONS: tuple[Precision, ...] = tuple(Precision)
@@ -84,6 +82,16 @@ def default_kv_cache_precision(precision: Precision) -> Precision:
     if precision is Precision.FP16:
         return Precision.FP16
     return Precision.BF16
+
+
+#: The tables above as arrays indexed like PRECISIONS, for vectorised code: weight bytes per
+#: parameter, KV bytes per element at each precision, and the KV precision an engine picks by
+#: default for weights at each precision (as an index into PRECISIONS).
+WEIGHT_BYTES_BY_PRECISION: FloatArray = np.asarray([WEIGHT_BYTES_PER_PARAM[p] for p in PRECISIONS])
+KV_BYTES_BY_PRECISION: FloatArray = np.asarray([KV_BYTES_PER_ELEMENT[p] for p in PRECISIONS])
+DEFAULT_KV_PRECISION_INDEX: IntArray = np.asarray(
+    [PRECISION_INDEX[default_kv_cache_precision(p)] for p in PRECISIONS], dtype=np.intp
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,7 +240,9 @@ def memory_arrays(
     context_tokens: FloatArray,
     kv_cache_memory_fraction: float = DEFAULT_KV_CACHE_MEMORY_FRACTION,
 ) -> MemoryArrays:
-    """Memory breakdown of many replicas at once (arrays of equal length, bytes)."""
+    """Memory breakdown of many replicas at once (arrays of equal length, bytes).
+
+    Numeric kernel: one vectorised pass over every term of the memory budget."""
     tp = tensor_parallel
     embedding_params = model.vocab_size * model.hidden_size
     # Input embedding and LM head (assumed untied) keep 16 bits; the rest is quantized.

@@ -26,18 +26,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.core import calibration
+from app.core.arrays import FloatArray, IntArray
 from app.core.errors import InvalidWorkloadError
 from app.core.memory import (
     ACTIVATION_BYTES_PER_ELEMENT,
+    DEFAULT_KV_PRECISION_INDEX,
     FEASIBLE,
-    KV_BYTES_PER_ELEMENT,
+    KV_BYTES_BY_PRECISION,
     MAX_NUM_SEQS,
     PRECISION_INDEX,
-    PRECISIONS,
-    WEIGHT_BYTES_PER_PARAM,
-    FloatArray,
+    WEIGHT_BYTES_BY_PRECISION,
     GpuArrays,
-    IntArray,
     MemoryArrays,
     MemoryBreakdown,
     ModelArrays,
@@ -82,12 +81,6 @@ class PerformanceCalibration:
 
 
 DEFAULT_CALIBRATION = PerformanceCalibration()
-
-_WEIGHT_BYTES = np.asarray([WEIGHT_BYTES_PER_PARAM[p] for p in PRECISIONS])
-_KV_BYTES = np.asarray([KV_BYTES_PER_ELEMENT[p] for p in PRECISIONS])
-_DEFAULT_KV_INDEX = np.asarray(
-    [PRECISION_INDEX[default_kv_cache_precision(p)] for p in PRECISIONS], dtype=np.int64
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +179,7 @@ def _evaluate_replicas(
     prompt = batch.input_tokens.astype(np.float64)
     out = np.maximum(batch.output_tokens.astype(np.float64), 1.0)
     kv_index = (
-        _DEFAULT_KV_INDEX[batch.precision_index]
+        DEFAULT_KV_PRECISION_INDEX[batch.precision_index]
         if batch.kv_cache_precision_index is None
         else batch.kv_cache_precision_index
     )
@@ -194,8 +187,8 @@ def _evaluate_replicas(
         m,
         g,
         tp,
-        _WEIGHT_BYTES[batch.precision_index],
-        _KV_BYTES[kv_index],
+        WEIGHT_BYTES_BY_PRECISION[batch.precision_index],
+        KV_BYTES_BY_PRECISION[kv_index],
         prompt + out,
         cal.kv_cache_memory_fraction,
     )
@@ -221,7 +214,7 @@ def _evaluate_replicas(
     routed_params = np.where(
         m.num_experts > 0,
         mem.expert_weights_bytes
-        / _WEIGHT_BYTES[batch.precision_index]
+        / WEIGHT_BYTES_BY_PRECISION[batch.precision_index]
         * m.num_experts_per_token
         / np.maximum(m.num_experts, 1.0),
         0.0,

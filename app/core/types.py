@@ -21,17 +21,6 @@ class Precision(StrEnum):
     INT4 = "int4"
 
 
-#: Bytes per stored element for each precision.
-BYTES_PER_ELEMENT: dict[Precision, float] = {
-    Precision.BF16: 2.0,
-    Precision.FP16: 2.0,
-    Precision.FP8: 1.0,
-    Precision.INT8: 1.0,
-    Precision.FP4: 0.5,
-    Precision.INT4: 0.5,
-}
-
-
 class AttentionKind(StrEnum):
     MHA = "mha"  # multi-head: num_kv_heads == num_attention_heads
     GQA = "gqa"  # grouped-query: num_kv_heads < num_attention_heads

@@ -10,20 +10,24 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import numpy.typing as npt
 
+from app.core.arrays import FloatArray
 from app.core.errors import InvalidEstimateInputError
 
 #: Days per month: a Julian year (365.25 days) over 12 months, so that 12 months make a year
 #: on average including leap years.
-DAYS_PER_MONTH = 365.25 / 12.0  # 30.4375
+MONTHS_PER_YEAR = 12.0
+DAYS_PER_YEAR = 365.25
+DAYS_PER_MONTH = DAYS_PER_YEAR / MONTHS_PER_YEAR  # 30.4375
 HOURS_PER_DAY = 24
 SECONDS_PER_HOUR = 3600.0
 SECONDS_PER_DAY = 86400.0
+WATTS_PER_KW = 1000.0
 HOURS_PER_MONTH = DAYS_PER_MONTH * HOURS_PER_DAY  # 730.5
 TOKENS_PER_MTOK = 1e6
-
-FloatArray = npt.NDArray[np.float64]
+#: Largest volume a projection may reach (requests/day): a trillion a day is beyond any
+#: service today, and fleets sized for more overflow the arithmetic.
+MAX_PROJECTED_REQUESTS_PER_DAY = 1e12
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +47,9 @@ class WorkloadSpec:
     input_tokens_p95: float | None = None
     output_tokens_p95: float | None = None
     cached_input_share: float = 0.0
+    # Share of the cached prompt tokens that are written to the cache rather than read from it
+    # (the first request of each cache lifetime writes); held fixed across volumes.
+    cache_write_share: float = 0.0
     batch_share: float = 0.0
     peak_to_average: float | None = None
     hourly_weights: tuple[float, ...] | None = None
@@ -63,10 +70,24 @@ class WorkloadSpec:
             value = getattr(self, name)
             if value is not None and not (math.isfinite(value) and value > 0):
                 raise InvalidEstimateInputError(f"{name} must be positive", **{name: value})
-        for name in ("cached_input_share", "batch_share"):
+        for name in ("cached_input_share", "cache_write_share", "batch_share"):
             value = getattr(self, name)
             if not (0.0 <= value <= 1.0):
                 raise InvalidEstimateInputError(f"{name} must be within [0, 1]", **{name: value})
+        try:
+            last_month = self.requests_per_day * (1.0 + self.growth_per_month) ** max(
+                self.horizon_months - 1, 0
+            )
+        except OverflowError:
+            last_month = math.inf
+        if not last_month <= MAX_PROJECTED_REQUESTS_PER_DAY:
+            raise InvalidEstimateInputError(
+                f"growth of {self.growth_per_month:g} a month over {self.horizon_months} months "
+                f"takes {self.requests_per_day:g} requests/day to {last_month:.3g}, beyond "
+                f"{MAX_PROJECTED_REQUESTS_PER_DAY:g}: shorten the horizon or lower the growth",
+                projected_requests_per_day=last_month if math.isfinite(last_month) else None,
+                max_requests_per_day=MAX_PROJECTED_REQUESTS_PER_DAY,
+            )
         if self.peak_to_average is not None and self.hourly_weights is not None:
             raise InvalidEstimateInputError("give peak_to_average or hourly_weights, not both")
         if self.peak_to_average is not None and not (

@@ -214,9 +214,3 @@ class ApiKey(Base):
 
 
 #: Every versioned catalog table, by its URL collection name.
-CATALOG_TABLES: dict[str, type[VersionedEntry]] = {
-    "gpus": Gpu,
-    "gpu-offerings": GpuOffering,
-    "open-models": OpenModel,
-    "api-models": ApiModel,
-}

@@ -9,8 +9,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
-from app.schemas.common import InputModel, Name, Page, PatchModel, ReadModel, unchanged
-from app.schemas.estimates import EstimateRequest, EstimateResponse
+from app.schemas.common import InputModel, Name, Page, PatchModel, ReadModel, Slug, unchanged
+from app.schemas.estimates import EstimateRequest, EstimateResponse, OptionKeyOut
 
 TAG_PATTERN = r"^[a-z0-9][a-z0-9._:-]{0,63}$"
 
@@ -54,6 +54,33 @@ AnalysisSort = Literal[
     "cheapest_monthly_cost_usd",
     "-cheapest_monthly_cost_usd",
 ]
+
+
+class AnalysisListQuery(BaseModel):
+    """Query parameters of `GET /v1/analyses`: every given filter must match."""
+
+    limit: int = Field(default=50, ge=1, le=500, description="Page size.")
+    offset: int = Field(default=0, ge=0, le=10_000_000, description="Items to skip.")
+    q: str | None = Field(default=None, max_length=200, description="Case-insensitive text search.")
+    tag: list[Tag] | None = Field(
+        default=None, max_length=20, description="Has every one of these tags."
+    )
+    api_model: Slug | None = Field(default=None, description="Priced this API model.")
+    open_model: Slug | None = Field(default=None, description="Considered this open model.")
+    created_after: Instant | None = Field(
+        default=None, description="Saved at or after this instant (ISO 8601)."
+    )
+    created_before: Instant | None = Field(
+        default=None, description="Saved before this instant (ISO 8601)."
+    )
+    parent_id: uuid.UUID | None = Field(
+        default=None, description="Revisions re-run from this analysis."
+    )
+    sort: AnalysisSort = Field(
+        default="-created_at", description="Field to sort by, `-` first for descending."
+    )
+
+
 ChartName = Literal["cost-vs-volume", "breakdown", "projection"]
 ChartFormat = Literal["svg", "png"]
 ExportFormat = Literal["json", "csv"]
@@ -154,9 +181,12 @@ class CatalogValueChange(BaseModel):
 
 
 class OptionCostChange(BaseModel):
-    """One option's monthly cost, saved and re-run (matched by label)."""
+    """One option's monthly cost, saved and re-run (matched by its key, not its label)."""
 
-    label: str
+    label: str = Field(description="The option's label (the re-run's, when it has the option).")
+    key: OptionKeyOut | None = Field(
+        default=None, description="The option's structured key (null for old saved results)."
+    )
     kind: str
     status: Literal["both", "only_before", "only_after"]
     option_id_before: str | None
@@ -224,9 +254,12 @@ class ComparedAnalysis(BaseModel):
 
 
 class ComparisonRow(BaseModel):
-    """One option across the compared analyses; null where an analysis lacks it."""
+    """One option across the compared analyses (matched by key); null where one lacks it."""
 
     label: str
+    key: OptionKeyOut | None = Field(
+        default=None, description="The option's structured key (null for old saved results)."
+    )
     kind: str
     monthly_cost_usd: list[float | None] = Field(description="In the order of `analyses`.")
     usd_per_million_tokens: list[float | None]

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app.core.purchasing import PurchaseMode
+from app.core.types import Precision
 from app.schemas.common import InputModel, Slug
-
-PurchaseMode = Literal["on_demand", "committed_1y", "committed_3y", "spot", "owned"]
-PrecisionName = Literal["bf16", "fp16", "fp8", "int8", "fp4", "int4"]
-ALL_PURCHASE_MODES: tuple[PurchaseMode, ...] = (
-    "on_demand",
-    "committed_1y",
-    "committed_3y",
-    "spot",
-    "owned",
-)
 
 
 def _num(lo: float, hi: float, description: str, *, gt: bool = False) -> Any:
@@ -25,12 +18,12 @@ def _num(lo: float, hi: float, description: str, *, gt: bool = False) -> Any:
     return Field(strict=True, ge=lo, le=hi, allow_inf_nan=False, description=description)
 
 
-def _default_precisions() -> list[PrecisionName]:
-    return ["bf16", "fp8"]
+def _default_precisions() -> list[Precision]:
+    return [Precision.BF16, Precision.FP8]
 
 
 def _all_modes() -> list[PurchaseMode]:
-    return list(ALL_PURCHASE_MODES)
+    return list(PurchaseMode)
 
 
 Share = Annotated[float, _num(0, 1, "A share between 0 and 1.")]
@@ -59,6 +52,24 @@ class Availability(InputModel):
     )
 
 
+class PromptCacheIn(InputModel):
+    """How the cached share of prompts is written: each distinct prefix (system prompt, shared
+    document) is written once per cache lifetime and read by every other request."""
+
+    distinct_prefixes: Annotated[int, Field(strict=True, ge=1, le=10_000_000)] = Field(
+        default=1, description="Distinct cached prefixes in use (e.g. one system prompt)."
+    )
+    ttl_minutes: Annotated[float, _num(0.5, 1440, "Minutes.")] = Field(
+        default=5.0,
+        description="Cache lifetime, minutes (Anthropic and OpenAI: 5, refreshed on use).",
+    )
+    write_share: Share | None = Field(
+        default=None,
+        description="Share of cached prompt tokens billed as cache writes; default: "
+        "distinct_prefixes x (1,440 / ttl_minutes) writes a day over today's requests.",
+    )
+
+
 class WorkloadIn(InputModel):
     """What the traffic looks like. Give `requests_per_day`, or `users` and
     `requests_per_user_per_day`."""
@@ -84,6 +95,10 @@ class WorkloadIn(InputModel):
     )
     cached_input_share: Share = Field(
         default=0.0, description="Share of input tokens served from a prompt cache."
+    )
+    prompt_cache: PromptCacheIn = Field(
+        default_factory=PromptCacheIn,
+        description="How often the cached prefix is written (priced at the cache-write price).",
     )
     batch_share: Share = Field(
         default=0.0,
@@ -136,7 +151,9 @@ class OwnedHardwareIn(InputModel):
     """Buying GPUs instead of renting them."""
 
     usd_per_gpu: Usd | None = Field(
-        default=None, description="Purchase price per GPU; default: the catalog's list price."
+        default=None,
+        description="Purchase price per GPU for every GPU type; a GPU's own "
+        "`gpu_prices[].owned_usd_per_gpu` takes precedence. Default: the catalog's list price.",
     )
     server_usd_per_gpu: Usd = Field(
         default=0.0, description="Server, networking and storage, shared out per GPU."
@@ -177,7 +194,7 @@ class SelfHostingIn(InputModel):
     gpus: list[Slug] | None = Field(
         default=None, max_length=200, description="GPU slugs; default: all."
     )
-    precisions: list[PrecisionName] = Field(
+    precisions: list[Precision] = Field(
         default_factory=_default_precisions,
         min_length=1,
         max_length=6,
@@ -227,6 +244,20 @@ class CostsIn(InputModel):
     staff_usd_per_fte_year: Usd | None = Field(
         default=None, description="Loaded yearly cost of one engineer, USD."
     )
+    cost_of_capital_per_year: Annotated[float, _num(0, 1, "Annual rate.")] | None = Field(
+        default=None,
+        description="Annual cost of capital for owned hardware (0 = straight-line). Default: "
+        "see defaults_applied.",
+    )
+    idle_power_share: Annotated[float, _num(0, 1, "Share of peak power.")] | None = Field(
+        default=None,
+        description="Power an idle server draws, share of its peak. Default: see defaults_applied.",
+    )
+    host_power_overhead_share: Annotated[float, _num(0, 5, "Share of GPU TDP.")] | None = Field(
+        default=None,
+        description="Server power beyond the GPUs, share of GPU TDP. Default: see "
+        "defaults_applied.",
+    )
     ops_overhead_share: Annotated[float, _num(0, 5, "Share of infrastructure cost.")] | None = (
         Field(
             default=None, description="Share of infrastructure cost. Default: see defaults_applied."
@@ -249,6 +280,21 @@ class SizingIn(InputModel):
     )
     real_world_derate: Annotated[float, _num(0.05, 1, "Share of benchmark speed.")] | None = Field(
         default=None, description="Share of benchmark speed. Default: see defaults_applied."
+    )
+    batch_utilisation: Annotated[float, _num(0.05, 1, "Share.")] | None = Field(
+        default=None,
+        description="Usable share of a replica's best throughput for batch traffic. Default: "
+        "see defaults_applied.",
+    )
+    min_serving_replicas: Annotated[int, Field(strict=True, ge=1, le=10_000)] | None = Field(
+        default=None,
+        description="Fewest serving replicas an autoscaled fleet keeps. Default: see "
+        "defaults_applied.",
+    )
+    max_context_overflow_share: Annotated[float, _num(0, 1, "Share.")] | None = Field(
+        default=None,
+        description="Largest share of requests a model's context window may fail to hold "
+        "before the model cannot serve the workload. Default: see defaults_applied.",
     )
 
 
@@ -276,6 +322,14 @@ class EstimateRequest(InputModel):
     sizing: SizingIn = Field(
         default_factory=SizingIn, description="How replicas are sized against the targets."
     )
+    api_reasoning_tokens: dict[Slug, Annotated[int, Field(strict=True, ge=0, le=1_000_000)]] = (
+        Field(
+            default_factory=dict,
+            max_length=200,
+            description="Hidden reasoning tokens per request billed as output, by API model; "
+            "default: the sourced per-model table (see defaults_applied).",
+        )
+    )
     max_options: Annotated[int, Field(strict=True, ge=1, le=10_000)] = Field(
         default=50, description="Feasible options to return, cheapest first."
     )
@@ -291,6 +345,8 @@ class FleetOut(BaseModel):
     """The self-hosted fleet of an option at today's volume (peak figures for fleets that
     follow the daily curve)."""
 
+    model_config = ConfigDict(from_attributes=True)
+
     open_model: str = Field(description="Open-model catalog slug.")
     gpu: str = Field(description="GPU catalog slug.")
     tensor_parallel: int = Field(description="GPUs per replica (tensor-parallel degree).")
@@ -304,17 +360,84 @@ class FleetOut(BaseModel):
     gpus_per_replica: int = Field(description="GPUs in one replica.")
     gpus_per_instance: int = Field(description="GPUs in one instance or server.")
     average_gpus: float = Field(description="GPUs running on average over the day.")
-    average_utilisation: float = Field(description="Mean load over capacity, 0..1.")
+    average_utilisation: float = Field(
+        description="Replica utilisation: busy replica-time over replica-time held, 0..1."
+    )
+    gpu_utilisation: float | None = Field(
+        default=None,
+        description="GPU utilisation: busy GPU-time over GPU-time bought or rented, 0..1 "
+        "(below replica utilisation when instances or servers hold GPUs no replica uses).",
+    )
+    unused_gpus: int | None = Field(
+        default=None,
+        description="GPUs bought at peak that hold no replica (whole instances or servers).",
+    )
     replica_requests_per_s: float = Field(description="Usable interactive requests/s per replica.")
     operating_concurrency: float = Field(description="Requests in flight per replica at peak.")
     ttft_s: float = Field(description="Modelled mean TTFT at the operating point, seconds.")
     tpot_s: float = Field(description="Modelled mean TPOT at the operating point, seconds.")
 
+    @field_validator("ttft_s", "tpot_s", mode="before")
+    @classmethod
+    def _unreachable_as_minus_one(cls, value: float) -> float:
+        return value if math.isfinite(value) else -1.0
+
+
+class OptionKeyOut(BaseModel):
+    """What identifies an option across runs and re-runs (labels are for people)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    kind: Literal["api", "self_hosted", "hybrid"] = Field(description="Kind of option.")
+    api_model: str | None = Field(default=None, description="API model (api and hybrid).")
+    open_model: str | None = Field(default=None, description="Open model (self-hosted, hybrid).")
+    gpu: str | None = Field(default=None, description="GPU slug (self-hosted, hybrid).")
+    tensor_parallel: int | None = Field(default=None, description="GPUs per replica.")
+    precision: str | None = Field(default=None, description="Weight precision.")
+    purchase_mode: str | None = Field(default=None, description="How the GPUs are paid for.")
+    offering: str | None = Field(
+        default=None, description="Catalog offering priced, if any (informative, not identity)."
+    )
+
+    def identity(self) -> tuple[object, ...]:
+        """The fields that tell options apart (the offering does not)."""
+        return (
+            self.kind,
+            self.api_model,
+            self.open_model,
+            self.gpu,
+            self.tensor_parallel,
+            self.precision,
+            self.purchase_mode,
+        )
+
+
+class OptionAlternativeOut(BaseModel):
+    """An equivalent option folded into this one: same fleet size and cost, to the cent."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str = Field(description="The folded option's id.")
+    label: str = Field(description="The folded option's label.")
+    precision: str | None = Field(description="Its weight precision.")
+    tensor_parallel: int | None = Field(description="Its GPUs per replica.")
+    offering: str | None = Field(description="Its catalog offering, if any.")
+
 
 class OptionOut(BaseModel):
     """One way to serve the workload, priced per month."""
 
-    id: str = Field(description="Stable within this response: api:<slug>, self:<c>:<o>, hybrid:...")
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str = Field(
+        description="Derived from `key`: api:<model>, self:<model>:<gpu>:tp<n>:<precision>:<mode>"
+        ", hybrid:<self-hosted part>:<api model>."
+    )
+    key: OptionKeyOut | None = Field(
+        default=None,
+        description="Structured identity of the option (absent only in analyses saved before "
+        "keys existed).",
+    )
     kind: Literal["api", "self_hosted", "hybrid"] = Field(
         description="Hosted API, own fleet, or own fleet with API overflow."
     )
@@ -332,15 +455,28 @@ class OptionOut(BaseModel):
     self_hosted_request_share: float = Field(
         description="Share of requests served on own GPUs (1 self-hosted, 0 API)."
     )
+    alternatives: list[OptionAlternativeOut] = Field(
+        default_factory=list,
+        description="Options with the same fleet size and monthly cost (other precisions, "
+        "replica sizes or offerings), folded into this row.",
+    )
+    included_because: str | None = Field(
+        default=None,
+        description="Why an option beyond `max_options` is listed: a requested API model, or "
+        "the cheapest option of a requested open model.",
+    )
 
 
 class InfeasibleOut(BaseModel):
     """A self-hosted option that could not be priced. Null fields mean "any": a GPU with no
     price for a purchase mode is listed once, not once per model."""
 
+    model_config = ConfigDict(from_attributes=True)
+
     label: str = Field(description="What could not be priced.")
+    api_model: str | None = Field(default=None, description="API model slug, if an API model.")
     open_model: str | None = Field(description="Open-model slug, or null for any.")
-    gpu: str = Field(description="GPU slug.")
+    gpu: str | None = Field(description="GPU slug, or null for any.")
     tensor_parallel: int | None = Field(description="GPUs per replica, or null for any.")
     precision: str | None = Field(description="Precision, or null for any.")
     purchase_mode: str | None = Field(description="Purchase mode, or null for any.")
@@ -350,27 +486,62 @@ class InfeasibleOut(BaseModel):
 class CurvePoint(BaseModel):
     requests_per_day: float = Field(description="Volume, requests per day.")
     api_usd_per_month: float = Field(description="The API model's monthly cost there, USD.")
-    self_hosted_usd_per_month: float = Field(
-        description="The cheapest self-hosted option's monthly cost there, USD (-1: none)."
+    self_hosted_usd_per_month: float | None = Field(
+        description="The cheapest self-hosted option's monthly cost there, USD; null when no "
+        "self-hosted option can serve that volume."
     )
-    self_hosted_option: str | None = Field(description="Cheapest self-hosted option there.")
+    self_hosted_option: str | None = Field(
+        description="Id of the cheapest self-hosted option there (see `curve_options`)."
+    )
+
+
+class CurveOptionOut(BaseModel):
+    """A self-hosted option a break-even curve names (it need not be among `options`)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str = Field(description="Option id, derived from `key`.")
+    label: str = Field(description="Human-readable name of the option.")
+    key: OptionKeyOut = Field(description="Structured identity of the option.")
 
 
 class CrossingOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     requests_per_day: float = Field(description="Volume where the cheaper side flips, req/day.")
     self_hosting_cheaper_above: bool = Field(
         description="True when self-hosting is the cheaper side just above this volume."
     )
 
 
+BreakEvenOutcomeName = Literal[
+    "self_hosting_cheaper_above",
+    "api_cheaper_throughout",
+    "self_hosting_cheaper_throughout",
+    "api_cheaper_at_the_top",
+]
+
+
 class BreakEvenOut(BaseModel):
     """Where the cheapest self-hosted option and one API model cost the same (other workload
-    dimensions held fixed), found exactly on the step-shaped self-hosted cost curve."""
+    dimensions held fixed), found exactly on the step-shaped self-hosted cost curve. The
+    search starts at 1/100 to 100x today's volume and widens (a hundredfold at a time, down to
+    1 request/day and up to 10,000x today's volume) until the cheaper side flips."""
 
     api_model: str = Field(description="API model slug.")
     requests_per_day: float | None = Field(
-        description="Volume above which self-hosting stays cheaper (within the searched "
-        "range); null when the lines never cross."
+        description="Volume above which self-hosting stays cheaper, up to the top of the "
+        "searched range; null when there is no such crossing in the range (see `outcome`)."
+    )
+    outcome: BreakEvenOutcomeName | None = Field(
+        default=None,
+        description="self_hosting_cheaper_above: a crossing, cheaper above it up to the top; "
+        "api_cheaper_throughout: no crossing in the range; self_hosting_cheaper_throughout: "
+        "cheaper at every volume searched; api_cheaper_at_the_top: self-hosting is cheaper "
+        "only in a middle band (see `crossings`).",
+    )
+    conclusion: str | None = Field(
+        default=None, description="The outcome in one sentence, with the range searched."
     )
     crossings: list[CrossingOut] = Field(description="Every volume where the cheaper side flips.")
     searched_requests_per_day_min: float = Field(description="Search range start, req/day.")
@@ -381,16 +552,32 @@ class BreakEvenOut(BaseModel):
     curve: list[CurvePoint] | None = Field(
         default=None, description="Cost versus volume (the `break_even` object only)."
     )
+    curve_options: list[CurveOptionOut] | None = Field(
+        default=None, description="The self-hosted options the curve names (`break_even` only)."
+    )
 
 
 class ProjectionSeriesOut(BaseModel):
     option_id: str = Field(description="Option id (see `options`).")
     label: str = Field(description="Option label.")
     monthly_cost_usd: list[float] = Field(description="USD per month, one value per month.")
+    stranded_usd: list[float] | None = Field(
+        default=None,
+        description="Committed or owned capacity is kept for its term (1 or 3 years; owned: "
+        "the amortisation period): of each month's cost, what pays for capacity that month's "
+        "volume does not need, USD. Zero for fleets that follow the volume.",
+    )
+    cash_usd: list[float] | None = Field(
+        default=None,
+        description="Owned hardware only: cash out each month, USD: GPUs and servers when "
+        "bought (month 0 and whenever growth adds servers), then power, hosting, staff and "
+        "overhead. `monthly_cost_usd` is the amortised view.",
+    )
 
 
 class ProjectionOut(BaseModel):
-    """Monthly cost over the horizon with growth; fleets are resized every month."""
+    """Monthly cost over the horizon with growth. Fleets that follow the volume are resized
+    every month; committed and owned capacity is kept for its term."""
 
     months: list[int] = Field(description="Month index, 0 = today.")
     requests_per_day: list[float] = Field(description="Volume in each month, req/day.")

@@ -6,9 +6,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+from app.core.types import Precision
 from app.schemas.catalog import GpuFields, OpenModelFields, _check_model_shape
 from app.schemas.common import InputModel, Slug
-from app.schemas.estimates import PrecisionName
 
 
 class InlineOpenModel(OpenModelFields, InputModel):
@@ -40,8 +40,8 @@ class PerformanceRequest(InputModel):
     tensor_parallel: Annotated[int, Field(strict=True, ge=1, le=1024)] = Field(
         default=1, description="GPUs per replica (tensor-parallel degree), within one node."
     )
-    precision: PrecisionName = Field(
-        default="bf16",
+    precision: Precision = Field(
+        default=Precision.BF16,
         description="Weights (and by default KV cache) format. Formats without native tensor "
         "cores on the GPU (fp8 on A100, fp4 before Blackwell, int4 everywhere) are modelled as "
         "weight-only quantization: stored low, computed at 16 bits.",

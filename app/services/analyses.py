@@ -8,38 +8,35 @@ commit: the request owns the transaction.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import json
-import math
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Text, cast, func, or_, select
+from sqlalchemy import ColumnElement, Select, Text, cast, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
 from app.access import Principal
 from app.db.orm import Analysis
+from app.db.queries import escape_like
 from app.db.session import begin_write
 from app.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from app.schemas.analyses import (
     AnalysisComparison,
     AnalysisCreate,
     AnalysisDiff,
+    AnalysisListQuery,
     AnalysisUpdate,
-    BreakEvenChange,
-    CatalogValueChange,
     ComparedAnalysis,
     ComparisonRow,
-    OptionCostChange,
 )
 from app.schemas.estimates import EstimateRequest, EstimateResponse
 from app.services import estimates as estimates_service
+from app.services.analysis_diff import diff_results, option_identity
 
 #: Sort keys of `list_analyses`, by the column they order.
 SORT_COLUMNS: dict[str, Any] = {
@@ -48,15 +45,6 @@ SORT_COLUMNS: dict[str, Any] = {
     "name": Analysis.name,
     "cheapest_monthly_cost_usd": Analysis.cheapest_monthly_cost_usd,
 }
-#: Catalog kinds in a snapshot, by the `kind` name used in diffs.
-SNAPSHOT_KINDS: dict[str, str] = {
-    "api_models": "api_model",
-    "open_models": "open_model",
-    "gpus": "gpu",
-    "offerings": "offering",
-}
-#: Snapshot fields that record where a row sits in the catalog history, not a price or spec.
-HISTORY_FIELDS = frozenset({"valid_from_version", "valid_to_version", "id"})
 COMPARE_MAX = 10
 
 
@@ -212,55 +200,21 @@ def get_analysis(session: Session, analysis_id: uuid.UUID, *, for_update: bool =
     return row
 
 
-def list_analyses(
-    session: Session,
-    *,
-    q: str | None = None,
-    tags: Sequence[str] = (),
-    created_after: dt.datetime | None = None,
-    created_before: dt.datetime | None = None,
-    api_model: str | None = None,
-    open_model: str | None = None,
-    parent_id: uuid.UUID | None = None,
-    sort: str = "-created_at",
-    limit: int = 50,
-    offset: int = 0,
-) -> tuple[list[Analysis], int]:
+def list_analyses(session: Session, query: AnalysisListQuery) -> tuple[list[Analysis], int]:
     """One page of analyses matching every given filter, with the total count.
 
     Rows come without their input, snapshot and result: a list shows summaries.
     """
-    stmt = select(Analysis)
-    if q:
-        pattern = f"%{_escape_like(q.lower())}%"
-        stmt = stmt.where(
-            or_(
-                func.lower(Analysis.name).like(pattern, escape="\\"),
-                func.lower(Analysis.description).like(pattern, escape="\\"),
-            )
-        )
-    for tag in tags:
-        stmt = stmt.where(_json_list_has(Analysis.tags, tag))
-    if api_model:
-        stmt = stmt.where(_json_list_has(Analysis.api_models, api_model))
-    if open_model:
-        stmt = stmt.where(_json_list_has(Analysis.open_models, open_model))
-    if created_after is not None:
-        stmt = stmt.where(Analysis.created_at >= _aware(created_after))
-    if created_before is not None:
-        stmt = stmt.where(Analysis.created_at < _aware(created_before))
-    if parent_id is not None:
-        stmt = stmt.where(Analysis.parent_id == parent_id)
+    stmt = _filtered(query)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-
-    field = sort.lstrip("-")
+    field = query.sort.lstrip("-")
     if field not in SORT_COLUMNS:
         raise InvalidInputError(
             f"cannot sort by {field!r}; choose one of {', '.join(SORT_COLUMNS)}",
             allowed=list(SORT_COLUMNS),
         )
     column = SORT_COLUMNS[field]
-    ordering = column.desc() if sort.startswith("-") else column.asc()
+    ordering = column.desc() if query.sort.startswith("-") else column.asc()
     stmt = (
         stmt.options(
             defer(Analysis.input, raiseload=True),
@@ -269,22 +223,43 @@ def list_analyses(
         )
         # NULLs last either way, then id so that pages never overlap.
         .order_by(column.is_(None), ordering, Analysis.id)
-        .limit(limit)
-        .offset(offset)
+        .limit(query.limit)
+        .offset(query.offset)
     )
     return list(session.scalars(stmt).all()), total
+
+
+def _filtered(query: AnalysisListQuery) -> Select[Any]:
+    stmt = select(Analysis)
+    if query.q:
+        pattern = f"%{escape_like(query.q.lower())}%"
+        stmt = stmt.where(
+            or_(
+                func.lower(Analysis.name).like(pattern, escape="\\"),
+                func.lower(Analysis.description).like(pattern, escape="\\"),
+            )
+        )
+    for tag in query.tag or ():
+        stmt = stmt.where(_json_list_has(Analysis.tags, tag))
+    if query.api_model:
+        stmt = stmt.where(_json_list_has(Analysis.api_models, query.api_model))
+    if query.open_model:
+        stmt = stmt.where(_json_list_has(Analysis.open_models, query.open_model))
+    if query.created_after is not None:
+        stmt = stmt.where(Analysis.created_at >= _aware(query.created_after))
+    if query.created_before is not None:
+        stmt = stmt.where(Analysis.created_at < _aware(query.created_before))
+    if query.parent_id is not None:
+        stmt = stmt.where(Analysis.parent_id == query.parent_id)
+    return stmt
 
 
 def _json_list_has(column: Any, value: str) -> ColumnElement[bool]:
     # Portable containment for a JSON list of simple strings: both backends store the list as
     # JSON text, where every element appears in double quotes. Tags and slugs cannot contain
     # quotes or backslashes (their patterns forbid them), so `"value"` matches whole elements.
-    pattern = f'%"{_escape_like(value)}"%'
+    pattern = f'%"{escape_like(value)}"%'
     return cast(column, Text).like(pattern, escape="\\")
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
@@ -392,159 +367,6 @@ def rerun_analysis(
     return RerunOutcome(original=original, result=result, diff=diff, revision=revision)
 
 
-def diff_results(*, before: EstimateResponse, after: EstimateResponse) -> AnalysisDiff:
-    """What moved between two results of the same request: catalog values, costs, break-evens."""
-    catalog = _catalog_changes(before, after)
-    options = _option_changes(before, after)
-    be_before = {b.api_model: b.requests_per_day for b in before.break_evens}
-    be_after = {b.api_model: b.requests_per_day for b in after.break_evens}
-    break_evens = [
-        _break_even_change(model, be_before.get(model), be_after.get(model))
-        for model in sorted(be_before.keys() | be_after.keys())
-    ]
-    reference = before.break_even.api_model if before.break_even else None
-    break_even = next((b for b in break_evens if b.api_model == reference), None)
-    unchanged = (
-        not catalog
-        and all(o.status == "both" and o.change_usd == 0 for o in options)
-        and all(
-            b.requests_per_day_before == b.requests_per_day_after
-            and b.api_model in be_before
-            and b.api_model in be_after
-            for b in break_evens
-        )
-    )
-    return AnalysisDiff(
-        catalog_version_before=before.assumptions.catalog_version,
-        catalog_version_after=after.assumptions.catalog_version,
-        estimator_version_before=before.assumptions.estimator_version,
-        estimator_version_after=after.assumptions.estimator_version,
-        unchanged=unchanged,
-        catalog_changes=catalog,
-        options=options,
-        cheapest_before=before.options[0].label if before.options else None,
-        cheapest_after=after.options[0].label if after.options else None,
-        break_even=break_even,
-        break_evens=break_evens,
-    )
-
-
-def _by_slug(entries: Iterable[Mapping[str, object]]) -> dict[str, Mapping[str, object]]:
-    return {str(e.get("slug")): e for e in entries}
-
-
-def _catalog_changes(before: EstimateResponse, after: EstimateResponse) -> list[CatalogValueChange]:
-    changes: list[CatalogValueChange] = []
-    for attribute, kind in SNAPSHOT_KINDS.items():
-        old = _by_slug(getattr(before.assumptions, attribute))
-        new = _by_slug(getattr(after.assumptions, attribute))
-        for slug in sorted(old.keys() | new.keys()):
-            if slug not in new:
-                changes.append(_entry_change(kind, slug, "removed"))
-            elif slug not in old:
-                changes.append(_entry_change(kind, slug, "added"))
-            else:
-                for field in sorted(old[slug].keys() | new[slug].keys()):
-                    if field in HISTORY_FIELDS:
-                        continue
-                    a, b = old[slug].get(field), new[slug].get(field)
-                    if a != b:
-                        change, share = _numeric_change(a, b)
-                        changes.append(
-                            CatalogValueChange(
-                                kind=kind,
-                                slug=slug,
-                                status="changed",
-                                field=field,
-                                before=a,
-                                after=b,
-                                change=change,
-                                change_share=share,
-                            )
-                        )
-    return changes
-
-
-def _entry_change(kind: str, slug: str, status: str) -> CatalogValueChange:
-    return CatalogValueChange.model_validate(
-        {"kind": kind, "slug": slug, "status": status, "field": None}
-    )
-
-
-def _number(value: object) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) else None
-
-
-def _numeric_change(before: object, after: object) -> tuple[float | None, float | None]:
-    a, b = _number(before), _number(after)
-    if a is None or b is None:
-        return None, None
-    return b - a, ((b - a) / a if a != 0 else None)
-
-
-def _option_key(option: Any) -> str:
-    # Option ids number candidates in the order the catalog lists them, which can shift between
-    # runs; the label names the model, GPU, parallelism, precision and purchase mode, so it
-    # identifies the same option across runs.
-    return str(option.label)
-
-
-def _option_changes(before: EstimateResponse, after: EstimateResponse) -> list[OptionCostChange]:
-    old = {_option_key(o): (rank, o) for rank, o in enumerate(before.options, start=1)}
-    new = {_option_key(o): (rank, o) for rank, o in enumerate(after.options, start=1)}
-    rows: list[OptionCostChange] = []
-    for key in old.keys() | new.keys():
-        rank_a, a = old.get(key, (None, None))
-        rank_b, b = new.get(key, (None, None))
-        cost_a = a.monthly_cost_usd if a is not None else None
-        cost_b = b.monthly_cost_usd if b is not None else None
-        change, share = _numeric_change(cost_a, cost_b)
-        either = b if b is not None else a
-        assert either is not None  # the key came from one of the two
-        rows.append(
-            OptionCostChange(
-                label=key,
-                kind=either.kind,
-                status="both" if a and b else ("only_before" if a else "only_after"),
-                option_id_before=a.id if a else None,
-                option_id_after=b.id if b else None,
-                monthly_cost_usd_before=cost_a,
-                monthly_cost_usd_after=cost_b,
-                change_usd=change,
-                change_share=share,
-                rank_before=rank_a,
-                rank_after=rank_b,
-            )
-        )
-    rows.sort(
-        key=lambda r: (
-            r.rank_after is None,
-            r.rank_after or 0,
-            r.rank_before or 0,
-            r.label,
-        )
-    )
-    return rows
-
-
-def _break_even_change(
-    api_model: str, before: float | None, after: float | None
-) -> BreakEvenChange:
-    change, share = _numeric_change(before, after)
-    return BreakEvenChange(
-        api_model=api_model,
-        requests_per_day_before=before,
-        requests_per_day_after=after,
-        change_requests_per_day=change,
-        change_share=share,
-    )
-
-
-# --- compare and export -----------------------------------------------------------------------
-
-
 def compare_analyses(session: Session, analysis_ids: Sequence[uuid.UUID]) -> AnalysisComparison:
     """Several analyses side by side: headline numbers and every option's cost in each."""
     ids = list(dict.fromkeys(analysis_ids))
@@ -577,13 +399,14 @@ def compare_analyses(session: Session, analysis_ids: Sequence[uuid.UUID]) -> Ana
         )
         for row, result in zip(ordered, results, strict=True)
     ]
-    table: dict[str, ComparisonRow] = {}
+    table: dict[tuple[object, ...], ComparisonRow] = {}
     for column, result in enumerate(results):
         for option in result.options:
-            key = _option_key(option)
+            key = option_identity(option)
             if key not in table:
                 table[key] = ComparisonRow(
                     label=option.label,
+                    key=option.key,
                     kind=option.kind,
                     monthly_cost_usd=[None] * len(results),
                     usd_per_million_tokens=[None] * len(results),
@@ -595,64 +418,3 @@ def compare_analyses(session: Session, analysis_ids: Sequence[uuid.UUID]) -> Ana
         key=lambda r: (min(c for c in r.monthly_cost_usd if c is not None), r.label),
     )
     return AnalysisComparison(analyses=analyses, rows=ordered_rows)
-
-
-CSV_COLUMNS = (
-    "rank",
-    "option_id",
-    "kind",
-    "label",
-    "monthly_cost_usd",
-    "usd_per_million_tokens",
-    "api_model",
-    "open_model",
-    "gpu",
-    "tensor_parallel",
-    "precision",
-    "purchase_mode",
-    "offering",
-    "gpus",
-    "replicas",
-    "self_hosted_request_share",
-)
-
-
-def export_csv(result: EstimateResponse) -> str:
-    """One row per option, cheapest first, with each cost component as a `breakdown_` column."""
-    components = sorted({name for o in result.options for name in o.breakdown})
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([*CSV_COLUMNS, *(f"breakdown_{c}_usd" for c in components)])
-    for rank, option in enumerate(result.options, start=1):
-        fleet = option.fleet
-        writer.writerow(
-            [
-                rank,
-                _cell(option.id),
-                option.kind,
-                _cell(option.label),
-                option.monthly_cost_usd,
-                _blank(option.usd_per_million_tokens),
-                _cell(option.api_model or ""),
-                _cell(fleet.open_model if fleet else ""),
-                _cell(fleet.gpu if fleet else ""),
-                fleet.tensor_parallel if fleet else "",
-                fleet.precision if fleet else "",
-                fleet.purchase_mode if fleet else "",
-                _cell((fleet.offering or "") if fleet else ""),
-                fleet.gpus if fleet else "",
-                fleet.replicas if fleet else "",
-                option.self_hosted_request_share,
-                *(_blank(option.breakdown.get(c)) for c in components),
-            ]
-        )
-    return out.getvalue()
-
-
-def _blank(value: float | None) -> object:
-    return "" if value is None else value
-
-
-def _cell(text: str) -> str:
-    # Spreadsheets run cells that start with these as formulas (CSV injection, OWASP).
-    return f"'{text}" if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text

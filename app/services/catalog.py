@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.db.orm import ApiModel, CatalogVersion, Gpu, GpuOffering, OpenModel, VersionedEntry
+from app.db.queries import escape_like
 from app.errors import ConflictError, InvalidInputError, NotFoundError
 from app.schemas.catalog import (
     ApiModelCreate,
@@ -127,9 +128,6 @@ API_MODELS = CatalogResource(
         "as_of",
     ),
 )
-RESOURCES: dict[str, CatalogResource] = {
-    r.collection: r for r in (GPUS, GPU_OFFERINGS, OPEN_MODELS, API_MODELS)
-}
 
 
 # --- versions -------------------------------------------------------------------------------
@@ -196,7 +194,8 @@ def _open_version(
     return version
 
 
-def _visible_at(orm: type[VersionedEntry], version: int) -> ColumnElement[bool]:
+def visible_at(orm: type[VersionedEntry], version: int) -> ColumnElement[bool]:
+    """Rows of `orm` as the catalog was at `version`."""
     return and_(
         orm.valid_from_version <= version,
         or_(orm.valid_to_version.is_(None), orm.valid_to_version > version),
@@ -219,12 +218,12 @@ def list_entries(
 ) -> tuple[list[VersionedEntry], int]:
     """One page of the catalog as it was at `version`, with the total count."""
     orm = resource.orm
-    stmt: Select[VersionedEntry] = select(orm).where(_visible_at(orm, version))
+    stmt: Select[VersionedEntry] = select(orm).where(visible_at(orm, version))
     for name, value in filters.items():
         if value is not None:
             stmt = stmt.where(func.lower(getattr(orm, name)) == value.lower())
     if q:
-        pattern = f"%{_escape_like(q.lower())}%"
+        pattern = f"%{escape_like(q.lower())}%"
         stmt = stmt.where(
             or_(
                 *(
@@ -246,10 +245,6 @@ def list_entries(
     # NULLs last either way, then slug so pages are stable.
     stmt = stmt.order_by(column.is_(None), ordering, orm.slug).limit(limit).offset(offset)
     return list(session.scalars(stmt).all()), total
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 @cache

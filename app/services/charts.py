@@ -119,10 +119,15 @@ def _cost_vs_volume(figure: Figure, result: EstimateResponse) -> None:
         per_request = option.monthly_cost_usd / result.requests_per_day
         ax.plot([low, high], [per_request * low, per_request * high], label=f"API: {option.label}")
     if curve:
-        positive = [p for p in curve if p.self_hosted_usd_per_month >= 0]
+        # Points with no self-hosted option (null; -1 in results saved before 2026-12) are gaps.
+        served = [
+            (p.requests_per_day, p.self_hosted_usd_per_month)
+            for p in curve
+            if p.self_hosted_usd_per_month is not None and p.self_hosted_usd_per_month >= 0
+        ]
         ax.step(
-            [p.requests_per_day for p in positive],
-            [p.self_hosted_usd_per_month for p in positive],
+            [volume for volume, _ in served],
+            [cost for _, cost in served],
             where="post",
             color="black",
             linewidth=2,

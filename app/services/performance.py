@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from app.catalog.seed_data import gpu_spec_from_row, open_model_spec_from_row
 from app.core.performance import replica_performance
 from app.core.types import GpuSpec, OpenModelSpec, Precision
 from app.errors import InvalidInputError, NotFoundError
 from app.schemas.performance import MemoryOut, PerformanceRequest, PerformanceResponse
 from app.services import catalog as catalog_service
 from app.services.catalog import GPUS, OPEN_MODELS, CatalogResource
+from app.services.catalog_specs import gpu_spec_from_row, open_model_spec_from_row
 
 _NATIVE_FLOPS = {
     Precision.FP8: "fp8_flops_per_s",
@@ -47,6 +47,14 @@ def evaluate_performance(session: Session, request: PerformanceRequest) -> Perfo
         gpu: GpuSpec = gpu_spec_from_row(_catalog_row(session, GPUS, request.gpu, version))
     else:
         gpu = gpu_spec_from_row(request.gpu.model_dump())
+    context_tokens = request.input_tokens + request.output_tokens
+    if context_tokens > model.max_context_tokens:
+        raise InvalidInputError(
+            f"{model.slug} holds at most {model.max_context_tokens:,} tokens of context; "
+            f"input_tokens + output_tokens is {context_tokens:,}",
+            max_context_tokens=model.max_context_tokens,
+            requested_tokens=context_tokens,
+        )
     precision = Precision(request.precision)
     # The replica model answers at benchmark level unless asked; fleet planning derates.
     derate = request.real_world_derate or 1.0

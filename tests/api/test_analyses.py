@@ -3,7 +3,6 @@ and the HTML report. Every test runs inside the rolled-back test transaction."""
 
 from __future__ import annotations
 
-import copy
 import csv
 import io
 import uuid
@@ -13,32 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-PROBLEM = "application/problem+json"
-#: Sent with body-less POSTs: state-changing requests must declare JSON (see test_access.py).
-JSON = {"Content-Type": "application/json"}
-
-# Small candidate sets keep each estimate near 0.1 s.
-REQUEST: dict[str, Any] = {
-    "workload": {
-        "requests_per_day": 50000,
-        "input_tokens": 800,
-        "output_tokens": 300,
-        "latency": {"ttft_p95_s": 2, "tpot_p95_s": 0.1},
-    },
-    "api_models": ["openai--gpt-4o", "openai--gpt-4o-mini"],
-    "self_hosting": {"open_models": ["llama-3.1-8b"], "gpus": ["h100-sxm-80gb", "l4-24gb"]},
-}
-
-
-def body(name: str = "Support bot", **overrides: Any) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "name": name,
-        "description": "Q3 platform review",
-        "tags": ["support", "q3"],
-        "input": copy.deepcopy(REQUEST),
-    }
-    data.update(overrides)
-    return data
+from tests.factories import JSON, PROBLEM, REQUEST, body
 
 
 def create(client: TestClient, **overrides: Any) -> dict[str, Any]:
@@ -524,3 +498,38 @@ def test_operation_ids_read_naturally(client: TestClient) -> None:
         "get_analysis_chart",
         "get_analysis_report",
     } <= ids
+
+
+def test_rerun_matches_options_by_key_when_their_labels_change(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    # A cheaper on-demand H100 offering changes the label of the H100 on-demand options (their
+    # offering is part of the label), not their identity.
+    saved = create(client)
+    before = next(
+        o
+        for o in saved["result"]["options"]
+        if o["key"]["gpu"] == "h100-sxm-80gb" and o["key"]["purchase_mode"] == "on_demand"
+    )
+    offering = {
+        "slug": "test-cheap-h100",
+        "provider": "testcloud",
+        "instance_type": "cheap.h100",
+        "gpu_slug": "h100-sxm-80gb",
+        "gpu_count": 1,
+        "usd_per_hour_on_demand": 0.5,
+        "source": "test fixture",
+        "as_of": "2026-11-30",
+    }
+    created = client.post("/v1/gpu-offerings", json=offering, headers=admin)
+    assert created.status_code == 201, created.text
+
+    diff = client.post(f"/v1/analyses/{saved['id']}/rerun", headers=JSON).json()["diff"]
+    (moved,) = [o for o in diff["options"] if o["option_id_before"] == before["id"]]
+    assert moved["status"] == "both"
+    assert moved["key"]["offering"] == "test-cheap-h100"
+    assert "test-cheap-h100" in moved["label"]
+    assert before["label"] != moved["label"]
+    assert moved["option_id_after"] == before["id"]
+    assert moved["change_usd"] < 0
+    assert not [o for o in diff["options"] if o["label"] == before["label"]]

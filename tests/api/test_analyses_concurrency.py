@@ -29,8 +29,8 @@ from app.db.orm import Analysis
 from app.db.session import build_engine, session_scope
 from app.main import create_app
 from app.services.catalog import seed_catalogs
-from tests.api.test_analyses import JSON, REQUEST
 from tests.conftest import make_settings
+from tests.factories import JSON, REQUEST
 
 WORKERS = 8
 CREATES = 12

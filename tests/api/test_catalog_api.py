@@ -7,10 +7,13 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.core.test_seed_data import REQUIRED_GPU_SLUGS, REQUIRED_MODEL_SLUGS
-from tests.services.test_genai_import import REQUIRED_PROVIDERS
-
-PROBLEM = "application/problem+json"
+from tests.factories import (
+    REQUIRED_GPU_SLUGS,
+    REQUIRED_MODEL_SLUGS,
+    REQUIRED_PROVIDERS,
+    assert_problem,
+    versions_total,
+)
 
 # The slugs the catalog must serve are listed once, beside the seed-data checks.
 REQUIRED_GPUS = sorted(REQUIRED_GPU_SLUGS)
@@ -35,20 +38,6 @@ def new_gpu(**overrides: Any) -> dict[str, Any]:
         "as_of": "2026-11-01",
     }
     body.update(overrides)
-    return body
-
-
-def versions_total(client: TestClient) -> int:
-    return int(client.get("/v1/catalog/versions").json()["total"])
-
-
-def assert_problem(response: Any, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith(PROBLEM)
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    assert body["title"]
-    assert body["detail"]
     return body
 
 

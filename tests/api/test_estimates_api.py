@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.api.routes.estimates import DOCUMENT_SUMMARISATION, SUPPORT_CHATBOT
-from tests.api.test_catalog_api import assert_problem, versions_total
+from tests.factories import assert_problem, versions_total
 
 SMALL: dict[str, Any] = {
     "workload": {
@@ -207,3 +207,81 @@ def test_a_replica_never_spans_instances(client: TestClient) -> None:
         i for i in body["infeasible"] if i["tensor_parallel"] == 2 and i["open_model"] is None
     ]
     assert all("GPUs per instance" in i["reason"] or "price" in i["reason"] for i in single)
+
+
+def test_owned_usd_per_gpu_prices_owned_options(client: TestClient) -> None:
+    # Issue 8: self_hosting.owned.usd_per_gpu was accepted and documented but never read.
+    request: dict[str, Any] = {
+        **SMALL,
+        "self_hosting": {
+            "open_models": ["llama-3.1-8b"],
+            "gpus": ["h100-sxm-80gb"],
+            "purchase_modes": ["owned"],
+        },
+    }
+    catalog_price = estimate(client, request)
+    cheap = estimate(
+        client,
+        {**request, "self_hosting": {**request["self_hosting"], "owned": {"usd_per_gpu": 1000}}},
+    )
+
+    def compute(body: dict[str, Any]) -> float:
+        owned = next(o for o in body["options"] if o["kind"] == "self_hosted")
+        return float(owned["breakdown"]["compute"])
+
+    # 8 GPUs per server x $1,000 over 48 months = $166.67 per server-month (catalog: $27,500).
+    servers = next(o for o in cheap["options"] if o["kind"] == "self_hosted")["fleet"]["instances"]
+    assert compute(cheap) == pytest.approx(servers * 8 * 1000 / 48)
+    assert compute(catalog_price) == pytest.approx(servers * 8 * 27_500 / 48)
+    # A per-GPU override still takes precedence over the owned terms' price.
+    both = estimate(
+        client,
+        {
+            **request,
+            "self_hosting": {
+                **request["self_hosting"],
+                "owned": {"usd_per_gpu": 1000},
+                "gpu_prices": [{"gpu": "h100-sxm-80gb", "owned_usd_per_gpu": 2000}],
+            },
+        },
+    )
+    assert compute(both) == pytest.approx(servers * 8 * 2000 / 48)
+
+
+def test_options_carry_a_structured_key_and_an_id_derived_from_it(client: TestClient) -> None:
+    body = estimate(client, SMALL)
+    api = next(o for o in body["options"] if o["kind"] == "api")
+    assert api["key"] == {
+        "kind": "api",
+        "api_model": api["api_model"],
+        "open_model": None,
+        "gpu": None,
+        "tensor_parallel": None,
+        "precision": None,
+        "purchase_mode": None,
+        "offering": None,
+    }
+    assert api["id"] == f"api:{api['api_model']}"
+    fleet_option = next(o for o in body["options"] if o["kind"] == "self_hosted")
+    key, fleet = fleet_option["key"], fleet_option["fleet"]
+    assert (key["open_model"], key["gpu"], key["tensor_parallel"]) == (
+        fleet["open_model"],
+        fleet["gpu"],
+        fleet["tensor_parallel"],
+    )
+    assert (key["precision"], key["purchase_mode"], key["offering"]) == (
+        fleet["precision"],
+        fleet["purchase_mode"],
+        fleet["offering"],
+    )
+    assert fleet_option["id"] == ":".join(
+        [
+            "self",
+            key["open_model"],
+            key["gpu"],
+            f"tp{key['tensor_parallel']}",
+            key["precision"],
+            key["purchase_mode"],
+        ]
+    )
+    assert len({o["id"] for o in body["options"]}) == len(body["options"])

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.test_catalog_api import assert_problem
+from tests.factories import assert_problem
 
 BODY: dict[str, Any] = {
     "model": "llama-3.1-70b",

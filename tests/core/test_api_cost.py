@@ -13,10 +13,9 @@ from app.core.api_cost import (
     ApiPriceSpec,
     LongContextTierSpec,
     api_cost,
-    lognormal_sigma,
-    share_above,
 )
 from app.core.errors import InvalidEstimateInputError
+from app.core.lengths import lognormal_sigma, share_above
 from app.core.workload import DAYS_PER_MONTH, WorkloadSpec
 
 

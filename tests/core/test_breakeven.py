@@ -13,13 +13,12 @@ from app.core.breakeven import break_even, cost_envelope, envelope_at
 from app.core.economics import (
     CostAssumptionsSpec,
     OptionTable,
-    PurchaseMode,
-    PurchaseOptionSpec,
     SelfHostedCandidateSpec,
     build_option_table,
     fleet_costs,
 )
 from app.core.fleet import ReplicaCapacitySpec, SizingPolicySpec
+from app.core.purchasing import PurchaseMode, PurchaseOptionSpec
 from app.core.workload import WorkloadSpec
 
 # One committed replica (1 GPU at $2/h) held all month costs 2 x 730.5 = $1,461.

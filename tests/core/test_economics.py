@@ -9,8 +9,6 @@ from hypothesis import strategies as st
 
 from app.core.economics import (
     CostAssumptionsSpec,
-    PurchaseMode,
-    PurchaseOptionSpec,
     SelfHostedCandidateSpec,
     build_option_table,
     fleet_costs,
@@ -18,6 +16,7 @@ from app.core.economics import (
 )
 from app.core.errors import InvalidEstimateInputError
 from app.core.fleet import ReplicaCapacitySpec, SizingPolicySpec
+from app.core.purchasing import PurchaseMode, PurchaseOptionSpec
 from app.core.workload import WorkloadSpec
 
 

@@ -10,14 +10,14 @@ from hypothesis import strategies as st
 from app.core.api_cost import ApiPriceSpec
 from app.core.economics import (
     CostAssumptionsSpec,
-    PurchaseMode,
-    PurchaseOptionSpec,
     SelfHostedCandidateSpec,
     build_option_table,
 )
-from app.core.estimate import EstimateSpec, OptionKind, estimate
+from app.core.estimate import EstimateSpec, estimate
 from app.core.fleet import ReplicaCapacitySpec, SizingPolicySpec
 from app.core.hybrid import hybrid_best_by_scan, hybrid_plan, solve_hybrid_replicas
+from app.core.options import OptionKind
+from app.core.purchasing import PurchaseMode, PurchaseOptionSpec
 from app.core.workload import WorkloadSpec
 
 

@@ -10,42 +10,11 @@ from hypothesis import strategies as st
 
 from app.core.errors import InvalidParallelismError, ModelDoesNotFitError
 from app.core.memory import memory_breakdown
-from app.core.types import AttentionKind, GpuSpec, Interconnect, OpenModelSpec, Precision
+from app.core.types import AttentionKind, GpuSpec, OpenModelSpec, Precision
+from tests.factories import A100, H100, LLAMA_8B, LLAMA_70B, MISTRAL_7B, MIXTRAL_8X7B
 
 # Specs are inline so that these tests do not depend on the catalog CSVs.
 
-# huggingface.co/meta-llama/Llama-3.1-8B config.json: 32 layers, hidden 4096, 32 heads,
-# 8 KV heads, head_dim 128, intermediate 14336, vocab 128256; 8.03B parameters.
-LLAMA_8B = OpenModelSpec(
-    slug="llama-3.1-8b", total_params=8.03e9, active_params=8.03e9, num_layers=32,
-    hidden_size=4096, num_attention_heads=32, num_kv_heads=8, head_dim=128,
-    intermediate_size=14336, vocab_size=128256, attention_kind=AttentionKind.GQA,
-    max_context_tokens=131072,
-)  # fmt: skip
-# huggingface.co/meta-llama/Llama-3.1-70B config.json: 80 layers, hidden 8192, 64 heads,
-# 8 KV heads, head_dim 128, intermediate 28672, vocab 128256; 70.55B parameters.
-LLAMA_70B = OpenModelSpec(
-    slug="llama-3.1-70b", total_params=70.55e9, active_params=70.55e9, num_layers=80,
-    hidden_size=8192, num_attention_heads=64, num_kv_heads=8, head_dim=128,
-    intermediate_size=28672, vocab_size=128256, attention_kind=AttentionKind.GQA,
-    max_context_tokens=131072,
-)  # fmt: skip
-# huggingface.co/mistralai/Mistral-7B-v0.1 config.json: 32 layers, 8 KV heads, head_dim 128,
-# sliding_window 4096 on every layer, vocab 32000; 7.24B parameters.
-MISTRAL_7B = OpenModelSpec(
-    slug="mistral-7b", total_params=7.24e9, active_params=7.24e9, num_layers=32,
-    hidden_size=4096, num_attention_heads=32, num_kv_heads=8, head_dim=128,
-    intermediate_size=14336, vocab_size=32000, attention_kind=AttentionKind.SLIDING_WINDOW,
-    max_context_tokens=32768, sliding_window_tokens=4096, num_sliding_window_layers=32,
-)  # fmt: skip
-# huggingface.co/mistralai/Mixtral-8x7B-v0.1 config.json: as Mistral-7B without the window,
-# 8 experts, top-2; 46.7B total / 12.9B active (model card).
-MIXTRAL_8X7B = OpenModelSpec(
-    slug="mixtral-8x7b", total_params=46.7e9, active_params=12.9e9, num_layers=32,
-    hidden_size=4096, num_attention_heads=32, num_kv_heads=8, head_dim=128,
-    intermediate_size=14336, vocab_size=32000, attention_kind=AttentionKind.GQA,
-    max_context_tokens=32768, num_experts=8, num_experts_per_token=2,
-)  # fmt: skip
 # huggingface.co/deepseek-ai/DeepSeek-V3 config.json: 61 layers, hidden 7168, 128 heads,
 # kv_lora_rank 512, qk_rope_head_dim 64, v_head_dim 128, 256 routed experts, top-8, vocab 129280;
 # 671B total / 37B active (model card).
@@ -54,22 +23,6 @@ DEEPSEEK_V3 = OpenModelSpec(
     num_attention_heads=128, num_kv_heads=128, head_dim=128, intermediate_size=18432,
     vocab_size=129280, attention_kind=AttentionKind.MLA, max_context_tokens=163840,
     num_experts=256, num_experts_per_token=8, kv_lora_rank=512, qk_rope_head_dim=64,
-)  # fmt: skip
-
-# NVIDIA H100 SXM5 datasheet: 80 GB HBM3 (80 GiB), 3.35 TB/s, 989 / 1979 dense BF16 / FP8
-# TFLOPS, NVLink 900 GB/s bidirectional, 700 W.
-H100 = GpuSpec(
-    slug="h100-sxm-80gb", memory_bytes=80 * 2**30, memory_bandwidth_bytes_per_s=3.35e12,
-    bf16_flops_per_s=989e12, fp8_flops_per_s=1979e12, fp4_flops_per_s=None,
-    int8_ops_per_s=1979e12, interconnect_bandwidth_bytes_per_s=450e9,
-    interconnect=Interconnect.NVLINK, max_gpus_per_node=8, tdp_w=700.0,
-)  # fmt: skip
-# NVIDIA A100 SXM4 80GB datasheet: 2.039 TB/s, 312 dense BF16 TFLOPS, no FP8, NVLink 600 GB/s.
-A100 = GpuSpec(
-    slug="a100-sxm-80gb", memory_bytes=80 * 2**30, memory_bandwidth_bytes_per_s=2.039e12,
-    bf16_flops_per_s=312e12, fp8_flops_per_s=None, fp4_flops_per_s=None, int8_ops_per_s=624e12,
-    interconnect_bandwidth_bytes_per_s=300e9, interconnect=Interconnect.NVLINK,
-    max_gpus_per_node=8, tdp_w=400.0,
 )  # fmt: skip
 
 

@@ -20,7 +20,7 @@ from app.core.performance import (
     replica_performance,
 )
 from app.core.types import GpuSpec, OpenModelSpec, Precision
-from tests.core.test_memory import A100, H100, LLAMA_8B, LLAMA_70B, MISTRAL_7B, MIXTRAL_8X7B
+from tests.factories import A100, H100, LLAMA_8B, LLAMA_70B, MISTRAL_7B, MIXTRAL_8X7B
 
 MODELS = [LLAMA_8B, LLAMA_70B, MISTRAL_7B, MIXTRAL_8X7B]
 configs = st.tuples(

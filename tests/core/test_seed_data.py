@@ -12,54 +12,18 @@ from app.catalog.seed_data import (
     GPU_OFFERINGS_FILE,
     GPUS_FILE,
     Row,
-    gpu_spec_from_row,
     load_gpu_offerings,
     load_gpus,
     load_open_models,
-    open_model_spec_from_row,
     parse_catalog_csv,
 )
 from app.core.types import AttentionKind, Interconnect
+from app.services.catalog_specs import gpu_spec_from_row, open_model_spec_from_row
+from tests.factories import REQUIRED_GPU_SLUGS, REQUIRED_MODEL_SLUGS
 
 # The catalog was compiled on this date; no source can be dated after it.
 LATEST_AS_OF = dt.date(2026, 11, 30)
 
-REQUIRED_GPU_SLUGS = {
-    "a100-sxm-40gb",
-    "a100-sxm-80gb",
-    "a100-pcie-80gb",
-    "h100-sxm-80gb",
-    "h100-pcie-80gb",
-    "h200-sxm-141gb",
-    "gh200-96gb",
-    "b200-180gb",
-    "gb200",
-    "l40s-48gb",
-    "l4-24gb",
-    "a10g-24gb",
-    "mi300x-192gb",
-}
-REQUIRED_MODEL_SLUGS = {
-    "llama-3.1-8b",
-    "llama-3.1-70b",
-    "llama-3.1-405b",
-    "llama-3.3-70b",
-    "llama-2-70b",
-    "mistral-7b",
-    "mixtral-8x7b",
-    "mixtral-8x22b",
-    "llama-4-scout-17b-16e",
-    "llama-4-maverick-17b-128e",
-    "qwen3-14b",
-    "qwen3-32b",
-    "qwen3-30b-a3b",
-    "qwen3-235b-a22b",
-    "deepseek-v3",
-    "deepseek-r1",
-    "gpt-oss-20b",
-    "gpt-oss-120b",
-    "gpt-j-6b",
-}
 PRICE_COLUMNS = (
     "usd_per_hour_on_demand",
     "usd_per_hour_committed_1y",

@@ -24,6 +24,7 @@ from app.catalog.genai_import import (
     load_api_models,
     skipped_api_models,
 )
+from tests.factories import REQUIRED_PROVIDERS
 
 # A fixed date keeps the tests independent of the clock (and of future price changes).
 AS_OF = datetime.date(2026, 11, 30)
@@ -47,20 +48,6 @@ def _places(value: Decimal) -> int:
 
 
 # --- coverage -----------------------------------------------------------------------------
-
-
-#: Frontier labs and hosts of open models that the API catalog must cover.
-REQUIRED_PROVIDERS = (
-    "openai",
-    "anthropic",
-    "google",
-    "mistral",
-    "deepseek",
-    "x-ai",
-    "together",
-    "fireworks",
-    "groq",
-)
 
 
 @pytest.mark.parametrize("provider", REQUIRED_PROVIDERS)

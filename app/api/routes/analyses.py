@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Query, Response, status
 from fastapi.responses import HTMLResponse
@@ -13,34 +13,27 @@ from app.access import Scope
 from app.api.deps import (
     AnalysesWriter,
     DeferredWriteSessionDep,
-    Limit,
-    Offset,
     PrincipalDep,
     ReaderDep,
     ReadSessionDep,
-    SearchText,
     SessionDep,
     ensure_scope,
 )
-from app.db.orm import Analysis
 from app.schemas.analyses import (
     AnalysisComparison,
     AnalysisCreate,
-    AnalysisLinks,
+    AnalysisListQuery,
     AnalysisPage,
     AnalysisRead,
     AnalysisRerun,
-    AnalysisSort,
-    AnalysisSummary,
     AnalysisUpdate,
     ChartFormat,
     ChartName,
     ExportFormat,
-    Instant,
-    Tag,
 )
-from app.schemas.common import Slug
 from app.services import analyses as analyses_service
+from app.services import analysis_views as views
+from app.services.analysis_diff import export_csv
 from app.services.charts import MEDIA_TYPES, render_chart
 from app.services.report import render_report
 
@@ -82,36 +75,6 @@ _ANALYSIS_LINKS = {
 }
 
 
-def links_for(analysis_id: uuid.UUID) -> AnalysisLinks:
-    base = f"/v1/analyses/{analysis_id}"
-    return AnalysisLinks(
-        analysis=base,
-        report=f"{base}/report",
-        export_json=f"{base}/export?format=json",
-        export_csv=f"{base}/export?format=csv",
-        chart_cost_vs_volume=f"{base}/charts/cost-vs-volume",
-        chart_breakdown=f"{base}/charts/breakdown",
-        chart_projection=f"{base}/charts/projection",
-    )
-
-
-def _summary_fields(row: Analysis) -> dict[str, Any]:
-    return {
-        name: getattr(row, name) for name in AnalysisSummary.model_fields if name != "links"
-    } | {"links": links_for(row.id)}
-
-
-def to_summary(row: Analysis) -> AnalysisSummary:
-    return AnalysisSummary.model_validate(_summary_fields(row))
-
-
-def to_read(row: Analysis) -> AnalysisRead:
-    return AnalysisRead.model_validate(
-        _summary_fields(row)
-        | {"input": row.input, "catalog_snapshot": row.catalog_snapshot, "result": row.result}
-    )
-
-
 @analyses_router.post(
     "",
     status_code=status.HTTP_201_CREATED,
@@ -148,49 +111,20 @@ def create_analysis(
     response.headers["Location"] = f"/v1/analyses/{row.id}"
     if not created:
         response.status_code = status.HTTP_200_OK
-    return to_read(row)
+    return views.to_read(row)
 
 
 @analyses_router.get("", summary="List analyses")
 def list_analyses(
-    session: SessionDep,
-    limit: Limit = 50,
-    offset: Offset = 0,
-    q: SearchText = None,
-    tag: Annotated[
-        list[Tag] | None, Query(max_length=20, description="Has every one of these tags.")
-    ] = None,
-    api_model: Annotated[Slug | None, Query(description="Priced this API model.")] = None,
-    open_model: Annotated[Slug | None, Query(description="Considered this open model.")] = None,
-    created_after: Annotated[
-        Instant | None, Query(description="Saved at or after this instant (ISO 8601).")
-    ] = None,
-    created_before: Annotated[
-        Instant | None, Query(description="Saved before this instant (ISO 8601).")
-    ] = None,
-    parent_id: Annotated[
-        uuid.UUID | None, Query(description="Revisions re-run from this analysis.")
-    ] = None,
-    sort: Annotated[
-        AnalysisSort, Query(description="Field to sort by, `-` first for descending.")
-    ] = "-created_at",
+    session: SessionDep, query: Annotated[AnalysisListQuery, Query()]
 ) -> AnalysisPage:
     """Summaries of saved analyses (without input and result), newest first by default."""
-    rows, total = analyses_service.list_analyses(
-        session,
-        q=q,
-        tags=tag or (),
-        api_model=api_model,
-        open_model=open_model,
-        created_after=created_after,
-        created_before=created_before,
-        parent_id=parent_id,
-        sort=sort,
-        limit=limit,
-        offset=offset,
-    )
+    rows, total = analyses_service.list_analyses(session, query)
     return AnalysisPage(
-        items=[to_summary(r) for r in rows], total=total, limit=limit, offset=offset
+        items=[views.to_summary(r) for r in rows],
+        total=total,
+        limit=query.limit,
+        offset=query.offset,
     )
 
 
@@ -210,7 +144,7 @@ def compare_analyses(
 @analyses_router.get("/{analysis_id}", summary="Get an analysis")
 def get_analysis(session: SessionDep, analysis_id: AnalysisId) -> AnalysisRead:
     """The stored input, catalog snapshot and result, exactly as saved."""
-    return to_read(analyses_service.get_analysis(session, analysis_id))
+    return views.to_read(analyses_service.get_analysis(session, analysis_id))
 
 
 @analyses_router.patch("/{analysis_id}", summary="Rename, describe or re-tag an analysis")
@@ -218,7 +152,7 @@ def update_analysis(
     session: SessionDep, analysis_id: AnalysisId, body: AnalysisUpdate, principal: AnalysesWriter
 ) -> AnalysisRead:
     """Only the analysis's owner (or team, or an `analyses:admin` key) may change it."""
-    return to_read(
+    return views.to_read(
         analyses_service.update_analysis(session, analysis_id, body, principal=principal)
     )
 
@@ -251,7 +185,8 @@ def rerun_analysis(
     ] = False,
 ) -> AnalysisRerun:
     """Price the saved input with today's catalog and show which prices, specs, costs and
-    break-even volumes moved. The saved analysis itself never changes."""
+    break-even volumes moved. The saved analysis itself never changes. The estimate runs
+    before any write transaction begins (only `save=true` writes)."""
     if save:
         ensure_scope(principal, Scope.ANALYSES_WRITE)
     outcome = analyses_service.rerun_analysis(
@@ -268,7 +203,7 @@ def rerun_analysis(
         analysis_id=outcome.original.id,
         result=outcome.result,
         diff=outcome.diff,
-        revision=to_read(outcome.revision) if outcome.revision is not None else None,
+        revision=views.to_read(outcome.revision) if outcome.revision is not None else None,
     )
 
 
@@ -296,11 +231,9 @@ def export_analysis(
     filename = f"analysis-{row.id}.{format}"
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
     if format == "csv":
-        result = to_read(row).result
-        return Response(
-            analyses_service.export_csv(result), media_type=CSV_MEDIA_TYPE, headers=headers
-        )
-    body = to_read(row).model_dump(mode="json")
+        result = views.to_read(row).result
+        return Response(export_csv(result), media_type=CSV_MEDIA_TYPE, headers=headers)
+    body = views.to_read(row).model_dump(mode="json")
     return Response(
         json.dumps(body, indent=2, ensure_ascii=False),
         media_type="application/json",
@@ -331,7 +264,7 @@ def get_analysis_chart(
     format: Annotated[ChartFormat, Query(description="`svg` (default) or `png`.")] = "svg",
 ) -> Response:
     """Drawn from the stored result: the same analysis always gives the same picture."""
-    result = to_read(analyses_service.get_analysis(session, analysis_id)).result
+    result = views.to_read(analyses_service.get_analysis(session, analysis_id)).result
     return Response(
         render_chart(result, chart, format),
         media_type=MEDIA_TYPES[format],
@@ -348,7 +281,9 @@ def get_analysis_chart(
 def get_analysis_report(session: SessionDep, analysis_id: AnalysisId) -> HTMLResponse:
     """A self-contained page (no external resources) with inputs, ranked options, charts and
     every assumption with its source. Prints cleanly."""
-    return HTMLResponse(render_report(to_read(analyses_service.get_analysis(session, analysis_id))))
+    return HTMLResponse(
+        render_report(views.to_read(analyses_service.get_analysis(session, analysis_id)))
+    )
 
 
 router = APIRouter()

@@ -5,9 +5,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
+from pydantic import Field
 
-from app.api.deps import AdminDep, Limit, Offset, ReaderDep, SearchText, SessionDep, VersionDep
-from app.api.routes._catalog import created, page, sort_description, sort_pattern
+from app.api.deps import AdminDep, ReaderDep, SessionDep, VersionDep
+from app.api.routes._catalog import (
+    CatalogListQuery,
+    created,
+    page,
+    sort_description,
+    sort_pattern,
+)
 from app.schemas.catalog import ApiModelCreate, ApiModelPage, ApiModelRead, ApiModelUpdate
 from app.schemas.common import Slug
 from app.services import catalog as catalog_service
@@ -16,32 +23,20 @@ from app.services.catalog import API_MODELS
 router = APIRouter(prefix="/v1/api-models", tags=["api-models"], dependencies=[ReaderDep])
 
 
+class ApiModelListQuery(CatalogListQuery):
+    provider: str | None = Field(default=None, max_length=64, examples=["openai"])
+    model_id: str | None = Field(default=None, max_length=200, examples=["gpt-4o"])
+    sort: str = Field(
+        default="slug", pattern=sort_pattern(API_MODELS), description=sort_description(API_MODELS)
+    )
+
+
 @router.get("", summary="List API models")
 def list_api_models(
-    session: SessionDep,
-    version: VersionDep,
-    limit: Limit = 50,
-    offset: Offset = 0,
-    q: SearchText = None,
-    provider: Annotated[str | None, Query(max_length=64, examples=["openai"])] = None,
-    model_id: Annotated[str | None, Query(max_length=200, examples=["gpt-4o"])] = None,
-    sort: Annotated[
-        str, Query(pattern=sort_pattern(API_MODELS), description=sort_description(API_MODELS))
-    ] = "slug",
+    session: SessionDep, version: VersionDep, query: Annotated[ApiModelListQuery, Query()]
 ) -> ApiModelPage:
     """API models as the catalog held them at `version` (default: latest)."""
-    return page(
-        ApiModelPage,
-        session,
-        API_MODELS,
-        ApiModelRead,
-        version=version,
-        filters={"provider": provider, "model_id": model_id},
-        q=q,
-        sort=sort,
-        limit=limit,
-        offset=offset,
-    )
+    return page(ApiModelPage, ApiModelRead, API_MODELS, query, session, version)
 
 
 @router.get("/{slug}", summary="Get an API model")

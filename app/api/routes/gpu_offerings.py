@@ -5,9 +5,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
+from pydantic import Field
 
-from app.api.deps import AdminDep, Limit, Offset, ReaderDep, SearchText, SessionDep, VersionDep
-from app.api.routes._catalog import created, page, sort_description, sort_pattern
+from app.api.deps import AdminDep, ReaderDep, SessionDep, VersionDep
+from app.api.routes._catalog import (
+    CatalogListQuery,
+    created,
+    page,
+    sort_description,
+    sort_pattern,
+)
 from app.schemas.catalog import (
     GpuOfferingCreate,
     GpuOfferingPage,
@@ -21,33 +28,23 @@ from app.services.catalog import GPU_OFFERINGS
 router = APIRouter(prefix="/v1/gpu-offerings", tags=["gpu-offerings"], dependencies=[ReaderDep])
 
 
+class GpuOfferingListQuery(CatalogListQuery):
+    provider: str | None = Field(default=None, max_length=64, examples=["aws"])
+    gpu_slug: str | None = Field(default=None, max_length=200, examples=["h100-sxm-80gb"])
+    region: str | None = Field(default=None, max_length=64, examples=["us-east-1"])
+    sort: str = Field(
+        default="slug",
+        pattern=sort_pattern(GPU_OFFERINGS),
+        description=sort_description(GPU_OFFERINGS),
+    )
+
+
 @router.get("", summary="List GPU offerings")
 def list_gpu_offerings(
-    session: SessionDep,
-    version: VersionDep,
-    limit: Limit = 50,
-    offset: Offset = 0,
-    q: SearchText = None,
-    provider: Annotated[str | None, Query(max_length=64, examples=["aws"])] = None,
-    gpu_slug: Annotated[str | None, Query(max_length=200, examples=["h100-sxm-80gb"])] = None,
-    region: Annotated[str | None, Query(max_length=64, examples=["us-east-1"])] = None,
-    sort: Annotated[
-        str, Query(pattern=sort_pattern(GPU_OFFERINGS), description=sort_description(GPU_OFFERINGS))
-    ] = "slug",
+    session: SessionDep, version: VersionDep, query: Annotated[GpuOfferingListQuery, Query()]
 ) -> GpuOfferingPage:
     """GPU offerings as the catalog held them at `version` (default: latest)."""
-    return page(
-        GpuOfferingPage,
-        session,
-        GPU_OFFERINGS,
-        GpuOfferingRead,
-        version=version,
-        filters={"provider": provider, "gpu_slug": gpu_slug, "region": region},
-        q=q,
-        sort=sort,
-        limit=limit,
-        offset=offset,
-    )
+    return page(GpuOfferingPage, GpuOfferingRead, GPU_OFFERINGS, query, session, version)
 
 
 @router.get("/{slug}", summary="Get a GPU offering")

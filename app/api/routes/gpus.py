@@ -5,9 +5,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
+from pydantic import Field
 
-from app.api.deps import AdminDep, Limit, Offset, ReaderDep, SearchText, SessionDep, VersionDep
-from app.api.routes._catalog import created, page, sort_description, sort_pattern
+from app.api.deps import AdminDep, ReaderDep, SessionDep, VersionDep
+from app.api.routes._catalog import (
+    CatalogListQuery,
+    created,
+    page,
+    sort_description,
+    sort_pattern,
+)
 from app.schemas.catalog import GpuCreate, GpuPage, GpuRead, GpuUpdate
 from app.schemas.common import Slug
 from app.services import catalog as catalog_service
@@ -16,32 +23,20 @@ from app.services.catalog import GPUS
 router = APIRouter(prefix="/v1/gpus", tags=["gpus"], dependencies=[ReaderDep])
 
 
+class GpuListQuery(CatalogListQuery):
+    vendor: str | None = Field(default=None, max_length=64, examples=["nvidia"])
+    interconnect: str | None = Field(default=None, max_length=16, examples=["nvlink"])
+    sort: str = Field(
+        default="slug", pattern=sort_pattern(GPUS), description=sort_description(GPUS)
+    )
+
+
 @router.get("", summary="List GPUs")
 def list_gpus(
-    session: SessionDep,
-    version: VersionDep,
-    limit: Limit = 50,
-    offset: Offset = 0,
-    q: SearchText = None,
-    vendor: Annotated[str | None, Query(max_length=64, examples=["nvidia"])] = None,
-    interconnect: Annotated[str | None, Query(max_length=16, examples=["nvlink"])] = None,
-    sort: Annotated[
-        str, Query(pattern=sort_pattern(GPUS), description=sort_description(GPUS))
-    ] = "slug",
+    session: SessionDep, version: VersionDep, query: Annotated[GpuListQuery, Query()]
 ) -> GpuPage:
     """GPU specifications as the catalog held them at `version` (default: latest)."""
-    return page(
-        GpuPage,
-        session,
-        GPUS,
-        GpuRead,
-        version=version,
-        filters={"vendor": vendor, "interconnect": interconnect},
-        q=q,
-        sort=sort,
-        limit=limit,
-        offset=offset,
-    )
+    return page(GpuPage, GpuRead, GPUS, query, session, version)
 
 
 @router.get("/{slug}", summary="Get a GPU")

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
-from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
-from app.db.migrations import current_revision, head_revision
-from app.errors import UnavailableError
+from app.services.health import check_readiness
 
 router = APIRouter(tags=["health"])
 
@@ -34,12 +31,5 @@ async def healthz() -> Health:
 )
 def readyz(request: Request) -> Health:
     """The database answers and its schema is at the newest migration."""
-    engine: Engine = request.app.state.engine
-    try:
-        revision = current_revision(engine)
-    except SQLAlchemyError as exc:
-        raise UnavailableError("the database is not reachable") from exc
-    head = head_revision()
-    if revision != head:
-        raise UnavailableError(f"database schema is at {revision}, expected {head}: migrate it")
-    return Health(status="ready", database=engine.dialect.name, revision=revision)
+    readiness = check_readiness(request.app.state.engine)
+    return Health(status="ready", database=readiness.database, revision=readiness.revision)

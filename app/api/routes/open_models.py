@@ -5,9 +5,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
+from pydantic import Field
 
-from app.api.deps import AdminDep, Limit, Offset, ReaderDep, SearchText, SessionDep, VersionDep
-from app.api.routes._catalog import created, page, sort_description, sort_pattern
+from app.api.deps import AdminDep, ReaderDep, SessionDep, VersionDep
+from app.api.routes._catalog import (
+    CatalogListQuery,
+    created,
+    page,
+    sort_description,
+    sort_pattern,
+)
 from app.schemas.catalog import OpenModelCreate, OpenModelPage, OpenModelRead, OpenModelUpdate
 from app.schemas.common import Slug
 from app.services import catalog as catalog_service
@@ -16,33 +23,21 @@ from app.services.catalog import OPEN_MODELS
 router = APIRouter(prefix="/v1/open-models", tags=["open-models"], dependencies=[ReaderDep])
 
 
+class OpenModelListQuery(CatalogListQuery):
+    family: str | None = Field(default=None, max_length=64, examples=["llama"])
+    attention_kind: str | None = Field(default=None, max_length=32, examples=["gqa"])
+    license: str | None = Field(default=None, max_length=128, examples=["apache-2.0"])
+    sort: str = Field(
+        default="slug", pattern=sort_pattern(OPEN_MODELS), description=sort_description(OPEN_MODELS)
+    )
+
+
 @router.get("", summary="List open models")
 def list_open_models(
-    session: SessionDep,
-    version: VersionDep,
-    limit: Limit = 50,
-    offset: Offset = 0,
-    q: SearchText = None,
-    family: Annotated[str | None, Query(max_length=64, examples=["llama"])] = None,
-    attention_kind: Annotated[str | None, Query(max_length=32, examples=["gqa"])] = None,
-    license: Annotated[str | None, Query(max_length=128, examples=["apache-2.0"])] = None,
-    sort: Annotated[
-        str, Query(pattern=sort_pattern(OPEN_MODELS), description=sort_description(OPEN_MODELS))
-    ] = "slug",
+    session: SessionDep, version: VersionDep, query: Annotated[OpenModelListQuery, Query()]
 ) -> OpenModelPage:
     """Open models as the catalog held them at `version` (default: latest)."""
-    return page(
-        OpenModelPage,
-        session,
-        OPEN_MODELS,
-        OpenModelRead,
-        version=version,
-        filters={"family": family, "attention_kind": attention_kind, "license": license},
-        q=q,
-        sort=sort,
-        limit=limit,
-        offset=offset,
-    )
+    return page(OpenModelPage, OpenModelRead, OPEN_MODELS, query, session, version)
 
 
 @router.get("/{slug}", summary="Get an open model")

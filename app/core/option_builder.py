@@ -1,0 +1,171 @@
+"""Turn rows of the option table (and API costs, and hybrid plans) into `CostOption`s.
+
+A full catalog has thousands of self-hosted rows and a caller usually shows only the cheapest
+few, so rows are built on demand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from app.core.api_cost import ApiCost
+from app.core.economics import FleetCosts, OptionTable, SelfHostedCandidateSpec
+from app.core.hybrid import HybridPlan
+from app.core.options import CostOption, FleetPlan, OptionKey, OptionKind
+from app.core.workload import TOKENS_PER_MTOK
+
+#: Cost components of a self-hosted option, in the order of its breakdown.
+SELF_HOSTED_COMPONENTS = ("compute", "power", "hosting", "staff", "overhead")
+_FLEET_COLUMNS = (
+    "peak_serving_replicas",
+    "peak_replicas",
+    "peak_instances",
+    "peak_gpus",
+    "average_gpus",
+    "average_utilisation",
+    "gpu_utilisation",
+)
+
+
+def usd_per_mtok(monthly_usd: float, tokens_per_month: float) -> float | None:
+    """Monthly cost over monthly tokens (USD per 10^6 tokens); None without traffic."""
+    return monthly_usd / tokens_per_month * TOKENS_PER_MTOK if tokens_per_month > 0 else None
+
+
+class SelfHostedOptions:
+    """Builds the self-hosted `CostOption` of any row of an option table."""
+
+    def __init__(
+        self,
+        candidates: tuple[SelfHostedCandidateSpec, ...],
+        table: OptionTable,
+        costs: FleetCosts,
+        tokens_per_month: float,
+    ) -> None:
+        self.candidates, self.table, self.tokens_per_month = candidates, table, tokens_per_month
+        # Plain Python lists: per-element numpy indexing would dominate the builders.
+        self.columns = {
+            name: getattr(costs, name).tolist()
+            for name in ("total", *SELF_HOSTED_COMPONENTS, *_FLEET_COLUMNS)
+        }
+        self.feasible = table.feasible.tolist()
+        self.candidate_index = table.candidate_index.tolist()
+
+    def candidate(self, row: int) -> SelfHostedCandidateSpec:
+        return self.candidates[int(self.candidate_index[row])]
+
+    def key(self, row: int) -> OptionKey:
+        candidate = self.candidates[self.candidate_index[row]]
+        purchase = self.table.options[row]
+        return OptionKey(
+            kind=OptionKind.SELF_HOSTED,
+            open_model=candidate.open_model_slug,
+            gpu=candidate.gpu_slug,
+            tensor_parallel=candidate.tensor_parallel,
+            precision=candidate.precision,
+            purchase_mode=purchase.mode.value,
+            offering=purchase.offering_slug,
+        )
+
+    def label(self, row: int) -> str:
+        purchase = self.table.options[row]
+        suffix = f" ({purchase.label})" if purchase.label else ""
+        candidate = self.candidates[self.candidate_index[row]]
+        return f"{candidate.label} · {purchase.mode}{suffix}"
+
+    def build(self, row: int) -> CostOption:
+        if not self.feasible[row]:
+            return CostOption(
+                self.key(row), self.label(row), False, self.table.reasons[row], None, None, {}
+            )
+        total = self.columns["total"][row]
+        return CostOption(
+            key=self.key(row),
+            label=self.label(row),
+            feasible=True,
+            reason=None,
+            monthly_cost_usd=total,
+            usd_per_million_tokens=usd_per_mtok(total, self.tokens_per_month),
+            breakdown={name: self.columns[name][row] for name in SELF_HOSTED_COMPONENTS},
+            fleet=self._fleet(row),
+            self_hosted_request_share=1.0,
+        )
+
+    def _fleet(self, row: int) -> FleetPlan:
+        columns = self.columns
+        candidate = self.candidates[self.candidate_index[row]]
+        purchase = self.table.options[row]
+        capacity = self.table.capacities[row]
+        return FleetPlan(
+            open_model=candidate.open_model_slug,
+            gpu=candidate.gpu_slug,
+            tensor_parallel=candidate.tensor_parallel,
+            precision=candidate.precision,
+            purchase_mode=purchase.mode.value,
+            offering=purchase.offering_slug,
+            serving_replicas=int(columns["peak_serving_replicas"][row]),
+            replicas=int(columns["peak_replicas"][row]),
+            instances=int(columns["peak_instances"][row]),
+            gpus=int(columns["peak_gpus"][row]),
+            gpus_per_replica=capacity.gpus_per_replica,
+            gpus_per_instance=purchase.gpus_per_instance,
+            average_gpus=float(columns["average_gpus"][row]),
+            average_utilisation=float(columns["average_utilisation"][row]),
+            gpu_utilisation=float(columns["gpu_utilisation"][row]),
+            unused_gpus=int(columns["peak_gpus"][row])
+            - int(columns["peak_replicas"][row]) * capacity.gpus_per_replica,
+            replica_requests_per_s=capacity.interactive_requests_per_s,
+            operating_concurrency=capacity.operating_concurrency,
+            ttft_s=capacity.ttft_s,
+            tpot_s=capacity.tpot_s,
+        )
+
+
+def api_option(cost: ApiCost, *, context_too_small: bool = False) -> CostOption:
+    """The API model's option; infeasible when its context window cannot hold the requests."""
+    key = OptionKey(OptionKind.API, api_model=cost.slug)
+    if context_too_small:
+        reason = (
+            f"context window too small: {cost.context_overflow_share:.1%} of requests "
+            "(input + output) do not fit"
+        )
+        return CostOption(key, cost.slug, False, reason, None, None, {})
+    return CostOption(
+        key=key,
+        label=cost.slug,
+        feasible=True,
+        reason=None,
+        monthly_cost_usd=cost.monthly_cost_usd,
+        usd_per_million_tokens=cost.usd_per_million_tokens,
+        breakdown=dict(cost.breakdown),
+    )
+
+
+def hybrid_option(
+    plan: HybridPlan, base: CostOption, cost: ApiCost, tokens_per_month: float
+) -> CostOption:
+    """The held fleet of `base` taking the base load, `cost`'s API model the rest."""
+    fleet = None
+    if base.fleet is not None:
+        fleet = replace(
+            base.fleet,
+            serving_replicas=plan.serving_replicas,
+            replicas=plan.replicas,
+            instances=plan.instances,
+            gpus=plan.gpus,
+            average_gpus=float(plan.gpus),
+            average_utilisation=plan.average_utilisation,
+            gpu_utilisation=plan.gpu_utilisation,
+            unused_gpus=plan.gpus - plan.replicas * base.fleet.gpus_per_replica,
+        )
+    return CostOption(
+        key=base.key.with_api_model(OptionKind.HYBRID, cost.slug),
+        label=f"{base.label} + {cost.slug}",
+        feasible=True,
+        reason=None,
+        monthly_cost_usd=plan.monthly_cost_usd,
+        usd_per_million_tokens=usd_per_mtok(plan.monthly_cost_usd, tokens_per_month),
+        breakdown=dict(plan.breakdown),
+        fleet=fleet,
+        self_hosted_request_share=plan.self_hosted_request_share,
+    )

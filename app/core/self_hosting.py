@@ -1,0 +1,126 @@
+"""From the models, GPUs and ways of paying a request allows to the priced self-hosted
+candidates an estimate compares: the candidate grid, capacity curves and purchase options,
+plus everything that could not be priced and why."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from app.core.candidates import (
+    InfeasibleCandidate,
+    candidate_grid,
+    candidate_label,
+    capacity_curves,
+)
+from app.core.economics import SelfHostedCandidateSpec
+from app.core.purchasing import (
+    GpuPriceOverrideSpec,
+    GpuPurchaseSpec,
+    OfferingPriceSpec,
+    OwnedTermsSpec,
+    PurchaseChoice,
+    PurchaseMode,
+    choose_purchase_options,
+)
+from app.core.types import GpuSpec, OpenModelSpec, Precision
+from app.core.workload import WorkloadSpec
+
+
+@dataclass(frozen=True, slots=True)
+class SelfHostingSpec:
+    """What to consider for self-hosting. `gpu_purchases` is parallel to `gpus`."""
+
+    models: tuple[OpenModelSpec, ...]
+    gpus: tuple[GpuSpec, ...]
+    gpu_purchases: tuple[GpuPurchaseSpec, ...]
+    precisions: tuple[Precision, ...]
+    purchase_modes: tuple[PurchaseMode, ...]
+    offerings: tuple[OfferingPriceSpec, ...]
+    real_world_derate: float
+    tensor_parallel: tuple[int, ...] | None = None
+    max_context_overflow_share: float = 1.0
+    owned: OwnedTermsSpec = field(default_factory=OwnedTermsSpec)
+    overrides: Mapping[str, GpuPriceOverrideSpec] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SelfHostingCandidates:
+    """Priced candidates, what could not be priced, and the catalog offerings used."""
+
+    candidates: tuple[SelfHostedCandidateSpec, ...]
+    infeasible: tuple[InfeasibleCandidate, ...]
+    offering_slugs: tuple[str, ...]
+
+
+def _no_price(
+    gpu_slug: str, tensor_parallel: int, choice: PurchaseChoice
+) -> list[InfeasibleCandidate]:
+    return [
+        InfeasibleCandidate(
+            label=f"{gpu_slug} · {tensor_parallel} GPU(s) per replica · {mode}",
+            gpu=gpu_slug,
+            reason=reason,
+            tensor_parallel=tensor_parallel,
+            purchase_mode=mode.value,
+        )
+        for mode, reason in choice.missing
+    ]
+
+
+def self_hosting_candidates(spec: SelfHostingSpec, workload: WorkloadSpec) -> SelfHostingCandidates:
+    """Every runnable, payable model x GPU x precision x TP with its capacity curve and
+    purchase options; only candidates that can be paid for are modelled."""
+    grid, infeasible = candidate_grid(
+        spec.models,
+        spec.gpus,
+        workload,
+        spec.precisions,
+        spec.tensor_parallel,
+        spec.max_context_overflow_share,
+    )
+    unpriced = list(infeasible)
+    # Ways to pay depend on the GPU and the replica size only: price each pair once.
+    choices: dict[tuple[int, int], PurchaseChoice] = {}
+    pairs = zip(grid.gpu_index.tolist(), grid.tensor_parallel.tolist(), strict=True)
+    for gpu_index, tensor_parallel in sorted(set(pairs)):
+        purchase = spec.gpu_purchases[gpu_index]
+        choice = choose_purchase_options(
+            purchase,
+            tensor_parallel,
+            spec.purchase_modes,
+            spec.offerings,
+            spec.owned,
+            spec.overrides.get(purchase.slug),
+        )
+        choices[gpu_index, tensor_parallel] = choice
+        unpriced += _no_price(purchase.slug, tensor_parallel, choice)
+    priced = [
+        bool(choices[gpu_index, tp].options)
+        for gpu_index, tp in zip(
+            grid.gpu_index.tolist(), grid.tensor_parallel.tolist(), strict=True
+        )
+    ]
+    grid = grid.take(np.flatnonzero(np.asarray(priced, dtype=bool)))
+    curves = capacity_curves(spec.models, spec.gpus, grid, workload, spec.real_world_derate)
+    candidates = []
+    for row, curve in enumerate(curves):
+        model = spec.models[int(grid.model_index[row])]
+        gpu_index, tp = int(grid.gpu_index[row]), int(grid.tensor_parallel[row])
+        gpu, precision = spec.gpus[gpu_index], grid.precision(row).value
+        candidates.append(
+            SelfHostedCandidateSpec(
+                label=candidate_label(model.slug, gpu.slug, tp, precision),
+                open_model_slug=model.slug,
+                gpu_slug=gpu.slug,
+                tensor_parallel=tp,
+                precision=precision,
+                gpu_tdp_w=gpu.tdp_w,
+                capacity=curve,
+                purchase_options=choices[gpu_index, tp].options,
+            )
+        )
+    used = dict.fromkeys(slug for choice in choices.values() for slug in choice.offering_slugs)
+    return SelfHostingCandidates(tuple(candidates), tuple(unpriced), tuple(used))
