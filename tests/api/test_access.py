@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.db.orm import ApiKey
 from app.main import create_app
-from tests.api.test_analyses import JSON, assert_problem, body
 from tests.conftest import make_settings, reset_logging
+from tests.factories import JSON, assert_problem, body
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.test_analyses import JSON, assert_problem, body
+from tests.factories import JSON, assert_problem, body
 
 # --- NUL bytes and invalid text (defect: 500 on PostgreSQL; `q=%00` matched every row on SQLite)
 

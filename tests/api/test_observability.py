@@ -12,8 +12,8 @@ from sqlalchemy.exc import ProgrammingError
 
 from app.api import deps
 from app.logs import configure_logging
-from tests.api.test_analyses import REQUEST, assert_problem
 from tests.conftest import reset_logging
+from tests.factories import REQUEST, assert_problem
 
 
 def test_a_sent_request_id_is_echoed_and_put_in_problems(client: TestClient) -> None:

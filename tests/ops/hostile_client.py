@@ -13,7 +13,7 @@ import time
 
 import httpx
 
-from tests.api.test_analyses import body
+from tests.factories import body
 
 ROUND_S = 0.5
 ATTACKERS = 16

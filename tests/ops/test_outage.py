@@ -9,8 +9,8 @@ import time
 
 import httpx
 
-from tests.api.test_analyses import body
 from tests.conftest import make_settings
+from tests.factories import body
 from tests.ops.servers import TemporaryPostgres, exchange_on_one_connection, running_app
 
 AFFECTED = ["/v1/gpus", "/v1/gpus/h100-sxm-80gb", "/v1/analyses", "/v1/catalog/versions"]

@@ -21,8 +21,8 @@ import httpx
 import pytest
 
 from app.main import prepare_database
-from tests.api.test_analyses import body
 from tests.conftest import ADMIN_KEY, make_settings
+from tests.factories import body
 from tests.ops.servers import TemporaryPostgres, free_port
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.api.test_analyses import body
+from tests.factories import body
 from tests.ops.hostile_client import ROUND_S
 from tests.ops.servers import free_port
 
