@@ -16,9 +16,11 @@ from app.access import Scope
 from app.logs import configure_logging
 from app.settings import Settings, get_settings
 
-#: Seconds an idle keep-alive connection stays open (below a typical load balancer's 60 s
-#: idle timeout would race it; nginx and Kubernetes Services reuse connections sooner).
-KEEP_ALIVE_S = 15
+#: Seconds an idle keep-alive connection stays open. Longer than the idle timeout of the
+#: proxies usually in front (nginx upstream keepalive and cloud load balancers: 60 s), so the
+#: proxy, not the service, closes an idle connection and never sends a request on one that the
+#: service is closing at that moment.
+KEEP_ALIVE_S = 65
 #: Seconds a worker gets to finish its requests after SIGTERM.
 GRACEFUL_SHUTDOWN_S = 20
 
