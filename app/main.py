@@ -46,6 +46,11 @@ TAGS = [
         "read as a report.",
     },
     {"name": "performance", "description": "Throughput and latency of one GPU replica."},
+    {
+        "name": "benchmarks",
+        "description": "Your own measured operating points (vllm bench serve, GuideLLM), with "
+        "provenance; /v1/performance answers from them where they cover a configuration.",
+    },
     {"name": "api-models", "description": "Hosted API models and their token prices."},
     {"name": "gpus", "description": "GPU specifications."},
     {"name": "gpu-offerings", "description": "Cloud GPU instances and their hourly prices."},
@@ -128,7 +133,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_metrics(app)
     # Added innermost first: the request context wraps everything, so even a problem answered
     # by the hardening or body-limit middleware carries the request id.
-    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        max_import_body_bytes=settings.max_import_body_bytes,
+    )
     app.add_middleware(ServerTimingMiddleware)
     app.add_middleware(HardeningMiddleware)
     app.add_middleware(RequestContextMiddleware)

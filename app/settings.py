@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     #: every model and GPU, or a catalog entry with long sources) is tens of kB; a smaller cap
     #: bounds what a hostile body costs to read and parse.
     max_body_bytes: int = Field(default=256 * 1024, ge=1_024, le=100_000_000)
+    #: Largest body of a benchmark import (a whole vllm bench serve or GuideLLM result file).
+    max_import_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1_024, le=1_000_000_000)
     #: Apply migrations and seed the catalogs when the app starts.
     auto_migrate: bool = True
     log_level: str = "INFO"

@@ -20,6 +20,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
 
+from app.catalog import seed_data
+from app.core.engines import ENGINES
 from app.core.memory import PRECISIONS
 from app.core.performance import (
     ReplicaBatch,
@@ -27,8 +29,18 @@ from app.core.performance import (
     replica_curve,
     replica_performance,
 )
-from app.core.types import Precision
-from benchmarks.fit_performance import load_specs
+from app.core.types import GpuSpec, OpenModelSpec, Precision
+from app.services import catalog_specs
+
+
+def load_specs() -> tuple[dict[str, OpenModelSpec], dict[str, GpuSpec], str]:
+    """Every open model and GPU of the seed catalog, by slug."""
+    models = {
+        m.slug: m for m in map(catalog_specs.open_model_spec_from_row, seed_data.load_open_models())
+    }
+    gpus = {g.slug: g for g in map(catalog_specs.gpu_spec_from_row, seed_data.load_gpus())}
+    return models, gpus, "seed catalog"
+
 
 N_CONFIGS = 10_000
 BATCH_TARGET_S = 1.0
@@ -39,6 +51,7 @@ def random_batch(n: int, seed: int = 0) -> ReplicaBatch:
     """n random configurations over the catalog (feasible or not, as a fleet search sees them)."""
     models, gpus, _ = load_specs()
     rng = np.random.default_rng(seed)
+    load = rng.random(n)
     model_list, gpu_list = list(models.values()), list(gpus.values())
     return ReplicaBatch(
         models=tuple(model_list),
@@ -49,7 +62,10 @@ def random_batch(n: int, seed: int = 0) -> ReplicaBatch:
         precision_index=rng.integers(0, len(PRECISIONS), n),
         input_tokens=rng.integers(64, 32_000, n),
         output_tokens=rng.integers(16, 4_000, n),
-        concurrency=np.where(rng.random(n) < 0.5, 0, rng.integers(1, 512, n)),
+        concurrency=np.where(load < 0.4, 0, np.where(load < 0.8, rng.integers(1, 512, n), 0)),
+        engine_index=rng.integers(0, len(ENGINES), n),
+        # A fifth of the configurations are open-loop Poisson loads (solved by bisection).
+        request_rate_per_s=np.where(load >= 0.8, rng.uniform(0.01, 20.0, n), 0.0),
     )
 
 

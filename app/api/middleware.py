@@ -17,6 +17,8 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 JSON_TYPES = ("application/json", "application/merge-patch+json", "application/problem+json")
 BODY_METHODS = {"POST", "PUT", "PATCH"}
+#: Paths whose body is a whole result file: `max_import_body_bytes`, no member count cap.
+IMPORT_PATHS = frozenset({"/v1/benchmarks/import"})
 
 
 def _has_authorization(headers: dict[str, str]) -> bool:
@@ -32,9 +34,10 @@ class BodyLimitMiddleware:
     so every over-long body gets the same 413, whether its length was declared or streamed.
     """
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, max_import_body_bytes: int) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.max_import_body_bytes = max_import_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
@@ -42,9 +45,13 @@ class BodyLimitMiddleware:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         path = scope.get("path", "")
+        # Imports carry a tool's whole result file (a free-form JSON document) and need an
+        # admin key; every other body is a small, closed request.
+        bulk = path in IMPORT_PATHS
+        limit = self.max_import_body_bytes if bulk else self.max_body_bytes
         length = headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_body_bytes):
-            await self._too_large(scope, receive, send, path)
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            await self._too_large(scope, receive, send, path, limit)
             return
         content_type = headers.get("content-type", "").split(";")[0].strip().lower()
         has_body = (length is not None and length != "0") or "transfer-encoding" in headers
@@ -72,12 +79,13 @@ class BodyLimitMiddleware:
             if message["type"] == "http.disconnect":
                 return
             body += message.get("body", b"")
-            if len(body) > self.max_body_bytes:
-                await self._too_large(scope, receive, send, path)
+            if len(body) > limit:
+                await self._too_large(scope, receive, send, path, limit)
                 return
             if not message.get("more_body", False):
                 break
-        errors = json_shape_errors(bytes(body)) or json_text_errors(bytes(body))
+        shape = [] if bulk else json_shape_errors(bytes(body))
+        errors = shape or json_text_errors(bytes(body))
         if errors:
             await invalid_text_response(scope, errors)(scope, receive, send)
             return
@@ -92,11 +100,13 @@ class BodyLimitMiddleware:
 
         await self.app(scope, replay, send)
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
+    async def _too_large(
+        self, scope: Scope, receive: Receive, send: Send, path: str, limit: int
+    ) -> None:
         response = problem_response(
             status=413,
             title="Content Too Large",
-            detail=f"request bodies are limited to {self.max_body_bytes} bytes",
+            detail=f"request bodies are limited to {limit} bytes",
             type_slug="content-too-large",
             instance=path,
         )

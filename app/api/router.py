@@ -11,6 +11,7 @@ from app.api.routes import (
     analyses,
     api_keys,
     api_models,
+    benchmarks,
     catalog,
     estimates,
     gpu_offerings,
@@ -18,6 +19,8 @@ from app.api.routes import (
     health,
     open_models,
     performance,
+    plans,
+    root,
 )
 from app.schemas.common import Problem
 
@@ -27,8 +30,10 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
     module.router
     for module in (
         estimates,
+        plans,
         analyses,
         performance,
+        benchmarks,
         api_models,
         gpus,
         gpu_offerings,
@@ -36,6 +41,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         catalog,
         api_keys,
         health,
+        root,
     )
 )
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from app.core import memory as core_memory
 from app.core.arrays import FloatArray, IntArray
+from app.core.engines import DEFAULT_ENGINE, ENGINE_INDEX
 from app.core.fleet import ReplicaCapacitySpec
 from app.core.lengths import context_overflow_share
 from app.core.memory import (
@@ -23,7 +24,7 @@ from app.core.memory import (
     WEIGHT_BYTES_BY_PRECISION,
 )
 from app.core.performance import DEFAULT_CALIBRATION, ReplicaBatch, evaluate_replicas
-from app.core.types import GpuSpec, OpenModelSpec, Precision
+from app.core.types import Engine, GpuSpec, OpenModelSpec, Precision
 from app.core.workload import WorkloadSpec
 
 #: Concurrency levels evaluated per replica (geometric from 1 to the KV-limited maximum).
@@ -261,9 +262,11 @@ def capacity_curves(
     grid: CandidateGrid,
     workload: WorkloadSpec,
     real_world_derate: float,
+    engine: Engine = DEFAULT_ENGINE,
 ) -> list[ReplicaCapacitySpec]:
-    """Each candidate's throughput at mean lengths and latency at p95 lengths, at CURVE_LEVELS
-    concurrencies from 1 to its KV-limited maximum (one vectorised model evaluation)."""
+    """Each candidate's throughput at mean lengths and mean and p95 latency at p95 lengths, on
+    `engine`, at CURVE_LEVELS concurrencies from 1 to its KV-limited maximum (one vectorised
+    model evaluation)."""
     n = len(grid)
     if n == 0:
         return []
@@ -290,12 +293,15 @@ def capacity_curves(
         input_tokens=np.repeat(np.asarray([lengths_p95[0], lengths_mean[0]]), size),
         output_tokens=np.repeat(np.asarray([lengths_p95[1], lengths_mean[1]]), size),
         concurrency=np.tile(levels.reshape(-1), 2),
+        engine_index=np.full(2 * size, ENGINE_INDEX[engine], dtype=np.int64),
     )
     result = evaluate_replicas(batch, real_world_derate=real_world_derate)
     shape = (n, CURVE_LEVELS)
     requests_per_s = result.requests_per_s[size:].reshape(shape)
     ttft_s = result.ttft_s[:size].reshape(shape)
     tpot_s = result.tpot_s[:size].reshape(shape)
+    ttft_p95_s = result.ttft_p95_s[:size].reshape(shape)
+    tpot_p95_s = result.tpot_p95_s[:size].reshape(shape)
     concurrency = levels.astype(np.float64)
     gpus_per_replica = grid.tensor_parallel.tolist()
     return [
@@ -305,6 +311,8 @@ def capacity_curves(
             ttft_s=ttft_s[row],
             tpot_s=tpot_s[row],
             gpus_per_replica=gpus_per_replica[row],
+            ttft_p95_s=ttft_p95_s[row],
+            tpot_p95_s=tpot_p95_s[row],
         )
         for row in range(n)
     ]

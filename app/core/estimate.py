@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from app import __version__
 from app.core.api_cost import ApiCost, ApiPriceSpec, api_cost
 from app.core.arrays import FloatArray, IntArray
 from app.core.breakeven import BreakEven, default_search_range
@@ -42,7 +43,8 @@ from app.core.workload import DAYS_PER_MONTH, WorkloadSpec, monthly_volumes
 HYBRID_SCAN_LIMIT = 2000
 
 #: Version of the estimation formulas; stored with saved analyses so results can be replayed.
-CORE_VERSION = "1.0.0"
+#: The service's one version (app/__init__.py), so the report and the API never disagree.
+CORE_VERSION = __version__
 
 
 @dataclass(frozen=True, slots=True)

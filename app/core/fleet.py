@@ -5,10 +5,13 @@ The replica's capacity comes in as plain arrays (`ReplicaCapacitySpec`), so this
 not depend on the performance model; the service layer converts a performance curve into it.
 Rules (documented with sources in docs/economics.md):
 
-* Operating point: among the curve's concurrency levels whose TTFT x `ttft_p95_over_mean`
-  and TPOT x `tpot_p95_over_mean` meet the workload's p95 targets, the one with the most
-  requests/s (the highest concurrency when throughput rises with concurrency).
-* Queueing headroom: interactive capacity = operating requests/s x `target_utilisation`.
+* Operating point: among the curve's concurrency levels whose p95 TTFT and TPOT meet the
+  workload's p95 targets, the one with the most requests/s. The p95s are the performance
+  model's (its scheduler model: app/core/scheduler.py) times `ttft_p95_over_mean` and
+  `tpot_p95_over_mean` (default 1: no extra margin); a curve without p95s (measured means
+  only) uses its means times those factors.
+* Headroom: interactive capacity = operating requests/s x `target_utilisation`, an explicit,
+  overridable margin for what the model leaves out (bursts within the hour, uneven lengths).
 * Redundancy and zones: `n` serving replicas become `q` per zone in `z` zones with
   q = max(ceil((n + k) / z), ceil(n / (z - 1))) for z >= 2 (the fleet survives k replica
   failures, or the loss of one whole zone), and q = n + k for z = 1.
@@ -42,6 +45,19 @@ class ReplicaCapacitySpec:
     ttft_s: FloatArray
     tpot_s: FloatArray
     gpus_per_replica: int
+    # p95 latencies at the same levels (from the scheduler model); None: use the means.
+    ttft_p95_s: FloatArray | None = None
+    tpot_p95_s: FloatArray | None = None
+
+    @property
+    def ttft_bound_s(self) -> FloatArray:
+        """The TTFT that the workload's p95 target bounds (p95 when known, else the mean)."""
+        return self.ttft_s if self.ttft_p95_s is None else self.ttft_p95_s
+
+    @property
+    def tpot_bound_s(self) -> FloatArray:
+        """The TPOT that the workload's p95 target bounds (p95 when known, else the mean)."""
+        return self.tpot_s if self.tpot_p95_s is None else self.tpot_p95_s
 
     def __post_init__(self) -> None:
         n = len(self.concurrency)
@@ -59,9 +75,9 @@ class SizingPolicySpec:
 
     # Highest mean load per replica relative to its operating throughput (queueing headroom).
     target_utilisation: float = 0.8
-    # p95 of a latency over the curve's steady-state value at the same concurrency.
-    ttft_p95_over_mean: float = 1.5
-    tpot_p95_over_mean: float = 1.2
+    # Extra margin on the model's p95 latencies (on the means for curves without p95s).
+    ttft_p95_over_mean: float = 1.0
+    tpot_p95_over_mean: float = 1.0
     # Batch traffic runs at the curve's best throughput, with this much of it usable.
     batch_utilisation: float = 0.95
     # Spot fleets carry this much extra capacity to ride out interruptions.
@@ -120,16 +136,16 @@ def replica_capacity(
         return _infeasible(spec, "the replica has no throughput at any concurrency")
     best_rps = float(rps[ok].max())
     if workload.ttft_p95_s is not None:
-        ok &= np.asarray(spec.ttft_s) * policy.ttft_p95_over_mean <= workload.ttft_p95_s
+        ok &= np.asarray(spec.ttft_bound_s) * policy.ttft_p95_over_mean <= workload.ttft_p95_s
     if workload.tpot_p95_s is not None:
-        ok &= np.asarray(spec.tpot_s) * policy.tpot_p95_over_mean <= workload.tpot_p95_s
+        ok &= np.asarray(spec.tpot_bound_s) * policy.tpot_p95_over_mean <= workload.tpot_p95_s
     if not ok.any():
         i = int(np.argmin(np.asarray(spec.concurrency)))
         return _infeasible(
             spec,
             "latency targets unreachable even at the lowest concurrency "
-            f"(p95 TTFT ~{spec.ttft_s[i] * policy.ttft_p95_over_mean:.3g} s, "
-            f"p95 TPOT ~{spec.tpot_s[i] * policy.tpot_p95_over_mean:.3g} s)",
+            f"(p95 TTFT ~{spec.ttft_bound_s[i] * policy.ttft_p95_over_mean:.3g} s, "
+            f"p95 TPOT ~{spec.tpot_bound_s[i] * policy.tpot_p95_over_mean:.3g} s)",
         )
     candidates = np.where(ok, rps, -np.inf)
     i = int(np.argmax(candidates))
@@ -162,8 +178,8 @@ def replica_capacities(
             continue
         conc = np.stack([specs[k].concurrency for k in members]).astype(np.float64)
         rps = np.stack([specs[k].requests_per_s for k in members]).astype(np.float64)
-        ttft = np.stack([specs[k].ttft_s for k in members]).astype(np.float64)
-        tpot = np.stack([specs[k].tpot_s for k in members]).astype(np.float64)
+        ttft = np.stack([specs[k].ttft_bound_s for k in members]).astype(np.float64)
+        tpot = np.stack([specs[k].tpot_bound_s for k in members]).astype(np.float64)
         usable = np.isfinite(rps) & (rps > 0)
         best_rps = np.where(usable, rps, -np.inf).max(axis=1)
         ok: npt.NDArray[np.bool_] = usable.copy()
@@ -189,8 +205,8 @@ def replica_capacities(
                 operating_requests_per_s=op[r],
                 interactive_requests_per_s=op[r] * policy.target_utilisation,
                 batch_requests_per_s=float(best_rps[r]) * policy.batch_utilisation,
-                ttft_s=float(ttft[r, pick[r]]),
-                tpot_s=float(tpot[r, pick[r]]),
+                ttft_s=float(specs[k].ttft_s[pick[r]]),
+                tpot_s=float(specs[k].tpot_s[pick[r]]),
             )
     return [c for c in out if c is not None]
 

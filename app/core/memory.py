@@ -238,9 +238,13 @@ def memory_arrays(
     weight_bytes_per_param: FloatArray,
     kv_bytes_per_element: FloatArray,
     context_tokens: FloatArray,
-    kv_cache_memory_fraction: float = DEFAULT_KV_CACHE_MEMORY_FRACTION,
+    kv_cache_memory_fraction: float | FloatArray = DEFAULT_KV_CACHE_MEMORY_FRACTION,
+    pipeline_parallel: float | FloatArray = 1.0,
 ) -> MemoryArrays:
     """Memory breakdown of many replicas at once (arrays of equal length, bytes).
+
+    With `pipeline_parallel` stages (one per node) each GPU holds 1/pp of the layers: of the
+    weights and of every sequence's KV cache.
 
     Numeric kernel: one vectorised pass over every term of the memory budget."""
     tp = tensor_parallel
@@ -286,16 +290,19 @@ def memory_arrays(
     logits_bytes = MAX_NUM_SEQS * 4.0 * model.vocab_size / tp
     overhead_per_gpu = RUNTIME_RESERVED_BYTES_PER_GPU + activation_bytes + logits_bytes
 
-    weights_per_gpu = weights / tp
+    weights_per_gpu = weights / (tp * pipeline_parallel)
     kv_capacity_per_gpu = kv_cache_memory_fraction * np.maximum(
         gpu.memory_bytes - weights_per_gpu - overhead_per_gpu, 0.0
     )
-    seq_bytes = kv_sequence_bytes_per_gpu(
-        kv_layer_gpu,
-        model.num_layers,
-        model.sliding_window_tokens,
-        model.num_sliding_window_layers,
-        context_tokens,
+    seq_bytes = (
+        kv_sequence_bytes_per_gpu(
+            kv_layer_gpu,
+            model.num_layers,
+            model.sliding_window_tokens,
+            model.num_sliding_window_layers,
+            context_tokens,
+        )
+        / pipeline_parallel
     )
     max_concurrency = np.floor(kv_capacity_per_gpu / seq_bytes)
 

@@ -16,6 +16,7 @@ from app.core.candidates import (
     capacity_curves,
 )
 from app.core.economics import SelfHostedCandidateSpec
+from app.core.engines import DEFAULT_ENGINE
 from app.core.purchasing import (
     GpuPriceOverrideSpec,
     GpuPurchaseSpec,
@@ -25,7 +26,7 @@ from app.core.purchasing import (
     PurchaseMode,
     choose_purchase_options,
 )
-from app.core.types import GpuSpec, OpenModelSpec, Precision
+from app.core.types import Engine, GpuSpec, OpenModelSpec, Precision
 from app.core.workload import WorkloadSpec
 
 
@@ -44,6 +45,7 @@ class SelfHostingSpec:
     max_context_overflow_share: float = 1.0
     owned: OwnedTermsSpec = field(default_factory=OwnedTermsSpec)
     overrides: Mapping[str, GpuPriceOverrideSpec] = field(default_factory=dict)
+    engine: Engine = DEFAULT_ENGINE
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +57,7 @@ class SelfHostingCandidates:
     offering_slugs: tuple[str, ...]
 
 
-def _no_price(
+def unpriced_candidates(
     gpu_slug: str, tensor_parallel: int, choice: PurchaseChoice
 ) -> list[InfeasibleCandidate]:
     return [
@@ -96,7 +98,7 @@ def self_hosting_candidates(spec: SelfHostingSpec, workload: WorkloadSpec) -> Se
             spec.overrides.get(purchase.slug),
         )
         choices[gpu_index, tensor_parallel] = choice
-        unpriced += _no_price(purchase.slug, tensor_parallel, choice)
+        unpriced += unpriced_candidates(purchase.slug, tensor_parallel, choice)
     priced = [
         bool(choices[gpu_index, tp].options)
         for gpu_index, tp in zip(
@@ -104,7 +106,9 @@ def self_hosting_candidates(spec: SelfHostingSpec, workload: WorkloadSpec) -> Se
         )
     ]
     grid = grid.take(np.flatnonzero(np.asarray(priced, dtype=bool)))
-    curves = capacity_curves(spec.models, spec.gpus, grid, workload, spec.real_world_derate)
+    curves = capacity_curves(
+        spec.models, spec.gpus, grid, workload, spec.real_world_derate, spec.engine
+    )
     candidates = []
     for row, curve in enumerate(curves):
         model = spec.models[int(grid.model_index[row])]

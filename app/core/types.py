@@ -21,6 +21,14 @@ class Precision(StrEnum):
     INT4 = "int4"
 
 
+class Engine(StrEnum):
+    """Inference engine serving a replica; its scheduler and kernels change speed and latency."""
+
+    VLLM = "vllm"
+    SGLANG = "sglang"
+    TRTLLM = "trtllm"
+
+
 class AttentionKind(StrEnum):
     MHA = "mha"  # multi-head: num_kv_heads == num_attention_heads
     GQA = "gqa"  # grouped-query: num_kv_heads < num_attention_heads

@@ -110,6 +110,8 @@ class GpuOffering(VersionedEntry):
     usd_per_hour_committed_1y: Mapped[Decimal | None] = mapped_column(Money)
     usd_per_hour_committed_3y: Mapped[Decimal | None] = mapped_column(Money)
     usd_per_hour_spot: Mapped[Decimal | None] = mapped_column(Money)
+    #: Instances that can be held at once (a region's capacity, a quota); NULL = unlimited.
+    available_quantity: Mapped[int | None] = mapped_column(Integer)
 
 
 class OpenModel(VersionedEntry):
@@ -155,6 +157,31 @@ class ApiModel(VersionedEntry):
     long_context_tiers: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
 
+class Benchmark(VersionedEntry):
+    """One measured operating point of one deployment (POST /v1/benchmarks), with provenance."""
+
+    __tablename__ = "benchmarks"
+
+    engine: Mapped[str] = mapped_column(String(16))
+    engine_version: Mapped[str] = mapped_column(String(64))
+    tool: Mapped[str] = mapped_column(String(32))
+    gpu_slug: Mapped[str] = mapped_column(String(200))
+    open_model_slug: Mapped[str] = mapped_column(String(200))
+    tensor_parallel: Mapped[int] = mapped_column(Integer)
+    precision: Mapped[str] = mapped_column(String(8))
+    input_tokens: Mapped[int] = mapped_column(Integer)
+    output_tokens: Mapped[int] = mapped_column(Integer)
+    concurrency: Mapped[int | None] = mapped_column(Integer)
+    request_rate_per_s: Mapped[float | None] = mapped_column(Float)
+    output_tokens_per_s: Mapped[float] = mapped_column(Float)
+    requests_per_s: Mapped[float | None] = mapped_column(Float)
+    ttft_s: Mapped[float | None] = mapped_column(Float)
+    tpot_s: Mapped[float | None] = mapped_column(Float)
+    ttft_p95_s: Mapped[float | None] = mapped_column(Float)
+    tpot_p95_s: Mapped[float | None] = mapped_column(Float)
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+
 class Analysis(Base):
     """A saved estimate: its input, the catalog values it used, and its result.
 
@@ -185,6 +212,10 @@ class Analysis(Base):
     open_models: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     cheapest_option: Mapped[str | None] = mapped_column(Text)
     cheapest_monthly_cost_usd: Mapped[float | None] = mapped_column(Float)
+    #: Plan settings (POST /v1/plans fields beyond the estimate's input) and the plan solved
+    #: for the same input, when the analysis asked for one; NULL otherwise.
+    plan_input: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    plan_result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     #: The principal (and team) whose key created it; NULL for analyses saved before owners

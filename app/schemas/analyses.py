@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 
 from app.schemas.common import InputModel, Name, Page, PatchModel, ReadModel, Slug, unchanged
 from app.schemas.estimates import EstimateRequest, EstimateResponse, OptionKeyOut
+from app.schemas.plans import PlanResponse, PlanSettingsIn
 
 TAG_PATTERN = r"^[a-z0-9][a-z0-9._:-]{0,63}$"
 
@@ -81,7 +82,7 @@ class AnalysisListQuery(BaseModel):
     )
 
 
-ChartName = Literal["cost-vs-volume", "breakdown", "projection"]
+ChartName = Literal["cost-vs-volume", "breakdown", "projection", "plan-mix"]
 ChartFormat = Literal["svg", "png"]
 ExportFormat = Literal["json", "csv"]
 
@@ -93,6 +94,11 @@ class AnalysisCreate(InputModel):
     description: Description = ""
     tags: Tags = Field(default_factory=list)
     input: EstimateRequest = Field(description="The estimate to run, as for `POST /v1/estimates`.")
+    plan: PlanSettingsIn | None = Field(
+        default=None,
+        description="Also solve a procurement plan (`POST /v1/plans`) for the same input with "
+        "these settings, and keep it with the analysis.",
+    )
 
 
 class AnalysisUpdate(PatchModel):
@@ -113,6 +119,12 @@ class AnalysisLinks(BaseModel):
     chart_cost_vs_volume: str
     chart_breakdown: str
     chart_projection: str
+    chart_plan_mix: str | None = Field(
+        default=None,
+        # Present only for analyses saved with a plan, so every link given resolves.
+        exclude_if=lambda value: value is None,
+        description="GPUs of each plan line hour by hour (only for analyses with a plan).",
+    )
 
 
 class AnalysisSummary(ReadModel):
@@ -154,6 +166,10 @@ class AnalysisRead(AnalysisSummary):
     input: EstimateRequest
     catalog_snapshot: CatalogSnapshot
     result: EstimateResponse
+    plan: PlanSettingsIn | None = Field(default=None, description="Plan settings, if any.")
+    plan_result: PlanResponse | None = Field(
+        default=None, description="The procurement plan solved for the input, if asked for."
+    )
 
 
 class AnalysisPage(Page[AnalysisSummary]):
@@ -209,6 +225,17 @@ class BreakEvenChange(BaseModel):
     change_share: float | None
 
 
+class PlanCostChange(BaseModel):
+    """The procurement plan's monthly cost, saved and re-run."""
+
+    monthly_cost_usd_before: float
+    monthly_cost_usd_after: float
+    change_usd: float
+    change_share: float | None
+    lines_before: list[str] = Field(description="Labels of the saved plan's lines.")
+    lines_after: list[str] = Field(description="Labels of the re-run plan's lines.")
+
+
 class AnalysisDiff(BaseModel):
     catalog_version_before: int
     catalog_version_after: int
@@ -223,6 +250,9 @@ class AnalysisDiff(BaseModel):
         description="For the API model of the saved `break_even`."
     )
     break_evens: list[BreakEvenChange] = Field(description="Against every API model.")
+    plan: PlanCostChange | None = Field(
+        default=None, description="The plan's monthly cost, saved and re-run (with a plan)."
+    )
 
 
 class AnalysisRerun(BaseModel):
@@ -233,6 +263,9 @@ class AnalysisRerun(BaseModel):
     diff: AnalysisDiff
     revision: AnalysisRead | None = Field(
         description="The new analysis, when the re-run was saved (`save=true`)."
+    )
+    plan_result: PlanResponse | None = Field(
+        default=None, description="The plan re-solved with the current catalog (with a plan)."
     )
 
 

@@ -126,6 +126,9 @@ class GpuRead(GpuFields, CatalogMeta):
 # --- GPU offerings --------------------------------------------------------------------------
 
 
+AvailableQuantity = Annotated[int, Field(strict=True, ge=0, le=1_000_000)]
+
+
 class GpuOfferingFields(BaseModel):
     provider: ShortText = Field(examples=["aws"])
     instance_type: ShortText = Field(examples=["p5.48xlarge"])
@@ -138,6 +141,12 @@ class GpuOfferingFields(BaseModel):
     usd_per_hour_committed_1y: UsdPerHour | None = None
     usd_per_hour_committed_3y: UsdPerHour | None = None
     usd_per_hour_spot: UsdPerHour | None = None
+    available_quantity: AvailableQuantity | None = Field(
+        default=None,
+        description="Instances of this offering that can be held at once (a region's capacity "
+        "or your quota), across purchase modes; null = unlimited. Read by /v1/plans, which a "
+        "request can override per offering.",
+    )
 
 
 class GpuOfferingCreate(GpuOfferingFields, _Input):
@@ -156,6 +165,7 @@ class GpuOfferingUpdate(PatchModel):
     usd_per_hour_committed_1y: UsdPerHour | None = None
     usd_per_hour_committed_3y: UsdPerHour | None = None
     usd_per_hour_spot: UsdPerHour | None = None
+    available_quantity: AvailableQuantity | None = None
     source: Source = unchanged()
     as_of: AsOf = unchanged()
 

@@ -15,6 +15,8 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from app.core.aliases import MatchRule, NameKind
+
 T = TypeVar("T")
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,199}$"
@@ -30,6 +32,20 @@ Slug = Annotated[
     ),
 ]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
+#: A catalog entry as a request may name it: its slug, or a name people use for it.
+CATALOG_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 ._:/+()-]{0,199}$"
+CatalogName = Annotated[
+    str,
+    Field(
+        pattern=CATALOG_NAME_PATTERN,
+        min_length=1,
+        max_length=200,
+        description="Catalog slug, or a name people use for the entry (`gpt-4o`, `GPT-4o`, "
+        "`h100`, `llama-4-maverick`), matched case-insensitively when it is unambiguous; the "
+        "response lists every alias it resolved.",
+        examples=["h100-sxm-80gb"],
+    ),
+]
 ShortText = Annotated[str, Field(min_length=1, max_length=128)]
 Source = Annotated[
     str,
@@ -165,4 +181,17 @@ class Problem(BaseModel):
     )
     errors_total: int | None = Field(
         default=None, description="For validation problems: how many bad fields there were."
+    )
+
+
+class AliasResolvedOut(BaseModel):
+    """A name in the request that was not a catalog slug, and the entry it resolved to."""
+
+    requested: str = Field(description="The name as the request gave it.")
+    resolved: str = Field(description="The catalog slug it resolved to.")
+    kind: NameKind = Field(description="The catalog it was looked up in.")
+    field: str = Field(description="Where in the request the name was given.")
+    match: MatchRule = Field(
+        description="The rule that decided; `first_party_*`: several providers sell the "
+        "model and its own vendor was chosen."
     )

@@ -8,8 +8,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.core.purchasing import PurchaseMode
-from app.core.types import Precision
-from app.schemas.common import InputModel, Slug
+from app.core.types import Engine, Precision
+from app.schemas.common import AliasResolvedOut, CatalogName, InputModel
 
 
 def _num(lo: float, hi: float, description: str, *, gt: bool = False) -> Any:
@@ -167,7 +167,7 @@ class OwnedHardwareIn(InputModel):
 class GpuPriceOverride(InputModel):
     """Your own price for one GPU type (e.g. a negotiated rate)."""
 
-    gpu: Slug
+    gpu: CatalogName
     usd_per_gpu_hour_on_demand: Usd | None = Field(
         default=None, description="Your on-demand price, USD per GPU-hour."
     )
@@ -188,10 +188,10 @@ class GpuPriceOverride(InputModel):
 class SelfHostingIn(InputModel):
     """Which open models, GPUs and ways of paying to consider. Null lists mean "all"."""
 
-    open_models: list[Slug] | None = Field(
+    open_models: list[CatalogName] | None = Field(
         default=None, max_length=200, description="Open-model slugs; default: all."
     )
-    gpus: list[Slug] | None = Field(
+    gpus: list[CatalogName] | None = Field(
         default=None, max_length=200, description="GPU slugs; default: all."
     )
     precisions: list[Precision] = Field(
@@ -199,6 +199,11 @@ class SelfHostingIn(InputModel):
         min_length=1,
         max_length=6,
         description="Weight precisions to try (formats a GPU lacks run weight-only).",
+    )
+    engine: Engine | None = Field(
+        default=None,
+        description="Inference engine the replicas run (vllm, sglang, trtllm). Default: see "
+        "defaults_applied.",
     )
     tensor_parallel: list[Annotated[int, Field(strict=True, ge=1, le=64)]] | None = Field(
         default=None,
@@ -211,7 +216,7 @@ class SelfHostingIn(InputModel):
         max_length=5,
         description="Ways of paying for GPUs to compare.",
     )
-    offerings: list[Slug] | None = Field(
+    offerings: list[CatalogName] | None = Field(
         default=None,
         max_length=500,
         description="Cloud offerings to price from; default: the cheapest per GPU and mode.",
@@ -267,13 +272,20 @@ class CostsIn(InputModel):
 
 class SizingIn(InputModel):
     target_utilisation: Annotated[float, _num(0.05, 1, "Share.")] | None = Field(
-        default=None, description="Share. Default: see defaults_applied."
+        default=None,
+        description="Headroom: share of the load per replica that meets the p95 targets (from "
+        "the performance model) that a replica is planned to carry. Default: see "
+        "defaults_applied.",
     )
     ttft_p95_over_mean: Annotated[float, _num(1, 10, "Ratio.")] | None = Field(
-        default=None, description="Ratio. Default: see defaults_applied."
+        default=None,
+        description="Extra margin on the performance model's p95 TTFT (1 = none). Default: "
+        "see defaults_applied.",
     )
     tpot_p95_over_mean: Annotated[float, _num(1, 10, "Ratio.")] | None = Field(
-        default=None, description="Ratio. Default: see defaults_applied."
+        default=None,
+        description="Extra margin on the performance model's p95 TPOT (1 = none). Default: "
+        "see defaults_applied.",
     )
     spot_extra_capacity_share: Annotated[float, _num(0, 5, "Share.")] | None = Field(
         default=None, description="Share. Default: see defaults_applied."
@@ -302,13 +314,13 @@ class EstimateRequest(InputModel):
     """A workload, the options to compare and the assumptions to price them with."""
 
     workload: WorkloadIn = Field(description="The traffic to serve.")
-    api_models: list[Slug] | None = Field(
+    api_models: list[CatalogName] | None = Field(
         default=None,
         min_length=1,
         max_length=200,
         description="Hosted API models (catalog slugs); default: a flagship set.",
     )
-    break_even_api_model: Slug | None = Field(
+    break_even_api_model: CatalogName | None = Field(
         default=None,
         description="API model of the `break_even` object; default: the cheapest API option.",
     )
@@ -322,13 +334,13 @@ class EstimateRequest(InputModel):
     sizing: SizingIn = Field(
         default_factory=SizingIn, description="How replicas are sized against the targets."
     )
-    api_reasoning_tokens: dict[Slug, Annotated[int, Field(strict=True, ge=0, le=1_000_000)]] = (
-        Field(
-            default_factory=dict,
-            max_length=200,
-            description="Hidden reasoning tokens per request billed as output, by API model; "
-            "default: the sourced per-model table (see defaults_applied).",
-        )
+    api_reasoning_tokens: dict[
+        CatalogName, Annotated[int, Field(strict=True, ge=0, le=1_000_000)]
+    ] = Field(
+        default_factory=dict,
+        max_length=200,
+        description="Hidden reasoning tokens per request billed as output, by API model; "
+        "default: the sourced per-model table (see defaults_applied).",
     )
     max_options: Annotated[int, Field(strict=True, ge=1, le=10_000)] = Field(
         default=50, description="Feasible options to return, cheapest first."
@@ -601,6 +613,10 @@ class AssumptionsOut(BaseModel):
     open_models: list[dict[str, object]] = Field(description="Open-model entries used.")
     gpus: list[dict[str, object]] = Field(description="GPU entries used, with sources.")
     offerings: list[dict[str, object]] = Field(description="Cloud offerings priced.")
+    aliases_resolved: list[AliasResolvedOut] = Field(
+        default_factory=list,
+        description="Names in the request that were not catalog slugs, and what each became.",
+    )
 
 
 class EstimateResponse(BaseModel):

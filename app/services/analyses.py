@@ -33,9 +33,12 @@ from app.schemas.analyses import (
     AnalysisUpdate,
     ComparedAnalysis,
     ComparisonRow,
+    PlanCostChange,
 )
 from app.schemas.estimates import EstimateRequest, EstimateResponse
+from app.schemas.plans import PlanResponse, PlanSettingsIn, plan_request
 from app.services import estimates as estimates_service
+from app.services import plans as plans_service
 from app.services.analysis_diff import diff_results, option_identity
 
 #: Sort keys of `list_analyses`, by the column they order.
@@ -57,7 +60,9 @@ def _now() -> dt.datetime:
 
 def fingerprint(data: AnalysisCreate) -> str:
     """SHA-256 of the create body in canonical form (defaults filled in, keys sorted)."""
-    canonical = json.dumps(data.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    # Without a plan the body hashes as it did before plans existed (same keys for old retries).
+    body = data.model_dump(mode="json", exclude={"plan"} if data.plan is None else None)
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
@@ -84,6 +89,7 @@ def create_analysis(
         if existing is not None:
             return _replay(existing, digest, idempotency_key), False
     result = estimates_service.run_estimate(reader, data.input)
+    plan = _run_plan(reader, data.input, data.plan)
     begin_write(session)
     row = _new_row(
         name=data.name,
@@ -96,6 +102,7 @@ def create_analysis(
         digest=digest,
         owner=owner,
         team=team,
+        plan=plan,
     )
     try:
         # A savepoint, so that losing a race on the key leaves the transaction usable.
@@ -110,6 +117,21 @@ def create_analysis(
             raise
         return _replay(winner, digest, idempotency_key), False
     return row, True
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    settings: PlanSettingsIn
+    result: PlanResponse
+
+
+def _run_plan(
+    session: Session, request: EstimateRequest, settings: PlanSettingsIn | None
+) -> _Plan | None:
+    """The procurement plan for the estimate's input, when settings ask for one."""
+    if settings is None:
+        return None
+    return _Plan(settings, plans_service.run_plan(session, plan_request(request, settings)))
 
 
 def _find_by_key(session: Session, key: str) -> Analysis | None:
@@ -139,6 +161,7 @@ def _new_row(
     digest: str,
     owner: str | None = None,
     team: str | None = None,
+    plan: _Plan | None = None,
 ) -> Analysis:
     now = _now()
     assumptions = result.assumptions
@@ -162,6 +185,10 @@ def _new_row(
         open_models=sorted({str(m["slug"]) for m in assumptions.open_models}),
         cheapest_option=cheapest.label if cheapest else None,
         cheapest_monthly_cost_usd=cheapest.monthly_cost_usd if cheapest else None,
+        plan_input=None
+        if plan is None
+        else plan.settings.model_dump(mode="json", exclude_unset=True),
+        plan_result=None if plan is None else plan.result.model_dump(mode="json"),
         created_at=now,
         updated_at=now,
         owner=owner,
@@ -320,6 +347,7 @@ class RerunOutcome:
     result: EstimateResponse
     diff: AnalysisDiff
     revision: Analysis | None
+    plan_result: PlanResponse | None = None
 
 
 def rerun_analysis(
@@ -340,6 +368,10 @@ def rerun_analysis(
     sent = {k: v for k, v in original.input.items() if k != "catalog_version"}
     request = EstimateRequest.model_validate(sent)
     result = estimates_service.run_estimate(reader, request)
+    settings = (
+        None if original.plan_input is None else PlanSettingsIn.model_validate(original.plan_input)
+    )
+    plan = _run_plan(reader, request, settings)
     if save:
         begin_write(session)
         # Locked, so a concurrent delete cannot remove the parent under the revision.
@@ -348,6 +380,9 @@ def rerun_analysis(
         before=EstimateResponse.model_validate(original.result),
         after=result,
     )
+    if plan is not None and original.plan_result is not None:
+        saved = PlanResponse.model_validate(original.plan_result)
+        diff = diff.model_copy(update={"plan": plan_change(saved, plan.result)})
     revision = None
     if save:
         revision = _new_row(
@@ -361,10 +396,30 @@ def rerun_analysis(
             digest="",
             owner=owner,
             team=team,
+            plan=plan,
         )
         session.add(revision)
         session.flush()
-    return RerunOutcome(original=original, result=result, diff=diff, revision=revision)
+    return RerunOutcome(
+        original=original,
+        result=result,
+        diff=diff,
+        revision=revision,
+        plan_result=None if plan is None else plan.result,
+    )
+
+
+def plan_change(before: PlanResponse, after: PlanResponse) -> PlanCostChange:
+    """How a saved plan's cost and lines moved on a re-run."""
+    change = after.monthly_cost_usd - before.monthly_cost_usd
+    return PlanCostChange(
+        monthly_cost_usd_before=before.monthly_cost_usd,
+        monthly_cost_usd_after=after.monthly_cost_usd,
+        change_usd=change,
+        change_share=change / before.monthly_cost_usd if before.monthly_cost_usd else None,
+        lines_before=[line.label for line in before.lines],
+        lines_after=[line.label for line in after.lines],
+    )
 
 
 def compare_analyses(session: Session, analysis_ids: Sequence[uuid.UUID]) -> AnalysisComparison:

@@ -6,6 +6,7 @@ import csv
 import io
 import math
 from collections.abc import Iterable, Mapping
+from decimal import ROUND_HALF_UP, Decimal
 
 from app.schemas.analyses import (
     AnalysisDiff,
@@ -215,8 +216,8 @@ def export_csv(result: EstimateResponse) -> str:
                 _cell(option.id),
                 option.kind,
                 _cell(option.label),
-                option.monthly_cost_usd,
-                _blank(option.usd_per_million_tokens),
+                _cents(option.monthly_cost_usd),
+                _blank(option.usd_per_million_tokens, places=4),
                 _cell(option.api_model or ""),
                 _cell(fleet.open_model if fleet else ""),
                 _cell(fleet.gpu if fleet else ""),
@@ -233,8 +234,15 @@ def export_csv(result: EstimateResponse) -> str:
     return out.getvalue()
 
 
-def _blank(value: float | None) -> object:
-    return "" if value is None else value
+def _cents(value: float, places: int = 2) -> str:
+    """Money as text with `places` decimals, half up, after dropping float noise (the core's
+    182.62499999999997 is $182.625, so $182.63)."""
+    exact = Decimal(repr(round(value, 9)))
+    return str(exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+
+
+def _blank(value: float | None, places: int = 2) -> str:
+    return "" if value is None else _cents(value, places)
 
 
 def _cell(text: str) -> str:

@@ -9,7 +9,7 @@ from app.db.orm import Analysis
 from app.schemas.analyses import AnalysisLinks, AnalysisRead, AnalysisSummary
 
 
-def links_for(analysis_id: uuid.UUID) -> AnalysisLinks:
+def links_for(analysis_id: uuid.UUID, *, has_plan: bool = False) -> AnalysisLinks:
     base = f"/v1/analyses/{analysis_id}"
     return AnalysisLinks(
         analysis=base,
@@ -19,6 +19,7 @@ def links_for(analysis_id: uuid.UUID) -> AnalysisLinks:
         chart_cost_vs_volume=f"{base}/charts/cost-vs-volume",
         chart_breakdown=f"{base}/charts/breakdown",
         chart_projection=f"{base}/charts/projection",
+        chart_plan_mix=f"{base}/charts/plan-mix" if has_plan else None,
     )
 
 
@@ -36,4 +37,6 @@ def to_read(row: Analysis) -> AnalysisRead:
     return AnalysisRead.model_validate(
         _summary_fields(row)
         | {"input": row.input, "catalog_snapshot": row.catalog_snapshot, "result": row.result}
+        | {"plan": row.plan_input, "plan_result": row.plan_result}
+        | {"links": links_for(row.id, has_plan=row.plan_result is not None)}
     )

@@ -28,9 +28,18 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.db.orm import ApiModel, CatalogVersion, Gpu, GpuOffering, OpenModel, VersionedEntry
+from app.db.orm import (
+    ApiModel,
+    Benchmark,
+    CatalogVersion,
+    Gpu,
+    GpuOffering,
+    OpenModel,
+    VersionedEntry,
+)
 from app.db.queries import escape_like
 from app.errors import ConflictError, InvalidInputError, NotFoundError
+from app.schemas.benchmarks import BenchmarkCreate
 from app.schemas.catalog import (
     ApiModelCreate,
     GpuCreate,
@@ -125,6 +134,24 @@ API_MODELS = CatalogResource(
         "usd_per_mtok_input",
         "usd_per_mtok_output",
         "usd_per_mtok_cached_input",
+        "as_of",
+    ),
+)
+BENCHMARKS = CatalogResource(
+    collection="benchmarks",
+    label="benchmark",
+    orm=Benchmark,
+    create_schema=BenchmarkCreate,
+    filters=("engine", "gpu_slug", "open_model_slug", "precision", "tool"),
+    search_columns=("slug", "engine_version", "gpu_slug", "open_model_slug", "notes"),
+    sort_fields=(
+        "slug",
+        "engine",
+        "gpu_slug",
+        "open_model_slug",
+        "concurrency",
+        "request_rate_per_s",
+        "output_tokens_per_s",
         "as_of",
     ),
 )
@@ -315,6 +342,11 @@ def _entry_values(resource: CatalogResource, entry: VersionedEntry) -> dict[str,
     return {name: getattr(entry, name) for name in _columns(resource)}
 
 
+def validate_entry(resource: CatalogResource, values: Mapping[str, Any]) -> BaseModel:
+    """The create schema of `resource` applied to `values` (422 problem when invalid)."""
+    return _validate(resource, values)
+
+
 def _validate(resource: CatalogResource, values: Mapping[str, Any]) -> BaseModel:
     try:
         # Internal data (bundled rows, stored rows) is trusted to use lax types such as
@@ -339,10 +371,19 @@ def _summarise(exc: ValidationError) -> str:
 def _check_references(
     session: Session, resource: CatalogResource, values: Mapping[str, Any]
 ) -> None:
-    if resource is GPU_OFFERINGS and find_entry(session, GPUS, values["gpu_slug"]) is None:
+    if resource in (GPU_OFFERINGS, BENCHMARKS) and (
+        find_entry(session, GPUS, values["gpu_slug"]) is None
+    ):
         raise InvalidInputError(
             f"gpu_slug {values['gpu_slug']!r} is not a GPU in the catalog",
             gpu_slug=values["gpu_slug"],
+        )
+    if resource is BENCHMARKS and (
+        find_entry(session, OPEN_MODELS, values["open_model_slug"]) is None
+    ):
+        raise InvalidInputError(
+            f"open_model_slug {values['open_model_slug']!r} is not an open model in the catalog",
+            open_model_slug=values["open_model_slug"],
         )
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import io
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
 
 import matplotlib
 from matplotlib.axes import Axes
@@ -20,26 +22,34 @@ from matplotlib.ticker import FuncFormatter
 
 from app.schemas.analyses import ChartFormat, ChartName
 from app.schemas.estimates import EstimateResponse
+from app.schemas.plans import PlanResponse
 
 MEDIA_TYPES: dict[str, str] = {"svg": "image/svg+xml", "png": "image/png"}
 TITLES: dict[str, str] = {
     "cost-vs-volume": "Monthly cost versus requests per day",
     "breakdown": "Monthly cost by component",
     "projection": "Monthly cost over the projection horizon",
+    "plan-mix": "Procurement plan: GPUs held hour by hour",
 }
 #: Options drawn at most, cheapest first; more would make an unreadable legend.
 MAX_SERIES = 10
 MAX_LABEL_CHARS = 60
 _LOCK = threading.Lock()
+#: Projection series styles, cycled (matplotlib named line styles and markers).
+_LINE_STYLES = ("-", "--", "-.", ":")
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "*")
+_LINE_WIDTH = 1.5
+#: Extra width per overlapping series drawn on top (points), and what counts as overlapping.
+_OVERLAP_WIDTH_STEP = 2.5
+_OVERLAP_SHARE = 0.01
 
 
-def render_chart(result: EstimateResponse, chart: ChartName, fmt: ChartFormat = "svg") -> bytes:
-    """Draw one chart of `result` as SVG or PNG bytes."""
-    draw: dict[str, Callable[[Figure, EstimateResponse], None]] = {
-        "cost-vs-volume": _cost_vs_volume,
-        "breakdown": _breakdown,
-        "projection": _projection,
-    }
+_DRAW: dict[str, Callable[[Figure, EstimateResponse], None]] = {}
+
+
+@contextmanager
+def chart_style() -> Iterator[None]:
+    """Hold the drawing lock with the charts' matplotlib settings (global, so not thread-safe)."""
     with (
         _LOCK,
         matplotlib.rc_context(
@@ -55,9 +65,36 @@ def render_chart(result: EstimateResponse, chart: ChartName, fmt: ChartFormat = 
             }
         ),
     ):
-        figure = Figure(figsize=(9, 5.6), dpi=100, layout="constrained")
-        FigureCanvasAgg(figure)
-        draw[chart](figure, result)
+        yield
+
+
+def _new_figure() -> Figure:
+    figure = Figure(figsize=(9, 5.6), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def draw_chart(result: EstimateResponse, chart: ChartName) -> Figure:
+    """One chart of `result` as a matplotlib figure; call inside `chart_style()`."""
+    figure = _new_figure()
+    _DRAW[chart](figure, result)
+    return figure
+
+
+def render_chart(result: EstimateResponse, chart: ChartName, fmt: ChartFormat = "svg") -> bytes:
+    """Draw one chart of `result` as SVG or PNG bytes."""
+    return _render(lambda figure: _DRAW[chart](figure, result), fmt)
+
+
+def render_plan_chart(plan: PlanResponse, fmt: ChartFormat = "svg") -> bytes:
+    """Draw the plan's hour-by-hour mix (GPUs per line, stacked) as SVG or PNG bytes."""
+    return _render(lambda figure: _plan_mix(figure, plan), fmt)
+
+
+def _render(draw: Callable[[Figure], None], fmt: ChartFormat) -> bytes:
+    with chart_style():
+        figure = _new_figure()
+        draw(figure)
         buffer = io.BytesIO()
         metadata: dict[str, str | None] = (
             {"Date": None, "Creator": None} if fmt == "svg" else {"Software": None}
@@ -207,7 +244,7 @@ def _breakdown(figure: Figure, result: EstimateResponse) -> None:
     ax.set_xlabel("USD per month")
     ax.xaxis.set_major_formatter(FuncFormatter(_usd))
     ax.set_xlim(0, max(left) * 1.15 if max(left) > 0 else 1)
-    _legend_below(ax, columns=min(len(components), 6))
+    _legend_below(figure, ax, columns=min(len(components), 6))
 
 
 def _projection(figure: Figure, result: EstimateResponse) -> None:
@@ -218,29 +255,73 @@ def _projection(figure: Figure, result: EstimateResponse) -> None:
     if not series or not projection.months:
         _empty(ax, "No projection")
         return
-    for s in series[:MAX_SERIES]:
+    drawn = series[:MAX_SERIES]
+    widths = _line_widths([s.monthly_cost_usd for s in drawn])
+    for position, s in enumerate(drawn):
         points = [
             (m, v) for m, v in zip(projection.months, s.monthly_cost_usd, strict=False) if v >= 0
         ]
         if points:
             months, costs = zip(*points, strict=True)
-            ax.plot(months, costs, marker="o", markersize=3, label=_short(s.label))
+            ax.plot(
+                months,
+                costs,
+                label=_short(s.label),
+                linewidth=widths[position],
+                **_series_style(position, len(drawn)),
+            )
     ax.set_xlabel("Month")
     ax.set_ylabel("USD per month")
     ax.yaxis.set_major_formatter(FuncFormatter(_usd))
     ax.set_ylim(bottom=0)
     _volume_axis(ax, projection.months, projection.requests_per_day)
-    _legend_below(ax, columns=2)
+    _legend_below(figure, ax, columns=2)
 
 
-def _legend_below(ax: Axes, *, columns: int) -> None:
-    ax.legend(
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.12),
-        ncols=max(columns, 1),
-        fontsize=8,
-        frameon=False,
-    )
+def _series_style(position: int, count: int) -> dict[str, Any]:
+    """Each series its own colour, dash and marker; later series drawn on top; markers
+    staggered so that no two series put one on the same month."""
+    return {
+        "color": f"C{position % 10}",
+        "linestyle": _LINE_STYLES[position % len(_LINE_STYLES)],
+        "marker": _MARKERS[position % len(_MARKERS)],
+        "markersize": 4,
+        "markevery": (position, max(count, 1)),
+        "zorder": 2 + position,
+    }
+
+
+def _line_widths(series: Sequence[Sequence[float]]) -> list[float]:
+    """Line widths (points) such that series drawing the same line all show: within a group
+    of overlapping series, each one drawn earlier (so underneath) is wider than the next, and
+    shows on both sides of it. Series overlap when every month is within 1% of the tallest
+    value apart."""
+    tallest = max((v for values in series for v in values), default=0.0)
+    tolerance = max(tallest, 1.0) * _OVERLAP_SHARE
+    widths = [_LINE_WIDTH] * len(series)
+    for position, values in enumerate(series):
+        above = [
+            later
+            for later in range(position + 1, len(series))
+            if len(series[later]) == len(values)
+            and all(abs(a - b) <= tolerance for a, b in zip(values, series[later], strict=True))
+        ]
+        widths[position] = _LINE_WIDTH + _OVERLAP_WIDTH_STEP * len(above)
+    return widths
+
+
+def _legend_below(figure: Figure, ax: Axes, *, columns: int) -> None:
+    """The axes' legend under the plot, in as many columns as fit the image width (constrained
+    layout makes room below for a figure legend placed `outside`)."""
+    handles, labels = ax.get_legend_handles_labels()
+    renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    for ncols in range(max(columns, 1), 0, -1):
+        legend = figure.legend(
+            handles, labels, loc="outside lower center", ncols=ncols, fontsize=8, frameon=False
+        )
+        if ncols == 1 or legend.get_window_extent(renderer).width <= figure.bbox.width * 0.98:
+            return
+        legend.remove()
 
 
 def _volume_axis(ax: Axes, months: Sequence[int], volumes: Sequence[float]) -> None:
@@ -252,3 +333,32 @@ def _volume_axis(ax: Axes, months: Sequence[int], volumes: Sequence[float]) -> N
     ticks = list(months)[::step]
     top.set_xticks(ticks, [_volume(volumes[list(months).index(m)]) for m in ticks])
     top.set_xlabel("Requests per day")
+
+
+def _plan_mix(figure: Figure, plan: PlanResponse) -> None:
+    ax = figure.add_subplot()
+    ax.set_title(TITLES["plan-mix"], loc="left")
+    if not plan.lines:
+        _empty(ax, "The plan holds no GPUs (everything goes to the API)")
+        return
+    hours = list(range(len(plan.hours)))
+    bottom = [0.0] * len(hours)
+    for line in plan.lines[:MAX_SERIES]:
+        gpus = [float(n * line.gpus_per_instance) for n in line.instances_by_hour]
+        ax.bar(hours, gpus, bottom=bottom, label=_short(line.label), width=0.85)
+        bottom = [b + g for b, g in zip(bottom, gpus, strict=True)]
+    ax.set_xlabel("Hour of the day (UTC)")
+    ax.set_ylabel("GPUs held")
+    ax.set_xticks(hours[::2])
+    ax.set_xlim(-0.6, len(hours) - 0.4)
+    if any(h.api_requests_per_s > 0 for h in plan.hours):
+        api = ax.twinx()
+        api.plot(hours, [h.api_requests_per_s for h in plan.hours], color="black", marker=".")
+        api.set_ylabel("Requests/s sent to the API")
+        api.grid(False)
+    _legend_below(figure, ax, columns=1)
+
+
+_DRAW.update(
+    {"cost-vs-volume": _cost_vs_volume, "breakdown": _breakdown, "projection": _projection}
+)

@@ -233,6 +233,15 @@ def jsonable_spec(spec: Any) -> dict[str, object]:
     return out
 
 
+def _tier_numbers(tier: dict[str, Any]) -> dict[str, object]:
+    """A long-context tier with its prices as numbers, as the catalog endpoints return them
+    (the JSON column keeps them as exact decimal strings)."""
+    return {
+        key: float(value) if key.startswith("usd_") and isinstance(value, str) else value
+        for key, value in tier.items()
+    }
+
+
 def catalog_dict(row: dict[str, Any]) -> dict[str, object]:
     """A catalog entry's columns as JSON-ready values (money as numbers, dates as ISO)."""
     out: dict[str, object] = {}
@@ -241,6 +250,8 @@ def catalog_dict(row: dict[str, Any]) -> dict[str, object]:
             continue
         if isinstance(value, Decimal):
             out[key] = float(value)
+        elif key == "long_context_tiers" and isinstance(value, list):
+            out[key] = [_tier_numbers(tier) for tier in value]
         elif hasattr(value, "isoformat"):
             out[key] = value.isoformat()
         else:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.core.api_cost import ApiPriceSpec
 from app.core.economics import CostAssumptionsSpec
+from app.core.engines import DEFAULT_ENGINE
 from app.core.estimate import CORE_VERSION, EstimateResult, EstimateSpec, estimate
 from app.core.fleet import SizingPolicySpec
 from app.core.performance import DEFAULT_REAL_WORLD_DERATE
@@ -23,7 +24,7 @@ from app.core.workload import WorkloadSpec, requests_per_day_from_users
 from app.db.orm import ApiModel, VersionedEntry
 from app.errors import InvalidInputError
 from app.schemas.estimates import AssumptionsOut, EstimateRequest, EstimateResponse
-from app.services import api_usage, catalog_specs
+from app.services import api_usage, catalog_specs, slug_resolution
 from app.services import catalog as catalog_service
 from app.services import estimate_response as out
 from app.services.catalog import API_MODELS, GPU_OFFERINGS, GPUS, OPEN_MODELS, CatalogResource
@@ -81,6 +82,7 @@ class _Inputs:
 
 def run_estimate(session: Session, request: EstimateRequest) -> EstimateResponse:
     """Price the request's workload on every API and self-hosted option; stores nothing."""
+    request, aliases = slug_resolution.resolve_estimate_names(session, request)
     catalog = _load_catalog(session, request)
     inputs = _inputs(request, catalog)
     api_prices = _api_prices(request, catalog, inputs.defaults)
@@ -102,7 +104,9 @@ def run_estimate(session: Session, request: EstimateRequest) -> EstimateResponse
             pinned_open_models=tuple(request.self_hosting.open_models or ()),
         )
     )
-    return _response(request, catalog, inputs, planned, result)
+    response = _response(request, catalog, inputs, planned, result)
+    response.assumptions.aliases_resolved = aliases
+    return response
 
 
 # --- catalog --------------------------------------------------------------------------------
@@ -272,6 +276,8 @@ def _note_self_hosting_defaults(request: EstimateRequest, defaults: list[str]) -
     sh = request.self_hosting
     if "precisions" not in sh.model_fields_set:
         defaults.append(f"self_hosting.precisions = {', '.join(sh.precisions)}")
+    if sh.engine is None:
+        defaults.append(f"self_hosting.engine = {DEFAULT_ENGINE.value}")
     if sh.tensor_parallel is None:
         defaults.append("self_hosting.tensor_parallel = the smallest TP that fits and the next")
     if sh.offerings is None:
@@ -298,6 +304,7 @@ def _self_hosting(
         max_context_overflow_share=max_overflow_share,
         owned=OwnedTermsSpec(**sh.owned.model_dump()),
         overrides=catalog_specs.gpu_price_override_specs([o.model_dump() for o in sh.gpu_prices]),
+        engine=sh.engine or DEFAULT_ENGINE,
     )
 
 

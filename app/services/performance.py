@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from sqlalchemy.orm import Session
 
+from app.core import calibration
+from app.core.accuracy import prediction_bands
+from app.core.aliases import NameKind
 from app.core.performance import replica_performance
-from app.core.types import GpuSpec, OpenModelSpec, Precision
+from app.core.regimes import load_regime, precision_class
+from app.core.types import Engine, GpuSpec, OpenModelSpec, Precision
 from app.errors import InvalidInputError, NotFoundError
-from app.schemas.performance import MemoryOut, PerformanceRequest, PerformanceResponse
+from app.schemas.performance import (
+    AccuracyGroupOut,
+    AccuracyResponse,
+    AccuracyTarget,
+    ErrorBandOut,
+    MemoryOut,
+    PerformanceRequest,
+    PerformanceResponse,
+)
+from app.services import calibration_rows
 from app.services import catalog as catalog_service
+from app.services.benchmarks import find_measured, refit_to_stored
+from app.services.calibration_rows import ACCURACY_TARGETS
 from app.services.catalog import GPUS, OPEN_MODELS, CatalogResource
 from app.services.catalog_specs import gpu_spec_from_row, open_model_spec_from_row
+from app.services.slug_resolution import NameResolver
 
 _NATIVE_FLOPS = {
     Precision.FP8: "fp8_flops_per_s",
@@ -33,8 +51,19 @@ def _catalog_row(
 def evaluate_performance(session: Session, request: PerformanceRequest) -> PerformanceResponse:
     """One replica's throughput, latency and memory at one operating point."""
     version: int | None = None
+    names: NameResolver | None = None
     if isinstance(request.model, str) or isinstance(request.gpu, str):
         version = catalog_service.resolve_version(session, version=request.catalog_version)
+        names = NameResolver(session, version)
+        if isinstance(request.model, str):
+            request = request.model_copy(
+                update={"model": names.name(NameKind.OPEN_MODEL, "model", request.model)}
+            )
+        if isinstance(request.gpu, str):
+            request = request.model_copy(
+                update={"gpu": names.name(NameKind.GPU, "gpu", request.gpu)}
+            )
+        names.check()
     if isinstance(request.model, str):
         assert version is not None
         model: OpenModelSpec = open_model_spec_from_row(
@@ -56,6 +85,7 @@ def evaluate_performance(session: Session, request: PerformanceRequest) -> Perfo
             requested_tokens=context_tokens,
         )
     precision = Precision(request.precision)
+    engine = Engine(request.engine)
     # The replica model answers at benchmark level unless asked; fleet planning derates.
     derate = request.real_world_derate or 1.0
     result = replica_performance(
@@ -67,16 +97,37 @@ def evaluate_performance(session: Session, request: PerformanceRequest) -> Perfo
         request.output_tokens,
         request.concurrency,
         real_world_derate=derate,
+        engine=engine,
+        request_rate_per_s=request.request_rate_per_s,
+        pipeline_parallel=request.pipeline_parallel,
+    )
+    open_loop = request.request_rate_per_s is not None
+    if result.saturated:
+        raise InvalidInputError(
+            "The request rate is at or beyond what one replica serves; lower it or add replicas.",
+            request_rate_per_s=request.request_rate_per_s,
+            max_requests_per_s=result.requests_per_s,
+        )
+    offered = float(request.concurrency or 0) if not open_loop else float(result.concurrency)
+    load = load_regime(offered, float(result.max_concurrency), open_loop=open_loop)
+    predicted = {
+        "output_tokens_per_s": result.output_tokens_per_s,
+        "ttft_s": result.ttft_s,
+        "tpot_s": result.tpot_s,
+    }
+    bands = prediction_bands(
+        calibration.ERROR_BANDS, predicted, engine.value, precision_class(precision), load
     )
     native = _NATIVE_FLOPS.get(precision)
     weight_only = precision is Precision.INT4 or (
         native is not None and getattr(gpu, native) is None
     )
     m = result.memory
-    return PerformanceResponse(
+    response = PerformanceResponse(
         model=model.slug,
         gpu=gpu.slug,
         tensor_parallel=request.tensor_parallel,
+        pipeline_parallel=request.pipeline_parallel,
         precision=precision.value,
         input_tokens=request.input_tokens,
         output_tokens=request.output_tokens,
@@ -102,4 +153,131 @@ def evaluate_performance(session: Session, request: PerformanceRequest) -> Perfo
         weight_only_quantization=weight_only,
         real_world_derate=derate,
         catalog_version=version,
+        aliases_resolved=[] if names is None else names.resolved,
+        engine=engine.value,
+        load="open_loop" if open_loop else "closed_loop" if request.concurrency else "offline",
+        request_rate_per_s_offered=request.request_rate_per_s,
+        ttft_p95_s=result.ttft_p95_s,
+        tpot_p95_s=result.tpot_p95_s,
+        queue_s=result.queue_s,
+        regime=f"{engine.value}|{precision_class(precision)}|{load}",
+        error_bands=[
+            ErrorBandOut(metric=b.metric, p10=b.p10, p90=b.p90, band_regime=b.band_regime)
+            for b in bands
+        ],
+        source="model",
+    )
+    # Stored benchmarks describe single-server replicas.
+    if (
+        isinstance(request.model, str)
+        and isinstance(request.gpu, str)
+        and (request.pipeline_parallel == 1)
+    ):
+        measured = _with_measured(session, request, response)
+        if measured.source == "measured":
+            return measured
+        return _with_refit(session, response, gpu, engine, derate)
+    return response
+
+
+def _with_refit(
+    session: Session,
+    response: PerformanceResponse,
+    gpu: GpuSpec,
+    engine: Engine,
+    derate: float,
+) -> PerformanceResponse:
+    """The model's answer scaled to this engine and GPU's stored points, where there are enough."""
+    found = refit_to_stored(session, engine=engine, gpu=gpu, real_world_derate=derate)
+    if found is None:
+        return response
+    scales, slugs = found
+    tokens, ttft, tpot = (scales[m] for m in ("output_tokens_per_s", "ttft_s", "tpot_s"))
+    return response.model_copy(
+        update={
+            "output_tokens_per_s": response.output_tokens_per_s * tokens,
+            "output_tokens_per_s_per_gpu": response.output_tokens_per_s_per_gpu * tokens,
+            "requests_per_s": response.requests_per_s * tokens,
+            "ttft_s": response.ttft_s * ttft,
+            "ttft_p95_s": response.ttft_p95_s * ttft,
+            "tpot_s": response.tpot_s * tpot,
+            "tpot_p95_s": response.tpot_p95_s * tpot,
+            "e2e_latency_s": response.ttft_s * ttft
+            + (response.output_tokens - 1) * response.tpot_s * tpot,
+            "error_bands": [
+                band.model_copy(update={"p10": band.p10 * scales[band.metric],
+                                        "p90": band.p90 * scales[band.metric]})
+                for band in response.error_bands
+            ],
+            "source": "model_refit",
+            "measured_benchmarks": slugs,
+        }
+    )  # fmt: skip
+
+
+def _with_measured(
+    session: Session, request: PerformanceRequest, response: PerformanceResponse
+) -> PerformanceResponse:
+    """The model's answer replaced by stored measurements where they cover this configuration."""
+    found = find_measured(
+        session,
+        engine=response.engine,
+        gpu_slug=response.gpu,
+        open_model_slug=response.model,
+        tensor_parallel=response.tensor_parallel,
+        precision=response.precision,
+        input_tokens=response.input_tokens,
+        output_tokens=response.output_tokens,
+        concurrency=request.concurrency,
+        request_rate_per_s=request.request_rate_per_s,
+    )
+    if found is None:
+        return response
+    values, slugs = found
+    tokens_per_s = values["output_tokens_per_s"] or response.output_tokens_per_s
+    ttft = values["ttft_s"] or response.ttft_s
+    tpot = values["tpot_s"] or response.tpot_s
+    # A missing p95 keeps the model's p95-to-mean ratio around the measured mean.
+    ttft_p95 = values["ttft_p95_s"] or response.ttft_p95_s * ttft / response.ttft_s
+    tpot_p95 = values["tpot_p95_s"] or response.tpot_p95_s * tpot / response.tpot_s
+    measured = {"output_tokens_per_s": tokens_per_s, "ttft_s": ttft, "tpot_s": tpot}
+    return response.model_copy(
+        update={
+            **measured,
+            "output_tokens_per_s_per_gpu": tokens_per_s / response.tensor_parallel,
+            "requests_per_s": values["requests_per_s"] or tokens_per_s / response.output_tokens,
+            "e2e_latency_s": ttft + (response.output_tokens - 1) * tpot,
+            "ttft_p95_s": ttft_p95,
+            "tpot_p95_s": tpot_p95,
+            "source": "measured",
+            "measured_benchmarks": slugs,
+            "regime": "measured",
+            "error_bands": [
+                ErrorBandOut(metric=metric, p10=value, p90=value, band_regime="measured")
+                for metric, value in measured.items()
+            ],
+        }
+    )
+
+
+@cache
+def performance_accuracy() -> AccuracyResponse:
+    """The model's accuracy on its calibration data (same code as the accuracy benchmark)."""
+    report = calibration_rows.evaluate_accuracy()
+    return AccuracyResponse(
+        groups=[AccuracyGroupOut.model_validate(g, from_attributes=True) for g in report.groups],
+        targets=[
+            AccuracyTarget(
+                metric=t.label,
+                median_abs_error_target=t.target,
+                median_abs_error=t.achieved(report),
+                met=t.achieved(report) <= t.target,
+            )
+            for t in ACCURACY_TARGETS
+        ],
+        sources=calibration_rows.sources(),
+        method="Benchmark-level predictions (no real-world derate) of app.core.performance with "
+        "the committed calibration, against every offline row of throughput.csv and every "
+        "point of latency_sweeps_h100.csv; the same code runs `python -m "
+        "benchmarks.performance_accuracy` and tests/core/test_performance_accuracy.py.",
     )

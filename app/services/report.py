@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from app import __version__
 from app.schemas.analyses import AnalysisRead, ChartName
-from app.services.charts import TITLES, render_chart, svg_for_html
+from app.services.charts import TITLES, render_chart, render_plan_chart, svg_for_html
 
 CATALOG_GROUPS: tuple[tuple[str, str], ...] = (
     ("api_models", "Hosted API prices"),
@@ -32,6 +32,10 @@ CAPTIONS: dict[ChartName, str] = {
     "breakdown": "Each option's monthly cost split into its components (cheapest first).",
     "projection": "Monthly cost per option over the horizon, with the traffic growth assumed.",
 }
+PLAN_CAPTION = (
+    "GPUs held by each plan line in each hour of the day; committed and owned lines hold the "
+    "base all day, on-demand and spot lines follow the traffic."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +123,8 @@ def render_report(analysis: AnalysisRead) -> str:
             "entries": [
                 {
                     "slug": entry.get("slug", ""),
-                    "values": "; ".join(
+                    # Not "values": Jinja2 would find the dict's `values` method first.
+                    "values_used": "; ".join(
                         f"{k.replace('_', ' ')} {_text(v)}"
                         for k, v in entry.items()
                         if k not in NOT_VALUES and v not in (None, [], "")
@@ -133,8 +138,12 @@ def render_report(analysis: AnalysisRead) -> str:
         for attribute, title in CATALOG_GROUPS
         if getattr(assumptions, attribute)
     ]
+    plan = analysis.plan_result
     template = _environment().get_template("report.html.j2")
     return template.render(
+        plan=plan,
+        plan_chart=Markup(svg_for_html(render_plan_chart(plan, "svg"))) if plan else None,
+        plan_caption=f"{TITLES['plan-mix']}. {PLAN_CAPTION}",
         a=analysis,
         r=result,
         best=result.options[0] if result.options else None,

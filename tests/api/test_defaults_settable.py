@@ -61,6 +61,7 @@ SET_IT: dict[str, tuple[str, Any]] = {
     "costs.staff_usd_per_fte_year": ("costs.staff_usd_per_fte_year", 400_000.0),
     "costs.ops_overhead_share": ("costs.ops_overhead_share", 1.0),
     "costs.cost_of_capital_per_year": ("costs.cost_of_capital_per_year", 0.2),
+    "self_hosting.engine": ("self_hosting.engine", "trtllm"),
     "self_hosting.precisions": ("self_hosting.precisions", ["int4"]),
     "self_hosting.tensor_parallel": ("self_hosting.tensor_parallel", [4]),
     "self_hosting.offerings": ("self_hosting.offerings", ["aws-p5-48xlarge"]),

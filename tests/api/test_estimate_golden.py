@@ -80,6 +80,8 @@ CASES: dict[str, dict[str, Any]] = {
 
 #: Fields the refactor added to each option; stripped before comparing with the old files.
 ADDED_OPTION_FIELDS = ("key",)
+#: Catalog columns added since the files were captured (issue 14: offering availability).
+ADDED_OFFERING_FIELDS = ("available_quantity",)
 
 
 def _comparable(body: dict[str, Any]) -> dict[str, Any]:
@@ -88,8 +90,13 @@ def _comparable(body: dict[str, Any]) -> dict[str, Any]:
     the key. Every id is replaced by its option's label (compared as well), or by
     `<unlisted>` for curve points naming an option that is neither returned nor projected.
     Options of equal cost were ordered by id, so ties are compared in label order."""
+    # Added by issue 9: the names that were not slugs (none here: every case uses slugs).
+    assert body["assumptions"].pop("aliases_resolved", []) == []
     labels = {o["id"]: o["label"] for o in body["options"]}
     labels.update({s["option_id"]: s["label"] for s in body["projection"]["series"]})
+    for offering in body["assumptions"]["offerings"]:
+        for name in ADDED_OFFERING_FIELDS:
+            offering.pop(name, None)
     for option in body["options"]:
         for name in ADDED_OPTION_FIELDS:
             option.pop(name, None)

@@ -285,3 +285,40 @@ def test_options_carry_a_structured_key_and_an_id_derived_from_it(client: TestCl
         ]
     )
     assert len({o["id"] for o in body["options"]}) == len(body["options"])
+
+
+def test_engine_changes_replica_capacity_and_defaults_name_it(client: TestClient) -> None:
+    default = estimate(client, SMALL)
+    assert "self_hosting.engine = vllm" in default["assumptions"]["defaults_applied"]
+    trt_body = {**SMALL, "self_hosting": {**SMALL["self_hosting"], "engine": "trtllm"}}
+    trt = estimate(client, trt_body)
+    assert not any(
+        d.startswith("self_hosting.engine") for d in trt["assumptions"]["defaults_applied"]
+    )
+
+    def capacity(body: dict[str, Any]) -> dict[str, float]:
+        return {
+            o["id"]: o["fleet"]["replica_requests_per_s"]
+            for o in body["options"]
+            if o["kind"] == "self_hosted"
+        }
+
+    vllm_capacity, trt_capacity = capacity(default), capacity(trt)
+    shared = vllm_capacity.keys() & trt_capacity.keys()
+    assert shared
+    assert all(trt_capacity[k] != vllm_capacity[k] for k in shared)
+
+
+def test_a_tighter_margin_on_the_modelled_p95_never_raises_capacity(client: TestClient) -> None:
+    loose = estimate(client, SMALL)
+    tight = estimate(client, {**SMALL, "sizing": {"ttft_p95_over_mean": 3.0}})
+
+    def capacity(body: dict[str, Any]) -> dict[str, float]:
+        return {
+            o["id"]: o["fleet"]["replica_requests_per_s"]
+            for o in body["options"]
+            if o["kind"] == "self_hosted"
+        }
+
+    before, after = capacity(loose), capacity(tight)
+    assert all(after[k] <= before[k] for k in before.keys() & after.keys())

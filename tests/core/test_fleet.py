@@ -42,18 +42,33 @@ def workload(**kw: object) -> WorkloadSpec:
     return WorkloadSpec(**base)  # type: ignore[arg-type]
 
 
+#: A curve of means only, sized with p95/mean margins of 1.5 (TTFT) and 1.2 (TPOT).
+MEAN_MARGINS = SizingPolicySpec(ttft_p95_over_mean=1.5, tpot_p95_over_mean=1.2)
+
+
 def test_operating_point_is_highest_concurrency_meeting_targets() -> None:
     # TPOT p95 = 0.02 c x 1.2 <= 0.1 s  ->  c <= 4.17; TTFT p95 = 0.1 c x 1.5 <= 1 s -> c <= 6.67.
     # So c = 4, 2 requests/s, x 0.8 headroom = 1.6 usable requests/s.
-    cap = replica_capacity(
-        linear_curve(), workload(ttft_p95_s=1.0, tpot_p95_s=0.1), SizingPolicySpec()
-    )
+    cap = replica_capacity(linear_curve(), workload(ttft_p95_s=1.0, tpot_p95_s=0.1), MEAN_MARGINS)
     assert cap.feasible
     assert cap.operating_concurrency == 4
     assert cap.operating_requests_per_s == pytest.approx(2.0)
     assert cap.interactive_requests_per_s == pytest.approx(1.6)
     # Batch runs at the best throughput on the curve (c = 8: 4 req/s) x 0.95.
     assert cap.batch_requests_per_s == pytest.approx(3.8)
+
+
+def test_modelled_p95s_bound_the_targets_when_the_curve_has_them() -> None:
+    # Same means, p95s from a scheduler model: TPOT p95 = 0.025 c <= 0.1 s -> c <= 4, and
+    # TTFT p95 = 0.3 c <= 1 s -> c <= 3.33: c = 3 with no extra margin (factors 1).
+    c = np.arange(1, 9, dtype=np.float64)
+    curve = ReplicaCapacitySpec(c, c / 2.0, 0.1 * c, 0.02 * c, 1, 0.3 * c, 0.025 * c)
+    cap = replica_capacity(curve, workload(ttft_p95_s=1.0, tpot_p95_s=0.1), SizingPolicySpec())
+    assert cap.operating_concurrency == 3
+    assert cap.ttft_s == pytest.approx(0.3)  # the mean at the operating point
+    assert replica_capacities(
+        [curve], workload(ttft_p95_s=1.0, tpot_p95_s=0.1), SizingPolicySpec()
+    ) == [cap]
 
 
 def test_unreachable_targets_give_a_reason_not_an_error() -> None:
@@ -89,7 +104,7 @@ def test_replicas_for_a_known_peak() -> None:
         linear_curve(),
         (PurchaseOptionSpec(PurchaseMode.COMMITTED_1Y, usd_per_gpu_hour=2.0),),
     )
-    table = build_option_table((cand,), w, CostAssumptionsSpec(), SizingPolicySpec())
+    table = build_option_table((cand,), w, CostAssumptionsSpec(), MEAN_MARGINS)
     costs = fleet_costs(table, np.array([0]), np.array([1e6]))
     assert costs.peak_serving_replicas[0] == 15
     assert costs.peak_replicas[0] == 16

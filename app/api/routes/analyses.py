@@ -6,10 +6,11 @@ import json
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Response, status
+from fastapi import APIRouter, Body, Header, Path, Query, Response, status
 from fastapi.responses import HTMLResponse
 
 from app.access import Scope
+from app.api import openapi_examples as ex
 from app.api.deps import (
     AnalysesWriter,
     DeferredWriteSessionDep,
@@ -19,6 +20,7 @@ from app.api.deps import (
     SessionDep,
     ensure_scope,
 )
+from app.errors import NotFoundError
 from app.schemas.analyses import (
     AnalysisComparison,
     AnalysisCreate,
@@ -34,7 +36,7 @@ from app.schemas.analyses import (
 from app.services import analyses as analyses_service
 from app.services import analysis_views as views
 from app.services.analysis_diff import export_csv
-from app.services.charts import MEDIA_TYPES, render_chart
+from app.services.charts import MEDIA_TYPES, render_chart, render_plan_chart
 from app.services.report import render_report
 
 analyses_router = APIRouter(prefix="/v1/analyses", tags=["analyses"], dependencies=[ReaderDep])
@@ -90,7 +92,7 @@ _ANALYSIS_LINKS = {
 def create_analysis(
     read_session: ReadSessionDep,
     session: DeferredWriteSessionDep,
-    body: AnalysisCreate,
+    body: Annotated[AnalysisCreate, Body(openapi_examples=ex.ANALYSIS_CREATE)],
     response: Response,
     principal: AnalysesWriter,
     idempotency_key: IdempotencyKey = None,
@@ -149,7 +151,10 @@ def get_analysis(session: SessionDep, analysis_id: AnalysisId) -> AnalysisRead:
 
 @analyses_router.patch("/{analysis_id}", summary="Rename, describe or re-tag an analysis")
 def update_analysis(
-    session: SessionDep, analysis_id: AnalysisId, body: AnalysisUpdate, principal: AnalysesWriter
+    session: SessionDep,
+    analysis_id: AnalysisId,
+    body: Annotated[AnalysisUpdate, Body(openapi_examples=ex.ANALYSIS_UPDATE)],
+    principal: AnalysesWriter,
 ) -> AnalysisRead:
     """Only the analysis's owner (or team, or an `analyses:admin` key) may change it."""
     return views.to_read(
@@ -204,6 +209,7 @@ def rerun_analysis(
         result=outcome.result,
         diff=outcome.diff,
         revision=views.to_read(outcome.revision) if outcome.revision is not None else None,
+        plan_result=outcome.plan_result,
     )
 
 
@@ -249,7 +255,8 @@ def export_analysis(
         200: {
             "description": "`cost-vs-volume`: monthly cost against requests per day with the "
             "break-even marked; `breakdown`: stacked monthly cost per option; `projection`: "
-            "monthly cost over the horizon.",
+            "monthly cost over the horizon; `plan-mix`: GPUs of each plan line hour by hour "
+            "(analyses saved with a plan).",
             "content": {
                 "image/svg+xml": {"schema": {"type": "string", "format": "binary"}},
                 "image/png": {"schema": {"type": "string", "format": "binary"}},
@@ -264,9 +271,18 @@ def get_analysis_chart(
     format: Annotated[ChartFormat, Query(description="`svg` (default) or `png`.")] = "svg",
 ) -> Response:
     """Drawn from the stored result: the same analysis always gives the same picture."""
-    result = views.to_read(analyses_service.get_analysis(session, analysis_id)).result
+    analysis = views.to_read(analyses_service.get_analysis(session, analysis_id))
+    if chart == "plan-mix":
+        if analysis.plan_result is None:
+            raise NotFoundError(
+                "this analysis has no plan: save it with `plan` to chart one",
+                analysis_id=str(analysis_id),
+            )
+        image = render_plan_chart(analysis.plan_result, format)
+    else:
+        image = render_chart(analysis.result, chart, format)
     return Response(
-        render_chart(result, chart, format),
+        image,
         media_type=MEDIA_TYPES[format],
         headers={"Cache-Control": "private, max-age=300"},
     )

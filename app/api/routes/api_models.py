@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Body, Query, Response, status
 from pydantic import Field
 
+from app.api import openapi_examples as ex
 from app.api.deps import AdminDep, ReaderDep, SessionDep, VersionDep
 from app.api.routes._catalog import (
     CatalogListQuery,
@@ -49,7 +50,11 @@ def get_api_model(session: SessionDep, version: VersionDep, slug: Slug) -> ApiMo
 @router.post(
     "", status_code=status.HTTP_201_CREATED, dependencies=[AdminDep], summary="Add an API model"
 )
-def create_api_model(session: SessionDep, body: ApiModelCreate, response: Response) -> ApiModelRead:
+def create_api_model(
+    session: SessionDep,
+    body: Annotated[ApiModelCreate, Body(openapi_examples=ex.API_MODEL_CREATE)],
+    response: Response,
+) -> ApiModelRead:
     """Add an API model as a new catalog version. Needs an admin key."""
     return created(
         response, API_MODELS, catalog_service.create_entry(session, API_MODELS, body), ApiModelRead
@@ -57,7 +62,11 @@ def create_api_model(session: SessionDep, body: ApiModelCreate, response: Respon
 
 
 @router.patch("/{slug}", dependencies=[AdminDep], summary="Change an API model")
-def update_api_model(session: SessionDep, slug: Slug, body: ApiModelUpdate) -> ApiModelRead:
+def update_api_model(
+    session: SessionDep,
+    slug: Slug,
+    body: Annotated[ApiModelUpdate, Body(openapi_examples=ex.API_MODEL_UPDATE)],
+) -> ApiModelRead:
     """Change some fields; the old values stay readable at earlier versions. Needs an admin key."""
     return ApiModelRead.model_validate(
         catalog_service.update_entry(session, API_MODELS, slug, body)

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Body
 from pydantic import Field
 
+from app.api import openapi_examples as ex
 from app.api.deps import AdminDep, Limit, Offset, ReaderDep, SessionDep
 from app.schemas.catalog import CatalogVersionPage, CatalogVersionRead, RefreshResult
 from app.schemas.common import AsOf, InputModel
@@ -51,7 +52,7 @@ def list_catalog_versions(
 @router.post("/refresh", dependencies=[AdminDep], summary="Refresh catalogs")
 def refresh_catalogs(
     session: SessionDep,
-    body: Annotated[RefreshRequest | None, Body()] = None,
+    body: Annotated[RefreshRequest | None, Body(openapi_examples=ex.CATALOG_REFRESH)] = None,
 ) -> RefreshResult:
     """Re-read the installed genai-prices package (and, if asked, the bundled hardware and
     model data) and record what changed as one new catalog version. Needs an admin key."""

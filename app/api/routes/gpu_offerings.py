@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Body, Query, Response, status
 from pydantic import Field
 
+from app.api import openapi_examples as ex
 from app.api.deps import AdminDep, ReaderDep, SessionDep, VersionDep
 from app.api.routes._catalog import (
     CatalogListQuery,
@@ -58,7 +59,9 @@ def get_gpu_offering(session: SessionDep, version: VersionDep, slug: Slug) -> Gp
     "", status_code=status.HTTP_201_CREATED, dependencies=[AdminDep], summary="Add a GPU offering"
 )
 def create_gpu_offering(
-    session: SessionDep, body: GpuOfferingCreate, response: Response
+    session: SessionDep,
+    body: Annotated[GpuOfferingCreate, Body(openapi_examples=ex.GPU_OFFERING_CREATE)],
+    response: Response,
 ) -> GpuOfferingRead:
     """Add a GPU offering as a new catalog version. Needs an admin key."""
     return created(
@@ -71,7 +74,9 @@ def create_gpu_offering(
 
 @router.patch("/{slug}", dependencies=[AdminDep], summary="Change a GPU offering")
 def update_gpu_offering(
-    session: SessionDep, slug: Slug, body: GpuOfferingUpdate
+    session: SessionDep,
+    slug: Slug,
+    body: Annotated[GpuOfferingUpdate, Body(openapi_examples=ex.GPU_OFFERING_UPDATE)],
 ) -> GpuOfferingRead:
     """Change some fields; the old values stay readable at earlier versions. Needs an admin key."""
     return GpuOfferingRead.model_validate(

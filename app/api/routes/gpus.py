@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Body, Query, Response, status
 from pydantic import Field
 
+from app.api import openapi_examples as ex
 from app.api.deps import AdminDep, ReaderDep, SessionDep, VersionDep
 from app.api.routes._catalog import (
     CatalogListQuery,
@@ -45,13 +46,21 @@ def get_gpu(session: SessionDep, version: VersionDep, slug: Slug) -> GpuRead:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, dependencies=[AdminDep], summary="Add a GPU")
-def create_gpu(session: SessionDep, body: GpuCreate, response: Response) -> GpuRead:
+def create_gpu(
+    session: SessionDep,
+    body: Annotated[GpuCreate, Body(openapi_examples=ex.GPU_CREATE)],
+    response: Response,
+) -> GpuRead:
     """Add a GPU as a new catalog version. Needs an admin key."""
     return created(response, GPUS, catalog_service.create_entry(session, GPUS, body), GpuRead)
 
 
 @router.patch("/{slug}", dependencies=[AdminDep], summary="Change a GPU")
-def update_gpu(session: SessionDep, slug: Slug, body: GpuUpdate) -> GpuRead:
+def update_gpu(
+    session: SessionDep,
+    slug: Slug,
+    body: Annotated[GpuUpdate, Body(openapi_examples=ex.GPU_UPDATE)],
+) -> GpuRead:
     """Change some fields; the old values stay readable at earlier versions. Needs an admin key."""
     return GpuRead.model_validate(catalog_service.update_entry(session, GPUS, slug, body))
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Body, Query, Response, status
 from pydantic import Field
 
+from app.api import openapi_examples as ex
 from app.api.deps import AdminDep, ReaderDep, SessionDep, VersionDep
 from app.api.routes._catalog import (
     CatalogListQuery,
@@ -51,7 +52,9 @@ def get_open_model(session: SessionDep, version: VersionDep, slug: Slug) -> Open
     "", status_code=status.HTTP_201_CREATED, dependencies=[AdminDep], summary="Add an open model"
 )
 def create_open_model(
-    session: SessionDep, body: OpenModelCreate, response: Response
+    session: SessionDep,
+    body: Annotated[OpenModelCreate, Body(openapi_examples=ex.OPEN_MODEL_CREATE)],
+    response: Response,
 ) -> OpenModelRead:
     """Add an open model as a new catalog version. Needs an admin key."""
     return created(
@@ -63,7 +66,11 @@ def create_open_model(
 
 
 @router.patch("/{slug}", dependencies=[AdminDep], summary="Change an open model")
-def update_open_model(session: SessionDep, slug: Slug, body: OpenModelUpdate) -> OpenModelRead:
+def update_open_model(
+    session: SessionDep,
+    slug: Slug,
+    body: Annotated[OpenModelUpdate, Body(openapi_examples=ex.OPEN_MODEL_UPDATE)],
+) -> OpenModelRead:
     """Change some fields; the old values stay readable at earlier versions. Needs an admin key."""
     return OpenModelRead.model_validate(
         catalog_service.update_entry(session, OPEN_MODELS, slug, body)

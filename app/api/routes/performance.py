@@ -2,21 +2,36 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
 
+from fastapi import APIRouter, Body
+
+from app.api import openapi_examples as ex
 from app.api.deps import ReaderDep, ReadSessionDep
 from app.metrics import timed
-from app.schemas.performance import PerformanceRequest, PerformanceResponse
-from app.services.performance import evaluate_performance
+from app.schemas.performance import AccuracyResponse, PerformanceRequest, PerformanceResponse
+from app.services.performance import evaluate_performance, performance_accuracy
 
 router = APIRouter(prefix="/v1/performance", tags=["performance"], dependencies=[ReaderDep])
 
 
 @router.post("", summary="Model one replica")
-def evaluate_replica(session: ReadSessionDep, body: PerformanceRequest) -> PerformanceResponse:
+def evaluate_replica(
+    session: ReadSessionDep,
+    body: Annotated[PerformanceRequest, Body(openapi_examples=ex.PERFORMANCE)],
+) -> PerformanceResponse:
     """Throughput, time to first token, time per output token and memory of one replica (an
     open model on `tensor_parallel` GPUs at one precision) at a concurrency, or at its
     maximum-throughput point when `concurrency` is null. A model that does not fit, or a TP
     degree the GPU or model cannot use, is a 422 problem with the numbers."""
     with timed("performance"):
         return evaluate_performance(session, body)
+
+
+@router.get("/accuracy", summary="The model's accuracy on its calibration data")
+def get_accuracy() -> AccuracyResponse:
+    """Median error, share within +-25%, bias and P10-P90 band coverage of the performance
+    model's throughput, TTFT and TPOT on its calibration data, by load, engine, GPU and regime,
+    with the targets and the data's sources. Computed by the same code as the accuracy
+    benchmark (`python -m benchmarks.performance_accuracy`)."""
+    return performance_accuracy()

@@ -4,9 +4,9 @@ Scoped API keys stored as SHA-256 hashes, and the principal (and team) that owns
 analysis. Analyses saved before this migration have no owner: only an `analyses:admin` key may
 change them.
 
-Revision ID: 0003_api_keys_and_owners
-Revises: 0002_analysis_filters
-Create Date: 2026-12-02 16:40:00.000000
+Revision ID: 0005_api_keys_and_owners
+Revises: 0004_benchmarks
+Create Date: 2026-12-02 18:00:00.000000
 """
 
 from collections.abc import Sequence
@@ -16,8 +16,8 @@ from alembic import op
 
 import app.db.types
 
-revision: str = "0003_api_keys_and_owners"
-down_revision: str | None = "0002_analysis_filters"
+revision: str = "0005_api_keys_and_owners"
+down_revision: str | None = "0004_benchmarks"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,328 @@
+"""Request examples for the OpenAPI document: what `/docs` shows and generated clients carry.
+
+Catalog examples are real catalog rows: create examples copy a packaged row (the hardware and
+model CSVs in `app/catalog_data/`, the pinned genai-prices data for API models) and a test keeps
+them equal to it; PATCH examples are named after the entry they change and cite their source.
+Analysis examples wrap the estimate examples, so both stay one workload.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from fastapi.openapi.models import Example
+
+from app.api.routes.estimates import DOCUMENT_SUMMARISATION, SUPPORT_CHATBOT
+
+ANALYSIS_CREATE: Final[dict[str, Example]] = {
+    "support_chatbot": {
+        "summary": "Save the customer-support chatbot estimate",
+        "description": SUPPORT_CHATBOT["description"],
+        "value": {
+            "name": "Support chatbot, Q3 platform review",
+            "description": "Hosted APIs against self-hosted Llama and Qwen for the help desk.",
+            "tags": ["support", "q3-review"],
+            "input": SUPPORT_CHATBOT["value"],
+        },
+    },
+    "document_summarisation": {
+        "summary": "Save the batch document-summarisation estimate",
+        "description": DOCUMENT_SUMMARISATION["description"],
+        "value": {
+            "name": "Nightly document summaries",
+            "description": "Mostly batch traffic; owned H100 servers against cheap APIs.",
+            "tags": ["batch", "documents"],
+            "input": DOCUMENT_SUMMARISATION["value"],
+        },
+    },
+}
+
+ANALYSIS_UPDATE: Final[dict[str, Example]] = {
+    "relabel": {
+        "summary": "Rename and re-tag (the input and result never change)",
+        "value": {"name": "Support chatbot, approved plan", "tags": ["support", "approved"]},
+    }
+}
+
+PERFORMANCE: Final[dict[str, Example]] = {
+    "llama_70b_on_two_h100": {
+        "summary": "Llama 3.1 70B in FP8 on two H100s, at its best throughput",
+        "value": {
+            "model": "llama-3.1-70b",
+            "gpu": "h100-sxm-80gb",
+            "tensor_parallel": 2,
+            "precision": "fp8",
+            "input_tokens": 1000,
+            "output_tokens": 1000,
+        },
+    },
+    "names_people_type": {
+        "summary": "Catalog entries named as people write them, 32 requests in flight",
+        "description": "`Llama-3.3-70B` and `h100` resolve to `llama-3.3-70b` and "
+        "`h100-sxm-80gb`; the response lists both under `aliases_resolved`.",
+        "value": {
+            "model": "Llama-3.3-70B",
+            "gpu": "h100",
+            "tensor_parallel": 4,
+            "precision": "bf16",
+            "input_tokens": 2000,
+            "output_tokens": 300,
+            "concurrency": 32,
+        },
+    },
+}
+
+CATALOG_REFRESH: Final[dict[str, Example]] = {
+    "api_prices": {
+        "summary": "Re-read API prices from the installed genai-prices package",
+        "value": {"catalogs": ["api-models"]},
+    },
+    "everything_as_of": {
+        "summary": "Re-read every catalog, with API prices as they were on a date",
+        "value": {
+            "catalogs": ["api-models", "gpus", "gpu-offerings", "open-models"],
+            "prices_as_of": "2026-11-30",
+        },
+    },
+}
+
+GPU_CREATE: Final[dict[str, Example]] = {
+    "h200_sxm": {
+        "summary": "A GPU with its datasheet figures (the catalog's H200 SXM row)",
+        "value": {
+            "slug": "h200-sxm-141gb",
+            "name": "NVIDIA H200 SXM 141GB",
+            "vendor": "nvidia",
+            "memory_gb": 150.75,
+            "memory_bandwidth_gb_per_s": 4800.0,
+            "bf16_tflops": 989.0,
+            "fp8_tflops": 1979.0,
+            "int8_tops": 1979.0,
+            "interconnect": "nvlink",
+            "interconnect_gb_per_s": 450.0,
+            "max_gpus_per_node": 8,
+            "tdp_w": 700.0,
+            "list_price_usd": 27000.0,
+            "source": "NVIDIA H200 datasheet / nvidia.com/en-us/data-center/h200 (141 GB HBM3e, "
+            "4.8 TB/s, BF16 1,979 and FP8 3,958 with sparsity, up to 700 W, NVLink 900 GB/s "
+            "bidirectional); dense figures as in NVIDIA aiconfigurator h200_sxm.yaml and "
+            "pytorch/torchtitan get_peak_flops; memory and 700 W TGP also in "
+            "mlcommons/inference_results_v4.1 closed/NVIDIA/systems/H200-SXM-141GBx8_TRT.json | "
+            "memory_gb = 143771 MiB x 2^20 / 10^9 = 150.75 GB. Driver-reported memory: "
+            "nvidia-smi 'NVIDIA H200 ... / 143771MiB' in NVIDIA/TensorRT-LLM issue #9554 and "
+            "sgl-project/sglang issue #3196; list_price_usd: Reuters (late Dec 2025), as "
+            "reported by NewsBytes ('NVIDIA wants TSMC to make its H200 chips for China', "
+            "2025-12-31) and Techzine ('Nvidia demands full prepayment for H200 chips to "
+            "China', 2026-01-08): Nvidia is pricing H200 for Chinese customers 'at around "
+            "$27,000 per chip' (8-GPU module about 1.5 million yuan, ~$215,000); single figure "
+            "27000 used; it is an export price to China and does not name SXM vs NVL",
+            "as_of": "2026-11-30",
+        },
+    }
+}
+
+GPU_UPDATE: Final[dict[str, Example]] = {
+    "h100-sxm-80gb": {
+        "summary": "PATCH /v1/gpus/h100-sxm-80gb: the low end of the reported price range",
+        "value": {
+            "list_price_usd": 25000.0,
+            "source": "Barron's (Tae Kim) citing Raymond James: H100 'sold to end customers for "
+            "a price ranging from $25,000 to $30,000'; low end of the range",
+            "as_of": "2026-12-01",
+        },
+    }
+}
+
+GPU_OFFERING_CREATE: Final[dict[str, Example]] = {
+    "aws_p5en": {
+        "summary": "A cloud instance and its hourly prices (the catalog's AWS p5en row)",
+        "value": {
+            "slug": "aws-p5en-48xlarge",
+            "provider": "aws",
+            "instance_type": "p5en.48xlarge",
+            "gpu_slug": "h200-sxm-141gb",
+            "gpu_count": 8,
+            "region": "us-east-1",
+            "usd_per_hour_on_demand": 63.296,
+            "source": "SECONDARY: tsaol/aws-gpu data/p5en_instances.js ('Auto-generated from "
+            "instances.vantage.sh data, Last updated: 2025-12-21'; on-demand Linux us-east-1 "
+            "63.296, i.e. 7.912 USD per H200-hour). Reserved and spot rates not captured "
+            "(skypilot-org/skypilot-catalog@001367d2 catalogs/v7/aws/vms.csv lists spot 24.2902 "
+            "in use1-az2 but next to the pre-June-2025 on-demand 84.8, so it is not used)",
+            "as_of": "2025-12-21",
+        },
+    }
+}
+
+GPU_OFFERING_UPDATE: Final[dict[str, Example]] = {
+    "aws-p5-48xlarge": {
+        "summary": "PATCH /v1/gpu-offerings/aws-p5-48xlarge: price checked again",
+        "value": {
+            "usd_per_hour_on_demand": 55.04,
+            "source": "AWS EC2 On-Demand pricing (aws.amazon.com/ec2/pricing/on-demand), "
+            "p5.48xlarge, Linux, us-east-1",
+            "as_of": "2026-12-01",
+        },
+    }
+}
+
+OPEN_MODEL_CREATE: Final[dict[str, Example]] = {
+    "qwen3_32b": {
+        "summary": "An open model's architecture from its config.json (the catalog's Qwen3 32B)",
+        "value": {
+            "slug": "qwen3-32b",
+            "name": "Qwen3 32B",
+            "family": "qwen",
+            "hf_repo": "Qwen/Qwen3-32B",
+            "total_params_b": 32.8,
+            "active_params_b": 32.8,
+            "num_layers": 64,
+            "hidden_size": 5120,
+            "num_attention_heads": 64,
+            "num_kv_heads": 8,
+            "head_dim": 128,
+            "intermediate_size": 25600,
+            "vocab_size": 151936,
+            "num_experts": 0,
+            "num_experts_per_token": 0,
+            "attention_kind": "gqa",
+            "max_context_tokens": 40960,
+            "license": "apache-2.0",
+            "source": "huggingface.co/Qwen/Qwen3-32B config.json (64 layers, hidden 5120, 64 "
+            "heads, 8 KV heads, head_dim 128, intermediate 25600, vocab 151936, "
+            "max_position_embeddings 40960); 32.8B from the model card (shapes give 32.76)",
+            "as_of": "2025-04-29",
+        },
+    }
+}
+
+OPEN_MODEL_UPDATE: Final[dict[str, Example]] = {
+    "qwen3-32b": {
+        "summary": "PATCH /v1/open-models/qwen3-32b: serve the long context with YaRN",
+        "value": {
+            "max_context_tokens": 131072,
+            "source": "huggingface.co/Qwen/Qwen3-32B model card: 'Context Length: 32,768 "
+            "natively and 131,072 tokens with YaRN'",
+            "as_of": "2026-12-01",
+        },
+    }
+}
+
+API_MODEL_CREATE: Final[dict[str, Example]] = {
+    "claude_sonnet_4_5": {
+        "summary": "A hosted model's prices, with a long-context tier (the catalog's "
+        "Claude Sonnet 4.5 row, from genai-prices)",
+        "value": {
+            "slug": "anthropic--claude-sonnet-4-5",
+            "provider": "anthropic",
+            "provider_name": "Anthropic",
+            "model_id": "claude-sonnet-4-5",
+            "name": "Claude Sonnet 4.5",
+            "context_window_tokens": 200000,
+            "usd_per_mtok_input": 3.0,
+            "usd_per_mtok_output": 15.0,
+            "usd_per_mtok_cached_input": 0.3,
+            "usd_per_mtok_cache_write": 3.75,
+            "batch_discount": 0.5,
+            "batch_discount_source": "genai-prices: processing=batch price variant",
+            "long_context_tiers": [
+                {
+                    "above_input_tokens": 200000,
+                    "usd_per_mtok_input": 6.0,
+                    "usd_per_mtok_output": 22.5,
+                    "usd_per_mtok_cached_input": 0.6,
+                }
+            ],
+            "source": "genai-prices 0.2.3 (pydantic/genai-prices data snapshot), provider "
+            "pricing page: https://www.anthropic.com/pricing#api",
+            "as_of": "2026-11-03",
+        },
+    }
+}
+
+API_MODEL_UPDATE: Final[dict[str, Example]] = {
+    "openai--gpt-4o-mini": {
+        "summary": "PATCH /v1/api-models/openai--gpt-4o-mini: a negotiated input price",
+        "value": {
+            "usd_per_mtok_input": 0.12,
+            "source": "Enterprise agreement with OpenAI, 20% off list input price ($0.15)",
+            "as_of": "2026-12-01",
+        },
+    }
+}
+
+BENCHMARK_CREATE: Final[dict[str, Example]] = {
+    "qwen3_32b_sglang": {
+        "summary": "One measured point: Qwen3 32B on 2x H100 under SGLang, 16 requests in flight",
+        "description": "A row of the calibration data (app/calibration_data/"
+        "latency_sweeps_h100.csv): TTFT and TPOT as measured; throughput derived from them.",
+        "value": {
+            "slug": "qwen3-32b-h100-tp2-sglang-c16",
+            "engine": "sglang",
+            "engine_version": "sglang 0.5.1.post1",
+            "tool": "manual",
+            "gpu_slug": "h100-sxm-80gb",
+            "open_model_slug": "qwen3-32b",
+            "tensor_parallel": 2,
+            "precision": "bf16",
+            "input_tokens": 1024,
+            "output_tokens": 128,
+            "concurrency": 16,
+            "output_tokens_per_s": 696.0,
+            "ttft_s": 0.8408,
+            "tpot_s": 0.01654,
+            "notes": "throughput derived as c*OSL/(TTFT+(OSL-1)*TPOT), not published",
+            "source": "NVIDIA aiconfigurator silicon samples (measured), ai-dynamo/aiconfigurator"
+            "@095f58a51c4ca8e61b66ec108d86f223f8d559ce:aic-core/src/aiconfigurator_core/"
+            "systems/silicon_sample.csv",
+            "as_of": "2026-04-30",
+        },
+    }
+}
+
+BENCHMARK_UPDATE: Final[dict[str, Example]] = {
+    "qwen3-32b-h100-tp2-sglang-c16": {
+        "summary": "PATCH /v1/benchmarks/qwen3-32b-h100-tp2-sglang-c16: add the p95 latencies",
+        "value": {
+            "ttft_p95_s": 1.21,
+            "tpot_p95_s": 0.0178,
+            "notes": "p95 from the same run's percentile table",
+        },
+    }
+}
+
+BENCHMARK_IMPORT: Final[dict[str, Example]] = {
+    "vllm_bench_serve": {
+        "summary": "A `vllm bench serve --save-result` file, as written (abridged)",
+        "description": "Llama 3.1 70B in FP8 on 2x H100 under vLLM, 32 requests in flight; the "
+        "keys the importer reads (the project's test fixture carries the full file).",
+        "value": {
+            "format": "vllm-bench-serve",
+            "slug_prefix": "llama-70b-h100-tp2-c32",
+            "engine": "vllm",
+            "engine_version": "vllm 0.12.0",
+            "gpu_slug": "h100-sxm-80gb",
+            "open_model_slug": "llama-3.1-70b",
+            "tensor_parallel": 2,
+            "precision": "fp8",
+            "source": "Our staging cluster, node gpu-07, 2026-12-01 run",
+            "as_of": "2026-12-01",
+            "report": {
+                "date": "20261201-101500",
+                "model_id": "meta-llama/Llama-3.1-70B-Instruct",
+                "num_prompts": 320,
+                "request_rate": "inf",
+                "max_concurrency": 32,
+                "completed": 320,
+                "total_input_tokens": 327680,
+                "total_output_tokens": 327680,
+                "request_throughput": 1.273,
+                "output_throughput": 1303.6,
+                "mean_ttft_ms": 271.9,
+                "p95_ttft_ms": 512.6,
+                "mean_tpot_ms": 23.61,
+                "p95_tpot_ms": 24.9,
+            },
+        },
+    }
+}

@@ -1,0 +1,114 @@
+"""Saved analyses with a procurement plan: stored, re-run, charted, reported, refused cleanly."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from app.schemas.estimates import EstimateRequest
+from app.schemas.plans import PlanSettingsIn, plan_request
+from tests.factories import PROBLEM, REQUEST, body
+
+PLAN: dict[str, Any] = {"length_buckets": {"count": 2}, "limits": {"max_spot_share": 0.5}}
+
+
+def spread_body() -> dict[str, Any]:
+    """The factory's analysis with a spread of input lengths, so that buckets differ."""
+    sent = body()
+    sent["input"]["workload"]["input_tokens_p95"] = 3000
+    return sent
+
+
+def without_timing(plan: dict[str, Any]) -> dict[str, Any]:
+    """A plan without the solver's wall-clock time (the one figure that varies run to run)."""
+    return {**plan, "solver": {k: v for k, v in plan["solver"].items() if k != "solve_time_s"}}
+
+
+def create_with_plan(client: TestClient, plan: dict[str, Any] = PLAN) -> dict[str, Any]:
+    response = client.post("/v1/analyses", json={**spread_body(), "plan": plan})
+    assert response.status_code == 201, response.text
+    saved: dict[str, Any] = response.json()
+    return saved
+
+
+def test_an_analysis_keeps_the_plan_for_its_input(client: TestClient) -> None:
+    saved = create_with_plan(client)
+    assert saved["plan"]["length_buckets"]["count"] == 2
+    # The stored plan is what /v1/plans answers for the analysis's input with these settings.
+    direct = client.post("/v1/plans", json={**spread_body()["input"], **PLAN})
+    assert direct.status_code == 200, direct.text
+    assert without_timing(saved["plan_result"]) == without_timing(direct.json())
+    assert len(saved["plan_result"]["buckets"]) == 2
+    assert saved["links"]["chart_plan_mix"] == f"/v1/analyses/{saved['id']}/charts/plan-mix"
+    again = client.get(f"/v1/analyses/{saved['id']}").json()
+    assert again["plan_result"] == saved["plan_result"]
+    exported = client.get(f"/v1/analyses/{saved['id']}/export").json()
+    assert exported["plan_result"] == saved["plan_result"]
+
+
+def test_plan_request_joins_the_estimate_input_and_the_settings() -> None:
+    request = plan_request(
+        EstimateRequest.model_validate(REQUEST), PlanSettingsIn.model_validate(PLAN)
+    )
+    assert request.workload.requests_per_day == REQUEST["workload"]["requests_per_day"]
+    assert request.api_models == REQUEST["api_models"]
+    assert request.length_buckets.count == 2
+    assert request.limits.max_spot_share == 0.5
+
+
+def test_without_a_plan_nothing_changes(client: TestClient) -> None:
+    response = client.post("/v1/analyses", json=body())
+    saved = response.json()
+    assert saved["plan"] is None
+    assert saved["plan_result"] is None
+    assert "chart_plan_mix" not in saved["links"]
+    missing = client.get(f"/v1/analyses/{saved['id']}/charts/plan-mix")
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith(PROBLEM)
+
+
+def test_rerun_re_solves_the_plan_and_reports_its_cost(client: TestClient) -> None:
+    saved = create_with_plan(client)
+    response = client.post(f"/v1/analyses/{saved['id']}/rerun", params={"save": "true"})
+    assert response.status_code == 200, response.text
+    rerun = response.json()
+    change = rerun["diff"]["plan"]
+    # Same catalog: the plan costs the same and has the same lines.
+    assert change["change_usd"] == 0
+    assert change["monthly_cost_usd_before"] == saved["plan_result"]["monthly_cost_usd"]
+    assert change["lines_before"] == change["lines_after"]
+    assert rerun["plan_result"]["monthly_cost_usd"] == change["monthly_cost_usd_after"]
+    revision = rerun["revision"]
+    assert revision["plan"] == saved["plan"]
+    assert revision["plan_result"] == rerun["plan_result"]
+
+
+def test_plan_chart_and_report(client: TestClient) -> None:
+    saved = create_with_plan(client)
+    svg = client.get(saved["links"]["chart_plan_mix"])
+    assert svg.status_code == 200
+    assert svg.headers["content-type"] == "image/svg+xml"
+    assert b"GPUs held" in svg.content
+    png = client.get(saved["links"]["chart_plan_mix"], params={"format": "png"})
+    assert png.content.startswith(b"\x89PNG")
+    html = client.get(f"/v1/analyses/{saved['id']}/report").text
+    assert 'id="plan"' in html
+    assert 'id="chart-plan-mix"' in html
+    for line in saved["plan_result"]["lines"]:
+        assert line["label"].replace("&", "&amp;") in html
+    assert html.count("<svg") == 4
+
+
+def test_an_infeasible_plan_stores_nothing(client: TestClient) -> None:
+    before = client.get("/v1/analyses").json()["total"]
+    plan = {"limits": {"power_cap_kw": 0.0}}
+    sent = body()
+    sent["input"] = {
+        **sent["input"],
+        "self_hosting": {**sent["input"]["self_hosting"], "purchase_modes": ["owned"]},
+    }
+    response = client.post("/v1/analyses", json={**sent, "plan": plan})
+    assert response.status_code == 422, response.text
+    assert response.json()["limits"] == ["power_cap_kw"]
+    assert client.get("/v1/analyses").json()["total"] == before
