@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request, Response, status
+from fastapi import APIRouter, Body, Path, Request, Response, status
 
+from app.api import openapi_examples as ex
 from app.api.deps import KeysAdminDep, SessionDep
 from app.schemas.api_keys import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
 from app.services import api_keys as api_keys_service
@@ -17,7 +18,11 @@ KeyId = Annotated[uuid.UUID, Path(description="The key's id (not its secret).")]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Issue an API key")
-def create_api_key(session: SessionDep, body: ApiKeyCreate, response: Response) -> ApiKeyCreated:
+def create_api_key(
+    session: SessionDep,
+    body: Annotated[ApiKeyCreate, Body(openapi_examples=ex.API_KEY_CREATE)],
+    response: Response,
+) -> ApiKeyCreated:
     """The response is the only place the secret ever appears: store it now."""
     row, secret = api_keys_service.create_api_key(
         session, name=body.name, principal=body.principal, team=body.team, scopes=body.scopes
