@@ -5,19 +5,71 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import logging
 import os
 import sys
+import uuid
 from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
-from app.settings import get_settings
+from app.access import Scope
+from app.logs import configure_logging
+from app.settings import Settings, get_settings
+
+#: Seconds an idle keep-alive connection stays open. Longer than the idle timeout of the
+#: proxies usually in front (nginx upstream keepalive and cloud load balancers: 60 s), so the
+#: proxy, not the service, closes an idle connection and never sends a request on one that the
+#: service is closing at that moment.
+KEEP_ALIVE_S = 65
+#: Seconds a worker gets to finish its requests after SIGTERM.
+GRACEFUL_SHUTDOWN_S = 20
 
 
-def _configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+def _default_workers() -> int:
+    """WORKERS from the environment, else one per CPU this process may use."""
+    configured = os.environ.get("WORKERS", "").strip()
+    if configured.isdigit() and int(configured) > 0:
+        return int(configured)
+    return max(1, len(os.sched_getaffinity(0)))
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    import tempfile
+
+    import uvicorn
+
+    from app.main import prepare_database
+
+    if settings.auto_migrate:
+        prepare_database(settings)
+    # Prepared once here, before any worker starts: the workers must not do it again.
+    os.environ["AUTO_MIGRATE"] = "false"
+    get_settings.cache_clear()
+    # Each worker writes its metrics here and /metrics merges them (prometheus_client's
+    # multiprocess mode). Emptied at start, so a previous run's counts do not linger.
+    metrics_dir = Path(
+        os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+        or tempfile.mkdtemp(prefix="llm-cost-estimator-metrics-")
     )
+    metrics_dir.mkdir(parents=True, exist_ok=True)
+    for stale in metrics_dir.glob("*.db"):
+        stale.unlink()
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    uvicorn.run(
+        "app.main:create_served_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_config=None,
+        access_log=False,
+        timeout_keep_alive=KEEP_ALIVE_S,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
+        # Largest request head (request line and headers) h11 buffers before refusing it.
+        h11_max_incomplete_event_size=64 * 1024,
+        server_header=False,
+    )
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -27,7 +79,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="migrate, seed, then serve HTTP with uvicorn")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=_default_workers(),
+        help="worker processes, restarted by a supervisor if one dies (default: WORKERS, "
+        "else one per CPU)",
+    )
     refresh = commands.add_parser(
         "refresh-catalog", help="re-read genai-prices (and bundled data) into a new version"
     )
@@ -38,10 +96,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="catalog to refresh (repeatable; default api-models)",
     )
     commands.add_parser("openapi", help="print the OpenAPI schema as JSON")
+    _add_key_commands(commands)
     args = parser.parse_args(argv)
 
     settings = get_settings()
-    _configure_logging(settings.log_level)
+    configure_logging(settings.log_level, json=settings.log_json)
 
     if args.command == "migrate":
         from app.main import prepare_database
@@ -50,22 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"database ready: {_safe_url(settings.resolved_database_url)}")
         return 0
     if args.command == "serve":
-        import uvicorn
-
-        from app.main import prepare_database
-
-        prepare_database(settings)
-        # Prepared once here; the app (and every worker process) must not race to do it again.
-        os.environ["AUTO_MIGRATE"] = "false"
-        get_settings.cache_clear()
-        uvicorn.run(
-            "app.main:app",
-            host=args.host,
-            port=args.port,
-            workers=args.workers,
-            log_level=settings.log_level.lower(),
-        )
-        return 0
+        return _serve(args, settings)
     if args.command == "refresh-catalog":
         from app.db.session import build_engine, build_sessionmaker, session_scope
         from app.main import prepare_database
@@ -93,12 +137,70 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         )
         return 0
+    if args.command == "keys":
+        return _run_key_command(args, settings)
     if args.command == "openapi":
         from app.main import create_app
 
         print(json.dumps(create_app(settings).openapi(), indent=2))
         return 0
     return 2  # pragma: no cover - argparse rejects unknown commands
+
+
+def _add_key_commands(commands: Any) -> None:
+    keys = commands.add_parser("keys", help="issue, list and revoke scoped API keys")
+    actions = keys.add_subparsers(dest="action", required=True)
+    create = actions.add_parser("create", help="issue a key; prints its secret once")
+    create.add_argument("--name", required=True, help="what the key is for")
+    create.add_argument("--principal", required=True, help="who the key acts for")
+    create.add_argument("--team", default=None, help="team whose members share analyses")
+    create.add_argument(
+        "--scope",
+        action="append",
+        required=True,
+        choices=[scope.value for scope in Scope],
+        help="repeatable",
+    )
+    actions.add_parser("list", help="list keys (never their secrets)")
+    revoke = actions.add_parser("revoke", help="revoke a key by id")
+    revoke.add_argument("key_id", type=uuid.UUID)
+
+
+def _run_key_command(args: argparse.Namespace, settings: Settings) -> int:
+    from app.db.session import build_engine, build_sessionmaker, session_scope
+    from app.main import prepare_database
+    from app.schemas.api_keys import ApiKeyCreate, ApiKeyRead
+    from app.services import api_keys
+
+    prepare_database(settings)
+    engine = build_engine(settings.resolved_database_url)
+    try:
+        for session in session_scope(build_sessionmaker(engine), write=args.action != "list"):
+            if args.action == "create":
+                body = ApiKeyCreate(
+                    name=args.name, principal=args.principal, team=args.team, scopes=args.scope
+                )
+                row, secret = api_keys.create_api_key(
+                    session,
+                    name=body.name,
+                    principal=body.principal,
+                    team=body.team,
+                    scopes=body.scopes,
+                )
+                out: Any = ApiKeyRead.model_validate(row).model_dump(mode="json")
+                out["secret"] = secret
+            elif args.action == "list":
+                out = [
+                    ApiKeyRead.model_validate(row).model_dump(mode="json")
+                    for row in api_keys.list_api_keys(session)
+                ]
+            else:
+                row = api_keys.revoke_api_key(session, args.key_id)
+                out = ApiKeyRead.model_validate(row).model_dump(mode="json")
+    finally:
+        engine.dispose()
+    print(json.dumps(out, indent=2))
+    return 0
 
 
 def _safe_url(url: str) -> str:

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
+from fastapi_offline import FastAPIOffline
 
 from app import __version__
+from app.api.hardening import HardeningMiddleware
 from app.api.middleware import BodyLimitMiddleware, ServerTimingMiddleware
+from app.api.observability import RequestContextMiddleware, install_metrics
 from app.api.problems import install_problem_handlers
 from app.api.router import ROUTERS, problem_components, problem_responses
 from app.db import migrations
 from app.db.session import build_engine, build_sessionmaker, session_scope
+from app.logs import configure_logging
 from app.services.catalog import seed_catalogs
 from app.settings import Settings, get_settings
 
@@ -50,6 +56,7 @@ TAGS = [
     {"name": "gpu-offerings", "description": "Cloud GPU instances and their hourly prices."},
     {"name": "open-models", "description": "Open-weights model architectures."},
     {"name": "catalog", "description": "Catalog history (versions) and refreshes."},
+    {"name": "api-keys", "description": "Scoped API keys (needs the `keys:admin` scope)."},
     {"name": "health", "description": "Liveness and readiness probes."},
 ]
 
@@ -58,7 +65,9 @@ def prepare_database(settings: Settings) -> None:
     """Apply migrations and seed an empty catalog. Running it again changes nothing."""
     engine = build_engine(settings.resolved_database_url)
     try:
+        before = migrations.current_revision(engine)
         migrations.upgrade(engine)
+        logger.info("database schema at %s (was %s)", migrations.current_revision(engine), before)
         factory = build_sessionmaker(engine)
         for session in session_scope(factory, write=True):
             version = seed_catalogs(session, today=dt.datetime.now(dt.UTC).date())
@@ -97,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.auto_migrate:
             prepare_database(settings)
+        _silence_highs_banner()
         engine = build_engine(settings.resolved_database_url)
         app.state.engine = engine
         app.state.sessionmaker = build_sessionmaker(engine)
@@ -105,7 +115,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             engine.dispose()
 
-    app = FastAPI(
+    # Swagger UI and ReDoc from assets installed with fastapi-offline, not from a CDN.
+    app = FastAPIOffline(
         title="LLM Cost Estimator",
         version=__version__,
         description=DESCRIPTION,
@@ -117,12 +128,45 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     _document_problems(app)
     app.state.settings = settings
+    app.state.key_cache = {}
     install_problem_handlers(app)
-    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    install_metrics(app)
+    # Added innermost first: the request context wraps everything, so even a problem answered
+    # by the hardening or body-limit middleware carries the request id.
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        max_import_body_bytes=settings.max_import_body_bytes,
+    )
     app.add_middleware(ServerTimingMiddleware)
+    app.add_middleware(HardeningMiddleware)
+    app.add_middleware(RequestContextMiddleware)
     for router in ROUTERS:
         app.include_router(router)
     return app
+
+
+def create_served_app() -> FastAPI:
+    """What `serve` runs in each worker: structured logs, then the app."""
+    settings = get_settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+    return create_app(settings)
+
+
+def _silence_highs_banner() -> None:
+    """HiGHS prints a copyright banner to stdout when the first solver of a process is made,
+    before any option can turn it off; make that first one here, with stdout pointed away."""
+    import highspy
+
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 1)
+            highspy.Highs()  # type: ignore[no-untyped-call]
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 app = create_app()

@@ -34,6 +34,13 @@ chromium --version
 # The browser test must run here: a missing browser fails it instead of skipping it.
 export REQUIRE_CHROMIUM=1
 
+step "nginx for the two-replica test (tests/ops/test_replicas.py)"
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null
+fi
+# The two-replica test must run here: a missing nginx fails it instead of skipping it.
+export REQUIRE_NGINX=1
+
 step "PostgreSQL on 127.0.0.1:5432"
 if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start || true
@@ -54,7 +61,7 @@ lint-imports
 step "pytest on SQLite"
 python -m pytest -q -p no:cacheprovider --db sqlite
 
-step "pytest on PostgreSQL"
+step "pytest on PostgreSQL (the operational tests in tests/ops ran once, above)"
 python -m pytest -q -p no:cacheprovider --db postgres
 
 step "schemathesis against the live OpenAPI schema"
@@ -62,6 +69,9 @@ bash scripts/schemathesis.sh
 
 step "Python client generated from the live OpenAPI schema"
 bash scripts/client-check.sh
+
+step "Kubernetes manifests against the API schema (offline)"
+bash scripts/k8s-validate.sh
 
 step "Dockerfile (hadolint) and docker-compose.yml"
 hadolint Dockerfile

@@ -43,7 +43,12 @@ def check(condition: bool, message: str) -> None:
 
 def main(base_url: str) -> int:
     marker = f"client-smoke-{uuid.uuid4().hex[:8]}"
-    with Client(base_url=base_url, raise_on_unexpected_status=True, timeout=120) as client:
+    # A POST without a body (the re-run) must still declare JSON: the service refuses
+    # state-changing requests that a cross-site HTML form could have sent.
+    json_type = {"Content-Type": "application/json"}
+    with Client(
+        base_url=base_url, raise_on_unexpected_status=True, timeout=120, headers=json_type
+    ) as client:
         body = AnalysisCreate.from_dict(
             {"name": marker, "tags": ["client-smoke"], "input": REQUEST}
         )

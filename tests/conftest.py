@@ -117,11 +117,27 @@ def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
+def reset_logging() -> None:
+    """Undo `configure_logging` (which the CLI and some tests call)."""
+    import logging
+
+    import structlog
+
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    root.setLevel(logging.WARNING)
+    structlog.reset_defaults()
+
+
 def make_settings(database_url: str, **overrides: object) -> Settings:
     values: dict[str, object] = {
         "database_url": database_url,
         "auto_migrate": False,
         "admin_api_keys": [ADMIN_KEY],
+        # Most tests exercise an open service: callers without a key may save analyses.
+        # tests/api/test_access.py covers the production default (read only).
+        "anonymous_scopes": ["read", "analyses:write"],
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -125,6 +125,8 @@ A100 = GpuSpec(
 
 
 PROBLEM = "application/problem+json"
+#: Sent with body-less POSTs: state-changing requests must declare JSON (tests/api/test_access.py).
+JSON = {"Content-Type": "application/json"}
 
 
 def versions_total(client: TestClient) -> int:

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
-from collections.abc import Iterator
+import time
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Header, Query, Request
 from sqlalchemy.orm import Session
 
+from app.access import ALL_SCOPES, ANONYMOUS, Principal, Scope
 from app.db.session import session_scope
 from app.errors import ForbiddenError, UnauthenticatedError
+from app.services import api_keys as api_keys_service
 from app.services import catalog as catalog_service
 from app.settings import Settings
 
@@ -36,21 +40,21 @@ def get_read_session(request: Request) -> Iterator[Session]:
     yield from session_scope(request.app.state.sessionmaker, write=False)
 
 
-def get_rerun_session(request: Request) -> Iterator[Session]:
-    """A re-run writes only when it saves a revision (`?save=true`); otherwise it reads, so on
-    SQLite it neither takes nor waits for the write lock. An invalid `save` value is rejected
-    by the route's own validation."""
-    save = request.query_params.get("save", "").strip().lower() in _TRUE_WORDS
-    yield from session_scope(request.app.state.sessionmaker, write=save)
+def get_deferred_write_session(request: Request) -> Iterator[Session]:
+    """A transaction that begins when first used: a service that computes before it writes
+    calls `begin_write` once it is ready, so the write lock is not held while it computes."""
+    yield from session_scope(request.app.state.sessionmaker, write=False)
 
 
-#: Query-string spellings of true that FastAPI accepts for a bool parameter.
-_TRUE_WORDS = frozenset({"1", "true", "t", "yes", "y", "on"})
+#: Principal names of the keys configured in the environment.
+ENV_ADMIN = "admin"
+ENV_READER = "reader"
+KEY_CACHE_MAX = 10_000
 
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
-RerunSessionDep = Annotated[Session, Depends(get_rerun_session, scope="function")]
+DeferredWriteSessionDep = Annotated[Session, Depends(get_deferred_write_session, scope="function")]
 
 
 def _bearer(authorization: str | None) -> str:
@@ -70,32 +74,75 @@ def _matches(token: str, keys: list[str]) -> bool:
     return found
 
 
-async def require_admin(
+def _lookup_key(request: Request, token: str) -> Principal | None:
+    with request.app.state.sessionmaker() as session:
+        return api_keys_service.find_principal(session, token)
+
+
+async def _database_principal(request: Request, token: str, ttl_s: float) -> Principal | None:
+    """A database key's principal, remembered by this worker for `ttl_s` seconds."""
+    cache: dict[str, tuple[Principal | None, float]] = request.app.state.key_cache
+    digest = api_keys_service.hash_secret(token)
+    hit = cache.get(digest)
+    now = time.monotonic()
+    if hit is not None and hit[1] > now:
+        return hit[0]
+    principal = await anyio.to_thread.run_sync(_lookup_key, request, token)
+    if len(cache) > KEY_CACHE_MAX:
+        cache.clear()
+    cache[digest] = (principal, now + ttl_s)
+    return principal
+
+
+async def get_principal(
+    request: Request,
     settings: SettingsDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> None:
+) -> Principal:
+    """Who is calling: a key from the environment or the database, or the anonymous caller."""
+    if authorization is None:
+        return Principal(name=ANONYMOUS, scopes=settings.resolved_anonymous_scopes)
     token = _bearer(authorization)
-    if not settings.admin_api_keys:
-        raise ForbiddenError(
-            "catalog writes are disabled: no admin keys are configured (set ADMIN_API_KEYS)"
-        )
-    if not _matches(token, settings.admin_api_keys):
-        raise ForbiddenError("this API key may not change the catalogs")
+    if _matches(token, settings.admin_api_keys):
+        return Principal(name=ENV_ADMIN, scopes=ALL_SCOPES, authenticated=True)
+    if _matches(token, settings.read_api_keys):
+        return Principal(name=ENV_READER, scopes=frozenset({Scope.READ}), authenticated=True)
+    principal = await _database_principal(request, token, settings.api_key_cache_s)
+    if principal is None:
+        raise ForbiddenError("this API key is not valid: it is unknown or was revoked")
+    return principal
 
 
-async def require_reader(
-    settings: SettingsDep,
-    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> None:
-    if not settings.require_api_key_for_reads:
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def ensure_scope(principal: Principal, scope: Scope) -> None:
+    """401 for a caller without a key, 403 for a key, unless `principal` has `scope`."""
+    if principal.can(scope):
         return
-    token = _bearer(authorization)
-    if not _matches(token, settings.read_api_keys + settings.admin_api_keys):
-        raise ForbiddenError("this API key may not read this service")
+    if not principal.authenticated:
+        raise UnauthenticatedError(
+            f"this operation needs an API key with the `{scope}` scope: "
+            "`Authorization: Bearer <key>`",
+            required_scope=scope.value,
+        )
+    raise ForbiddenError(f"this API key lacks the `{scope}` scope", required_scope=scope.value)
 
 
-AdminDep = Depends(require_admin)
-ReaderDep = Depends(require_reader)
+def require(scope: Scope) -> Callable[[Principal], Awaitable[Principal]]:
+    """A dependency that lets through only callers whose key has `scope`."""
+
+    async def check(principal: PrincipalDep) -> Principal:
+        ensure_scope(principal, scope)
+        return principal
+
+    return check
+
+
+AdminDep = Depends(require(Scope.CATALOG_ADMIN))
+ReaderDep = Depends(require(Scope.READ))
+KeysAdminDep = Depends(require(Scope.KEYS_ADMIN))
+AnalysesWriter = Annotated[Principal, Depends(require(Scope.ANALYSES_WRITE))]
 
 
 def catalog_version(

@@ -1,4 +1,4 @@
-"""ASGI middleware: request-body size limit and JSON content type, answered as problems."""
+"""ASGI middleware: request-body size limit, JSON content type and server timing."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from starlette.exceptions import HTTPException
-
+from app.api.hardening import invalid_text_response, json_shape_errors, json_text_errors
 from app.api.problems import problem_response
 
 Scope = MutableMapping[str, Any]
@@ -18,21 +17,27 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 JSON_TYPES = ("application/json", "application/merge-patch+json", "application/problem+json")
 BODY_METHODS = {"POST", "PUT", "PATCH"}
+#: Paths whose body is a whole result file: `max_import_body_bytes`, no member count cap.
+IMPORT_PATHS = frozenset({"/v1/benchmarks/import"})
 
 
-class _BodyTooLarge(HTTPException):
-    """Raised from `receive`; an HTTPException so that FastAPI's body parsing passes it on."""
-
-    def __init__(self, limit: int) -> None:
-        super().__init__(413, f"request bodies are limited to {limit} bytes")
+def _has_authorization(headers: dict[str, str]) -> bool:
+    # Any scheme: only Bearer keys authenticate, and the auth check refuses the rest.
+    return "authorization" in headers
 
 
 class BodyLimitMiddleware:
-    """Refuse bodies over `max_body_bytes` (413) and non-JSON bodies (415) before routing."""
+    """Refuse bodies over `max_body_bytes` (413), non-JSON bodies (415) and JSON strings that
+    hold text no database can store (422), before routing.
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    The body is read here in full (it is at most `max_body_bytes`) and handed on in one piece,
+    so every over-long body gets the same 413, whether its length was declared or streamed.
+    """
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int, max_import_body_bytes: int) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.max_import_body_bytes = max_import_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
@@ -40,51 +45,68 @@ class BodyLimitMiddleware:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         path = scope.get("path", "")
+        # Imports carry a tool's whole result file (a free-form JSON document) and need an
+        # admin key; every other body is a small, closed request.
+        bulk = path in IMPORT_PATHS
+        limit = self.max_import_body_bytes if bulk else self.max_body_bytes
         length = headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_body_bytes):
-            await self._too_large(scope, receive, send, path)
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            await self._too_large(scope, receive, send, path, limit)
             return
         content_type = headers.get("content-type", "").split(";")[0].strip().lower()
         has_body = (length is not None and length != "0") or "transfer-encoding" in headers
-        if has_body and content_type not in JSON_TYPES:
+        if content_type not in JSON_TYPES and (has_body or not _has_authorization(headers)):
+            # Whatever the length: a cross-site HTML form can POST with no body, but can send
+            # neither a JSON content type nor an Authorization header without a CORS preflight.
+            detail = (
+                f"send the body as application/json, not {content_type or 'no type'}"
+                if has_body
+                else "a request that changes something needs `Content-Type: application/json` "
+                "(an empty body is fine) or an `Authorization: Bearer <key>` header"
+            )
             response = problem_response(
                 status=415,
                 title="Unsupported Media Type",
-                detail=f"send the body as application/json, not {content_type or 'no type'}",
+                detail=detail,
                 type_slug="unsupported-media-type",
                 instance=path,
             )
             await response(scope, receive, send)
             return
-        received = 0
-        started = False
-
-        async def limited_receive() -> Message:
-            nonlocal received
+        body = bytearray()
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
-                    raise _BodyTooLarge(self.max_body_bytes)
-            return message
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            if len(body) > limit:
+                await self._too_large(scope, receive, send, path, limit)
+                return
+            if not message.get("more_body", False):
+                break
+        shape = [] if bulk else json_shape_errors(bytes(body))
+        errors = shape or json_text_errors(bytes(body))
+        if errors:
+            await invalid_text_response(scope, errors)(scope, receive, send)
+            return
+        delivered = False
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
+        async def replay() -> Message:
+            nonlocal delivered
+            if delivered:
+                return await receive()
+            delivered = True
+            return {"type": "http.request", "body": bytes(body), "more_body": False}
 
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except _BodyTooLarge:
-            if not started:
-                await self._too_large(scope, receive, send, path)
+        await self.app(scope, replay, send)
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send, path: str) -> None:
+    async def _too_large(
+        self, scope: Scope, receive: Receive, send: Send, path: str, limit: int
+    ) -> None:
         response = problem_response(
             status=413,
             title="Content Too Large",
-            detail=f"request bodies are limited to {self.max_body_bytes} bytes",
+            detail=f"request bodies are limited to {limit} bytes",
             type_slug="content-too-large",
             instance=path,
         )

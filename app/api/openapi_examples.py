@@ -44,6 +44,18 @@ ANALYSIS_UPDATE: Final[dict[str, Example]] = {
     }
 }
 
+API_KEY_CREATE: Final[dict[str, Example]] = {
+    "team_member": {
+        "summary": "A key for a member of the pricing team",
+        "description": "May read and save analyses; may change those of anyone in `pricing`.",
+        "value": {
+            "name": "alice laptop",
+            "principal": "alice@example.com",
+            "team": "pricing",
+            "scopes": ["read", "analyses:write"],
+        },
+    },
+}
 PERFORMANCE: Final[dict[str, Example]] = {
     "llama_70b_on_two_h100": {
         "summary": "Llama 3.1 70B in FP8 on two H100s, at its best throughput",

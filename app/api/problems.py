@@ -14,10 +14,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.errors import EstimationError
 from app.errors import AppError
+from app.logs import REQUEST_ID
 
 logger = logging.getLogger("app.problems")
 
@@ -43,6 +46,9 @@ def problem_response(
     }
     if instance:
         body["instance"] = instance
+    request_id = REQUEST_ID.get()
+    if request_id is not None:
+        body["request_id"] = request_id
     for key, value in (extra or {}).items():
         body.setdefault(key, value)
     return JSONResponse(
@@ -60,14 +66,24 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+#: A validation problem lists at most this many errors, each cut to `MAX_ERROR_CHARS`: a
+#: hostile body can have tens of thousands of bad fields, and the answer must stay small.
+MAX_LISTED_ERRORS = 20
+MAX_ERROR_CHARS = 200
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 1] + "…"
+
+
 def _field_errors(errors: Sequence[Any]) -> list[dict[str, str]]:
     return [
         {
-            "loc": ".".join(str(part) for part in error.get("loc", ())),
-            "message": str(error.get("msg", "invalid")),
-            "type": str(error.get("type", "value_error")),
+            "loc": _cut(".".join(str(part) for part in error.get("loc", ()))),
+            "message": _cut(str(error.get("msg", "invalid"))),
+            "type": _cut(str(error.get("type", "value_error"))),
         }
-        for error in errors
+        for error in errors[:MAX_LISTED_ERRORS]
     ]
 
 
@@ -98,15 +114,16 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = _field_errors(exc.errors())
+        every = exc.errors()
+        errors = _field_errors(every)
         summary = "; ".join(f"{e['loc']}: {e['message']}" for e in errors[:5])
         return problem_response(
             status=422,
             title="Invalid request",
-            detail=f"{len(errors)} invalid field(s): {summary}",
+            detail=f"{len(every)} invalid field(s): {summary}",
             type_slug="validation-error",
             instance=request.url.path,
-            extra={"errors": errors},
+            extra={"errors": errors, "errors_total": len(every)},
         )
 
     @app.exception_handler(StarletteHTTPException)
@@ -132,16 +149,37 @@ def install_problem_handlers(app: FastAPI) -> None:
             headers=headers,
         )
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(PoolTimeoutError)
+    async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, DBAPIError) and not (
+            exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
+        ):
+            raise exc  # a bug (e.g. a constraint we did not expect): a 500, logged once
+        logger.warning("database unavailable: %s", type(exc).__name__)
         return problem_response(
-            status=500,
-            title="Internal server error",
-            detail="The server hit an unexpected error. It has been logged.",
-            type_slug="internal-error",
+            status=503,
+            title="Service unavailable",
+            detail="the database is not reachable or too busy; retry shortly",
+            type_slug="database-unavailable",
             instance=request.url.path,
+            headers={"Retry-After": str(RETRY_AFTER_S)},
         )
+
+
+#: Seconds a client should wait after a 503 before retrying.
+RETRY_AFTER_S = 5
+
+
+def unexpected_error_response(path: str) -> JSONResponse:
+    """The 500 for an exception nothing else handled (logged by the caller, not here)."""
+    return problem_response(
+        status=500,
+        title="Internal server error",
+        detail="The server hit an unexpected error. It has been logged.",
+        type_slug="internal-error",
+        instance=path,
+    )
 
 
 def _allowed_methods(request: Request) -> list[str]:

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from app.api.problems import PROBLEM_MEDIA_TYPE
 from app.api.routes import (
     analyses,
+    api_keys,
     api_models,
     benchmarks,
     catalog,
@@ -42,6 +43,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         quality_scores,
         fine_tuning_prices,
         catalog,
+        api_keys,
         health,
         root,
     )
@@ -61,6 +63,7 @@ def problem_responses() -> dict[int | str, dict[str, Any]]:
         415: "The body must be JSON.",
         422: "Invalid input: `errors` lists each bad field.",
         500: "Unexpected error (logged; no internals are returned).",
+        503: "The database is unreachable or busy: retry after `Retry-After` seconds.",
     }
     return {
         status: {

@@ -250,3 +250,27 @@ class Analysis(Base):
     plan_result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    #: The principal (and team) whose key created it; NULL for analyses saved before owners
+    #: existed, which only an `analyses:admin` key may change.
+    owner: Mapped[str | None] = mapped_column(String(200), index=True)
+    team: Mapped[str | None] = mapped_column(String(200))
+
+
+class ApiKey(Base):
+    """An API key, stored as the SHA-256 of its secret: the secret itself is shown only once.
+
+    Keys are 256-bit random tokens, so a fast hash suffices (no password stretching needed).
+    """
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(200))
+    principal: Mapped[str] = mapped_column(String(200))
+    team: Mapped[str | None] = mapped_column(String(200))
+    scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    key_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The first characters of the secret, to tell keys apart in lists.
+    key_prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)

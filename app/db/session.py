@@ -11,13 +11,23 @@ from sqlalchemy.orm import Session, sessionmaker
 
 #: Execution option marking a transaction that will write (SQLite then begins IMMEDIATE).
 WRITE_OPTION = "estimator_writes"
+#: Seconds to wait for a PostgreSQL connection (new, or free in the pool) before giving up.
+CONNECT_TIMEOUT_S = 5
 
 
 def build_engine(url: str) -> Engine:
     """Create an engine; SQLite gets foreign keys on and a parent folder that exists."""
     parsed = make_url(url)
     # A pooled server connection can die (database restart, idle timeout); a file cannot.
-    kwargs: dict[str, Any] = {"pool_pre_ping": parsed.get_backend_name() != "sqlite"}
+    kwargs: dict[str, Any] = {
+        "pool_pre_ping": parsed.get_backend_name() != "sqlite",
+        # Statement parameters are user input: keep them out of error messages (and so logs).
+        "hide_parameters": True,
+    }
+    if parsed.get_backend_name() == "postgresql":
+        # Fail fast (a 503) when the server is unreachable, rather than hang the request.
+        kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_S}
+        kwargs["pool_timeout"] = CONNECT_TIMEOUT_S
     if parsed.get_backend_name() == "sqlite":
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         if parsed.database and parsed.database != ":memory:":
@@ -50,6 +60,13 @@ def build_engine(url: str) -> Engine:
 
 def build_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+
+
+def begin_write(session: Session) -> None:
+    """Begin `session`'s transaction as a writer (on SQLite: BEGIN IMMEDIATE), unless it has
+    already begun. Lets a request compute first and take the write lock only to write."""
+    if not session.in_transaction():
+        session.connection(execution_options={WRITE_OPTION: True})
 
 
 def session_scope(factory: sessionmaker[Session], *, write: bool = False) -> Iterator[Session]:

@@ -147,6 +147,10 @@ class AnalysisSummary(ReadModel):
     cheapest_monthly_cost_usd: float | None
     created_at: dt.datetime
     updated_at: dt.datetime
+    owner: str | None = Field(
+        default=None, description="Principal whose key saved it; only it may change it."
+    )
+    team: str | None = Field(default=None, description="Team whose members may change it.")
     links: AnalysisLinks
 
 

@@ -172,7 +172,15 @@ class Problem(BaseModel):
     detail: str
     instance: str | None = None
     errors: list[FieldError] | None = Field(
-        default=None, description="For validation problems: every bad field."
+        default=None,
+        description="For validation problems: the bad fields (at most 20, each message cut "
+        "to 200 characters).",
+    )
+    request_id: str | None = Field(
+        default=None, description="The request's id (also in `X-Request-ID`), for the logs."
+    )
+    errors_total: int | None = Field(
+        default=None, description="For validation problems: how many bad fields there were."
     )
 
 

@@ -20,9 +20,11 @@ from sqlalchemy import ColumnElement, Select, Text, cast, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
+from app.access import Principal
 from app.db.orm import Analysis
 from app.db.queries import escape_like
-from app.errors import ConflictError, InvalidInputError, NotFoundError
+from app.db.session import begin_write
+from app.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
 from app.schemas.analyses import (
     AnalysisComparison,
     AnalysisCreate,
@@ -65,20 +67,30 @@ def fingerprint(data: AnalysisCreate) -> str:
 
 
 def create_analysis(
-    session: Session, data: AnalysisCreate, *, idempotency_key: str | None = None
+    session: Session,
+    data: AnalysisCreate,
+    *,
+    idempotency_key: str | None = None,
+    owner: str | None = None,
+    team: str | None = None,
+    read_session: Session | None = None,
 ) -> tuple[Analysis, bool]:
     """Run the estimate and store it; returns the analysis and whether it is new.
 
     With an `idempotency_key` already used for the same body, returns that analysis instead; for
     a different body, raises `ConflictError`. A failing estimate raises before anything is added.
+    With a `read_session`, the estimate reads the catalog there and `session`'s write
+    transaction begins only once the result is known, so no write lock is held while it runs.
     """
     digest = fingerprint(data)
+    reader = read_session if read_session is not None else session
     if idempotency_key is not None:
-        existing = _find_by_key(session, idempotency_key)
+        existing = _find_by_key(reader, idempotency_key)
         if existing is not None:
             return _replay(existing, digest, idempotency_key), False
-    result = estimates_service.run_estimate(session, data.input)
-    plan = _run_plan(session, data.input, data.plan)
+    result = estimates_service.run_estimate(reader, data.input)
+    plan = _run_plan(reader, data.input, data.plan)
+    begin_write(session)
     row = _new_row(
         name=data.name,
         description=data.description,
@@ -88,6 +100,8 @@ def create_analysis(
         parent_id=None,
         idempotency_key=idempotency_key,
         digest=digest,
+        owner=owner,
+        team=team,
         plan=plan,
     )
     try:
@@ -145,6 +159,8 @@ def _new_row(
     parent_id: uuid.UUID | None,
     idempotency_key: str | None,
     digest: str,
+    owner: str | None = None,
+    team: str | None = None,
     plan: _Plan | None = None,
 ) -> Analysis:
     now = _now()
@@ -175,6 +191,8 @@ def _new_row(
         plan_result=None if plan is None else plan.result.model_dump(mode="json"),
         created_at=now,
         updated_at=now,
+        owner=owner,
+        team=team,
     )
 
 
@@ -278,9 +296,27 @@ def _aware(value: dt.datetime) -> dt.datetime:
 # --- update and delete ------------------------------------------------------------------------
 
 
-def update_analysis(session: Session, analysis_id: uuid.UUID, patch: AnalysisUpdate) -> Analysis:
+def check_owner(row: Analysis, principal: Principal | None) -> None:
+    """Raise `ForbiddenError` unless `principal` (None: not checked) may change `row`."""
+    if principal is None or principal.owns(owner=row.owner, team=row.team):
+        return
+    whose = f"belongs to {row.owner}" if row.owner else "has no owner"
+    raise ForbiddenError(
+        f"analysis {row.id} {whose}; this API key may only change its own (or its team's)",
+        analysis_id=str(row.id),
+    )
+
+
+def update_analysis(
+    session: Session,
+    analysis_id: uuid.UUID,
+    patch: AnalysisUpdate,
+    *,
+    principal: Principal | None = None,
+) -> Analysis:
     """Change name, description or tags; a patch that changes nothing keeps `updated_at`."""
     row = get_analysis(session, analysis_id, for_update=True)
+    check_owner(row, principal)
     changed = False
     for name, value in patch.model_dump(exclude_unset=True).items():
         if getattr(row, name) != value:
@@ -292,9 +328,12 @@ def update_analysis(session: Session, analysis_id: uuid.UUID, patch: AnalysisUpd
     return row
 
 
-def delete_analysis(session: Session, analysis_id: uuid.UUID) -> None:
+def delete_analysis(
+    session: Session, analysis_id: uuid.UUID, *, principal: Principal | None = None
+) -> None:
     """Delete for good. Revisions made from it stay, with `parent_id` cleared."""
     row = get_analysis(session, analysis_id, for_update=True)
+    check_owner(row, principal)
     session.delete(row)
     session.flush()
 
@@ -311,18 +350,32 @@ class RerunOutcome:
     plan_result: PlanResponse | None = None
 
 
-def rerun_analysis(session: Session, analysis_id: uuid.UUID, *, save: bool) -> RerunOutcome:
-    """Price the saved request with the current catalog; with `save`, store a linked revision."""
-    # Locked when saving, so a concurrent delete cannot remove the parent under the revision.
-    original = get_analysis(session, analysis_id, for_update=save)
+def rerun_analysis(
+    session: Session,
+    analysis_id: uuid.UUID,
+    *,
+    save: bool,
+    owner: str | None = None,
+    team: str | None = None,
+    read_session: Session | None = None,
+) -> RerunOutcome:
+    """Price the saved request with the current catalog; with `save`, store a linked revision
+    owned by `owner` and `team`. With a `read_session`, the estimate runs there before
+    `session`'s write transaction begins."""
+    reader = read_session if read_session is not None else session
+    original = get_analysis(reader, analysis_id)
     # A pinned catalog version would make the re-run repeat the old prices.
     sent = {k: v for k, v in original.input.items() if k != "catalog_version"}
     request = EstimateRequest.model_validate(sent)
-    result = estimates_service.run_estimate(session, request)
+    result = estimates_service.run_estimate(reader, request)
     settings = (
         None if original.plan_input is None else PlanSettingsIn.model_validate(original.plan_input)
     )
-    plan = _run_plan(session, request, settings)
+    plan = _run_plan(reader, request, settings)
+    if save:
+        begin_write(session)
+        # Locked, so a concurrent delete cannot remove the parent under the revision.
+        original = get_analysis(session, analysis_id, for_update=True)
     diff = diff_results(
         before=EstimateResponse.model_validate(original.result),
         after=result,
@@ -341,6 +394,8 @@ def rerun_analysis(session: Session, analysis_id: uuid.UUID, *, save: bool) -> R
             parent_id=original.id,
             idempotency_key=None,
             digest="",
+            owner=owner,
+            team=team,
             plan=plan,
         )
         session.add(revision)

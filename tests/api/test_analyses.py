@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.factories import PROBLEM, REQUEST, body
+from tests.factories import JSON, PROBLEM, REQUEST, body
 
 
 def create(client: TestClient, **overrides: Any) -> dict[str, Any]:
@@ -99,7 +99,7 @@ def test_missing_analysis_is_404(client: TestClient) -> None:
     assert_problem(client.get(f"/v1/analyses/{missing}"), 404)
     assert_problem(client.patch(f"/v1/analyses/{missing}", json={"name": "x"}), 404)
     assert_problem(client.delete(f"/v1/analyses/{missing}"), 404)
-    assert_problem(client.post(f"/v1/analyses/{missing}/rerun"), 404)
+    assert_problem(client.post(f"/v1/analyses/{missing}/rerun", headers=JSON), 404)
     assert_problem(client.get(f"/v1/analyses/{missing}/report"), 404)
     assert_problem(client.get("/v1/analyses/not-a-uuid"), 422)
 
@@ -238,7 +238,7 @@ def test_delete_is_permanent(client: TestClient) -> None:
 def test_rerun_with_the_same_catalog_changes_nothing(client: TestClient) -> None:
     saved = create(client)
     count = total(client)
-    response = client.post(f"/v1/analyses/{saved['id']}/rerun")
+    response = client.post(f"/v1/analyses/{saved['id']}/rerun", headers=JSON)
     assert response.status_code == 200, response.text
     rerun = response.json()
     assert rerun["diff"]["unchanged"] is True
@@ -260,7 +260,7 @@ def test_rerun_after_a_price_change_shows_what_moved(
     )
     assert changed.status_code == 200, changed.text
 
-    response = client.post(f"/v1/analyses/{saved['id']}/rerun")
+    response = client.post(f"/v1/analyses/{saved['id']}/rerun", headers=JSON)
     assert response.status_code == 200, response.text
     diff = response.json()["diff"]
     assert diff["unchanged"] is False
@@ -303,7 +303,7 @@ def test_rerun_after_a_price_change_shows_what_moved(
 
 def test_rerun_saved_as_revision_links_to_the_original(client: TestClient) -> None:
     saved = create(client)
-    response = client.post(f"/v1/analyses/{saved['id']}/rerun", params={"save": True})
+    response = client.post(f"/v1/analyses/{saved['id']}/rerun", params={"save": True}, headers=JSON)
     assert response.status_code == 200, response.text
     revision = response.json()["revision"]
     assert revision["parent_id"] == saved["id"]
@@ -327,7 +327,7 @@ def test_rerun_ignores_a_pinned_catalog_version(client: TestClient, admin: dict[
     slug = "openai--gpt-4o"
     price = client.get(f"/v1/api-models/{slug}").json()["usd_per_mtok_output"]
     client.patch(f"/v1/api-models/{slug}", json={"usd_per_mtok_output": price + 1}, headers=admin)
-    diff = client.post(f"/v1/analyses/{pinned['id']}/rerun").json()["diff"]
+    diff = client.post(f"/v1/analyses/{pinned['id']}/rerun", headers=JSON).json()["diff"]
     assert diff["catalog_version_after"] > 1
     assert any(c["slug"] == slug for c in diff["catalog_changes"])
 
@@ -526,7 +526,7 @@ def test_rerun_matches_options_by_key_when_their_labels_change(
     created = client.post("/v1/gpu-offerings", json=offering, headers=admin)
     assert created.status_code == 201, created.text
 
-    diff = client.post(f"/v1/analyses/{saved['id']}/rerun").json()["diff"]
+    diff = client.post(f"/v1/analyses/{saved['id']}/rerun", headers=JSON).json()["diff"]
     (moved,) = [o for o in diff["options"] if o["option_id_before"] == before["id"]]
     assert moved["status"] == "both"
     assert moved["key"]["offering"] == "test-cheap-h100"

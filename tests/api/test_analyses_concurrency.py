@@ -30,7 +30,7 @@ from app.db.session import build_engine, session_scope
 from app.main import create_app
 from app.services.catalog import seed_catalogs
 from tests.conftest import make_settings
-from tests.factories import REQUEST
+from tests.factories import JSON, REQUEST
 
 WORKERS = 8
 CREATES = 12
@@ -157,7 +157,9 @@ def test_parallel_writes_lose_and_corrupt_nothing(server: str, fresh_url: str) -
 
     def rerun(i: int) -> Callable[[httpx.Client], tuple[str, int, int]]:
         def job(client: httpx.Client) -> tuple[str, int, int]:
-            r = client.post(f"/v1/analyses/{created[i]['id']}/rerun", params={"save": True})
+            r = client.post(
+                f"/v1/analyses/{created[i]['id']}/rerun", params={"save": True}, headers=JSON
+            )
             if r.status_code == 200:
                 revisions[i] = r.json()["revision"]
             return "rerun", i, r.status_code

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.factories import REQUEST, body
+from tests.factories import JSON, REQUEST, body
 
 DECIDED: dict[str, Any] = {
     **copy.deepcopy(REQUEST),
@@ -30,7 +30,7 @@ def test_saved_analysis_keeps_ranges_and_a_rerun_changes_nothing(client: TestCli
     assert result["quality"]["threshold"] == 40.0
     assert result["ranges"]["samples"] == 300
     assert result["sensitivity"]["tornado"]
-    rerun = client.post(f"/v1/analyses/{saved['id']}/rerun").json()
+    rerun = client.post(f"/v1/analyses/{saved['id']}/rerun", headers=JSON).json()
     diff = rerun["diff"]
     assert diff["unchanged"] is True
     assert diff["ranges"]
@@ -48,7 +48,7 @@ def test_rerun_after_a_price_change_reports_range_changes(
         f"/v1/api-models/{slug}", json={"usd_per_mtok_output": price * 3}, headers=admin
     )
     assert patched.status_code == 200, patched.text
-    diff = client.post(f"/v1/analyses/{saved['id']}/rerun").json()["diff"]
+    diff = client.post(f"/v1/analyses/{saved['id']}/rerun", headers=JSON).json()["diff"]
     assert diff["unchanged"] is False
     moved = next(r for r in diff["ranges"] if r["option_id"] == f"api:{slug}")
     assert moved["monthly_cost_usd_after"]["p50"] > moved["monthly_cost_usd_before"]["p50"]

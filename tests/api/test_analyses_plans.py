@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from app.schemas.estimates import EstimateRequest
 from app.schemas.plans import PlanSettingsIn, plan_request
-from tests.factories import PROBLEM, REQUEST, body
+from tests.factories import JSON, PROBLEM, REQUEST, body
 
 PLAN: dict[str, Any] = {"length_buckets": {"count": 2}, "limits": {"max_spot_share": 0.5}}
 
@@ -70,7 +70,9 @@ def test_without_a_plan_nothing_changes(client: TestClient) -> None:
 
 def test_rerun_re_solves_the_plan_and_reports_its_cost(client: TestClient) -> None:
     saved = create_with_plan(client)
-    response = client.post(f"/v1/analyses/{saved['id']}/rerun", params={"save": "true"})
+    response = client.post(
+        f"/v1/analyses/{saved['id']}/rerun", params={"save": "true"}, headers=JSON
+    )
     assert response.status_code == 200, response.text
     rerun = response.json()
     change = rerun["diff"]["plan"]

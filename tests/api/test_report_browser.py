@@ -126,8 +126,14 @@ def test_report_renders_in_chromium(live_server: str, tmp_path: Path) -> None:
     analysis = created.json()
     url = f"{live_server}{analysis['links']['report']}"
 
-    dom = _chromium(browser, tmp_path / "p1", "--dump-dom", url)
+    # The page is served under a strict content security policy (no scripts, nothing
+    # external), and Chromium enforces it: a violation would be logged to the console.
+    policy = httpx.get(url, timeout=60).headers["content-security-policy"]
+    assert "default-src 'none'" in policy
+    dom = _chromium(browser, tmp_path / "p1", "--enable-logging=stderr", "--v=0", "--dump-dom", url)
     assert dom.returncode == 0, dom.stderr[-2000:]
+    assert "Content Security Policy" not in dom.stderr, dom.stderr[-2000:]
+    assert "Refused to" not in dom.stderr, dom.stderr[-2000:]
     html = dom.stdout
     assert "<title>Support bot for the Q3 review · LLM cost analysis</title>" in html
     assert 'id="summary"' in html

@@ -9,8 +9,17 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Header, Path, Query, Response, status
 from fastapi.responses import HTMLResponse
 
+from app.access import Scope
 from app.api import openapi_examples as ex
-from app.api.deps import ReaderDep, RerunSessionDep, SessionDep
+from app.api.deps import (
+    AnalysesWriter,
+    DeferredWriteSessionDep,
+    PrincipalDep,
+    ReaderDep,
+    ReadSessionDep,
+    SessionDep,
+    ensure_scope,
+)
 from app.errors import NotFoundError
 from app.schemas.analyses import (
     AnalysisComparison,
@@ -81,16 +90,26 @@ _ANALYSIS_LINKS = {
     },
 )
 def create_analysis(
-    session: SessionDep,
+    read_session: ReadSessionDep,
+    session: DeferredWriteSessionDep,
     body: Annotated[AnalysisCreate, Body(openapi_examples=ex.ANALYSIS_CREATE)],
     response: Response,
+    principal: AnalysesWriter,
     idempotency_key: IdempotencyKey = None,
 ) -> AnalysisRead:
-    """Run the estimate in `input` and store it with the catalog values it used.
+    """Run the estimate in `input` and store it with the catalog values it used, owned by the
+    caller's principal and team (needs the `analyses:write` scope).
 
     Nothing is stored when the estimate fails.
     """
-    row, created = analyses_service.create_analysis(session, body, idempotency_key=idempotency_key)
+    row, created = analyses_service.create_analysis(
+        session,
+        body,
+        idempotency_key=idempotency_key,
+        owner=principal.name,
+        team=principal.team,
+        read_session=read_session,
+    )
     response.headers["Location"] = f"/v1/analyses/{row.id}"
     if not created:
         response.status_code = status.HTTP_200_OK
@@ -135,31 +154,54 @@ def update_analysis(
     session: SessionDep,
     analysis_id: AnalysisId,
     body: Annotated[AnalysisUpdate, Body(openapi_examples=ex.ANALYSIS_UPDATE)],
+    principal: AnalysesWriter,
 ) -> AnalysisRead:
-    return views.to_read(analyses_service.update_analysis(session, analysis_id, body))
+    """Only the analysis's owner (or team, or an `analyses:admin` key) may change it."""
+    return views.to_read(
+        analyses_service.update_analysis(session, analysis_id, body, principal=principal)
+    )
 
 
 @analyses_router.delete(
     "/{analysis_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete an analysis"
 )
-def delete_analysis(session: SessionDep, analysis_id: AnalysisId) -> Response:
-    """Delete for good. Revisions re-run from it stay, with `parent_id` cleared."""
-    analyses_service.delete_analysis(session, analysis_id)
+def delete_analysis(
+    session: SessionDep, analysis_id: AnalysisId, principal: AnalysesWriter
+) -> Response:
+    """Delete for good. Revisions re-run from it stay, with `parent_id` cleared. Only the
+    owner (or team, or an `analyses:admin` key) may delete."""
+    analyses_service.delete_analysis(session, analysis_id, principal=principal)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @analyses_router.post("/{analysis_id}/rerun", summary="Re-run an analysis with the current catalog")
 def rerun_analysis(
-    session: RerunSessionDep,
+    read_session: ReadSessionDep,
+    session: DeferredWriteSessionDep,
     analysis_id: AnalysisId,
     response: Response,
+    principal: PrincipalDep,
     save: Annotated[
-        bool, Query(description="Store the re-run as a new analysis linked by `parent_id`.")
+        bool,
+        Query(
+            description="Store the re-run as a new analysis linked by `parent_id`, owned by "
+            "the caller (needs the `analyses:write` scope)."
+        ),
     ] = False,
 ) -> AnalysisRerun:
     """Price the saved input with today's catalog and show which prices, specs, costs and
-    break-even volumes moved. The saved analysis itself never changes."""
-    outcome = analyses_service.rerun_analysis(session, analysis_id, save=save)
+    break-even volumes moved. The saved analysis itself never changes. The estimate runs
+    before any write transaction begins (only `save=true` writes)."""
+    if save:
+        ensure_scope(principal, Scope.ANALYSES_WRITE)
+    outcome = analyses_service.rerun_analysis(
+        session,
+        analysis_id,
+        save=save,
+        owner=principal.name,
+        team=principal.team,
+        read_session=read_session,
+    )
     if outcome.revision is not None:
         response.headers["Location"] = f"/v1/analyses/{outcome.revision.id}"
     return AnalysisRerun(

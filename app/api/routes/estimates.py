@@ -6,6 +6,7 @@ from fastapi import APIRouter, Body
 from fastapi.openapi.models import Example
 
 from app.api.deps import ReaderDep, ReadSessionDep
+from app.metrics import timed
 from app.schemas.estimates import EstimateRequest, EstimateResponse
 from app.services.estimates import run_estimate
 
@@ -134,4 +135,5 @@ def create_estimate(
     x GPU x TP x precision x way of paying), plus hybrid splits, the break-even volume and a
     projection over the horizon. Stateless: nothing is stored. The response repeats every
     catalog value (with source and catalog version) and every default it used."""
-    return run_estimate(session, body)
+    with timed("estimate"):
+        return run_estimate(session, body)

@@ -17,8 +17,10 @@ class Health(BaseModel):
 
 
 @router.get("/healthz", summary="Liveness")
-def healthz() -> Health:
+async def healthz() -> Health:
     """The process is up and serving."""
+    # `async def`: answered on the event loop itself, never queued behind the thread pool
+    # that runs CPU-bound routes.
     return Health(status="ok")
 
 

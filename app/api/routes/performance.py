@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body
 
 from app.api import openapi_examples as ex
 from app.api.deps import ReaderDep, ReadSessionDep
+from app.metrics import timed
 from app.schemas.performance import AccuracyResponse, PerformanceRequest, PerformanceResponse
 from app.services.performance import evaluate_performance, performance_accuracy
 
@@ -23,7 +24,8 @@ def evaluate_replica(
     open model on `tensor_parallel` GPUs at one precision) at a concurrency, or at its
     maximum-throughput point when `concurrency` is null. A model that does not fit, or a TP
     degree the GPU or model cannot use, is a 422 problem with the numbers."""
-    return evaluate_performance(session, body)
+    with timed("performance"):
+        return evaluate_performance(session, body)
 
 
 @router.get("/accuracy", summary="The model's accuracy on its calibration data")

@@ -1,0 +1,232 @@
+"""Load benchmark of the production start, on loopback only, bounded in time.
+
+Starts `llm-cost-estimator serve` as deployed (one worker per CPU under uvicorn's supervisor),
+on a temporary SQLite database or, with `--database-url`, on PostgreSQL, and drives it with a
+small asyncio HTTP/1.1 keep-alive client (cheap enough not to starve a 2-core server):
+
+1. the customer-support chatbot estimate (the OpenAPI example) at 1 and at 8 requests in flight;
+2. `POST /v1/performance` at 8 in flight;
+3. a mixed run (catalog reads, estimates, analysis writes) at 8 in flight for `--mixed-s`.
+
+Targets (issue 13): chatbot at 8 in flight >= 120 requests/s with p99 <= 150 ms and not below
+the rate at 1; performance >= 600 requests/s; the mixed run without a single error, and the
+analysis create p99 within 3x its p50. Prints a table; exits 1 if a target is missed.
+
+Run: `python -m benchmarks.load [--database-url URL] [--phase-s 10] [--mixed-s 60]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from app.api.routes.estimates import SUPPORT_CHATBOT
+from benchmarks.api_speed import PERFORMANCE_BODY
+
+CHATBOT = SUPPORT_CHATBOT["value"]
+SMALL_ESTIMATE = {
+    "workload": {"requests_per_day": 50_000, "input_tokens": 800, "output_tokens": 300},
+    "api_models": ["openai--gpt-4o", "openai--gpt-4o-mini"],
+    "self_hosting": {"open_models": ["llama-3.1-8b"], "gpus": ["h100-sxm-80gb", "l4-24gb"]},
+}
+
+
+@dataclass
+class Tally:
+    latencies_s: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    done: int = 0
+
+
+def _request(method: str, path: str, body: object | None, headers: dict[str, str]) -> bytes:
+    payload = b"" if body is None else json.dumps(body).encode()
+    lines = [f"{method} {path} HTTP/1.1", "Host: bench", f"Content-Length: {len(payload)}"]
+    if body is not None or method != "GET":
+        lines.append("Content-Type: application/json")
+    lines += [f"{k}: {v}" for k, v in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + payload
+
+
+async def _exchange(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+) -> tuple[int, bytes]:
+    writer.write(request)
+    await writer.drain()
+    status_line = await reader.readline()
+    if not status_line:
+        raise ConnectionError("connection closed")
+    length = 0
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    return int(status_line.split()[1]), await reader.readexactly(length)
+
+
+Job = tuple[str, str, str, object | None, dict[str, str]]
+
+
+async def _drive(port: int, in_flight: int, seconds: float, jobs: itertools.cycle[Job]) -> Tally:
+    """`in_flight` connections, each sending its next job as soon as the last is answered."""
+    tally = Tally()
+    deadline = time.perf_counter() + seconds
+
+    async def connection() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            while time.perf_counter() < deadline:
+                name, method, path, body, headers = next(jobs)
+                started = time.perf_counter()
+                try:
+                    status, _ = await _exchange(
+                        reader, writer, _request(method, path, body, headers)
+                    )
+                except (ConnectionError, asyncio.IncompleteReadError):
+                    tally.errors[f"{name}: connection"] += 1
+                    writer.close()
+                    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                    continue
+                tally.latencies_s[name].append(time.perf_counter() - started)
+                tally.done += 1
+                if status >= 400:
+                    tally.errors[f"{name}: {status}"] += 1
+        finally:
+            writer.close()
+
+    await asyncio.gather(*(connection() for _ in range(in_flight)))
+    return tally
+
+
+def _quantile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def _mixed_jobs() -> itertools.cycle[Job]:
+    rng = random.Random(20261202)
+    jobs: list[Job] = []
+    for index in range(400):
+        roll = rng.random()
+        if roll < 0.5:
+            path = rng.choice(
+                ["/v1/gpus", "/v1/gpus/h100-sxm-80gb", "/v1/open-models", "/v1/api-models?limit=20"]
+            )
+            jobs.append(("catalog read", "GET", path, None, {}))
+        elif roll < 0.8:
+            jobs.append(("estimate", "POST", "/v1/estimates", SMALL_ESTIMATE, {}))
+        else:
+            analysis = {"name": f"load-{index}", "input": SMALL_ESTIMATE}
+            jobs.append(("analysis create", "POST", "/v1/analyses", analysis, {}))
+    return itertools.cycle(jobs)
+
+
+def _start(database_url: str | None, work: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "DATA_DIR": str(work),
+        "LOG_LEVEL": "WARNING",
+        "ANONYMOUS_SCOPES": "read,analyses:write",
+    }
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    env.pop("DATABASE_URL", None)
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    log = (work / "server.log").open("wb")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=log,
+    )
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                return server
+        except httpx.TransportError:
+            pass
+        if server.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit("the server did not start:\n" + (work / "server.log").read_text())
+        time.sleep(0.25)
+
+
+def _line(label: str, tally: Tally, seconds: float, name: str) -> tuple[float, float, float]:
+    values = tally.latencies_s[name]
+    rate = len(values) / seconds
+    p50, p99 = _quantile(values, 0.5) * 1000, _quantile(values, 0.99) * 1000
+    print(f"{label:<42} {rate:8.1f}/s  p50 {p50:7.1f} ms  p99 {p99:7.1f} ms  n={len(values)}")
+    return rate, p50, p99
+
+
+async def _run(port: int, phase_s: float, mixed_s: float) -> list[str]:
+    missed: list[str] = []
+
+    def one(name: str, path: str, body: object) -> itertools.cycle[Job]:
+        return itertools.cycle([(name, "POST", path, body, {})])
+
+    await _drive(port, 8, 2.0, one("chatbot", "/v1/estimates", CHATBOT))  # warm every worker
+    await _drive(port, 8, 1.0, one("performance", "/v1/performance", PERFORMANCE_BODY))
+    at_one = await _drive(port, 1, phase_s, one("chatbot", "/v1/estimates", CHATBOT))
+    rate_1, _, _ = _line("chatbot estimate, 1 in flight", at_one, phase_s, "chatbot")
+    at_eight = await _drive(port, 8, phase_s, one("chatbot", "/v1/estimates", CHATBOT))
+    rate_8, _, p99_8 = _line("chatbot estimate, 8 in flight", at_eight, phase_s, "chatbot")
+    if rate_8 < 120 or p99_8 > 150 or rate_8 < rate_1:
+        missed.append("chatbot at 8 in flight: >= 120/s, p99 <= 150 ms, not below the rate at 1")
+    perf = await _drive(port, 8, phase_s, one("performance", "/v1/performance", PERFORMANCE_BODY))
+    rate_perf, _, _ = _line("performance, 8 in flight", perf, phase_s, "performance")
+    if rate_perf < 600:
+        missed.append("performance at 8 in flight: >= 600/s")
+    mixed = await _drive(port, 8, mixed_s, _mixed_jobs())
+    print(f"mixed run, 8 in flight, {mixed_s:.0f} s: {mixed.done / mixed_s:.1f} requests/s")
+    for name in sorted(mixed.latencies_s):
+        _line(f"  {name}", mixed, mixed_s, name)
+    creates = mixed.latencies_s["analysis create"]
+    ratio = _quantile(creates, 0.99) / _quantile(creates, 0.5)
+    print(f"  analysis create p99/p50 = {ratio:.2f}; errors: {dict(mixed.errors) or 'none'}")
+    for tally in (at_one, at_eight, perf):
+        if tally.errors:
+            missed.append(f"errors: {dict(tally.errors)}")
+    if mixed.errors:
+        missed.append("mixed run had errors")
+    if ratio > 3:
+        missed.append("analysis create p99 within 3x p50")
+    return missed
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default=None, help="PostgreSQL URL (default SQLite)")
+    parser.add_argument("--phase-s", type=float, default=10.0)
+    parser.add_argument("--mixed-s", type=float, default=60.0)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "18737")))
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        server = _start(args.database_url, Path(folder), args.port)
+        try:
+            print(
+                f"database: {'PostgreSQL' if args.database_url else 'SQLite'}; CPUs: "
+                f"{len(os.sched_getaffinity(0))}; load average {os.getloadavg()[0]:.1f}"
+            )
+            missed = asyncio.run(_run(args.port, args.phase_s, args.mixed_s))
+        finally:
+            server.terminate()
+            server.wait(timeout=60)
+    print("targets met" if not missed else "TARGETS MISSED: " + "; ".join(missed))
+    return 0 if not missed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

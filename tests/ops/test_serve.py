@@ -1,0 +1,169 @@
+"""The production start (`llm-cost-estimator serve`): workers per CPU under a supervisor, one
+migration before they start, quiet start-up, a killed worker replaced, and liveness that stays
+fast while hostile payloads arrive."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.factories import body
+from tests.ops.hostile_client import ROUND_S
+from tests.ops.servers import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _children(pid: int) -> set[int]:
+    children: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        text = (task / "children").read_text().split()
+        children |= {int(c) for c in text}
+    return children
+
+
+def _workers(pid: int) -> set[int]:
+    """The supervisor's worker processes (not multiprocessing's resource tracker)."""
+    found = set()
+    for child in _children(pid):
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_bytes()
+        except FileNotFoundError:
+            continue
+        if b"spawn_main" in command:
+            found.add(child)
+    return found
+
+
+@pytest.fixture(scope="module")
+def served(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[str, subprocess.Popen[bytes], Path]]:
+    work = tmp_path_factory.mktemp("serve")
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATA_DIR": str(work / "data"),
+        "LOG_LEVEL": "INFO",
+        "WORKERS": "2",
+        "ANONYMOUS_SCOPES": "read,analyses:write",
+    }
+    for name in ("DATABASE_URL", "AUTO_MIGRATE", "PROMETHEUS_MULTIPROC_DIR"):
+        env.pop(name, None)
+    log = work / "server.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("the server did not start:\n" + log.read_text())
+            time.sleep(0.25)
+        while len(_workers(process.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        yield base, process, log
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def test_serve_migrates_once_and_starts_quietly(
+    served: tuple[str, subprocess.Popen[bytes], Path],
+) -> None:
+    base, process, log = served
+    assert len(_workers(process.pid)) == 2
+    httpx.post(f"{base}/v1/estimates", json=body()["input"], timeout=60)  # runs HiGHS
+    time.sleep(0.5)
+    text = log.read_text()
+    lines = [line for line in text.splitlines() if line.strip()]
+    records = [json.loads(line) for line in lines]  # every line is a JSON object
+    events = [r["event"] for r in records]
+    # Migrated once, before the workers started (not again in each worker).
+    assert sum(e.startswith("database schema at") for e in events) == 1
+    assert sum(e.startswith("seeded the catalogs") for e in events) == 1
+    seeded = next(i for i, e in enumerate(events) if e.startswith("seeded the catalogs"))
+    supervisor = next(i for i, e in enumerate(events) if e.startswith("Started parent process"))
+    assert seeded < supervisor
+    assert "HiGHS" not in text
+    assert "setup plugin" not in text
+
+
+def test_a_killed_worker_is_replaced(served: tuple[str, subprocess.Popen[bytes], Path]) -> None:
+    base, process, _ = served
+    before = _workers(process.pid)
+    victim = min(before)
+    os.kill(victim, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while True:
+        now = _workers(process.pid)
+        if len(now) == 2 and victim not in now:
+            break
+        assert time.monotonic() < deadline, f"no replacement worker: {now}"
+        # The other worker keeps serving meanwhile.
+        assert httpx.get(f"{base}/healthz", timeout=5).status_code == 200
+        time.sleep(0.2)
+    for _ in range(10):
+        assert httpx.get(f"{base}/healthz", timeout=5).status_code == 200
+
+
+def test_healthz_stays_fast_under_hostile_payloads(
+    served: tuple[str, subprocess.Popen[bytes], Path],
+) -> None:
+    base, _, _ = served
+    rounds = 5
+    start = time.time() + 3.0  # time for the attacking process to start and build its bodies
+    attack = subprocess.Popen(
+        [sys.executable, "-m", "tests.ops.hostile_client", base, str(start), str(rounds)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    latencies_s = []
+    with httpx.Client(base_url=base, timeout=10) as probe:
+        probe.get("/healthz")
+        for round_index in range(rounds):
+            # Just after the burst of 16 lands, and while it is being answered.
+            time.sleep(max(0.0, start + round_index * ROUND_S + 0.005 - time.time()))
+            for _ in range(3):
+                started = time.perf_counter()
+                assert probe.get("/healthz").status_code == 200
+                latencies_s.append(time.perf_counter() - started)
+    output, _ = attack.communicate(timeout=120)
+    statuses = {int(line) for line in output.split()}
+    assert statuses == {413, 422}, statuses
+    latencies_s.sort()
+    print(
+        f"healthz under {16 * rounds} hostile requests: median "
+        f"{latencies_s[len(latencies_s) // 2] * 1000:.1f} ms, max {latencies_s[-1] * 1000:.1f} ms"
+    )
+    # Before: 16 such bodies at once stalled /healthz for up to 6.3 s. The median is held to
+    # 100 ms and the worst probe to 1 s: on a shared, oversubscribed 2-core CI machine a probe
+    # can wait 100-300 ms for a CPU whatever the service does (the server's own time for it,
+    # in Server-Timing, stays under a few ms).
+    assert latencies_s[len(latencies_s) // 2] < 0.1, latencies_s
+    assert latencies_s[-1] < 1.0, latencies_s
