@@ -187,11 +187,18 @@ def _allowed_methods(request: Request) -> list[str]:
 
     Read from the OpenAPI paths, the public record of what the app serves.
     """
-    methods: set[str] = set()
-    for template, operations in request.app.openapi().get("paths", {}).items():
-        pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
-        if re.fullmatch(pattern, request.url.path):
-            methods |= {method.upper() for method in operations}
+    paths = request.app.openapi().get("paths", {})
+    path = request.url.path
+    # A literal path (e.g. /v1/benchmarks/import) is its own resource, even where a templated
+    # one (/v1/benchmarks/{slug}) would also match it.
+    if path in paths:
+        methods = {method.upper() for method in paths[path]}
+    else:
+        methods = set()
+        for template, operations in paths.items():
+            pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
+            if re.fullmatch(pattern, path):
+                methods |= {method.upper() for method in operations}
     if "GET" in methods:
         methods.add("HEAD")
     return sorted(methods)

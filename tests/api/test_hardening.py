@@ -191,3 +191,11 @@ def test_docs_load_their_assets_from_this_service(client: TestClient, url: str) 
     for asset in assets:
         assert asset.startswith("/"), asset  # nothing from a CDN
         assert client.get(asset).status_code == 200, asset
+
+
+def test_allow_names_only_the_literal_paths_methods(client: TestClient) -> None:
+    # Found by schemathesis: /v1/benchmarks/import (POST only) also matches the template
+    # /v1/benchmarks/{slug}, whose GET, PATCH and DELETE leaked into its Allow header.
+    response = client.request("OPTIONS", "/v1/benchmarks/import")
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "POST"
