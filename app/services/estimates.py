@@ -67,7 +67,7 @@ _Spec = TypeVar("_Spec", CostAssumptionsSpec, SizingPolicySpec)
 
 
 @dataclass(frozen=True, slots=True)
-class _CatalogRows:
+class CatalogRows:
     """The catalog entries one estimate uses, each as a plain row (column -> value)."""
 
     version: int
@@ -78,7 +78,7 @@ class _CatalogRows:
 
 
 @dataclass(frozen=True, slots=True)
-class _Inputs:
+class ResolvedInputs:
     """The request as core specs, with every default that was filled in."""
 
     workload: WorkloadSpec
@@ -92,10 +92,10 @@ class _Inputs:
 def run_estimate(session: Session, request: EstimateRequest) -> EstimateResponse:
     """Price the request's workload on every API and self-hosted option; stores nothing."""
     request, aliases = slug_resolution.resolve_estimate_names(session, request)
-    everything = _load_catalog(session, request)
+    everything = load_catalog(session, request)
     catalog = _constrained(everything, request)
-    inputs = _inputs(request, catalog)
-    api_prices = _api_prices(request, catalog, inputs.defaults)
+    inputs = resolve_inputs(request, catalog)
+    api_prices = api_prices_for(request, catalog, inputs.defaults)
     break_even_slug = request.break_even_api_model
     if break_even_slug is not None and break_even_slug not in {p.slug for p in api_prices}:
         raise InvalidInputError(
@@ -124,8 +124,8 @@ def run_estimate(session: Session, request: EstimateRequest) -> EstimateResponse
 def _whole_estimate_spec(
     session: Session,
     request: EstimateRequest,
-    catalog: _CatalogRows,
-    inputs: _Inputs,
+    catalog: CatalogRows,
+    inputs: ResolvedInputs,
     api_prices: tuple[ApiPriceSpec, ...],
 ) -> tuple[EstimateSpec, SelfHostingCandidates, build.AdaptationPlan | None]:
     """The core spec with the whole cost of building: team, infrastructure, adaptation and
@@ -167,7 +167,7 @@ def _whole_estimate_spec(
     return spec, planned, adaptation
 
 
-def _constrained(catalog: _CatalogRows, request: EstimateRequest) -> _CatalogRows:
+def _constrained(catalog: CatalogRows, request: EstimateRequest) -> CatalogRows:
     """The catalog rows the request's privacy and control constraints allow."""
     constraints = request.constraints
     if not build.constraints_active(constraints):
@@ -180,14 +180,14 @@ def _constrained(catalog: _CatalogRows, request: EstimateRequest) -> _CatalogRow
 
 
 def _constraint_cost(
-    session: Session, request: EstimateRequest, everything: _CatalogRows, result: EstimateResult
+    session: Session, request: EstimateRequest, everything: CatalogRows, result: EstimateResult
 ) -> ConstraintCostOut | None:
     """The cheapest option with the constraints and without them (a second, lean estimate)."""
     if not build.constraints_active(request.constraints):
         return None
     free = request.model_copy(update={"constraints": ConstraintsIn()})
-    inputs = _inputs(free, everything)
-    api_prices = _api_prices(free, everything, [])
+    inputs = resolve_inputs(free, everything)
+    api_prices = api_prices_for(free, everything, [])
     spec, _, _ = _whole_estimate_spec(session, free, everything, inputs, api_prices)
     lean = replace(spec, max_self_hosted_options=1, projection_top_self_hosted=0)
     unconstrained = estimate(lean)
@@ -228,26 +228,26 @@ def _time_to_production_out(
 # --- catalog --------------------------------------------------------------------------------
 
 
-def _load_catalog(session: Session, request: EstimateRequest) -> _CatalogRows:
+def load_catalog(session: Session, request: EstimateRequest) -> CatalogRows:
     version = catalog_service.resolve_version(session, version=request.catalog_version)
     sh = request.self_hosting
-    gpus = _entries(session, GPUS, sh.gpus, version)
+    gpus = catalog_entries(session, GPUS, sh.gpus, version)
     gpu_slugs = {g["slug"] for g in gpus}
     offerings = [
         row
-        for row in _entries(session, GPU_OFFERINGS, sh.offerings, version)
+        for row in catalog_entries(session, GPU_OFFERINGS, sh.offerings, version)
         if row["gpu_slug"] in gpu_slugs
     ]
-    return _CatalogRows(
+    return CatalogRows(
         version=version,
         api_models=_api_models(session, request.api_models, version),
-        open_models=_entries(session, OPEN_MODELS, sh.open_models, version),
+        open_models=catalog_entries(session, OPEN_MODELS, sh.open_models, version),
         gpus=gpus,
         offerings=offerings,
     )
 
 
-def _entries(
+def catalog_entries(
     session: Session, resource: CatalogResource, slugs: Sequence[str] | None, version: int
 ) -> list[dict[str, Any]]:
     """Catalog rows at `version`: the named ones in the order given (all must exist), or all
@@ -278,7 +278,7 @@ def _api_models(
     session: Session, slugs: Sequence[str] | None, version: int
 ) -> list[dict[str, Any]]:
     if slugs is not None:
-        return _entries(session, API_MODELS, slugs, version)
+        return catalog_entries(session, API_MODELS, slugs, version)
     found = {
         row.slug: row
         for row in session.scalars(
@@ -294,8 +294,8 @@ def _api_models(
 # --- request -> specs -----------------------------------------------------------------------
 
 
-def _api_prices(
-    request: EstimateRequest, catalog: _CatalogRows, defaults: list[str]
+def api_prices_for(
+    request: EstimateRequest, catalog: CatalogRows, defaults: list[str]
 ) -> tuple[ApiPriceSpec, ...]:
     """API price specs with each model's hidden reasoning tokens: the request's, else the
     sourced per-model default (listed in `defaults`)."""
@@ -315,7 +315,9 @@ def _api_prices(
     return tuple(prices)
 
 
-def _inputs(request: EstimateRequest, catalog: _CatalogRows, *, team_model: bool = True) -> _Inputs:
+def resolve_inputs(
+    request: EstimateRequest, catalog: CatalogRows, *, team_model: bool = True
+) -> ResolvedInputs:
     """The request as core specs. `team_model` False (plans, which price a flat staff figure)
     keeps costs.staff_fte and staff_usd_per_fte_year listed as the defaults that apply."""
     defaults: list[str] = []
@@ -337,7 +339,7 @@ def _inputs(request: EstimateRequest, catalog: _CatalogRows, *, team_model: bool
     sizing.pop("real_world_derate")
     policy = _with_defaults(SizingPolicySpec, sizing, "sizing", defaults)
     self_hosting = _self_hosting(request, catalog, derate, policy.max_context_overflow_share, seen)
-    return _Inputs(workload, assumptions, policy, self_hosting, defaults, seen)
+    return ResolvedInputs(workload, assumptions, policy, self_hosting, defaults, seen)
 
 
 def _costs(request: EstimateRequest, seen: build.BuildDefaults) -> dict[str, Any]:
@@ -424,7 +426,7 @@ def _note_self_hosting_defaults(request: EstimateRequest, defaults: list[str]) -
 
 def _self_hosting(
     request: EstimateRequest,
-    catalog: _CatalogRows,
+    catalog: CatalogRows,
     derate: float,
     max_overflow_share: float,
     seen: build.BuildDefaults,
@@ -451,8 +453,8 @@ def _self_hosting(
 
 def _response(
     request: EstimateRequest,
-    catalog: _CatalogRows,
-    inputs: _Inputs,
+    catalog: CatalogRows,
+    inputs: ResolvedInputs,
     planned: SelfHostingCandidates,
     result: EstimateResult,
 ) -> EstimateResponse:
@@ -476,12 +478,12 @@ def _response(
         break_even=break_even,
         break_evens=break_evens,
         projection=out.projection_out(result),
-        assumptions=_assumptions_out(catalog, inputs, planned),
+        assumptions=assumptions_out(catalog, inputs, planned),
     )
 
 
-def _assumptions_out(
-    catalog: _CatalogRows, inputs: _Inputs, planned: SelfHostingCandidates
+def assumptions_out(
+    catalog: CatalogRows, inputs: ResolvedInputs, planned: SelfHostingCandidates
 ) -> AssumptionsOut:
     derate = inputs.self_hosting.real_world_derate
     used = set(planned.offering_slugs)

@@ -31,10 +31,10 @@ def run_plan(session: Session, request: PlanRequest) -> PlanResponse:
     """The cheapest plan for the request's workload within its limits; stores nothing."""
     estimate_request = as_estimate_request(request)
     # The same catalog rows and specs (and listed defaults) an estimate would use.
-    catalog = estimate_service._load_catalog(session, estimate_request)
+    catalog = estimate_service.load_catalog(session, estimate_request)
     # Plans price a flat staff figure and no itemised infrastructure (issue 11's team model and
     # line items are estimate-only so far).
-    inputs = estimate_service._inputs(estimate_request, catalog, team_model=False)
+    inputs = estimate_service.resolve_inputs(estimate_request, catalog, team_model=False)
     overflow_rows, overflow = _overflow(session, request, estimate_request, catalog, inputs)
     edges = request.length_buckets.edges_input_tokens
     buckets = length_buckets(
@@ -54,11 +54,11 @@ def run_plan(session: Session, request: PlanRequest) -> PlanResponse:
             policy=inputs.policy,
             limits=_limits(request, availability, set(planned.offering_slugs)),
             api_overflow=overflow,
-            api_prices=estimate_service._api_prices(estimate_request, catalog, inputs.defaults),
+            api_prices=estimate_service.api_prices_for(estimate_request, catalog, inputs.defaults),
             time_limit_s=request.time_limit_s,
         )
     )
-    assumptions = estimate_service._assumptions_out(catalog, inputs, _as_estimated(planned))
+    assumptions = estimate_service.assumptions_out(catalog, inputs, _as_estimated(planned))
     known = {m["slug"] for m in assumptions.api_models}
     assumptions.api_models += [
         estimate_out.catalog_dict(r) for r in overflow_rows if r["slug"] not in known
@@ -79,19 +79,19 @@ def _overflow(
     session: Session,
     request: PlanRequest,
     estimate_request: EstimateRequest,
-    catalog: estimate_service._CatalogRows,
-    inputs: estimate_service._Inputs,
+    catalog: estimate_service.CatalogRows,
+    inputs: estimate_service.ResolvedInputs,
 ) -> tuple[list[dict[str, Any]], ApiPriceSpec | None]:
     """The overflow API model's catalog row and price, priced exactly as the estimate prices
     API models (reasoning tokens, with their default listed once)."""
     if request.api_overflow_model is None:
         return [], None
-    rows = estimate_service._entries(
+    rows = estimate_service.catalog_entries(
         session, API_MODELS, [request.api_overflow_model], catalog.version
     )
     compared = {row["slug"] for row in catalog.api_models}
     defaults = [] if request.api_overflow_model in compared else inputs.defaults
-    (price,) = estimate_service._api_prices(
+    (price,) = estimate_service.api_prices_for(
         estimate_request, replace(catalog, api_models=rows), defaults
     )
     return rows, price

@@ -2,7 +2,7 @@
 `time_to_production`, `adaptation` and `constraints` blocks of an estimate request (and the
 owned-server terms) as core specs, with every sourced default that applied listed.
 
-Catalog rows come in as plain mappings (see estimates._CatalogRows); nothing here computes a
+Catalog rows come in as plain mappings (see estimates.CatalogRows); nothing here computes a
 cost: that is app/core (team.py, infrastructure.py, adaptation.py, build_out.py,
 whole_cost.py).
 """
