@@ -28,11 +28,10 @@ from app.core.engines import (
 )
 from app.core.memory import (
     FEASIBLE,
-    KV_BYTES_PER_ELEMENT,
+    KV_BYTES_BY_PRECISION,
     MAX_NUM_SEQS,
     PRECISION_INDEX,
-    PRECISIONS,
-    WEIGHT_BYTES_PER_PARAM,
+    WEIGHT_BYTES_BY_PRECISION,
     GpuArrays,
     MemoryArrays,
     ModelArrays,
@@ -91,8 +90,6 @@ class PerformanceCalibration:
 
 DEFAULT_CALIBRATION = PerformanceCalibration()
 
-_WEIGHT_BYTES = np.asarray([WEIGHT_BYTES_PER_PARAM[p] for p in PRECISIONS])
-_KV_BYTES = np.asarray([KV_BYTES_PER_ELEMENT[p] for p in PRECISIONS])
 _BUDGET = np.asarray([STEP_TOKEN_BUDGET[e] for e in ENGINES])
 _RESERVED_OUTPUT = np.asarray([KV_RESERVED_OUTPUT_SHARE[e] for e in ENGINES])
 
@@ -251,8 +248,8 @@ def _evaluate_replicas(
         m,
         g,
         tp,
-        _WEIGHT_BYTES[batch.precision_index],
-        _KV_BYTES[kv_index],
+        WEIGHT_BYTES_BY_PRECISION[batch.precision_index],
+        KV_BYTES_BY_PRECISION[kv_index],
         prompt + out,
         kv_fraction,
         stages,

@@ -17,8 +17,7 @@ from app.core.arrays import FloatArray
 from app.core.memory import (
     ACTIVATION_BYTES_PER_ELEMENT,
     PRECISION_INDEX,
-    PRECISIONS,
-    WEIGHT_BYTES_PER_PARAM,
+    WEIGHT_BYTES_BY_PRECISION,
     GpuArrays,
     MemoryArrays,
     ModelArrays,
@@ -30,7 +29,6 @@ from app.core.types import Precision
 if TYPE_CHECKING:
     from app.core.performance import PerformanceCalibration, ReplicaBatch
 
-_WEIGHT_BYTES = np.asarray([WEIGHT_BYTES_PER_PARAM[p] for p in PRECISIONS])
 
 #: Per-GPU, per-direction scale-out bandwidth between servers: one 400 Gb/s ConnectX-7
 #: (InfiniBand NDR) port per GPU, as in NVIDIA DGX H100/H200/B200 (DGX H100 User Guide, network
@@ -81,7 +79,7 @@ def step_function(
     routed_params = np.where(
         m.num_experts > 0,
         mem.expert_weights_bytes
-        / _WEIGHT_BYTES[code]
+        / WEIGHT_BYTES_BY_PRECISION[code]
         * m.num_experts_per_token
         / np.maximum(m.num_experts, 1.0),
         0.0,
