@@ -12,13 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from app.core.candidates import (
-    CandidateGrid,
     InfeasibleCandidate,
     candidate_grid,
-    candidate_label,
     capacity_curves,
 )
 from app.core.economics import SelfHostedCandidateSpec
@@ -29,9 +25,14 @@ from app.core.purchasing import (
     PurchaseChoice,
     PurchaseMode,
     PurchaseOptionSpec,
-    choose_purchase_options,
 )
-from app.core.self_hosting import SelfHostingSpec, unpriced_candidates
+from app.core.self_hosting import (
+    SelfHostingSpec,
+    candidate_specs,
+    offering_slugs,
+    payable,
+    purchase_choices,
+)
 from app.core.workload import WorkloadSpec
 
 
@@ -61,15 +62,15 @@ def plan_candidates(
         spec.tensor_parallel,
         spec.max_context_overflow_share,
     )
-    choices, unpriced = _purchase_choices(spec, grid, available_instances)
-    unpriced = list(infeasible) + unpriced
-    priced = [
-        bool(choices[gpu_index, tp].options)
-        for gpu_index, tp in zip(
-            grid.gpu_index.tolist(), grid.tensor_parallel.tolist(), strict=True
+
+    def spill_over(choice: PurchaseChoice, gpu_slug: str, tensor_parallel: int) -> PurchaseChoice:
+        extra = spill_over_options(
+            choice.options, gpu_slug, tensor_parallel, spec.offerings, available_instances
         )
-    ]
-    grid = grid.take(np.flatnonzero(np.asarray(priced, dtype=bool)))
+        return PurchaseChoice(choice.options + extra, choice.missing)
+
+    choices, unpriced = purchase_choices(spec, grid, spill_over)
+    grid = payable(grid, choices)
     curves = tuple(
         tuple(
             capacity_curves(
@@ -82,50 +83,11 @@ def plan_candidates(
         )
         for bucket in buckets
     )
-    candidates = []
-    for row in range(len(grid)):
-        model = spec.models[int(grid.model_index[row])]
-        gpu_index, tp = int(grid.gpu_index[row]), int(grid.tensor_parallel[row])
-        gpu, precision = spec.gpus[gpu_index], grid.precision(row).value
-        candidates.append(
-            SelfHostedCandidateSpec(
-                label=candidate_label(model.slug, gpu.slug, tp, precision),
-                open_model_slug=model.slug,
-                gpu_slug=gpu.slug,
-                tensor_parallel=tp,
-                precision=precision,
-                gpu_tdp_w=gpu.tdp_w,
-                capacity=None,  # one curve per bucket instead
-                purchase_options=choices[gpu_index, tp].options,
-            )
-        )
-    used = dict.fromkeys(slug for choice in choices.values() for slug in choice.offering_slugs)
-    return PlanCandidates(tuple(candidates), curves, tuple(unpriced), tuple(used))
-
-
-def _purchase_choices(
-    spec: SelfHostingSpec, grid: CandidateGrid, available_instances: Mapping[str, int]
-) -> tuple[dict[tuple[int, int], PurchaseChoice], list[InfeasibleCandidate]]:
-    """Ways to pay per (GPU, replica size), priced once each, with spill-over offerings."""
-    choices: dict[tuple[int, int], PurchaseChoice] = {}
-    unpriced: list[InfeasibleCandidate] = []
-    pairs = zip(grid.gpu_index.tolist(), grid.tensor_parallel.tolist(), strict=True)
-    for gpu_index, tensor_parallel in sorted(set(pairs)):
-        purchase = spec.gpu_purchases[gpu_index]
-        choice = choose_purchase_options(
-            purchase,
-            tensor_parallel,
-            spec.purchase_modes,
-            spec.offerings,
-            spec.owned,
-            spec.overrides.get(purchase.slug),
-        )
-        extra = spill_over_options(
-            choice.options, purchase.slug, tensor_parallel, spec.offerings, available_instances
-        )
-        choices[gpu_index, tensor_parallel] = PurchaseChoice(choice.options + extra, choice.missing)
-        unpriced += unpriced_candidates(purchase.slug, tensor_parallel, choice)
-    return choices, unpriced
+    # One curve per bucket instead of one per candidate.
+    candidates = candidate_specs(spec, grid, choices, [None] * len(grid))
+    return PlanCandidates(
+        candidates, curves, tuple(infeasible) + tuple(unpriced), offering_slugs(choices)
+    )
 
 
 def spill_over_options(

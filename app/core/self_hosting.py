@@ -4,12 +4,13 @@ plus everything that could not be priced and why."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from app.core.candidates import (
+    CandidateGrid,
     InfeasibleCandidate,
     candidate_grid,
     candidate_label,
@@ -17,6 +18,7 @@ from app.core.candidates import (
 )
 from app.core.economics import SelfHostedCandidateSpec
 from app.core.engines import DEFAULT_ENGINE
+from app.core.fleet import ReplicaCapacitySpec
 from app.core.purchasing import (
     GpuPriceOverrideSpec,
     GpuPurchaseSpec,
@@ -72,20 +74,19 @@ def unpriced_candidates(
     ]
 
 
-def self_hosting_candidates(spec: SelfHostingSpec, workload: WorkloadSpec) -> SelfHostingCandidates:
-    """Every runnable, payable model x GPU x precision x TP with its capacity curve and
-    purchase options; only candidates that can be paid for are modelled."""
-    grid, infeasible = candidate_grid(
-        spec.models,
-        spec.gpus,
-        workload,
-        spec.precisions,
-        spec.tensor_parallel,
-        spec.max_context_overflow_share,
-    )
-    unpriced = list(infeasible)
-    # Ways to pay depend on the GPU and the replica size only: price each pair once.
-    choices: dict[tuple[int, int], PurchaseChoice] = {}
+#: Ways to pay per (GPU index, tensor-parallel degree).
+PurchaseChoices = dict[tuple[int, int], PurchaseChoice]
+#: Adds options to a (GPU, replica size) choice, e.g. spill-over offerings for the planner.
+WidenChoice = Callable[[PurchaseChoice, str, int], PurchaseChoice]
+
+
+def purchase_choices(
+    spec: SelfHostingSpec, grid: CandidateGrid, widen: WidenChoice | None = None
+) -> tuple[PurchaseChoices, list[InfeasibleCandidate]]:
+    """Ways to pay per (GPU, replica size), priced once each (they do not depend on the model
+    or precision), and the modes that have no price."""
+    choices: PurchaseChoices = {}
+    unpriced: list[InfeasibleCandidate] = []
     pairs = zip(grid.gpu_index.tolist(), grid.tensor_parallel.tolist(), strict=True)
     for gpu_index, tensor_parallel in sorted(set(pairs)):
         purchase = spec.gpu_purchases[gpu_index]
@@ -97,18 +98,31 @@ def self_hosting_candidates(spec: SelfHostingSpec, workload: WorkloadSpec) -> Se
             spec.owned,
             spec.overrides.get(purchase.slug),
         )
-        choices[gpu_index, tensor_parallel] = choice
         unpriced += unpriced_candidates(purchase.slug, tensor_parallel, choice)
+        if widen is not None:
+            choice = widen(choice, purchase.slug, tensor_parallel)
+        choices[gpu_index, tensor_parallel] = choice
+    return choices, unpriced
+
+
+def payable(grid: CandidateGrid, choices: PurchaseChoices) -> CandidateGrid:
+    """The grid rows that have at least one way to pay."""
     priced = [
         bool(choices[gpu_index, tp].options)
         for gpu_index, tp in zip(
             grid.gpu_index.tolist(), grid.tensor_parallel.tolist(), strict=True
         )
     ]
-    grid = grid.take(np.flatnonzero(np.asarray(priced, dtype=bool)))
-    curves = capacity_curves(
-        spec.models, spec.gpus, grid, workload, spec.real_world_derate, spec.engine
-    )
+    return grid.take(np.flatnonzero(np.asarray(priced, dtype=bool)))
+
+
+def candidate_specs(
+    spec: SelfHostingSpec,
+    grid: CandidateGrid,
+    choices: PurchaseChoices,
+    curves: Sequence[ReplicaCapacitySpec | None],
+) -> tuple[SelfHostedCandidateSpec, ...]:
+    """One candidate spec per grid row, with its curve (None: curves kept elsewhere)."""
     candidates = []
     for row, curve in enumerate(curves):
         model = spec.models[int(grid.model_index[row])]
@@ -126,5 +140,34 @@ def self_hosting_candidates(spec: SelfHostingSpec, workload: WorkloadSpec) -> Se
                 purchase_options=choices[gpu_index, tp].options,
             )
         )
-    used = dict.fromkeys(slug for choice in choices.values() for slug in choice.offering_slugs)
-    return SelfHostingCandidates(tuple(candidates), tuple(unpriced), tuple(used))
+    return tuple(candidates)
+
+
+def offering_slugs(choices: PurchaseChoices) -> tuple[str, ...]:
+    """The catalog offerings the choices use, once each, in first-use order."""
+    return tuple(
+        dict.fromkeys(slug for choice in choices.values() for slug in choice.offering_slugs)
+    )
+
+
+def self_hosting_candidates(spec: SelfHostingSpec, workload: WorkloadSpec) -> SelfHostingCandidates:
+    """Every runnable, payable model x GPU x precision x TP with its capacity curve and
+    purchase options; only candidates that can be paid for are modelled."""
+    grid, infeasible = candidate_grid(
+        spec.models,
+        spec.gpus,
+        workload,
+        spec.precisions,
+        spec.tensor_parallel,
+        spec.max_context_overflow_share,
+    )
+    choices, unpriced = purchase_choices(spec, grid)
+    grid = payable(grid, choices)
+    curves = capacity_curves(
+        spec.models, spec.gpus, grid, workload, spec.real_world_derate, spec.engine
+    )
+    return SelfHostingCandidates(
+        candidate_specs(spec, grid, choices, curves),
+        tuple(infeasible) + tuple(unpriced),
+        offering_slugs(choices),
+    )
