@@ -36,7 +36,7 @@ from app.schemas.analyses import (
     PlanCostChange,
 )
 from app.schemas.estimates import EstimateRequest, EstimateResponse
-from app.schemas.plans import PlanResponse, PlanSettingsIn, plan_request
+from app.schemas.plans import PlanResponse, PlanSettingsIn
 from app.services import estimates as estimates_service
 from app.services import plans as plans_service
 from app.services.analysis_diff import diff_results, option_identity
@@ -131,7 +131,9 @@ def _run_plan(
     """The procurement plan for the estimate's input, when settings ask for one."""
     if settings is None:
         return None
-    return _Plan(settings, plans_service.run_plan(session, plan_request(request, settings)))
+    return _Plan(
+        settings, plans_service.run_plan(session, plans_service.plan_request(request, settings))
+    )
 
 
 def _find_by_key(session: Session, key: str) -> Analysis | None:

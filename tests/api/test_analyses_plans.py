@@ -7,7 +7,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from app.schemas.estimates import EstimateRequest
-from app.schemas.plans import PlanSettingsIn, plan_request
+from app.schemas.plans import PlanSettingsIn
+from app.services.plans import plan_request
 from tests.factories import JSON, PROBLEM, REQUEST, body
 
 PLAN: dict[str, Any] = {"length_buckets": {"count": 2}, "limits": {"max_spot_share": 0.5}}
