@@ -61,7 +61,12 @@ def _now() -> dt.datetime:
 def fingerprint(data: AnalysisCreate) -> str:
     """SHA-256 of the create body in canonical form (defaults filled in, keys sorted)."""
     # Without a plan the body hashes as it did before plans existed (same keys for old retries).
-    body = data.model_dump(mode="json", exclude={"plan"} if data.plan is None else None)
+    exclude: dict[str, Any] = {}
+    if data.plan is None:
+        exclude["plan"] = True
+    if data.input.plan is None:
+        exclude["input"] = {"plan"}
+    body = data.model_dump(mode="json", exclude=exclude or None)
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
