@@ -34,6 +34,7 @@ from app.schemas.analyses import (
     ExportFormat,
 )
 from app.services import analyses as analyses_service
+from app.services import analysis_compare, analysis_list
 from app.services import analysis_views as views
 from app.services.analysis_diff import export_csv
 from app.services.charts import MEDIA_TYPES, render_chart, render_plan_chart
@@ -121,7 +122,7 @@ def list_analyses(
     session: SessionDep, query: Annotated[AnalysisListQuery, Query()]
 ) -> AnalysisPage:
     """Summaries of saved analyses (without input and result), newest first by default."""
-    rows, total = analyses_service.list_analyses(session, query)
+    rows, total = analysis_list.list_analyses(session, query)
     return AnalysisPage(
         items=[views.to_summary(r) for r in rows],
         total=total,
@@ -140,7 +141,7 @@ def compare_analyses(
     ],
 ) -> AnalysisComparison:
     """Several analyses side by side: headline numbers, and every option's cost in each."""
-    return analyses_service.compare_analyses(session, ids)
+    return analysis_compare.compare_analyses(session, ids)
 
 
 @analyses_router.get("/{analysis_id}", summary="Get an analysis")
@@ -237,8 +238,9 @@ def export_analysis(
     filename = f"analysis-{row.id}.{format}"
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
     if format == "csv":
-        result = views.to_read(row).result
-        return Response(export_csv(result), media_type=CSV_MEDIA_TYPE, headers=headers)
+        read = views.to_read(row)
+        csv_text = export_csv(read.result, read.plan_result)
+        return Response(csv_text, media_type=CSV_MEDIA_TYPE, headers=headers)
     body = views.to_read(row).model_dump(mode="json")
     return Response(
         json.dumps(body, indent=2, ensure_ascii=False),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Body
 from fastapi.openapi.models import Example
 
@@ -123,14 +125,15 @@ CODING_ASSISTANT: Example = {
 #: The plans worked example (docs/plans.md) as an estimate that asks for its plan: the response
 #: carries the options as usual and `plan`, the answer `POST /v1/plans` gives for that input.
 _PLAN_SETTINGS = ("length_buckets", "limits", "api_overflow_model", "time_limit_s")
+_PLANNED: dict[str, Any] = dict(CHAT_PLUS_DOCUMENTS.get("value") or {})
 CHAT_PLUS_DOCUMENTS_PLANNED: Example = {
     "summary": "Chat plus documents, with a procurement plan",
     "description": "The chat-plus-documents workload of the plans example, priced option by "
     "option and planned as one mixed fleet (`plan`: three length buckets); the plan mixes B200 "
     "and H200 pools and beats every single-type fleet (docs/plans.md).",
     "value": {
-        **{k: v for k, v in CHAT_PLUS_DOCUMENTS["value"].items() if k not in _PLAN_SETTINGS},
-        "plan": {k: v for k, v in CHAT_PLUS_DOCUMENTS["value"].items() if k in _PLAN_SETTINGS},
+        **{k: v for k, v in _PLANNED.items() if k not in _PLAN_SETTINGS},
+        "plan": {k: v for k, v in _PLANNED.items() if k in _PLAN_SETTINGS},
     },
 }
 
