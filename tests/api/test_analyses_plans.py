@@ -212,3 +212,12 @@ def test_rerun_of_an_estimate_with_a_plan_compares_the_plans_cost(client: TestCl
     assert change["monthly_cost_usd_after"] == rerun["result"]["plan"]["monthly_cost_usd"]
     assert change["change_usd"] == 0
     assert rerun["diff"]["unchanged"] is True
+
+
+def test_plan_chart_of_an_estimate_that_asked_for_a_plan(client: TestClient) -> None:
+    sent = spread_body()
+    sent["input"]["plan"] = PLAN
+    saved = client.post("/v1/analyses", json=sent).json()
+    svg = client.get(f"/v1/analyses/{saved['id']}/charts/plan-mix")
+    assert svg.status_code == 200, svg.text
+    assert b"GPUs held" in svg.content

@@ -276,12 +276,14 @@ def get_analysis_chart(
     """Drawn from the stored result: the same analysis always gives the same picture."""
     analysis = views.to_read(analyses_service.get_analysis(session, analysis_id))
     if chart == "plan-mix":
-        if analysis.plan_result is None:
+        # The plan saved with the analysis, else the one its estimate asked for.
+        plan = analysis.plan_result or analysis.result.plan
+        if plan is None:
             raise NotFoundError(
                 "this analysis has no plan: save it with `plan` to chart one",
                 analysis_id=str(analysis_id),
             )
-        image = render_plan_chart(analysis.plan_result, format)
+        image = render_plan_chart(plan, format)
     else:
         image = render_chart(analysis.result, chart, format)
     return Response(
