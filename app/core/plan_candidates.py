@@ -79,6 +79,7 @@ def plan_candidates(
                 grid,
                 bucket_workload(workload, bucket),
                 spec.real_world_derate,
+                spec.engine,
             )
         )
         for bucket in buckets

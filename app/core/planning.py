@@ -23,6 +23,7 @@ from app.core.errors import EstimationError
 from app.core.fleet import ReplicaCapacitySpec, SizingPolicySpec
 from app.core.length_buckets import LengthBucket, bucket_workload
 from app.core.milp import COMPONENTS, Solution
+from app.core.planning_limits import limit_usage, smallest_unit
 from app.core.planning_model import (
     AVAILABLE_PREFIX,
     MAX_SPOT_SHARE,
@@ -221,42 +222,6 @@ def _diagnose(
     )
 
 
-def _usage(
-    problem: _Problem, spec: PlanSpec, model: PlanModel, values: FloatArray
-) -> dict[str, float]:
-    """How much of each set limit the solution uses (instances, kW, USD, share)."""
-    pools = problem.pools
-    t = pools.table
-    used: dict[str, float] = {}
-    for label, _ in spec.limits.available_instances:
-        periods = problem.demand.period_hours.size
-        per_period = np.zeros(periods)
-        for p in model.pools:
-            if t.options[p.row].offering_slug != label:
-                continue
-            for k in range(periods):
-                expr = p.instances[0 if p.held else k]
-                per_period[k] += sum(values[c] * coef for c, coef in expr.items())
-        used[AVAILABLE_PREFIX + label] = float(per_period.max(initial=0.0))
-    gpus_owned = {
-        p.row: sum(values[c] * coef for c, coef in p.instances[0].items())
-        * float(t.gpus_per_instance[p.row])
-        for p in model.pools
-        if t.owned[p.row]
-    }
-    used[POWER_CAP] = sum(g * float(pools.kw_per_gpu[r]) for r, g in gpus_owned.items())
-    used[UPFRONT_BUDGET] = sum(g * float(pools.capex_usd_per_gpu[r]) for r, g in gpus_owned.items())
-    spot = 0.0
-    for p in model.pools:
-        if pools.spot[p.row]:
-            for (_, k), col in p.interactive.items():
-                spot += values[col] * problem.demand.period_hours[k] * SECONDS_PER_HOUR
-            spot += sum(values[col] for col in p.batch.values())
-    volume = problem.demand.requests_per_day
-    used[MAX_SPOT_SHARE] = spot / volume if volume > 0 else 0.0
-    return used
-
-
 def _binding_limits(
     problem: _Problem, spec: PlanSpec, model: PlanModel, solution: Solution
 ) -> tuple[BindingLimit, ...]:
@@ -270,13 +235,15 @@ def _binding_limits(
             allowed[key] = float(value)
     if not allowed:
         return ()
-    used = _usage(problem, spec, model, solution.values)
+    used = limit_usage(problem.pools, problem.demand, limits, model, solution.values)
     t = problem.pools.table
     owned_rows = [p.row for p in model.pools if t.owned[p.row]]
     # A cap binds when one more of its smallest unit would not fit under it.
     step = {
-        POWER_CAP: _smallest(problem.pools.kw_per_gpu, t.gpus_per_instance, owned_rows),
-        UPFRONT_BUDGET: _smallest(problem.pools.capex_usd_per_gpu, t.gpus_per_instance, owned_rows),
+        POWER_CAP: smallest_unit(problem.pools.kw_per_gpu, t.gpus_per_instance, owned_rows),
+        UPFRONT_BUDGET: smallest_unit(
+            problem.pools.capex_usd_per_gpu, t.gpus_per_instance, owned_rows
+        ),
         MAX_SPOT_SHARE: _EPS,
     }
     at_cap = {key: used[key] >= cap - step.get(key, 0.5) for key, cap in allowed.items()}
@@ -298,12 +265,6 @@ def _binding_limits(
         if at_cap[key] or saving is None or saving > _EPS * max(solution.objective_usd, 1.0):
             out.append(BindingLimit(key, used[key], allowed[key], saving))
     return tuple(out)
-
-
-def _smallest(per_gpu: FloatArray, gpus_per_instance: FloatArray, rows: list[int]) -> float:
-    if not rows:
-        return _EPS
-    return float(min(per_gpu[r] * gpus_per_instance[r] for r in rows)) - _EPS
 
 
 def _planned_pool(

@@ -294,6 +294,10 @@ class ComparedAnalysis(BaseModel):
     cheapest_monthly_cost_usd: float | None
     break_even_api_model: str | None
     break_even_requests_per_day: float | None
+    plan_monthly_cost_usd: float | None = Field(
+        default=None, description="Its procurement plan's cost, USD/month (null: no plan)."
+    )
+    plan_lines: list[str] = Field(default_factory=list, description="Its plan's line labels.")
 
 
 class ComparisonRow(BaseModel):
@@ -311,5 +315,6 @@ class ComparisonRow(BaseModel):
 class AnalysisComparison(BaseModel):
     analyses: list[ComparedAnalysis]
     rows: list[ComparisonRow] = Field(
-        description="Every option in any analysis, by its cheapest cost across them."
+        description="Every option in any analysis, by its cheapest cost across them; the "
+        "procurement plans of analyses that have one are the row of kind `plan`."
     )

@@ -2,98 +2,35 @@
 
 from __future__ import annotations
 
-from itertools import pairwise
 from typing import Annotated
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field
 
-from app.schemas.common import InputModel, Slug
-from app.schemas.estimates import (
-    AssumptionsOut,
-    CostsIn,
-    EstimateRequest,
-    InfeasibleOut,
-    SelfHostingIn,
-    SizingIn,
-    WorkloadIn,
+from app.schemas.common import Slug
+from app.schemas.estimate_inputs import CostsIn, SelfHostingIn, SizingIn, WorkloadIn
+from app.schemas.estimate_outputs import AssumptionsOut, InfeasibleOut
+from app.schemas.plan_settings import (
+    LengthBucketsIn,
+    OfferingAvailabilityIn,
+    PlanLimitsIn,
+    PlanSettingsIn,
 )
 
-Share = Annotated[float, Field(strict=True, ge=0, le=1, allow_inf_nan=False)]
-
-
-class LengthBucketsIn(InputModel):
-    """How requests are split by input length. The split follows the log-normal fitted to the
-    workload's mean and p95 input lengths; a workload without an input p95 has one bucket."""
-
-    count: Annotated[int, Field(strict=True, ge=1, le=8)] = Field(
-        default=3, description="Buckets of equal request share (ignored when edges are given)."
-    )
-    edges_input_tokens: list[Annotated[int, Field(strict=True, ge=1, le=10_000_000)]] | None = (
-        Field(
-            default=None,
-            min_length=1,
-            max_length=7,
-            description="Input lengths (tokens) where one bucket ends and the next begins.",
-        )
-    )
-
-    @model_validator(mode="after")
-    def _increasing(self) -> LengthBucketsIn:
-        edges = self.edges_input_tokens
-        if edges is not None and any(b <= a for a, b in pairwise(edges)):
-            raise ValueError("edges_input_tokens must be strictly increasing")
-        return self
-
-
-class OfferingAvailabilityIn(InputModel):
-    offering: Slug = Field(description="GPU offering slug.")
-    instances: Annotated[int, Field(strict=True, ge=0, le=1_000_000)] = Field(
-        description="Instances of it that can be held at once (overrides the catalog)."
-    )
-
-
-class PlanLimitsIn(InputModel):
-    """Limits the plan must respect. Omitted limits are unlimited."""
-
-    available_instances: list[OfferingAvailabilityIn] = Field(
-        default_factory=list,
-        max_length=500,
-        description="Per offering: instances that can be held at once. Offerings not listed use "
-        "the catalog's available_quantity (null there = unlimited).",
-    )
-    power_cap_kw: Annotated[float, Field(strict=True, ge=0, le=1e7, allow_inf_nan=False)] | None = (
-        Field(
-            default=None,
-            description="Power envelope for owned hardware, kW: GPUs and their servers at full "
-            "load times PUE.",
-        )
-    )
-    upfront_budget_usd: (
-        Annotated[float, Field(strict=True, ge=0, le=1e12, allow_inf_nan=False)] | None
-    ) = Field(
-        default=None, description="Most that may be spent up front on owned GPUs and servers."
-    )
-    max_spot_share: Share | None = Field(
-        default=None, description="Largest share of all requests served on spot capacity."
-    )
-
-
-class PlanSettingsIn(InputModel):
-    """What a plan adds to an estimate's input: length buckets, limits, API overflow, solver."""
-
-    length_buckets: LengthBucketsIn = Field(
-        default_factory=LengthBucketsIn, description="How requests are split by length."
-    )
-    limits: PlanLimitsIn = Field(default_factory=PlanLimitsIn, description="Limits to respect.")
-    api_overflow_model: Slug | None = Field(
-        default=None,
-        description="API model that may take any share of any bucket; null: no API overflow.",
-    )
-    time_limit_s: Annotated[float, Field(strict=True, ge=0.05, le=10, allow_inf_nan=False)] = Field(
-        default=1.0,
-        description="Solver wall-clock limit per solve, seconds; past it the best plan found "
-        "is returned with its optimality gap.",
-    )
+__all__ = [
+    "ApiComparisonOut",
+    "BindingLimitOut",
+    "BucketOut",
+    "HourOut",
+    "LengthBucketsIn",
+    "OfferingAvailabilityIn",
+    "PlanLimitsIn",
+    "PlanLineOut",
+    "PlanRequest",
+    "PlanResponse",
+    "PlanSettingsIn",
+    "SingleTypeOut",
+    "SolverOut",
+]
 
 
 class PlanRequest(PlanSettingsIn):
@@ -122,27 +59,6 @@ class PlanRequest(PlanSettingsIn):
     )
     catalog_version: Annotated[int, Field(strict=True, ge=1, le=2_000_000_000)] | None = Field(
         default=None, description="Plan with the catalog as it was at this version."
-    )
-
-
-def plan_request(estimate: EstimateRequest, settings: PlanSettingsIn) -> PlanRequest:
-    """The plan of an estimate's input with these plan settings."""
-    return PlanRequest.model_validate(
-        {
-            **settings.model_dump(exclude_unset=True),
-            **estimate.model_dump(
-                include={
-                    "workload",
-                    "self_hosting",
-                    "costs",
-                    "sizing",
-                    "api_models",
-                    "api_reasoning_tokens",
-                    "catalog_version",
-                },
-                exclude_unset=True,
-            ),
-        }
     )
 
 

@@ -16,39 +16,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Text, cast, func, or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session
 
 from app.access import Principal
 from app.db.orm import Analysis
-from app.db.queries import escape_like
 from app.db.session import begin_write
-from app.errors import ConflictError, ForbiddenError, InvalidInputError, NotFoundError
+from app.errors import ConflictError, ForbiddenError, NotFoundError
 from app.schemas.analyses import (
-    AnalysisComparison,
     AnalysisCreate,
     AnalysisDiff,
-    AnalysisListQuery,
     AnalysisUpdate,
-    ComparedAnalysis,
-    ComparisonRow,
-    PlanCostChange,
 )
 from app.schemas.estimates import EstimateRequest, EstimateResponse
-from app.schemas.plans import PlanResponse, PlanSettingsIn, plan_request
+from app.schemas.plans import PlanResponse, PlanSettingsIn
 from app.services import estimates as estimates_service
 from app.services import plans as plans_service
-from app.services.analysis_diff import diff_results, option_identity
-
-#: Sort keys of `list_analyses`, by the column they order.
-SORT_COLUMNS: dict[str, Any] = {
-    "created_at": Analysis.created_at,
-    "updated_at": Analysis.updated_at,
-    "name": Analysis.name,
-    "cheapest_monthly_cost_usd": Analysis.cheapest_monthly_cost_usd,
-}
-COMPARE_MAX = 10
+from app.services.analysis_diff import diff_results
 
 
 def _now() -> dt.datetime:
@@ -61,7 +46,12 @@ def _now() -> dt.datetime:
 def fingerprint(data: AnalysisCreate) -> str:
     """SHA-256 of the create body in canonical form (defaults filled in, keys sorted)."""
     # Without a plan the body hashes as it did before plans existed (same keys for old retries).
-    body = data.model_dump(mode="json", exclude={"plan"} if data.plan is None else None)
+    exclude: dict[str, Any] = {}
+    if data.plan is None:
+        exclude["plan"] = True
+    if data.input.plan is None:
+        exclude["input"] = {"plan"}
+    body = data.model_dump(mode="json", exclude=exclude or None)
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -131,7 +121,9 @@ def _run_plan(
     """The procurement plan for the estimate's input, when settings ask for one."""
     if settings is None:
         return None
-    return _Plan(settings, plans_service.run_plan(session, plan_request(request, settings)))
+    return _Plan(
+        settings, plans_service.run_plan(session, plans_service.plan_request(request, settings))
+    )
 
 
 def _find_by_key(session: Session, key: str) -> Analysis | None:
@@ -227,72 +219,6 @@ def get_analysis(session: Session, analysis_id: uuid.UUID, *, for_update: bool =
     return row
 
 
-def list_analyses(session: Session, query: AnalysisListQuery) -> tuple[list[Analysis], int]:
-    """One page of analyses matching every given filter, with the total count.
-
-    Rows come without their input, snapshot and result: a list shows summaries.
-    """
-    stmt = _filtered(query)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    field = query.sort.lstrip("-")
-    if field not in SORT_COLUMNS:
-        raise InvalidInputError(
-            f"cannot sort by {field!r}; choose one of {', '.join(SORT_COLUMNS)}",
-            allowed=list(SORT_COLUMNS),
-        )
-    column = SORT_COLUMNS[field]
-    ordering = column.desc() if query.sort.startswith("-") else column.asc()
-    stmt = (
-        stmt.options(
-            defer(Analysis.input, raiseload=True),
-            defer(Analysis.result, raiseload=True),
-            defer(Analysis.catalog_snapshot, raiseload=True),
-        )
-        # NULLs last either way, then id so that pages never overlap.
-        .order_by(column.is_(None), ordering, Analysis.id)
-        .limit(query.limit)
-        .offset(query.offset)
-    )
-    return list(session.scalars(stmt).all()), total
-
-
-def _filtered(query: AnalysisListQuery) -> Select[Any]:
-    stmt = select(Analysis)
-    if query.q:
-        pattern = f"%{escape_like(query.q.lower())}%"
-        stmt = stmt.where(
-            or_(
-                func.lower(Analysis.name).like(pattern, escape="\\"),
-                func.lower(Analysis.description).like(pattern, escape="\\"),
-            )
-        )
-    for tag in query.tag or ():
-        stmt = stmt.where(_json_list_has(Analysis.tags, tag))
-    if query.api_model:
-        stmt = stmt.where(_json_list_has(Analysis.api_models, query.api_model))
-    if query.open_model:
-        stmt = stmt.where(_json_list_has(Analysis.open_models, query.open_model))
-    if query.created_after is not None:
-        stmt = stmt.where(Analysis.created_at >= _aware(query.created_after))
-    if query.created_before is not None:
-        stmt = stmt.where(Analysis.created_at < _aware(query.created_before))
-    if query.parent_id is not None:
-        stmt = stmt.where(Analysis.parent_id == query.parent_id)
-    return stmt
-
-
-def _json_list_has(column: Any, value: str) -> ColumnElement[bool]:
-    # Portable containment for a JSON list of simple strings: both backends store the list as
-    # JSON text, where every element appears in double quotes. Tags and slugs cannot contain
-    # quotes or backslashes (their patterns forbid them), so `"value"` matches whole elements.
-    pattern = f'%"{escape_like(value)}"%'
-    return cast(column, Text).like(pattern, escape="\\")
-
-
-def _aware(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
-
-
 # --- update and delete ------------------------------------------------------------------------
 
 
@@ -376,13 +302,13 @@ def rerun_analysis(
         begin_write(session)
         # Locked, so a concurrent delete cannot remove the parent under the revision.
         original = get_analysis(session, analysis_id, for_update=True)
+    saved = original.plan_result
     diff = diff_results(
         before=EstimateResponse.model_validate(original.result),
         after=result,
+        plan_before=None if saved is None else PlanResponse.model_validate(saved),
+        plan_after=None if plan is None else plan.result,
     )
-    if plan is not None and original.plan_result is not None:
-        saved = PlanResponse.model_validate(original.plan_result)
-        diff = diff.model_copy(update={"plan": plan_change(saved, plan.result)})
     revision = None
     if save:
         revision = _new_row(
@@ -407,69 +333,3 @@ def rerun_analysis(
         revision=revision,
         plan_result=None if plan is None else plan.result,
     )
-
-
-def plan_change(before: PlanResponse, after: PlanResponse) -> PlanCostChange:
-    """How a saved plan's cost and lines moved on a re-run."""
-    change = after.monthly_cost_usd - before.monthly_cost_usd
-    return PlanCostChange(
-        monthly_cost_usd_before=before.monthly_cost_usd,
-        monthly_cost_usd_after=after.monthly_cost_usd,
-        change_usd=change,
-        change_share=change / before.monthly_cost_usd if before.monthly_cost_usd else None,
-        lines_before=[line.label for line in before.lines],
-        lines_after=[line.label for line in after.lines],
-    )
-
-
-def compare_analyses(session: Session, analysis_ids: Sequence[uuid.UUID]) -> AnalysisComparison:
-    """Several analyses side by side: headline numbers and every option's cost in each."""
-    ids = list(dict.fromkeys(analysis_ids))
-    if not 2 <= len(ids) <= COMPARE_MAX:
-        raise InvalidInputError(
-            f"compare between 2 and {COMPARE_MAX} different analyses; got {len(ids)}",
-            count=len(ids),
-        )
-    rows = {r.id: r for r in session.scalars(select(Analysis).where(Analysis.id.in_(ids))).all()}
-    missing = [str(i) for i in ids if i not in rows]
-    if missing:
-        raise NotFoundError(f"no analysis with id {', '.join(missing)}", missing=missing)
-    ordered = [rows[i] for i in ids]
-    results = [EstimateResponse.model_validate(r.result) for r in ordered]
-    analyses = [
-        ComparedAnalysis(
-            id=row.id,
-            name=row.name,
-            created_at=row.created_at,
-            catalog_version=row.catalog_version,
-            estimator_version=row.estimator_version,
-            requests_per_day=result.requests_per_day,
-            tokens_per_month=result.tokens_per_month,
-            cheapest_option=row.cheapest_option,
-            cheapest_monthly_cost_usd=row.cheapest_monthly_cost_usd,
-            break_even_api_model=result.break_even.api_model if result.break_even else None,
-            break_even_requests_per_day=(
-                result.break_even.requests_per_day if result.break_even else None
-            ),
-        )
-        for row, result in zip(ordered, results, strict=True)
-    ]
-    table: dict[tuple[object, ...], ComparisonRow] = {}
-    for column, result in enumerate(results):
-        for option in result.options:
-            key = option_identity(option)
-            if key not in table:
-                table[key] = ComparisonRow(
-                    label=option.label,
-                    key=option.key,
-                    kind=option.kind,
-                    monthly_cost_usd=[None] * len(results),
-                    usd_per_million_tokens=[None] * len(results),
-                )
-            table[key].monthly_cost_usd[column] = option.monthly_cost_usd
-            table[key].usd_per_million_tokens[column] = option.usd_per_million_tokens
-    ordered_rows = sorted(
-        table.values(),
-        key=lambda r: (min(c for c in r.monthly_cost_usd if c is not None), r.label),
-    )
-    return AnalysisComparison(analyses=analyses, rows=ordered_rows)

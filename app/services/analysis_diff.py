@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
 from app.schemas.analyses import (
@@ -13,8 +13,10 @@ from app.schemas.analyses import (
     BreakEvenChange,
     CatalogValueChange,
     OptionCostChange,
+    PlanCostChange,
 )
 from app.schemas.estimates import EstimateResponse, OptionOut
+from app.schemas.plans import PlanResponse
 from app.services import decisions
 
 #: Catalog kinds in a snapshot, by the `kind` name used in diffs.
@@ -28,8 +30,15 @@ SNAPSHOT_KINDS: dict[str, str] = {
 HISTORY_FIELDS = frozenset({"valid_from_version", "valid_to_version", "id"})
 
 
-def diff_results(*, before: EstimateResponse, after: EstimateResponse) -> AnalysisDiff:
-    """What moved between two results of the same request: catalog values, costs, break-evens."""
+def diff_results(
+    *,
+    before: EstimateResponse,
+    after: EstimateResponse,
+    plan_before: PlanResponse | None = None,
+    plan_after: PlanResponse | None = None,
+) -> AnalysisDiff:
+    """What moved between two results of the same request: catalog values, costs, break-evens
+    and the procurement plan's cost (the given plans, else the estimates' own `plan`)."""
     catalog = _catalog_changes(before, after)
     options = _option_changes(before, after)
     be_before = {b.api_model: b.requests_per_day for b in before.break_evens}
@@ -42,6 +51,11 @@ def diff_results(*, before: EstimateResponse, after: EstimateResponse) -> Analys
     break_even = next((b for b in break_evens if b.api_model == reference), None)
     ranges = decisions.range_changes(before.ranges, after.ranges)
     break_even_ranges = decisions.break_even_range_changes(before.ranges, after.ranges)
+    plan_before = plan_before or before.plan
+    plan_after = plan_after or after.plan
+    plan = None
+    if plan_before is not None and plan_after is not None:
+        plan = plan_change(plan_before, plan_after)
     unchanged = (
         not catalog
         and all(o.status == "both" and o.change_usd == 0 for o in options)
@@ -57,6 +71,7 @@ def diff_results(*, before: EstimateResponse, after: EstimateResponse) -> Analys
             and b.api_model in be_after
             for b in break_evens
         )
+        and (plan is None or plan.change_usd == 0)
     )
     return AnalysisDiff(
         catalog_version_before=before.assumptions.catalog_version,
@@ -72,6 +87,20 @@ def diff_results(*, before: EstimateResponse, after: EstimateResponse) -> Analys
         break_evens=break_evens,
         ranges=ranges,
         break_even_ranges=break_even_ranges,
+        plan=plan,
+    )
+
+
+def plan_change(before: PlanResponse, after: PlanResponse) -> PlanCostChange:
+    """How a saved plan's cost and lines moved on a re-run."""
+    change = after.monthly_cost_usd - before.monthly_cost_usd
+    return PlanCostChange(
+        monthly_cost_usd_before=before.monthly_cost_usd,
+        monthly_cost_usd_after=after.monthly_cost_usd,
+        change_usd=change,
+        change_share=change / before.monthly_cost_usd if before.monthly_cost_usd else None,
+        lines_before=[line.label for line in before.lines],
+        lines_after=[line.label for line in after.lines],
     )
 
 
@@ -213,36 +242,94 @@ CSV_COLUMNS = (
 )
 
 
-def export_csv(result: EstimateResponse) -> str:
-    """One row per option, cheapest first, with each cost component as a `breakdown_` column."""
-    components = sorted({name for o in result.options for name in o.breakdown})
+def export_csv(result: EstimateResponse, plan: PlanResponse | None = None) -> str:
+    """One row per option, cheapest first, with each cost component as a `breakdown_` column.
+    With a procurement plan (the analysis's, else the estimate's own `plan`), then a row for
+    the plan (kind `plan`) and one per plan line (kind `plan_line`, id `plan:<n>`)."""
+    plan = plan or result.plan
+    names = {name for o in result.options for name in o.breakdown}
+    if plan is not None:
+        names |= set(plan.breakdown) | {name for line in plan.lines for name in line.breakdown}
+    components = sorted(names)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([*CSV_COLUMNS, *(f"breakdown_{c}_usd" for c in components)])
     for rank, option in enumerate(result.options, start=1):
-        fleet = option.fleet
-        writer.writerow(
+        writer.writerow([*_option_cells(rank, option), *_breakdown(option.breakdown, components)])
+    if plan is not None:
+        writer.writerows(_plan_rows(plan, components))
+    return out.getvalue()
+
+
+def _option_cells(rank: int, option: OptionOut) -> list[object]:
+    fleet = option.fleet
+    return [
+        rank,
+        _cell(option.id),
+        option.kind,
+        _cell(option.label),
+        _cents(option.monthly_cost_usd),
+        _blank(option.usd_per_million_tokens, places=4),
+        _cell(option.api_model or ""),
+        _cell(fleet.open_model if fleet else ""),
+        _cell(fleet.gpu if fleet else ""),
+        fleet.tensor_parallel if fleet else "",
+        fleet.precision if fleet else "",
+        fleet.purchase_mode if fleet else "",
+        _cell((fleet.offering or "") if fleet else ""),
+        fleet.gpus if fleet else "",
+        fleet.replicas if fleet else "",
+        option.self_hosted_request_share,
+    ]
+
+
+def _breakdown(breakdown: Mapping[str, float], components: Iterable[str]) -> list[str]:
+    return [_blank(breakdown.get(c)) for c in components]
+
+
+def _plan_rows(plan: PlanResponse, components: Sequence[str]) -> list[list[object]]:
+    """The plan as a whole (its lines, staff and API overflow), then each line: what to buy,
+    reserve or rent, with its share of the day's requests."""
+    volume = plan.requests_per_day
+    total: list[object] = [
+        "",
+        "plan",
+        "plan",
+        "Procurement plan (mixed fleet)",
+        _cents(plan.monthly_cost_usd),
+        "",
+        _cell(plan.api_overflow_model or ""),
+        *([""] * 6),
+        sum(line.gpus for line in plan.lines),
+        sum(line.replicas for line in plan.lines),
+        1 - plan.api_requests_per_day / volume if volume else "",
+        *_breakdown(plan.breakdown, components),
+    ]
+    rows = [total]
+    for number, line in enumerate(plan.lines, start=1):
+        served = sum(line.requests_per_day_by_bucket)
+        rows.append(
             [
-                rank,
-                _cell(option.id),
-                option.kind,
-                _cell(option.label),
-                _cents(option.monthly_cost_usd),
-                _blank(option.usd_per_million_tokens, places=4),
-                _cell(option.api_model or ""),
-                _cell(fleet.open_model if fleet else ""),
-                _cell(fleet.gpu if fleet else ""),
-                fleet.tensor_parallel if fleet else "",
-                fleet.precision if fleet else "",
-                fleet.purchase_mode if fleet else "",
-                _cell((fleet.offering or "") if fleet else ""),
-                fleet.gpus if fleet else "",
-                fleet.replicas if fleet else "",
-                option.self_hosted_request_share,
-                *(_blank(option.breakdown.get(c)) for c in components),
+                "",
+                f"plan:{number}",
+                "plan_line",
+                _cell(line.label),
+                _cents(line.monthly_cost_usd),
+                "",
+                "",
+                _cell(line.open_model),
+                _cell(line.gpu),
+                line.tensor_parallel,
+                line.precision,
+                line.purchase_mode,
+                _cell(line.offering or ""),
+                line.gpus,
+                line.replicas,
+                served / volume if volume else "",
+                *_breakdown(line.breakdown, components),
             ]
         )
-    return out.getvalue()
+    return rows
 
 
 def _cents(value: float, places: int = 2) -> str:

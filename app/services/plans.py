@@ -19,22 +19,29 @@ from app.core.planning_model import PlanLimitsSpec
 from app.core.self_hosting import SelfHostingCandidates
 from app.errors import InvalidInputError
 from app.schemas.estimates import EstimateRequest
+from app.schemas.plan_settings import PlanSettingsIn
 from app.schemas.plans import PlanRequest, PlanResponse
 from app.schemas.whole_cost import InfrastructureIn
 from app.services import estimate_response as estimate_out
-from app.services import estimates as estimate_service
 from app.services import plan_response
 from app.services.catalog import API_MODELS
+from app.services.estimate_catalog import CatalogRows, catalog_entries, load_catalog
+from app.services.estimate_specs import (
+    ResolvedInputs,
+    api_prices_for,
+    assumptions_out,
+    resolve_inputs,
+)
 
 
 def run_plan(session: Session, request: PlanRequest) -> PlanResponse:
     """The cheapest plan for the request's workload within its limits; stores nothing."""
     estimate_request = as_estimate_request(request)
     # The same catalog rows and specs (and listed defaults) an estimate would use.
-    catalog = estimate_service.load_catalog(session, estimate_request)
+    catalog = load_catalog(session, estimate_request)
     # Plans price a flat staff figure and no itemised infrastructure (issue 11's team model and
     # line items are estimate-only so far).
-    inputs = estimate_service.resolve_inputs(estimate_request, catalog, team_model=False)
+    inputs = resolve_inputs(estimate_request, catalog, team_model=False)
     overflow_rows, overflow = _overflow(session, request, estimate_request, catalog, inputs)
     edges = request.length_buckets.edges_input_tokens
     buckets = length_buckets(
@@ -54,11 +61,11 @@ def run_plan(session: Session, request: PlanRequest) -> PlanResponse:
             policy=inputs.policy,
             limits=_limits(request, availability, set(planned.offering_slugs)),
             api_overflow=overflow,
-            api_prices=estimate_service.api_prices_for(estimate_request, catalog, inputs.defaults),
+            api_prices=api_prices_for(estimate_request, catalog, inputs.defaults),
             time_limit_s=request.time_limit_s,
         )
     )
-    assumptions = estimate_service.assumptions_out(catalog, inputs, _as_estimated(planned))
+    assumptions = assumptions_out(catalog, inputs, _as_estimated(planned))
     known = {m["slug"] for m in assumptions.api_models}
     assumptions.api_models += [
         estimate_out.catalog_dict(r) for r in overflow_rows if r["slug"] not in known
@@ -79,21 +86,17 @@ def _overflow(
     session: Session,
     request: PlanRequest,
     estimate_request: EstimateRequest,
-    catalog: estimate_service.CatalogRows,
-    inputs: estimate_service.ResolvedInputs,
+    catalog: CatalogRows,
+    inputs: ResolvedInputs,
 ) -> tuple[list[dict[str, Any]], ApiPriceSpec | None]:
     """The overflow API model's catalog row and price, priced exactly as the estimate prices
     API models (reasoning tokens, with their default listed once)."""
     if request.api_overflow_model is None:
         return [], None
-    rows = estimate_service.catalog_entries(
-        session, API_MODELS, [request.api_overflow_model], catalog.version
-    )
+    rows = catalog_entries(session, API_MODELS, [request.api_overflow_model], catalog.version)
     compared = {row["slug"] for row in catalog.api_models}
     defaults = [] if request.api_overflow_model in compared else inputs.defaults
-    (price,) = estimate_service.api_prices_for(
-        estimate_request, replace(catalog, api_models=rows), defaults
-    )
+    (price,) = api_prices_for(estimate_request, replace(catalog, api_models=rows), defaults)
     return rows, price
 
 
@@ -107,6 +110,27 @@ def _limits(
         power_cap_kw=request.limits.power_cap_kw,
         upfront_budget_usd=request.limits.upfront_budget_usd,
         max_spot_share=request.limits.max_spot_share,
+    )
+
+
+def plan_request(estimate: EstimateRequest, settings: PlanSettingsIn) -> PlanRequest:
+    """The plan of an estimate's input with these plan settings."""
+    return PlanRequest.model_validate(
+        {
+            **settings.model_dump(exclude_unset=True),
+            **estimate.model_dump(
+                include={
+                    "workload",
+                    "self_hosting",
+                    "costs",
+                    "sizing",
+                    "api_models",
+                    "api_reasoning_tokens",
+                    "catalog_version",
+                },
+                exclude_unset=True,
+            ),
+        }
     )
 
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from app.schemas.estimates import EstimateRequest
-from app.schemas.plans import PlanSettingsIn, plan_request
+from app.schemas.plans import PlanSettingsIn
+from app.services.plans import plan_request
 from tests.factories import JSON, PROBLEM, REQUEST, body
 
 PLAN: dict[str, Any] = {"length_buckets": {"count": 2}, "limits": {"max_spot_share": 0.5}}
@@ -114,3 +118,106 @@ def test_an_infeasible_plan_stores_nothing(client: TestClient) -> None:
     assert response.status_code == 422, response.text
     assert response.json()["limits"] == ["power_cap_kw"]
     assert client.get("/v1/analyses").json()["total"] == before
+
+
+def csv_rows(client: TestClient, analysis_id: str) -> list[dict[str, str]]:
+    response = client.get(f"/v1/analyses/{analysis_id}/export", params={"format": "csv"})
+    assert response.status_code == 200, response.text
+    return list(csv.DictReader(io.StringIO(response.text)))
+
+
+def test_csv_export_carries_the_plan_and_its_lines(client: TestClient) -> None:
+    saved = create_with_plan(client)
+    plan = saved["plan_result"]
+    rows = csv_rows(client, saved["id"])
+    options = [r for r in rows if r["kind"] not in {"plan", "plan_line"}]
+    assert [r["label"] for r in options] == [o["label"] for o in saved["result"]["options"]]
+    # After the options: the plan as a whole, then each line, in the plan's order.
+    (total,) = [r for r in rows if r["kind"] == "plan"]
+    lines = [r for r in rows if r["kind"] == "plan_line"]
+    assert rows[len(options)] == total
+    assert abs(float(total["monthly_cost_usd"]) - plan["monthly_cost_usd"]) <= 0.005 + 1e-9
+    assert int(total["gpus"]) == sum(line["gpus"] for line in plan["lines"])
+    assert [r["label"] for r in lines] == [line["label"] for line in plan["lines"]]
+    for row, line in zip(lines, plan["lines"], strict=True):
+        assert row["option_id"] == f"plan:{plan['lines'].index(line) + 1}"
+        assert row["gpu"] == line["gpu"]
+        assert row["purchase_mode"] == line["purchase_mode"]
+        assert int(row["gpus"]) == line["gpus"]
+        assert abs(float(row["monthly_cost_usd"]) - line["monthly_cost_usd"]) <= 0.005 + 1e-9
+        parts = [float(row[k]) for k in row if k.startswith("breakdown_") and row[k]]
+        assert sum(parts) == pytest.approx(line["monthly_cost_usd"], abs=0.01 * len(parts))
+    staff = float(total["breakdown_staff_usd"])
+    assert staff == pytest.approx(plan["breakdown"]["staff"], abs=0.005)
+
+
+def test_csv_export_without_a_plan_has_no_plan_rows(client: TestClient) -> None:
+    saved = client.post("/v1/analyses", json=body()).json()
+    rows = csv_rows(client, saved["id"])
+    assert {r["kind"] for r in rows} <= {"api", "self_hosted", "hybrid"}
+    assert len(rows) == len(saved["result"]["options"])
+
+
+def test_an_estimate_asking_for_a_plan_exports_it_too(client: TestClient) -> None:
+    sent = spread_body()
+    sent["input"]["plan"] = PLAN
+    response = client.post("/v1/analyses", json=sent)
+    assert response.status_code == 201, response.text
+    saved = response.json()
+    assert saved["plan_result"] is None
+    lines = [r for r in csv_rows(client, saved["id"]) if r["kind"] == "plan_line"]
+    assert [r["label"] for r in lines] == [
+        line["label"] for line in saved["result"]["plan"]["lines"]
+    ]
+
+
+def test_comparisons_compare_the_plans_cost(client: TestClient) -> None:
+    planned = create_with_plan(client)
+    tighter = create_with_plan(client, {**PLAN, "limits": {"max_spot_share": 0.0}})
+    plain = client.post("/v1/analyses", json=body()).json()
+    ids = [planned["id"], tighter["id"], plain["id"]]
+    response = client.get("/v1/analysis-comparisons", params={"ids": ids})
+    assert response.status_code == 200, response.text
+    comparison = response.json()
+    costs = [planned["plan_result"]["monthly_cost_usd"], tighter["plan_result"]["monthly_cost_usd"]]
+    assert [a["plan_monthly_cost_usd"] for a in comparison["analyses"]] == [*costs, None]
+    assert comparison["analyses"][0]["plan_lines"] == [
+        line["label"] for line in planned["plan_result"]["lines"]
+    ]
+    (row,) = [r for r in comparison["rows"] if r["kind"] == "plan"]
+    assert row["monthly_cost_usd"] == [*costs, None]
+    # No spot at all is a tighter limit: it never lowers the plan's cost.
+    assert costs[1] >= costs[0]
+    tokens = planned["result"]["tokens_per_month"]
+    assert row["usd_per_million_tokens"][0] == pytest.approx(costs[0] / tokens * 1e6)
+
+
+def test_comparisons_without_plans_have_no_plan_row(client: TestClient) -> None:
+    a = client.post("/v1/analyses", json=body()).json()
+    b = client.post("/v1/analyses", json=body(name="Again")).json()
+    comparison = client.get("/v1/analysis-comparisons", params={"ids": [a["id"], b["id"]]}).json()
+    assert all(r["kind"] != "plan" for r in comparison["rows"])
+    assert [x["plan_monthly_cost_usd"] for x in comparison["analyses"]] == [None, None]
+
+
+def test_rerun_of_an_estimate_with_a_plan_compares_the_plans_cost(client: TestClient) -> None:
+    sent = spread_body()
+    sent["input"]["plan"] = PLAN
+    saved = client.post("/v1/analyses", json=sent).json()
+    response = client.post(f"/v1/analyses/{saved['id']}/rerun", headers=JSON)
+    assert response.status_code == 200, response.text
+    rerun = response.json()
+    change = rerun["diff"]["plan"]
+    assert change["monthly_cost_usd_before"] == saved["result"]["plan"]["monthly_cost_usd"]
+    assert change["monthly_cost_usd_after"] == rerun["result"]["plan"]["monthly_cost_usd"]
+    assert change["change_usd"] == 0
+    assert rerun["diff"]["unchanged"] is True
+
+
+def test_plan_chart_of_an_estimate_that_asked_for_a_plan(client: TestClient) -> None:
+    sent = spread_body()
+    sent["input"]["plan"] = PLAN
+    saved = client.post("/v1/analyses", json=sent).json()
+    svg = client.get(f"/v1/analyses/{saved['id']}/charts/plan-mix")
+    assert svg.status_code == 200, svg.text
+    assert b"GPUs held" in svg.content

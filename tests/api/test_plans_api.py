@@ -249,3 +249,28 @@ def test_batch_only_workload_equals_the_estimate(client: TestClient, modes: list
     body = post_plan(client, {"workload": workload, "self_hosting": self_hosting})
     assert body["monthly_cost_usd"] == pytest.approx(best["monthly_cost_usd"], rel=1e-9)
     assert body["breakdown"]["staff"] > 0
+
+
+def test_plan_runs_on_the_engine_the_request_sets(client: TestClient) -> None:
+    # One GPU type, one length bucket, no limits: the plan is the estimate's best option, so a
+    # plan sized on the default engine's capacity would not match an estimate on that engine.
+    workload = {
+        "requests_per_day": 3_000_000,
+        "input_tokens": 1000,
+        "output_tokens": 300,
+        "latency": {"ttft_p95_s": 1.0, "tpot_p95_s": 0.03},
+    }
+    self_hosting: dict[str, Any] = {
+        "open_models": ["llama-3.3-70b"],
+        "gpus": ["h100-sxm-80gb"],
+        "precisions": ["fp8"],
+        "purchase_modes": ["on_demand"],
+    }
+    default = post_plan(client, {"workload": workload, "self_hosting": self_hosting})
+    on_engine = {**self_hosting, "engine": "sglang"}
+    best = best_self_hosted(client, {"workload": workload, "self_hosting": on_engine})
+    body = post_plan(client, {"workload": workload, "self_hosting": on_engine})
+    # The engines differ here, so the check below can tell them apart.
+    assert best["monthly_cost_usd"] != pytest.approx(default["monthly_cost_usd"], rel=1e-6)
+    assert body["monthly_cost_usd"] == pytest.approx(best["monthly_cost_usd"], rel=1e-9)
+    assert body["lines"][0]["gpus"] == best["fleet"]["gpus"]

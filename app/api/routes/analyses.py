@@ -34,6 +34,7 @@ from app.schemas.analyses import (
     ExportFormat,
 )
 from app.services import analyses as analyses_service
+from app.services import analysis_compare, analysis_list
 from app.services import analysis_views as views
 from app.services.analysis_diff import export_csv
 from app.services.charts import MEDIA_TYPES, render_chart, render_plan_chart
@@ -121,7 +122,7 @@ def list_analyses(
     session: SessionDep, query: Annotated[AnalysisListQuery, Query()]
 ) -> AnalysisPage:
     """Summaries of saved analyses (without input and result), newest first by default."""
-    rows, total = analyses_service.list_analyses(session, query)
+    rows, total = analysis_list.list_analyses(session, query)
     return AnalysisPage(
         items=[views.to_summary(r) for r in rows],
         total=total,
@@ -140,7 +141,7 @@ def compare_analyses(
     ],
 ) -> AnalysisComparison:
     """Several analyses side by side: headline numbers, and every option's cost in each."""
-    return analyses_service.compare_analyses(session, ids)
+    return analysis_compare.compare_analyses(session, ids)
 
 
 @analyses_router.get("/{analysis_id}", summary="Get an analysis")
@@ -237,8 +238,9 @@ def export_analysis(
     filename = f"analysis-{row.id}.{format}"
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
     if format == "csv":
-        result = views.to_read(row).result
-        return Response(export_csv(result), media_type=CSV_MEDIA_TYPE, headers=headers)
+        read = views.to_read(row)
+        csv_text = export_csv(read.result, read.plan_result)
+        return Response(csv_text, media_type=CSV_MEDIA_TYPE, headers=headers)
     body = views.to_read(row).model_dump(mode="json")
     return Response(
         json.dumps(body, indent=2, ensure_ascii=False),
@@ -274,12 +276,14 @@ def get_analysis_chart(
     """Drawn from the stored result: the same analysis always gives the same picture."""
     analysis = views.to_read(analyses_service.get_analysis(session, analysis_id))
     if chart == "plan-mix":
-        if analysis.plan_result is None:
+        # The plan saved with the analysis, else the one its estimate asked for.
+        plan = analysis.plan_result or analysis.result.plan
+        if plan is None:
             raise NotFoundError(
                 "this analysis has no plan: save it with `plan` to chart one",
                 analysis_id=str(analysis_id),
             )
-        image = render_plan_chart(analysis.plan_result, format)
+        image = render_plan_chart(plan, format)
     else:
         image = render_chart(analysis.result, chart, format)
     return Response(

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Body
 from fastapi.openapi.models import Example
 
 from app.api.deps import ReaderDep, ReadSessionDep
+from app.api.routes.plans import CHAT_PLUS_DOCUMENTS
 from app.metrics import timed
 from app.schemas.estimates import EstimateRequest, EstimateResponse
 from app.services.estimates import run_estimate
@@ -119,6 +122,21 @@ CODING_ASSISTANT: Example = {
     },
 }
 
+#: The plans worked example (docs/plans.md) as an estimate that asks for its plan: the response
+#: carries the options as usual and `plan`, the answer `POST /v1/plans` gives for that input.
+_PLAN_SETTINGS = ("length_buckets", "limits", "api_overflow_model", "time_limit_s")
+_PLANNED: dict[str, Any] = dict(CHAT_PLUS_DOCUMENTS.get("value") or {})
+CHAT_PLUS_DOCUMENTS_PLANNED: Example = {
+    "summary": "Chat plus documents, with a procurement plan",
+    "description": "The chat-plus-documents workload of the plans example, priced option by "
+    "option and planned as one mixed fleet (`plan`: three length buckets); the plan mixes B200 "
+    "and H200 pools and beats every single-type fleet (docs/plans.md).",
+    "value": {
+        **{k: v for k, v in _PLANNED.items() if k not in _PLAN_SETTINGS},
+        "plan": {k: v for k, v in _PLANNED.items() if k in _PLAN_SETTINGS},
+    },
+}
+
 
 @router.post("", summary="Estimate costs")
 def create_estimate(
@@ -128,12 +146,14 @@ def create_estimate(
             "support_chatbot": SUPPORT_CHATBOT,
             "document_summarisation": DOCUMENT_SUMMARISATION,
             "coding_assistant": CODING_ASSISTANT,
+            "chat_plus_documents_planned": CHAT_PLUS_DOCUMENTS_PLANNED,
         }
     ),
 ) -> EstimateResponse:
     """Price the workload on every hosted API model and every self-hosted candidate (open model
     x GPU x TP x precision x way of paying), plus hybrid splits, the break-even volume and a
-    projection over the horizon. Stateless: nothing is stored. The response repeats every
+    projection over the horizon; with `plan`, also the cheapest mixed fleet under the plan's
+    limits (as `POST /v1/plans`). Stateless: nothing is stored. The response repeats every
     catalog value (with source and catalog version) and every default it used."""
     with timed("estimate"):
         return run_estimate(session, body)
