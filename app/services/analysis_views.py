@@ -24,6 +24,11 @@ def links_for(analysis_id: uuid.UUID, *, has_plan: bool = False) -> AnalysisLink
     )
 
 
+def _has_plan(row: Analysis) -> bool:
+    """A plan saved with the analysis, or one its estimate asked for (`input.plan`)."""
+    return row.plan_result is not None or (row.result or {}).get("plan") is not None
+
+
 def _summary_fields(row: Analysis) -> dict[str, Any]:
     return {
         name: getattr(row, name) for name in AnalysisSummary.model_fields if name != "links"
@@ -39,5 +44,5 @@ def to_read(row: Analysis) -> AnalysisRead:
         _summary_fields(row)
         | {"input": row.input, "catalog_snapshot": row.catalog_snapshot, "result": row.result}
         | {"plan": row.plan_input, "plan_result": row.plan_result}
-        | {"links": links_for(row.id, has_plan=row.plan_result is not None)}
+        | {"links": links_for(row.id, has_plan=_has_plan(row))}
     )

@@ -157,7 +157,8 @@ def render_report(analysis: AnalysisRead) -> str:
                 "entries": [_catalog_entry(entry) for entry in result.quality.sources],
             }
         )
-    plan = analysis.plan_result
+    # The plan saved with the analysis, else the one its estimate asked for.
+    plan = analysis.plan_result or result.plan
     template = _environment().get_template("report.html.j2")
     return template.render(
         plan=plan,

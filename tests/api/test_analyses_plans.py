@@ -221,3 +221,17 @@ def test_plan_chart_of_an_estimate_that_asked_for_a_plan(client: TestClient) -> 
     svg = client.get(f"/v1/analyses/{saved['id']}/charts/plan-mix")
     assert svg.status_code == 200, svg.text
     assert b"GPUs held" in svg.content
+
+
+def test_an_estimates_own_plan_is_linked_and_reported(client: TestClient) -> None:
+    sent = spread_body()
+    sent["input"]["plan"] = PLAN
+    saved = client.post("/v1/analyses", json=sent).json()
+    assert saved["links"]["chart_plan_mix"] == f"/v1/analyses/{saved['id']}/charts/plan-mix"
+    listed = client.get(f"/v1/analyses/{saved['id']}").json()
+    assert listed["links"]["chart_plan_mix"] == saved["links"]["chart_plan_mix"]
+    html = client.get(f"/v1/analyses/{saved['id']}/report").text
+    assert 'id="plan"' in html
+    assert 'id="chart-plan-mix"' in html
+    for line in saved["result"]["plan"]["lines"]:
+        assert line["label"].replace("&", "&amp;") in html
