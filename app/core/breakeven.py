@@ -20,7 +20,9 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from app.core.arrays import FloatArray, IntArray
-from app.core.economics import OptionTable, fleet_costs, step_edge_count, step_edges
+from app.core.monthly_costs import fleet_costs
+from app.core.option_table import OptionTable
+from app.core.replica_steps import step_edge_count, step_edges
 
 #: Above this many affine pieces for one option over one run of grid cells, the pieces are
 #: coarsened and the result is flagged inexact (keeps a huge fleet from running for seconds).

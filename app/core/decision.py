@@ -17,16 +17,12 @@ import numpy.typing as npt
 from app.core.api_cost import ApiPriceSpec, api_cost
 from app.core.breakeven import BreakEven, default_search_range
 from app.core.breakeven_search import SEARCH_FLOOR_REQUESTS_PER_DAY, search_ceiling
-from app.core.economics import (
-    CostAssumptionsSpec,
-    OptionTable,
-    SelfHostedCandidateSpec,
-    build_option_table,
-    fleet_costs,
-)
+from app.core.economics import CostAssumptionsSpec, SelfHostedCandidateSpec
 from app.core.errors import InvalidEstimateInputError
 from app.core.fleet import SizingPolicySpec
+from app.core.monthly_costs import fleet_costs
 from app.core.option_builder import row_key, row_label
+from app.core.option_table import OptionTable, build_option_table
 from app.core.options import OptionKey, OptionKind
 from app.core.quality import (
     QualityBarSpec,

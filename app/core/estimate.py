@@ -23,17 +23,13 @@ from app.core.breakeven_search import (
     search_break_even,
     search_ceiling,
 )
-from app.core.economics import (
-    CostAssumptionsSpec,
-    FleetCosts,
-    SelfHostedCandidateSpec,
-    build_option_table,
-    fleet_costs,
-)
+from app.core.economics import CostAssumptionsSpec, SelfHostedCandidateSpec
 from app.core.errors import InvalidEstimateInputError
 from app.core.fleet import SizingPolicySpec
 from app.core.hybrid import HybridSolverError, hybrid_plan
+from app.core.monthly_costs import FleetCosts, fleet_costs
 from app.core.option_builder import SelfHostedOptions, api_option, hybrid_option
+from app.core.option_table import build_option_table
 from app.core.options import CostOption, OptionKey, fold_equivalent
 from app.core.projection import OptionProjection, project_hybrid, project_option
 from app.core.team import Team

@@ -24,8 +24,9 @@ import highspy
 import numpy as np
 
 from app.core.arrays import FloatArray
-from app.core.economics import COST_COMPONENTS, OptionTable, fixed_fleet_costs
 from app.core.errors import EstimationError
+from app.core.monthly_costs import COST_COMPONENTS, fixed_fleet_costs
+from app.core.option_table import OptionTable
 from app.core.workload import DAYS_PER_MONTH, SECONDS_PER_DAY, SECONDS_PER_HOUR
 
 #: Wall-clock limit of one hybrid MILP solve (s); the incumbent is used when it is reached.

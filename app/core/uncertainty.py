@@ -10,7 +10,7 @@ Every uncertain input is a multiplicative factor on its point value (1 = the poi
 
 All draws come from one seeded `numpy.random.Generator`, so the same spec gives the same
 ranges. With every spread at zero (sigma 0, low = high = 1) each sample equals the point
-estimate exactly. Sampled self-hosted costs reuse `economics.fleet_costs` on a widened option
+estimate exactly. Sampled self-hosted costs reuse `monthly_costs.fleet_costs` on a widened option
 table (one row per option and sample), so fleets are re-sized in whole replicas per sample.
 
 Approximations (documented in docs/economics.md): the peak factor scales the peak-hour load
@@ -27,8 +27,9 @@ import numpy as np
 import numpy.typing as npt
 
 from app.core.calibration import ERROR_BANDS
-from app.core.economics import OptionTable, fleet_costs
 from app.core.errors import InvalidEstimateInputError
+from app.core.monthly_costs import fleet_costs
+from app.core.option_table import OptionTable
 from app.core.workload import SECONDS_PER_DAY, SECONDS_PER_HOUR
 
 FloatArray = npt.NDArray[np.float64]
@@ -168,7 +169,7 @@ def scenario_table(
     feasible = table.feasible[r]
     unchanged = (throughput == 1.0) & (peak == 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        # Same formula as economics.build_option_table, with the peak hour scaled.
+        # Same formula as option_table.build_option_table, with the peak hour scaled.
         peak_term = (1.0 - beta) * float(table.shares.max()) / (SECONDS_PER_HOUR * irps) * peak
         daily = ((1.0 - beta) / irps + (beta / brps if beta > 0 else 0.0)) / SECONDS_PER_DAY
         kappa_held = np.where(unchanged, table.kappa_held[r], np.maximum(peak_term, daily))

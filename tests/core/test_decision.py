@@ -9,11 +9,7 @@ import pytest
 
 from app.core.api_cost import ApiPriceSpec
 from app.core.decision import DecisionSpec, decide
-from app.core.economics import (
-    PurchaseMode,
-    PurchaseOptionSpec,
-    SelfHostedCandidateSpec,
-)
+from app.core.economics import PurchaseMode, PurchaseOptionSpec, SelfHostedCandidateSpec
 from app.core.estimate import EstimateSpec, estimate
 from app.core.fleet import ReplicaCapacitySpec
 from app.core.quality import QualityBarSpec, QualityTier
