@@ -16,14 +16,14 @@ from app.core.arrays import FloatArray, IntArray
 from app.core.engines import DEFAULT_ENGINE, ENGINE_INDEX
 from app.core.fleet import ReplicaCapacitySpec
 from app.core.lengths import context_overflow_share
-from app.core.memory import (
+from app.core.performance import DEFAULT_CALIBRATION, ReplicaBatch, evaluate_replicas
+from app.core.precision_bytes import (
     DEFAULT_KV_PRECISION_INDEX,
     KV_BYTES_BY_PRECISION,
     PRECISION_INDEX,
     PRECISIONS,
     WEIGHT_BYTES_BY_PRECISION,
 )
-from app.core.performance import DEFAULT_CALIBRATION, ReplicaBatch, evaluate_replicas
 from app.core.types import Engine, GpuSpec, OpenModelSpec, Precision
 from app.core.workload import WorkloadSpec
 

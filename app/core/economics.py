@@ -23,7 +23,7 @@ from app.core.infrastructure import (
     infrastructure_rates,
     weights_storage_usd_per_month,
 )
-from app.core.memory import WEIGHT_BYTES_PER_PARAM
+from app.core.precision_bytes import WEIGHT_BYTES_PER_PARAM
 from app.core.purchasing import PurchaseMode, PurchaseOptionSpec
 from app.core.team import TeamSpec, team_cost_rates
 from app.core.types import Precision

@@ -28,15 +28,17 @@ from app.core.engines import (
 )
 from app.core.memory import (
     FEASIBLE,
-    KV_BYTES_BY_PRECISION,
     MAX_NUM_SEQS,
-    PRECISION_INDEX,
-    WEIGHT_BYTES_BY_PRECISION,
     GpuArrays,
     MemoryArrays,
     ModelArrays,
     kv_sequence_bytes_per_gpu,
     memory_arrays,
+)
+from app.core.precision_bytes import (
+    KV_BYTES_BY_PRECISION,
+    PRECISION_INDEX,
+    WEIGHT_BYTES_BY_PRECISION,
 )
 from app.core.scheduler import LoadPoint, SchedulerInputs, closed_loop, open_loop
 from app.core.step_cost import step_function
