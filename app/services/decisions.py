@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from app.core.accuracy import lookup_band
 from app.core.api_cost import ApiPriceSpec
 from app.core.calibration import ERROR_BANDS
-from app.core.decision import DecisionSpec, decide
+from app.core.decision import decide
+from app.core.decision_types import DecisionSpec
 from app.core.economics import SelfHostedCandidateSpec
 from app.core.estimate import EstimateSpec
 from app.core.quality import (

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from app.core.api_cost import ApiPriceSpec
-from app.core.decision import DecisionSpec, decide
+from app.core.decision import decide
+from app.core.decision_types import DecisionSpec
 from app.core.economics import PurchaseMode, PurchaseOptionSpec, SelfHostedCandidateSpec
 from app.core.estimate import EstimateSpec, estimate
 from app.core.fleet import ReplicaCapacitySpec
