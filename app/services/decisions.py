@@ -17,7 +17,7 @@ from app.core.calibration import ERROR_BANDS
 from app.core.decision import decide
 from app.core.decision_types import DecisionSpec
 from app.core.economics import SelfHostedCandidateSpec
-from app.core.estimate import EstimateSpec
+from app.core.estimate_types import EstimateSpec
 from app.core.quality import (
     QualityBarSpec,
     QualityVerdict,

@@ -16,7 +16,8 @@ from app.core.api_cost import ApiPriceSpec
 from app.core.build_out import ConstraintCost
 from app.core.economics import CostAssumptionsSpec
 from app.core.engines import DEFAULT_ENGINE
-from app.core.estimate import CORE_VERSION, EstimateResult, EstimateSpec, estimate
+from app.core.estimate import estimate
+from app.core.estimate_types import CORE_VERSION, EstimateResult, EstimateSpec
 from app.core.fleet import SizingPolicySpec
 from app.core.performance import DEFAULT_REAL_WORLD_DERATE
 from app.core.purchasing import PurchaseMode
