@@ -203,6 +203,20 @@ def scenario_table(
     )
 
 
+def sampled_table(table: OptionTable, rows: IntArray, factors: Factors) -> OptionTable:
+    """`scenario_table` for every option of `rows` in every sample: entry j * samples + i is
+    option `rows[j]` under the i-th sample's factors."""
+    k, s = len(rows), factors.samples
+    return scenario_table(
+        table,
+        np.repeat(np.asarray(rows, dtype=np.intp), s),
+        factors.throughput.reshape(-1),
+        np.tile(factors.gpu_price, k),
+        np.tile(factors.staff_cost, k),
+        np.tile(factors.peak, k),
+    )
+
+
 def sample_chunks(factors: Factors, rows_per_sample: int) -> list[Factors]:
     """The samples in slices small enough that one slice widens to at most CHUNK_ROWS table
     rows, so memory stays bounded whatever the sample count."""
@@ -234,14 +248,7 @@ def sampled_self_hosted_costs(
     k, s = len(rows), factors.samples
     if k == 0:
         return np.empty((0, s))
-    wide = scenario_table(
-        table,
-        np.repeat(np.asarray(rows, dtype=np.intp), s),
-        factors.throughput.reshape(-1),
-        np.tile(factors.gpu_price, k),
-        np.tile(factors.staff_cost, k),
-        np.tile(factors.peak, k),
-    )
+    wide = sampled_table(table, rows, factors)
     volumes = np.tile(factors.volume * requests_per_day, k)
     return fleet_costs(wide, np.arange(k * s, dtype=np.intp), volumes).total.reshape(k, s)
 
@@ -349,14 +356,7 @@ def _grid_break_evens(
     k, s, g = len(rows), factors.samples, grid.size
     if k == 0:
         return np.full(s, np.inf)
-    wide = scenario_table(
-        table,
-        np.repeat(np.asarray(rows, dtype=np.intp), s),
-        factors.throughput.reshape(-1),
-        np.tile(factors.gpu_price, k),
-        np.tile(factors.staff_cost, k),
-        np.tile(factors.peak, k),
-    )
+    wide = sampled_table(table, rows, factors)
     idx = np.repeat(np.arange(k * s, dtype=np.intp), g)
     costs = fleet_costs(wide, idx, np.tile(grid, k * s)).total.reshape(k, s, g)
     # The API line is F + p V: a fixed cost F (its people, hosted tuning) and a slope p.
