@@ -113,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "refresh-catalog":
         from app.db.session import build_engine, build_sessionmaker, session_scope
         from app.main import prepare_database
-        from app.services.catalog import refresh_catalogs
+        from app.services.catalog_sync import refresh_catalogs
 
         prepare_database(settings)
         engine = build_engine(settings.resolved_database_url)

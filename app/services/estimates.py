@@ -36,7 +36,13 @@ from app.services import api_usage, catalog_specs, decisions, slug_resolution
 from app.services import catalog as catalog_service
 from app.services import estimate_response as out
 from app.services import whole_cost as build
-from app.services.catalog import API_MODELS, GPU_OFFERINGS, GPUS, OPEN_MODELS, CatalogResource
+from app.services.catalog_resources import (
+    API_MODELS,
+    GPU_OFFERINGS,
+    GPUS,
+    OPEN_MODELS,
+    CatalogResource,
+)
 
 #: API models compared when the request names none: each major provider's current flagship
 #: and its cheap tier, plus hosts of open models. Missing slugs are skipped.

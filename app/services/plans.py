@@ -24,7 +24,7 @@ from app.schemas.whole_cost import InfrastructureIn
 from app.services import estimate_response as estimate_out
 from app.services import estimates as estimate_service
 from app.services import plan_response
-from app.services.catalog import API_MODELS
+from app.services.catalog_resources import API_MODELS
 
 
 def run_plan(session: Session, request: PlanRequest) -> PlanResponse:

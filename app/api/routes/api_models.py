@@ -19,7 +19,7 @@ from app.api.routes._catalog import (
 from app.schemas.catalog import ApiModelCreate, ApiModelPage, ApiModelRead, ApiModelUpdate
 from app.schemas.common import Slug
 from app.services import catalog as catalog_service
-from app.services.catalog import API_MODELS
+from app.services.catalog_resources import API_MODELS
 
 router = APIRouter(prefix="/v1/api-models", tags=["api-models"], dependencies=[ReaderDep])
 

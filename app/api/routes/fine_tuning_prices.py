@@ -24,7 +24,7 @@ from app.schemas.catalog import (
 )
 from app.schemas.common import Slug
 from app.services import catalog as catalog_service
-from app.services.catalog import FINE_TUNING_PRICES
+from app.services.catalog_resources import FINE_TUNING_PRICES
 
 router = APIRouter(
     prefix="/v1/fine-tuning-prices", tags=["fine-tuning-prices"], dependencies=[ReaderDep]

@@ -24,7 +24,7 @@ from app.schemas.catalog import (
 )
 from app.schemas.common import Slug
 from app.services import catalog as catalog_service
-from app.services.catalog import GPU_OFFERINGS
+from app.services.catalog_resources import GPU_OFFERINGS
 
 router = APIRouter(prefix="/v1/gpu-offerings", tags=["gpu-offerings"], dependencies=[ReaderDep])
 

@@ -19,7 +19,7 @@ from app.api.routes._catalog import (
 from app.schemas.catalog import GpuCreate, GpuPage, GpuRead, GpuUpdate
 from app.schemas.common import Slug
 from app.services import catalog as catalog_service
-from app.services.catalog import GPUS
+from app.services.catalog_resources import GPUS
 
 router = APIRouter(prefix="/v1/gpus", tags=["gpus"], dependencies=[ReaderDep])
 

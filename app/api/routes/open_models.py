@@ -19,7 +19,7 @@ from app.api.routes._catalog import (
 from app.schemas.catalog import OpenModelCreate, OpenModelPage, OpenModelRead, OpenModelUpdate
 from app.schemas.common import Slug
 from app.services import catalog as catalog_service
-from app.services.catalog import OPEN_MODELS
+from app.services.catalog_resources import OPEN_MODELS
 
 router = APIRouter(prefix="/v1/open-models", tags=["open-models"], dependencies=[ReaderDep])
 

@@ -24,7 +24,7 @@ from app.schemas.catalog import (
 )
 from app.schemas.common import Slug
 from app.services import catalog as catalog_service
-from app.services.catalog import QUALITY_SCORES
+from app.services.catalog_resources import QUALITY_SCORES
 
 router = APIRouter(prefix="/v1/quality-scores", tags=["quality-scores"], dependencies=[ReaderDep])
 
