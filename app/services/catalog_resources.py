@@ -21,14 +21,9 @@ from app.db.orm import (
     VersionedEntry,
 )
 from app.schemas.benchmarks import BenchmarkCreate
-from app.schemas.catalog import (
-    ApiModelCreate,
-    FineTuningPriceCreate,
-    GpuCreate,
-    GpuOfferingCreate,
-    OpenModelCreate,
-    QualityScoreCreate,
-)
+from app.schemas.catalog import GpuCreate, GpuOfferingCreate, OpenModelCreate
+from app.schemas.catalog_api import ApiModelCreate, FineTuningPriceCreate
+from app.schemas.quality_scores import QualityScoreCreate
 
 
 @dataclass(frozen=True, slots=True)

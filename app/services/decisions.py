@@ -30,7 +30,6 @@ from app.core.types import Precision
 from app.core.uncertainty import FactorRangeSpec, UncertaintySpec, log_sigma_from_band
 from app.db.orm import QualityScore
 from app.errors import InvalidInputError
-from app.schemas.catalog import QUALITY_MEASURES
 from app.schemas.decisions import (
     BreakEvenRangeChange,
     FactorRangeIn,
@@ -40,6 +39,7 @@ from app.schemas.decisions import (
     RangesOut,
 )
 from app.schemas.estimates import EstimateRequest
+from app.schemas.quality_scores import QUALITY_MEASURES
 from app.services import catalog as catalog_service
 from app.services import decision_response as out
 from app.services.estimate_response import catalog_dict

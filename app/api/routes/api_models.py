@@ -16,7 +16,7 @@ from app.api.routes._catalog import (
     sort_description,
     sort_pattern,
 )
-from app.schemas.catalog import ApiModelCreate, ApiModelPage, ApiModelRead, ApiModelUpdate
+from app.schemas.catalog_api import ApiModelCreate, ApiModelPage, ApiModelRead, ApiModelUpdate
 from app.schemas.common import Slug
 from app.services import catalog as catalog_service
 from app.services.catalog_resources import API_MODELS

@@ -16,7 +16,7 @@ from app.api.routes._catalog import (
     sort_description,
     sort_pattern,
 )
-from app.schemas.catalog import (
+from app.schemas.catalog_api import (
     FineTuningPriceCreate,
     FineTuningPricePage,
     FineTuningPriceRead,

@@ -16,13 +16,13 @@ from app.api.routes._catalog import (
     sort_description,
     sort_pattern,
 )
-from app.schemas.catalog import (
+from app.schemas.common import Slug
+from app.schemas.quality_scores import (
     QualityScoreCreate,
     QualityScorePage,
     QualityScoreRead,
     QualityScoreUpdate,
 )
-from app.schemas.common import Slug
 from app.services import catalog as catalog_service
 from app.services.catalog_resources import QUALITY_SCORES
 
