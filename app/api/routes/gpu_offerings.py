@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query, Response, status
 from pydantic import Field
 
-from app.api import openapi_examples as ex
+from app.api import catalog_examples as ex
 from app.api.deps import AdminDep, ReaderDep, SessionDep, VersionDep
 from app.api.routes._catalog import (
     CatalogListQuery,
