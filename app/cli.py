@@ -72,7 +72,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="llm-cost-estimator", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("migrate", help="apply migrations and seed an empty catalog")
@@ -97,8 +97,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     commands.add_parser("openapi", help="print the OpenAPI schema as JSON")
     _add_key_commands(commands)
-    args = parser.parse_args(argv)
+    return parser
 
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     settings = get_settings()
     configure_logging(settings.log_level, json=settings.log_json)
 
@@ -111,32 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         return _serve(args, settings)
     if args.command == "refresh-catalog":
-        from app.db.session import build_engine, build_sessionmaker, session_scope
-        from app.main import prepare_database
-        from app.services.catalog import refresh_catalogs
-
-        prepare_database(settings)
-        engine = build_engine(settings.resolved_database_url)
-        for session in session_scope(build_sessionmaker(engine)):
-            counts, version, changed, note = refresh_catalogs(
-                session,
-                collections=args.catalog or ["api-models"],
-                today=dt.datetime.now(dt.UTC).date(),
-            )
-        engine.dispose()
-        print(
-            json.dumps(
-                {
-                    "changed": changed,
-                    "catalog_version": version,
-                    "added": counts.added,
-                    "updated": counts.updated,
-                    "removed": counts.removed,
-                    "source": note,
-                }
-            )
-        )
-        return 0
+        return _refresh_catalog(args, settings)
     if args.command == "keys":
         return _run_key_command(args, settings)
     if args.command == "openapi":
@@ -145,6 +123,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(create_app(settings).openapi(), indent=2))
         return 0
     return 2  # pragma: no cover - argparse rejects unknown commands
+
+
+def _refresh_catalog(args: argparse.Namespace, settings: Settings) -> int:
+    from app.db.session import build_engine, build_sessionmaker, session_scope
+    from app.main import prepare_database
+    from app.services.catalog_sync import refresh_catalogs
+
+    prepare_database(settings)
+    engine = build_engine(settings.resolved_database_url)
+    for session in session_scope(build_sessionmaker(engine)):
+        counts, version, changed, note = refresh_catalogs(
+            session,
+            collections=args.catalog or ["api-models"],
+            today=dt.datetime.now(dt.UTC).date(),
+        )
+    engine.dispose()
+    print(
+        json.dumps(
+            {
+                "changed": changed,
+                "catalog_version": version,
+                "added": counts.added,
+                "updated": counts.updated,
+                "removed": counts.removed,
+                "source": note,
+            }
+        )
+    )
+    return 0
 
 
 def _add_key_commands(commands: Any) -> None:

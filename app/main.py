@@ -23,7 +23,7 @@ from app.api.router import ROUTERS, problem_components, problem_responses
 from app.db import migrations
 from app.db.session import build_engine, build_sessionmaker, session_scope
 from app.logs import configure_logging
-from app.services.catalog import seed_catalogs
+from app.services.catalog_sync import seed_catalogs
 from app.settings import Settings, get_settings
 
 logger = logging.getLogger("app")

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.db import migrations
 from app.db.session import build_engine, session_scope
 from app.main import create_app
-from app.services.catalog import seed_catalogs
+from app.services.catalog_sync import seed_catalogs
 from app.settings import Settings
 
 ADMIN_KEY = "test-admin-key"

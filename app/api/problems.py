@@ -87,84 +87,89 @@ def _field_errors(errors: Sequence[Any]) -> list[dict[str, str]]:
     ]
 
 
+async def _app_error(request: Request, exc: AppError) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    return problem_response(
+        status=exc.status,
+        title=exc.title,
+        detail=exc.detail,
+        type_slug=exc.type_slug,
+        instance=request.url.path,
+        extra=_jsonable(exc.extra),
+        headers=headers,
+    )
+
+
+async def _estimation_error(request: Request, exc: EstimationError) -> JSONResponse:
+    return problem_response(
+        status=422,
+        title="Cannot estimate",
+        detail=exc.detail,
+        type_slug=_kebab(type(exc).__name__),
+        instance=request.url.path,
+        extra=_jsonable(exc.data),
+    )
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    every = exc.errors()
+    errors = _field_errors(every)
+    summary = "; ".join(f"{e['loc']}: {e['message']}" for e in errors[:5])
+    return problem_response(
+        status=422,
+        title="Invalid request",
+        detail=f"{len(every)} invalid field(s): {summary}",
+        type_slug="validation-error",
+        instance=request.url.path,
+        extra={"errors": errors, "errors_total": len(every)},
+    )
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    status = exc.status_code
+    phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
+    detail = exc.detail if isinstance(exc.detail, str) else phrase
+    if status == 404 and detail == "Not Found":
+        detail = f"no route matches {request.url.path}"
+    headers = dict(exc.headers or {})
+    if status == 405:
+        allowed = _allowed_methods(request)
+        headers["Allow"] = ", ".join(allowed)
+        detail = f"{request.method} is not allowed on {request.url.path}; use {headers['Allow']}"
+    return problem_response(
+        status=status,
+        title=phrase,
+        detail=detail,
+        type_slug=_kebab(phrase),
+        instance=request.url.path,
+        headers=headers,
+    )
+
+
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
+    if isinstance(exc, DBAPIError) and not (
+        exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
+    ):
+        raise exc  # a bug (e.g. a constraint we did not expect): a 500, logged once
+    logger.warning("database unavailable: %s", type(exc).__name__)
+    return problem_response(
+        status=503,
+        title="Service unavailable",
+        detail="the database is not reachable or too busy; retry shortly",
+        type_slug="database-unavailable",
+        instance=request.url.path,
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+    )
+
+
 def install_problem_handlers(app: FastAPI) -> None:
-    @app.exception_handler(AppError)
-    async def _app_error(request: Request, exc: AppError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return problem_response(
-            status=exc.status,
-            title=exc.title,
-            detail=exc.detail,
-            type_slug=exc.type_slug,
-            instance=request.url.path,
-            extra=_jsonable(exc.extra),
-            headers=headers,
-        )
-
-    @app.exception_handler(EstimationError)
-    async def _estimation_error(request: Request, exc: EstimationError) -> JSONResponse:
-        return problem_response(
-            status=422,
-            title="Cannot estimate",
-            detail=exc.detail,
-            type_slug=_kebab(type(exc).__name__),
-            instance=request.url.path,
-            extra=_jsonable(exc.data),
-        )
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        every = exc.errors()
-        errors = _field_errors(every)
-        summary = "; ".join(f"{e['loc']}: {e['message']}" for e in errors[:5])
-        return problem_response(
-            status=422,
-            title="Invalid request",
-            detail=f"{len(every)} invalid field(s): {summary}",
-            type_slug="validation-error",
-            instance=request.url.path,
-            extra={"errors": errors, "errors_total": len(every)},
-        )
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        status = exc.status_code
-        phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
-        detail = exc.detail if isinstance(exc.detail, str) else phrase
-        if status == 404 and detail == "Not Found":
-            detail = f"no route matches {request.url.path}"
-        headers = dict(exc.headers or {})
-        if status == 405:
-            allowed = _allowed_methods(request)
-            headers["Allow"] = ", ".join(allowed)
-            detail = (
-                f"{request.method} is not allowed on {request.url.path}; use {headers['Allow']}"
-            )
-        return problem_response(
-            status=status,
-            title=phrase,
-            detail=detail,
-            type_slug=_kebab(phrase),
-            instance=request.url.path,
-            headers=headers,
-        )
-
-    @app.exception_handler(DBAPIError)
-    @app.exception_handler(PoolTimeoutError)
-    async def _database_error(request: Request, exc: Exception) -> JSONResponse:
-        if isinstance(exc, DBAPIError) and not (
-            exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
-        ):
-            raise exc  # a bug (e.g. a constraint we did not expect): a 500, logged once
-        logger.warning("database unavailable: %s", type(exc).__name__)
-        return problem_response(
-            status=503,
-            title="Service unavailable",
-            detail="the database is not reachable or too busy; retry shortly",
-            type_slug="database-unavailable",
-            instance=request.url.path,
-            headers={"Retry-After": str(RETRY_AFTER_S)},
-        )
+    """Map every error the service raises to an RFC 9457 problem response."""
+    app.exception_handler(AppError)(_app_error)
+    app.exception_handler(EstimationError)(_estimation_error)
+    app.exception_handler(RequestValidationError)(_validation_error)
+    app.exception_handler(StarletteHTTPException)(_http_error)
+    app.exception_handler(DBAPIError)(_database_error)
+    app.exception_handler(PoolTimeoutError)(_database_error)
 
 
 #: Seconds a client should wait after a 503 before retrying.

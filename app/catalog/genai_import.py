@@ -32,6 +32,8 @@ Skipped models (see `skipped_api_models` for the reasons of one run):
 * models whose input and output token prices are both zero (promotional, rate-limited
   free endpoints such as OpenRouter's `:free` models): a zero price would make every
   comparison with self-hosting meaningless.
+
+Reading prices lives in `genai_price_values.py`, batch discounts in `genai_batch.py`.
 """
 
 from __future__ import annotations
@@ -41,36 +43,24 @@ import datetime
 import hashlib
 import importlib.metadata
 import importlib.resources
-import itertools
 import re
-from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal
-from enum import StrEnum
+from decimal import Decimal
 from functools import cache
 from typing import Final
 
-from genai_prices.types import (
-    ConditionalPrice,
-    ModelInfo,
-    ModelPrice,
-    PriceVariant,
-    Provider,
-    StartDateConstraint,
-    TieredPrices,
-    TimeOfDateConstraint,
+from genai_prices.types import ModelInfo, Provider, StartDateConstraint
+
+from app.catalog.genai_batch import batch_discount
+from app.catalog.genai_price_values import (
+    base_price,
+    long_context_tiers,
+    price_value,
+    prices_in_effect,
 )
 
 #: Distribution name on PyPI.
 _DISTRIBUTION: Final = "genai-prices"
-
-#: Prices are stored with at most this many decimal places (USD per Mtok, i.e. 1e-15 USD per
-#: token): finer than any published price, and what the database's Decimal columns hold.
-_MAX_DECIMAL_PLACES: Final = 9
-_QUANTUM: Final = Decimal(1).scaleb(-_MAX_DECIMAL_PLACES)
-
-#: The package's request context that selects batch prices (`PriceVariant.when`).
-_BATCH_CONTEXT: Final[Mapping[str, str]] = {"processing": "batch"}
 
 _SLUG_UNSAFE = re.compile(r"[^a-z0-9._-]")
 
@@ -80,58 +70,6 @@ _CHECKED_DATE = re.compile(
     r"\b(?:verified|checked|confirmed|reviewed)\b[^.;]{0,30}?\b(\d{4}-\d{2}-\d{2})\b",
     re.IGNORECASE,
 )
-
-_SECONDS_PER_DAY: Final = 86_400
-
-
-class BatchDiscountSource(StrEnum):
-    """Where a row's `batch_discount` comes from."""
-
-    #: The package's own `processing=batch` price variant for this model.
-    GENAI_PRICES = "genai-prices"
-    #: `_PUBLISHED_BATCH_DISCOUNTS` below (the provider's documentation).
-    PROVIDER_DOCS = "provider-docs"
-
-
-@dataclass(frozen=True, slots=True)
-class _PublishedBatchDiscount:
-    fraction: Decimal
-    source_url: str
-    # None: every model of the provider; otherwise only these package model ids.
-    model_ids: frozenset[str] | None = None
-    # First day the discount was offered, where the provider says so.
-    since: datetime.date | None = None
-
-
-#: Batch-API discounts for providers whose batch prices genai-prices does not record.
-#: Providers it does record (OpenAI, Anthropic, Google, Mistral, Groq, xAI: `processing=batch`
-#: variants) are read from the package only; a model of theirs without such a variant gets no
-#: discount, since the package only gives variants to models on the provider's batch price
-#: list. DeepSeek has no batch API. AWS Bedrock and Azure discount only some models in some
-#: regions, which this table cannot express, so they get none.
-_PUBLISHED_BATCH_DISCOUNTS: Final[Mapping[str, _PublishedBatchDiscount]] = {
-    # "Batch inference is billed at 50% of serverless pricing on both input and output."
-    "fireworks": _PublishedBatchDiscount(
-        fraction=Decimal("0.5"),
-        source_url="https://docs.fireworks.ai/serverless/pricing",
-    ),
-    # Together's batch API is "up to 50% off": only the models in its "Discounted models" table
-    # get 50%, "Models not listed run at standard rates". Launched 2025-06-11 per
-    # https://www.together.ai/blog/batch-api. Ids below are those of the table that the package
-    # also lists (Qwen2.5-7B-Instruct-Turbo, GLM-4.5-Air-FP8 and Whisper are not in it).
-    "together": _PublishedBatchDiscount(
-        fraction=Decimal("0.5"),
-        source_url="https://docs.together.ai/docs/inference/batch/overview",
-        model_ids=frozenset(
-            {
-                "meta-llama/Llama-3.3-70B-Instruct-Turbo",
-                "meta-llama/Llama-3-70b-chat-hf",
-                "mistralai/Mixtral-8x7B-Instruct-v0.1",
-            }
-        ),
-        since=datetime.date(2025, 6, 11),
-    ),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,22 +161,22 @@ def _row_for_model(
     source: str,
 ) -> ApiModelRow | str:
     """The row for one package model, or the reason it is skipped."""
-    prices, instant, period_start = _prices_in_effect(model, as_of)
+    prices, instant, period_start = prices_in_effect(model, as_of)
 
-    input_price = _price_value(prices, "input_mtok")
-    output_price = _price_value(prices, "output_mtok")
+    input_price = price_value(prices, "input_mtok")
+    output_price = price_value(prices, "output_mtok")
     if input_price is None or output_price is None:
         return "no per-token input and output price"
-    input_base = _base(input_price)
-    output_base = _base(output_price)
+    input_base = base_price(input_price)
+    output_base = base_price(output_price)
     if input_base is None or output_base is None:
         return "price is not a finite non-negative number"
     if input_base == 0 and output_base == 0:
         return "free (zero input and output price)"
 
-    cached = _price_value(prices, "cache_read_mtok")
-    cache_write = _price_value(prices, "cache_write_mtok")
-    discount, discount_source = _batch_discount(provider, model, prices, instant, as_of)
+    cached = price_value(prices, "cache_read_mtok")
+    cache_write = price_value(prices, "cache_write_mtok")
+    discount, discount_source = batch_discount(provider, model, prices, instant, as_of)
     return ApiModelRow(
         slug=_base_slug(provider.id, model.id),
         provider=provider.id,
@@ -248,194 +186,14 @@ def _row_for_model(
         context_window_tokens=model.context_window,
         usd_per_mtok_input=input_base,
         usd_per_mtok_output=output_base,
-        usd_per_mtok_cached_input=_base(cached),
-        usd_per_mtok_cache_write=_base(cache_write),
+        usd_per_mtok_cached_input=base_price(cached),
+        usd_per_mtok_cache_write=base_price(cache_write),
         batch_discount=discount,
         batch_discount_source=discount_source,
-        long_context_tiers=_long_context_tiers(input_price, output_price, cached),
+        long_context_tiers=long_context_tiers(input_price, output_price, cached),
         source=source,
         as_of=period_start or snapshot_date,
     )
-
-
-def _prices_in_effect(
-    model: ModelInfo, as_of: datetime.date
-) -> tuple[ModelPrice, datetime.datetime, datetime.date | None]:
-    """Standard prices on `as_of`, an instant at which they apply, and their start date."""
-    midnight = datetime.datetime.combine(as_of, datetime.time(0), tzinfo=datetime.UTC)
-    if isinstance(model.prices, ModelPrice):
-        return model.prices, midnight, None
-
-    conditional: Sequence[ConditionalPrice] = model.prices
-    # Cut the UTC day at every time-of-day boundary; within a piece the package picks one
-    # entry, so asking it (ModelInfo.get_prices) at the piece's start is exact.
-    cuts = {0, _SECONDS_PER_DAY}
-    for entry in conditional:
-        if isinstance(entry.constraint, TimeOfDateConstraint):
-            for bound in (entry.constraint.start_time, entry.constraint.end_time):
-                cuts.add(_utc_seconds_of_day(bound))
-    ordered = sorted(cuts)
-    seconds_by_entry: dict[int, int] = {}
-    first_instant: dict[int, datetime.datetime] = {}
-    for start_s, end_s in itertools.pairwise(ordered):
-        instant = midnight + datetime.timedelta(seconds=start_s)
-        chosen = model.get_prices(instant)
-        index = next(i for i, entry in enumerate(conditional) if entry.prices is chosen)
-        seconds_by_entry[index] = seconds_by_entry.get(index, 0) + end_s - start_s
-        first_instant.setdefault(index, instant)
-    # Longest share of the day; a tie goes to the later entry, which the package ranks higher.
-    index = max(seconds_by_entry, key=lambda i: (seconds_by_entry[i], i))
-
-    active_starts = [
-        entry.constraint.start_date
-        for entry in conditional
-        if isinstance(entry.constraint, StartDateConstraint)
-        and entry.constraint.start_date <= as_of
-    ]
-    return conditional[index].prices, first_instant[index], max(active_starts, default=None)
-
-
-def _utc_seconds_of_day(value: datetime.time) -> int:
-    if value.tzinfo is not None:
-        offset = value.utcoffset() or datetime.timedelta(0)
-        shifted = datetime.datetime.combine(datetime.date(2000, 1, 1), value.replace(tzinfo=None))
-        value = (shifted - offset).time()
-    return value.hour * 3600 + value.minute * 60 + value.second
-
-
-_Price = Decimal | TieredPrices
-
-
-def _price_value(prices: ModelPrice, key: str) -> _Price | None:
-    # ModelPrice keeps only the keys the data sets, as instance attributes.
-    value = prices.__dict__.get(key)
-    return value if isinstance(value, Decimal | TieredPrices) else None
-
-
-def _base(price: _Price | None) -> Decimal | None:
-    """The price below any long-context threshold, exact and rounded to 9 places."""
-    if price is None:
-        return None
-    return _exact(price.base if isinstance(price, TieredPrices) else price)
-
-
-def _exact(value: object) -> Decimal | None:
-    # The package parses prices from strings into Decimal; str() keeps any other number type
-    # from going through a binary float. Invalid values (negative, NaN) make the price unknown.
-    number = value if isinstance(value, Decimal) else Decimal(str(value))
-    if not number.is_finite() or number < 0:
-        return None
-    exponent = number.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -_MAX_DECIMAL_PLACES:
-        number = number.quantize(_QUANTUM, rounding=ROUND_HALF_EVEN)
-    return number
-
-
-def _price_above(price: _Price | None, threshold: int) -> Decimal | None:
-    """The price that applies once the prompt has more than `threshold` input tokens."""
-    if not isinstance(price, TieredPrices):
-        return _base(price)
-    applicable = price.base
-    for tier in price.tiers:  # sorted ascending by the package
-        if tier.start <= threshold:
-            applicable = tier.price
-    return _exact(applicable)
-
-
-def _long_context_tiers(
-    input_price: _Price, output_price: _Price, cached: _Price | None
-) -> list[dict[str, int | str | None]]:
-    thresholds = sorted(
-        {
-            tier.start
-            for price in (input_price, output_price, cached)
-            if isinstance(price, TieredPrices)
-            for tier in price.tiers
-        }
-    )
-    tiers: list[dict[str, int | str | None]] = []
-    for threshold in thresholds:
-        tier_input = _price_above(input_price, threshold)
-        if tier_input is None:
-            continue
-        tiers.append(
-            {
-                "above_input_tokens": threshold,
-                "usd_per_mtok_input": str(tier_input),
-                "usd_per_mtok_output": _str_or_none(_price_above(output_price, threshold)),
-                "usd_per_mtok_cached_input": _str_or_none(_price_above(cached, threshold)),
-            }
-        )
-    return tiers
-
-
-def _str_or_none(value: Decimal | None) -> str | None:
-    return None if value is None else str(value)
-
-
-def _batch_discount(
-    provider: Provider,
-    model: ModelInfo,
-    standard: ModelPrice,
-    instant: datetime.datetime,
-    as_of: datetime.date,
-) -> tuple[Decimal | None, str | None]:
-    """Fraction off token prices through the batch API, and where that figure comes from."""
-    if _records_batch_prices(provider):
-        variants: Iterable[PriceVariant] = model.price_variants or ()
-        active = any(
-            dict(variant.when) == _BATCH_CONTEXT
-            and (variant.constraint is None or variant.constraint.active(instant))
-            for variant in variants
-        )
-        if not active:
-            return None, None
-        batch = model.get_prices(instant, _BATCH_CONTEXT)
-        fraction = _discount_from_prices(standard, batch)
-        if fraction is None:
-            return None, None
-        return fraction, f"{BatchDiscountSource.GENAI_PRICES}: processing=batch price variant"
-
-    published = _PUBLISHED_BATCH_DISCOUNTS.get(provider.id)
-    if published is None:
-        return None, None
-    if published.model_ids is not None and model.id not in published.model_ids:
-        return None, None
-    if published.since is not None and as_of < published.since:
-        return None, None
-    return published.fraction, f"{BatchDiscountSource.PROVIDER_DOCS}: {published.source_url}"
-
-
-@cache
-def _batch_covered_providers() -> frozenset[str]:
-    from genai_prices.data import providers
-
-    return frozenset(
-        provider.id
-        for provider in providers
-        if any(
-            dict(variant.when) == _BATCH_CONTEXT
-            for model in provider.models
-            for variant in model.price_variants or ()
-        )
-    )
-
-
-def _records_batch_prices(provider: Provider) -> bool:
-    return provider.id in _batch_covered_providers()
-
-
-def _discount_from_prices(standard: ModelPrice, batch: ModelPrice) -> Decimal | None:
-    """1 − batch/standard price, from input and output; the smaller one if they differ."""
-    fractions: list[Decimal] = []
-    for key in ("input_mtok", "output_mtok"):
-        standard_price = _base(_price_value(standard, key))
-        batch_price = _base(_price_value(batch, key))
-        if standard_price is None or batch_price is None or standard_price == 0:
-            return None
-        fractions.append(1 - batch_price / standard_price)
-    # Quoting the smaller discount never overstates what batching saves.
-    return _exact(max(Decimal(0), min(fractions)))
 
 
 # --- slugs --------------------------------------------------------------------------------

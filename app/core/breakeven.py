@@ -19,8 +19,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from app.core.arrays import FloatArray, IntArray
-from app.core.economics import OptionTable, fleet_costs, step_edge_count, step_edges
+from app.core.arrays import BoolArray, FloatArray, IntArray
+from app.core.monthly_costs import fleet_costs
+from app.core.option_table import OptionTable
+from app.core.replica_steps import step_edge_count, step_edges
 
 #: Above this many affine pieces for one option over one run of grid cells, the pieces are
 #: coarsened and the result is flagged inexact (keeps a huge fleet from running for seconds).
@@ -98,31 +100,13 @@ def cost_envelope(
 ) -> CostEnvelope:
     """Exact piecewise-affine lower envelope of all feasible self-hosted options (USD/month).
 
-    Numeric kernel: kept in one piece so the envelope construction reads top to bottom."""
+    In stages: prune to the options that can be cheapest somewhere, cut their surviving runs
+    at step edges into affine pieces, fit each piece, and sample the curve for plots."""
     lo, hi = requests_per_day_min, requests_per_day_max
     grid = np.geomspace(lo, hi, grid_points)
     feasible = np.flatnonzero(table.feasible)
     if feasible.size == 0:
-        empty = np.empty(0)
-        none = np.full(grid_points, -1, dtype=np.intp)
-        inf = np.full(grid_points, np.inf)
-        return CostEnvelope(
-            empty,
-            empty,
-            empty,
-            empty,
-            none[:0],
-            grid,
-            inf,
-            none,
-            empty,
-            grid,
-            inf,
-            none,
-            True,
-            lo,
-            hi,
-        )
+        return _empty_envelope(grid, lo, hi)
     # Stage 1: a coarse grid over every feasible option keeps the options that can be the
     # cheapest somewhere; stage 2 repeats the rule on the fine grid for those only.
     coarse = np.geomspace(lo, hi, COARSE_GRID_POINTS)
@@ -136,52 +120,10 @@ def cost_envelope(
 
     # Survivors of each cell [g_k, g_k+1] by monotonicity; merge each option's cells into runs.
     alive = costs[:, :-1] <= grid_cost[None, 1:]
-    pieces_lo: list[FloatArray] = []
-    pieces_hi: list[FloatArray] = []
-    pieces_opt: list[IntArray] = []
-    exact = True
-    runs: list[tuple[int, float, float]] = []
-    for row in np.flatnonzero(alive.any(axis=1)):
-        i = int(feasible[row])
-        cells = np.flatnonzero(alive[row])
-        # Split into runs of consecutive cells.
-        breaks = np.flatnonzero(np.diff(cells) > 1)
-        starts = np.concatenate([[cells[0]], cells[breaks + 1]])
-        stops = np.concatenate([cells[breaks], [cells[-1]]]) + 1
-        runs.extend((i, float(grid[a]), float(grid[b])) for a, b in zip(starts, stops, strict=True))
-    # Share one budget of pieces among the runs, so many huge fleets stay fast together.
-    budget = max(MIN_PIECES_PER_RUN, min(MAX_PIECES_PER_RUN, MAX_PIECES_TOTAL // len(runs)))
-    for i, run_lo, run_hi in runs:
-        if step_edge_count(table, i, run_lo, run_hi) > budget:
-            exact = False
-            edges = step_edges(table, i, run_lo, run_hi, max_edges=budget)
-        else:
-            edges = step_edges(table, i, run_lo, run_hi)
-        bounds = np.concatenate([[run_lo], edges, [run_hi]])
-        pieces_lo.append(bounds[:-1])
-        pieces_hi.append(bounds[1:])
-        pieces_opt.append(np.full(bounds.size - 1, i, dtype=np.intp))
-    p_lo = np.concatenate(pieces_lo)
-    p_hi = np.concatenate(pieces_hi)
-    p_opt = np.concatenate(pieces_opt)
-    # Two interior points fix each affine piece exactly (no edge lies strictly inside). Step
-    # edges of different hourly levels can coincide to within rounding: a piece narrower than
-    # that carries no slope information, so it is taken as flat at its midpoint value.
-    width = p_hi - p_lo
-    v1, v2 = p_lo + width / 3.0, p_lo + 2.0 * width / 3.0
-    f = fleet_costs(table, np.concatenate([p_opt, p_opt]), np.concatenate([v1, v2])).total
-    f1, f2 = f[: p_opt.size], f[p_opt.size :]
-    resolvable = width > NARROW_PIECE_RELATIVE_WIDTH * p_hi
-    with np.errstate(divide="ignore", invalid="ignore"):
-        slope = np.where(resolvable, (f2 - f1) / (v2 - v1), 0.0)
-    intercept = np.where(resolvable, f1 - slope * v1, (f1 + f2) / 2.0)
-
-    edge_parts = [
-        step_edges(table, int(i), lo, hi, max_edges=MAX_CURVE_EDGES) for i in np.unique(grid_option)
-    ]
-    edges = np.unique(np.concatenate(edge_parts)) if edge_parts else np.empty(0)
-    if edges.size > MAX_CURVE_EDGES:
-        edges = edges[np.linspace(0, edges.size - 1, MAX_CURVE_EDGES).astype(np.intp)]
+    runs = _surviving_runs(feasible, alive, grid)
+    p_lo, p_hi, p_opt, exact = _pieces(table, runs)
+    intercept, slope = _affine_fit(table, p_lo, p_hi, p_opt)
+    edges = _curve_edges(table, grid_option, lo, hi)
     env = CostEnvelope(
         p_lo,
         p_hi,
@@ -203,6 +145,86 @@ def cost_envelope(
     points = np.unique(np.concatenate([grid, edges]))
     values, options = envelope_at(env, points)
     return replace(env, curve_points=points, curve_cost=values, curve_option=options)
+
+
+def _empty_envelope(grid: FloatArray, lo: float, hi: float) -> CostEnvelope:
+    """The envelope when no option is feasible: infinite cost everywhere, no pieces."""
+    empty = np.empty(0)
+    none = np.full(grid.size, -1, dtype=np.intp)
+    inf = np.full(grid.size, np.inf)
+    return CostEnvelope(
+        empty, empty, empty, empty, none[:0], grid, inf, none, empty, grid, inf, none, True, lo, hi
+    )
+
+
+def _surviving_runs(
+    feasible: IntArray, alive: BoolArray, grid: FloatArray
+) -> list[tuple[int, float, float]]:
+    """(option, run start, run end) for every run of consecutive grid cells an option survives."""
+    runs: list[tuple[int, float, float]] = []
+    for row in np.flatnonzero(alive.any(axis=1)):
+        i = int(feasible[row])
+        cells = np.flatnonzero(alive[row])
+        # Split into runs of consecutive cells.
+        breaks = np.flatnonzero(np.diff(cells) > 1)
+        starts = np.concatenate([[cells[0]], cells[breaks + 1]])
+        stops = np.concatenate([cells[breaks], [cells[-1]]]) + 1
+        runs.extend((i, float(grid[a]), float(grid[b])) for a, b in zip(starts, stops, strict=True))
+    return runs
+
+
+def _pieces(
+    table: OptionTable, runs: list[tuple[int, float, float]]
+) -> tuple[FloatArray, FloatArray, IntArray, bool]:
+    """Each run cut at its option's step edges: piece bounds, options, and whether every run
+    kept all its edges (False: some were thinned to the budget, so the envelope is approximate)."""
+    pieces_lo: list[FloatArray] = []
+    pieces_hi: list[FloatArray] = []
+    pieces_opt: list[IntArray] = []
+    exact = True
+    # Share one budget of pieces among the runs, so many huge fleets stay fast together.
+    budget = max(MIN_PIECES_PER_RUN, min(MAX_PIECES_PER_RUN, MAX_PIECES_TOTAL // len(runs)))
+    for i, run_lo, run_hi in runs:
+        if step_edge_count(table, i, run_lo, run_hi) > budget:
+            exact = False
+            edges = step_edges(table, i, run_lo, run_hi, max_edges=budget)
+        else:
+            edges = step_edges(table, i, run_lo, run_hi)
+        bounds = np.concatenate([[run_lo], edges, [run_hi]])
+        pieces_lo.append(bounds[:-1])
+        pieces_hi.append(bounds[1:])
+        pieces_opt.append(np.full(bounds.size - 1, i, dtype=np.intp))
+    return np.concatenate(pieces_lo), np.concatenate(pieces_hi), np.concatenate(pieces_opt), exact
+
+
+def _affine_fit(
+    table: OptionTable, p_lo: FloatArray, p_hi: FloatArray, p_opt: IntArray
+) -> tuple[FloatArray, FloatArray]:
+    """Intercept and slope of each piece's cost (USD/month against req/day).
+
+    Two interior points fix each affine piece exactly (no edge lies strictly inside). Step
+    edges of different hourly levels can coincide to within rounding: a piece narrower than
+    that carries no slope information, so it is taken as flat at its midpoint value."""
+    width = p_hi - p_lo
+    v1, v2 = p_lo + width / 3.0, p_lo + 2.0 * width / 3.0
+    f = fleet_costs(table, np.concatenate([p_opt, p_opt]), np.concatenate([v1, v2])).total
+    f1, f2 = f[: p_opt.size], f[p_opt.size :]
+    resolvable = width > NARROW_PIECE_RELATIVE_WIDTH * p_hi
+    with np.errstate(divide="ignore", invalid="ignore"):
+        slope = np.where(resolvable, (f2 - f1) / (v2 - v1), 0.0)
+    intercept = np.where(resolvable, f1 - slope * v1, (f1 + f2) / 2.0)
+    return intercept, slope
+
+
+def _curve_edges(table: OptionTable, grid_option: IntArray, lo: float, hi: float) -> FloatArray:
+    """Step edges of the options cheapest on the grid, at most MAX_CURVE_EDGES of them."""
+    edge_parts = [
+        step_edges(table, int(i), lo, hi, max_edges=MAX_CURVE_EDGES) for i in np.unique(grid_option)
+    ]
+    edges = np.unique(np.concatenate(edge_parts)) if edge_parts else np.empty(0)
+    if edges.size > MAX_CURVE_EDGES:
+        edges = edges[np.linspace(0, edges.size - 1, MAX_CURVE_EDGES).astype(np.intp)]
+    return edges
 
 
 def _cheaper_intervals(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from app.core.breakeven import BreakEven, CostEnvelope, Crossing, break_even, cost_envelope
-from app.core.economics import OptionTable
+from app.core.option_table import OptionTable
 
 #: Each widening step multiplies (upwards) or divides (downwards) the window by this.
 WINDOW_FACTOR = 100.0

@@ -12,18 +12,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.core import memory as core_memory
-from app.core.arrays import FloatArray, IntArray
+from app.core.arrays import BoolArray, FloatArray, IntArray
 from app.core.engines import DEFAULT_ENGINE, ENGINE_INDEX
 from app.core.fleet import ReplicaCapacitySpec
 from app.core.lengths import context_overflow_share
-from app.core.memory import (
+from app.core.performance import DEFAULT_CALIBRATION, ReplicaBatch, evaluate_replicas
+from app.core.precision_bytes import (
     DEFAULT_KV_PRECISION_INDEX,
     KV_BYTES_BY_PRECISION,
     PRECISION_INDEX,
     PRECISIONS,
     WEIGHT_BYTES_BY_PRECISION,
 )
-from app.core.performance import DEFAULT_CALIBRATION, ReplicaBatch, evaluate_replicas
 from app.core.types import Engine, GpuSpec, OpenModelSpec, Precision
 from app.core.workload import WorkloadSpec
 
@@ -189,25 +189,10 @@ def candidate_grid(
         node_sizes = np.asarray([gpu.max_gpus_per_node for gpu in gpus])
         grid = grid.keep(np.flatnonzero(grid.tp <= node_sizes[grid.gpu]))
     context_tokens = p95_input_tokens(workload) + p95_output_tokens(workload)
-    mem = core_memory.memory_arrays(
-        core_memory.ModelArrays.from_specs(models).take(grid.model),
-        core_memory.GpuArrays.from_specs(gpus).take(grid.gpu),
-        grid.tp.astype(np.float64),
-        WEIGHT_BYTES_BY_PRECISION[grid.precision],
-        KV_BYTES_BY_PRECISION[DEFAULT_KV_PRECISION_INDEX[grid.precision]],
-        np.full(grid.model.size, float(context_tokens)),
-        DEFAULT_CALIBRATION.kv_cache_memory_fraction,
-    )
+    mem = _grid_memory(models, gpus, grid, context_tokens)
     feasible = mem.infeasible_reason == core_memory.FEASIBLE
     starts = np.flatnonzero(np.concatenate([[True], grid.group[1:] != grid.group[:-1]]))
-    if tensor_parallel:
-        chosen = feasible
-    else:
-        # Rank of each feasible entry within its group (1 = smallest TP that fits).
-        run = np.repeat(np.arange(starts.size), np.diff(np.append(starts, grid.group.size)))
-        ranks = np.cumsum(feasible)
-        rank = ranks - (ranks[starts] - feasible[starts])[run]
-        chosen = feasible & (rank <= FITTING_TP_DEGREES_KEPT)
+    chosen = feasible if tensor_parallel else _smallest_fitting(feasible, starts, grid)
     ends = np.append(starts[1:], grid.group.size) - 1
     none_fit = ends[~np.add.reduceat(feasible, starts).astype(bool)]
     infeasible = tuple(too_small.values()) + tuple(
@@ -225,6 +210,30 @@ def candidate_grid(
         ),
         infeasible,
     )
+
+
+def _grid_memory(
+    models: Sequence[OpenModelSpec], gpus: Sequence[GpuSpec], grid: _Grid, context_tokens: float
+) -> core_memory.MemoryArrays:
+    """Memory of every grid entry holding one `context_tokens` sequence (default KV precision)."""
+    return core_memory.memory_arrays(
+        core_memory.ModelArrays.from_specs(models).take(grid.model),
+        core_memory.GpuArrays.from_specs(gpus).take(grid.gpu),
+        grid.tp.astype(np.float64),
+        WEIGHT_BYTES_BY_PRECISION[grid.precision],
+        KV_BYTES_BY_PRECISION[DEFAULT_KV_PRECISION_INDEX[grid.precision]],
+        np.full(grid.model.size, float(context_tokens)),
+        DEFAULT_CALIBRATION.kv_cache_memory_fraction,
+    )
+
+
+def _smallest_fitting(feasible: BoolArray, starts: IntArray, grid: _Grid) -> BoolArray:
+    """Feasible entries among the FITTING_TP_DEGREES_KEPT smallest fitting TPs of their group."""
+    # Rank of each feasible entry within its group (1 = smallest TP that fits).
+    run = np.repeat(np.arange(starts.size), np.diff(np.append(starts, grid.group.size)))
+    ranks: IntArray = np.cumsum(feasible)
+    rank: IntArray = ranks - (ranks[starts] - feasible[starts])[run]
+    return feasible & (rank <= FITTING_TP_DEGREES_KEPT)
 
 
 def _does_not_run(

@@ -9,144 +9,42 @@ quality tier ("at equal quality" and "any model") and mixes may route to a small
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import numpy as np
-import numpy.typing as npt
 
-from app.core.api_cost import ApiPriceSpec, api_cost
-from app.core.breakeven import BreakEven, default_search_range
+from app.core.api_cost import api_cost
+from app.core.arrays import BoolArray, IntArray
+from app.core.breakeven import default_search_range
 from app.core.breakeven_search import SEARCH_FLOOR_REQUESTS_PER_DAY, search_ceiling
-from app.core.economics import (
-    CostAssumptionsSpec,
-    OptionTable,
-    SelfHostedCandidateSpec,
-    build_option_table,
-    fleet_costs,
+from app.core.decision_ranges import row_sigmas, with_ranges
+from app.core.decision_types import (
+    DecisionResult,
+    DecisionSpec,
+    NamedMix,
+    OptionName,
+    api_name,
+    row_name,
 )
 from app.core.errors import InvalidEstimateInputError
-from app.core.fleet import SizingPolicySpec
-from app.core.option_builder import row_key, row_label
-from app.core.options import OptionKey, OptionKind
+from app.core.monthly_costs import fleet_costs
+from app.core.option_builder import row_key
+from app.core.option_table import OptionTable, build_option_table
 from app.core.quality import (
-    QualityBarSpec,
-    QualityTier,
     QualityVerdict,
-    Scores,
     TierBreakEven,
     judge_models,
     restrict_table,
     tier_break_evens,
 )
-from app.core.routing import MixPart, RoutingMix, routing_mixes
-from app.core.sensitivity import (
-    EstimateView,
-    TornadoBar,
-    tornado,
-    what_would_make_self_hosting_win,
-)
-from app.core.uncertainty import (
-    UncertaintySpec,
-    draw_factors,
-    percentiles,
-    sampled_api_costs,
-    sampled_break_evens,
-    sampled_self_hosted_costs,
-    summarise,
-    take_options,
-)
-from app.core.whole_cost import WholeCostSpec
-from app.core.workload import DAYS_PER_MONTH, WorkloadSpec
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.intp]
-BoolArray = npt.NDArray[np.bool_]
+from app.core.routing import MixPart, routing_mixes
+from app.core.sensitivity import EstimateView, tornado, what_would_make_self_hosting_win
+from app.core.uncertainty import UncertaintySpec
 
 #: Self-hosted options given ranges: the cheapest this many in the compared tier.
 RANGED_SELF_HOSTED = 20
 #: Rows ranked per ranged option, so that folding equivalents still fills the list.
 EQUIVALENTS_PER_OPTION = 4
-#: Options of the point envelope re-priced per sample for the break-even range.
-ENVELOPE_OPTIONS = 6
-
-
-@dataclass(frozen=True, slots=True)
-class DecisionSpec:
-    """The estimate's inputs plus what the manager asked for (each part optional)."""
-
-    workload: WorkloadSpec
-    api_prices: tuple[ApiPriceSpec, ...]
-    candidates: tuple[SelfHostedCandidateSpec, ...]  # not filtered by quality
-    assumptions: CostAssumptionsSpec = field(default_factory=CostAssumptionsSpec)
-    policy: SizingPolicySpec = field(default_factory=SizingPolicySpec)
-    quality: QualityBarSpec | None = None
-    scores: Scores = field(default_factory=dict)
-    reference_api_slug: str | None = None  # default: the cheapest API model in the tier
-    routing_small_share: float | None = None
-    uncertainty: UncertaintySpec | None = None
-    sensitivity: bool = False
-    # Throughput log-sigma per candidate (its regime's error band); empty: the uncertainty
-    # spec's single sigma for every option.
-    throughput_log_sigma_by_candidate: tuple[float, ...] = ()
-    requests_per_day_min: float | None = None
-    requests_per_day_max: float | None = None
-    # The whole cost of building (issue 11): team and infrastructure in the option table, and
-    # API options' fixed people and adaptation costs; None: tokens and GPUs only.
-    whole: WholeCostSpec | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class OptionName:
-    """An option's id (from its key) and label, as in the estimate's options."""
-
-    id: str
-    label: str
-
-
-@dataclass(frozen=True, slots=True)
-class OptionRange:
-    """P10/P50/P90 of one option and how often it is the cheapest in the compared tier."""
-
-    option: OptionName
-    monthly_cost_usd: tuple[float, float, float]
-    usd_per_million_tokens: tuple[float, float, float]
-    probability_cheapest: float
-
-
-@dataclass(frozen=True, slots=True)
-class BreakEvenRange:
-    """A tier's break-even volume (req/day): the exact point value and its P10/P50/P90 (None:
-    self-hosting never wins within the range at that percentile)."""
-
-    tier: QualityTier
-    api_slug: str
-    requests_per_day: float | None
-    p10: float | None
-    p50: float | None
-    p90: float | None
-    share_of_samples_self_hosting_wins: float
-
-
-@dataclass(frozen=True, slots=True)
-class NamedMix:
-    """A routing mix with both parts named."""
-
-    small: OptionName
-    large: OptionName
-    mix: RoutingMix
-
-
-@dataclass(frozen=True, slots=True)
-class DecisionResult:
-    verdicts: dict[str, QualityVerdict]
-    reference_api_slug: str | None
-    tiers: tuple[TierBreakEven, ...]
-    option_ranges: tuple[OptionRange, ...] = ()
-    break_even_ranges: tuple[BreakEvenRange, ...] = ()
-    tornado: tuple[TornadoBar, ...] = ()
-    answer: str | None = None
-    mixes: tuple[NamedMix, ...] = ()
-    samples: int = 0
 
 
 def _api_slopes(spec: DecisionSpec) -> dict[str, float]:
@@ -272,9 +170,9 @@ def decide(spec: DecisionSpec) -> DecisionResult:
         api_fixed_usd_per_month=_api_fixed(spec, reference),
     )
     if spec.uncertainty is not None:
-        result = _with_ranges(result, spec, uncertainty, table, rows, api_names, api_point, view)
+        result = with_ranges(result, spec, uncertainty, table, rows, api_names, api_point, view)
     if spec.sensitivity:
-        sigmas = _row_sigmas(spec, table, rows)
+        sigmas = row_sigmas(spec, table, rows)
         if sigmas is not None and sigmas.size:
             # The tornado moves every option's throughput together: by their mean sigma.
             uncertainty = replace(uncertainty, throughput_log_sigma=float(sigmas.mean()))
@@ -322,124 +220,10 @@ def _cheapest_rows(
     return np.asarray(rows, dtype=np.intp)
 
 
-def _with_ranges(
-    result: DecisionResult,
-    spec: DecisionSpec,
-    uncertainty: UncertaintySpec,
-    table: OptionTable,
-    rows: IntArray,
-    api_names: list[str],
-    api_point: FloatArray,
-    view: EstimateView,
-) -> DecisionResult:
-    tier_tables = {
-        t.tier: view.table if t.tier is QualityTier.EQUAL_QUALITY else table
-        for t in result.tiers
-        if t.break_even is not None
-    }
-    env_rows = {t.tier: _envelope_rows(t.break_even) for t in result.tiers if t.break_even}
-    # One throughput draw per option row, shared by its cost range and the break-evens.
-    union = np.unique(np.concatenate([rows, *env_rows.values()])).astype(np.intp)
-    factors = draw_factors(uncertainty, union.size, _row_sigmas(spec, table, union))
-    self_costs = sampled_self_hosted_costs(
-        view.table,
-        rows,
-        view.requests_per_day,
-        take_options(factors, np.searchsorted(union, rows)),
-    )
-    api_costs = sampled_api_costs(api_point, factors)
-    tokens = (
-        view.requests_per_day * DAYS_PER_MONTH * spec.workload.tokens_per_request * factors.volume
-    )
-    ranges = summarise(np.concatenate([api_costs, self_costs], axis=0), tokens)
-    names = [_api_name(s) for s in api_names] + [_row_name(spec, table, int(r)) for r in rows]
-    option_ranges = tuple(
-        OptionRange(
-            option=name,
-            monthly_cost_usd=_triple(ranges.monthly_cost_usd[i]),
-            usd_per_million_tokens=_triple(ranges.usd_per_million_tokens[i]),
-            probability_cheapest=float(ranges.probability_cheapest[i]),
-        )
-        for i, name in enumerate(names)
-    )
-    be_ranges = []
-    for tier_result in result.tiers:
-        be = tier_result.break_even
-        if be is None or result.reference_api_slug is None:
-            continue
-        tier_rows = env_rows[tier_result.tier]
-        samples = sampled_break_evens(
-            tier_tables[tier_result.tier],
-            tier_rows,
-            take_options(factors, np.searchsorted(union, tier_rows)),
-            view.api_slope,
-            view.requests_per_day_min,
-            view.requests_per_day_max,
-            exact_requests_per_day=be.self_hosting_cheaper_above_requests_per_day,
-            api_fixed_usd_per_month=view.api_fixed_usd_per_month,
-        )
-        be_ranges.append(_break_even_range(tier_result, result.reference_api_slug, samples))
-    return replace(
-        result,
-        option_ranges=option_ranges,
-        break_even_ranges=tuple(be_ranges),
-        samples=uncertainty.samples,
-    )
-
-
-def _break_even_range(tier: TierBreakEven, api_slug: str, samples: FloatArray) -> BreakEvenRange:
-    p10, p50, p90 = percentiles(samples)
-    exact = tier.break_even
-    return BreakEvenRange(
-        tier=tier.tier,
-        api_slug=api_slug,
-        requests_per_day=None
-        if exact is None
-        else exact.self_hosting_cheaper_above_requests_per_day,
-        p10=_finite(p10),
-        p50=_finite(p50),
-        p90=_finite(p90),
-        share_of_samples_self_hosting_wins=float(np.isfinite(samples).mean()),
-    )
-
-
-def _row_sigmas(spec: DecisionSpec, table: OptionTable, rows: IntArray) -> FloatArray | None:
-    """Each row's throughput log-sigma from its candidate's regime band, if given."""
-    if not spec.throughput_log_sigma_by_candidate:
-        return None
-    by_candidate = np.asarray(spec.throughput_log_sigma_by_candidate, dtype=np.float64)
-    return by_candidate[table.candidate_index[rows]]
-
-
-def _api_name(slug: str) -> OptionName:
-    return OptionName(OptionKey(OptionKind.API, api_model=slug).id, slug)
-
-
-def _row_name(spec: DecisionSpec, table: OptionTable, row: int) -> OptionName:
-    return OptionName(
-        row_key(spec.candidates, table, row).id, row_label(spec.candidates, table, row)
-    )
-
-
 def _part_name(spec: DecisionSpec, table: OptionTable, part: MixPart) -> OptionName:
     if part.api_slug is not None:
-        return _api_name(part.api_slug)
-    return _row_name(spec, table, part.table_row or 0)
-
-
-def _triple(values: FloatArray) -> tuple[float, float, float]:
-    return float(values[0]), float(values[1]), float(values[2])
-
-
-def _finite(value: float) -> float | None:
-    return float(value) if np.isfinite(value) else None
-
-
-def _envelope_rows(be: BreakEven) -> IntArray:
-    """The options most often cheapest along the point envelope (at most ENVELOPE_OPTIONS)."""
-    curve = np.asarray(be.curve_self_hosted_option, dtype=np.intp)
-    options, counts = np.unique(curve[curve >= 0], return_counts=True)
-    return options[np.argsort(-counts, kind="stable")[:ENVELOPE_OPTIONS]].astype(np.intp)
+        return api_name(part.api_slug)
+    return row_name(spec, table, part.table_row or 0)
 
 
 def _with_mixes(

@@ -1,8 +1,8 @@
-"""Monthly cost of self-hosted fleets: purchase modes, power, hosting, staff and overhead.
+"""Self-hosting cost assumptions and the unit rates they imply.
 
-Every self-hosted option (candidate x purchase option) becomes one row of an `OptionTable`
-(structure of numpy arrays) so that costs for thousands of options and many volumes are
-computed in a few vectorised passes. Formulas and default values: docs/economics.md.
+What one instance, GPU, busy GPU-second, person or infrastructure line costs per purchase
+option. `option_table.py` lays these rates out as arrays, `monthly_costs.py` turns them into
+monthly fleet costs. Formulas and default values: docs/economics.md.
 """
 
 from __future__ import annotations
@@ -15,14 +15,7 @@ import numpy as np
 
 from app.core.arrays import BoolArray, FloatArray, IntArray
 from app.core.errors import InvalidEstimateInputError
-from app.core.fleet import (
-    ReplicaCapacity,
-    ReplicaCapacitySpec,
-    SizingPolicySpec,
-    instances_for_replicas,
-    replica_capacities,
-    replicas_per_zone,
-)
+from app.core.fleet import ReplicaCapacitySpec
 from app.core.infrastructure import (
     INFRASTRUCTURE_ITEMS,
     InfrastructureSpec,
@@ -30,20 +23,16 @@ from app.core.infrastructure import (
     infrastructure_rates,
     weights_storage_usd_per_month,
 )
-from app.core.memory import WEIGHT_BYTES_PER_PARAM
-from app.core.purchasing import AUTOSCALED_MODES, PurchaseMode, PurchaseOptionSpec
+from app.core.precision_bytes import WEIGHT_BYTES_PER_PARAM
+from app.core.purchasing import PurchaseMode, PurchaseOptionSpec
 from app.core.team import TeamSpec, team_cost_rates
 from app.core.types import Precision
 from app.core.workload import (
-    DAYS_PER_MONTH,
-    HOURS_PER_DAY,
     HOURS_PER_MONTH,
     MONTHS_PER_YEAR,
-    SECONDS_PER_DAY,
     SECONDS_PER_HOUR,
     WATTS_PER_KW,
     WorkloadSpec,
-    hourly_shares,
 )
 
 
@@ -143,72 +132,7 @@ def owned_usd_per_gpu_month(option: PurchaseOptionSpec, cost_of_capital_per_year
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class OptionTable:
-    """Every (candidate, purchase option) pair as parallel arrays; row i is one option."""
-
-    candidate_index: IntArray
-    options: tuple[PurchaseOptionSpec, ...]
-    capacities: tuple[ReplicaCapacity, ...]
-    feasible: BoolArray
-    reasons: tuple[str | None, ...]
-    autoscaled: BoolArray
-    owned: BoolArray
-    interactive_rps: FloatArray  # per serving replica, after headroom
-    operating_rps: FloatArray
-    batch_rps: FloatArray
-    gpus_per_replica: FloatArray
-    gpus_per_instance: FloatArray
-    capacity_factor: FloatArray  # 1 + spot extra capacity, else 1
-    usd_per_instance_hour: FloatArray  # cloud, after discount; 0 when owned
-    usd_per_instance_month_fixed: FloatArray  # held 24/7: cloud x 730.5 h or owned capex
-    usd_per_gpu_month_idle_power: FloatArray
-    usd_per_busy_gpu_s_power: FloatArray
-    usd_per_gpu_month_hosting: FloatArray
-    usd_per_month_staff: FloatArray  # fixed, whenever a fleet exists
-    usd_per_gpu_month_staff: FloatArray  # people per GPU operated (team model)
-    usd_per_gpu_month_support: FloatArray  # owned support contracts
-    infra_fixed: FloatArray  # (options, INFRASTRUCTURE_ITEMS): USD/month when a fleet exists
-    infra_per_instance: FloatArray  # USD per instance-month
-    infra_per_request_day: FloatArray  # USD/month per request/day of the whole volume
-    usd_per_month_adaptation: FloatArray
-    overhead_share: float
-    shares: FloatArray  # 24 hourly shares of interactive traffic
-    unique_shares: FloatArray  # distinct hourly shares, and how many hours have each
-    share_hours: FloatArray
-    batch_share: float
-    redundancy_replicas: float
-    zones: float
-    min_serving_replicas: float
-    # Serving replicas per request/day: held fleets (peak hour and daily work), and
-    # autoscaled fleets per unit of hourly share.
-    kappa_held: FloatArray
-    kappa_hour: FloatArray
-
-    @property
-    def size(self) -> int:
-        return len(self.options)
-
-
-def _sized_capacities(
-    candidates: tuple[SelfHostedCandidateSpec, ...],
-    workload: WorkloadSpec,
-    policy: SizingPolicySpec,
-) -> list[ReplicaCapacity]:
-    """Each candidate's replica sized against the targets once (all in one vectorised pass)."""
-    with_curve = [c.capacity for c in candidates if c.capacity is not None]
-    sized = iter(replica_capacities(with_curve, workload, policy))
-    capacities: list[ReplicaCapacity] = []
-    for candidate in candidates:
-        if candidate.capacity is None:
-            reason = candidate.infeasible_reason or "no capacity curve"
-            capacities.append(ReplicaCapacity(False, reason, 1, 0, 0, 0, 0, math.nan, math.nan))
-        else:
-            capacities.append(next(sized))
-    return capacities
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class _UnitPrices:
+class UnitPrices:
     """Per option: what one instance, GPU or busy GPU-second costs (USD)."""
 
     per_instance_hour: FloatArray  # cloud, after discount; 0 when owned
@@ -218,9 +142,9 @@ class _UnitPrices:
     per_gpu_month_hosting: FloatArray
 
 
-def _unit_prices(
+def unit_prices(
     options: list[PurchaseOptionSpec], tdp_w: FloatArray, assumptions: CostAssumptionsSpec
-) -> _UnitPrices:
+) -> UnitPrices:
     a = assumptions
     owned = np.array([o.mode is PurchaseMode.OWNED for o in options], dtype=np.bool_)
     gpus_per_instance = np.array([float(o.gpus_per_instance) for o in options])
@@ -236,7 +160,7 @@ def _unit_prices(
     cloud_hour = np.array([o.cloud_usd_per_instance_hour for o in options])
     cloud_hour = cloud_hour * (1.0 - a.cloud_discount_share)
     kwh_per_gpu_hour = kw_per_gpu * a.pue
-    return _UnitPrices(
+    return UnitPrices(
         per_instance_hour=np.where(owned, 0.0, cloud_hour),
         per_instance_month_fixed=np.where(
             owned, owned_month * gpus_per_instance, cloud_hour * HOURS_PER_MONTH
@@ -253,116 +177,7 @@ def _unit_prices(
     )
 
 
-def _replicas_per_request_per_day(
-    workload: WorkloadSpec,
-    shares: FloatArray,
-    interactive_rps: FloatArray,
-    batch_rps: FloatArray,
-    feasible: BoolArray,
-) -> tuple[FloatArray, FloatArray]:
-    """Serving replicas per request/day: held fleets (enough for the peak hour and for the
-    whole day's work) and autoscaled fleets per unit of hourly share."""
-    batch = workload.batch_share
-    with np.errstate(divide="ignore", invalid="ignore"):
-        peak = (1.0 - batch) * float(shares.max()) / (SECONDS_PER_HOUR * interactive_rps)
-        daily = (
-            (1.0 - batch) / interactive_rps + (batch / batch_rps if batch > 0 else 0.0)
-        ) / SECONDS_PER_DAY
-        per_share = (1.0 - batch) / (SECONDS_PER_HOUR * interactive_rps)
-    # Infeasible rows get harmless zeros here; their totals are set to +inf afterwards.
-    return np.where(feasible, np.maximum(peak, daily), 0.0), np.where(feasible, per_share, 0.0)
-
-
-def build_option_table(
-    candidates: tuple[SelfHostedCandidateSpec, ...],
-    workload: WorkloadSpec,
-    assumptions: CostAssumptionsSpec,
-    policy: SizingPolicySpec,
-    build: BuildCostsSpec | None = None,
-) -> OptionTable:
-    """Flatten candidates x purchase options into vectorisable arrays (capacity sized once)."""
-    capacities = _sized_capacities(candidates, workload, policy)
-    rows = [
-        (index, option, capacities[index], candidate)
-        for index, candidate in enumerate(candidates)
-        for option in candidate.purchase_options
-    ]
-    options = [row[1] for row in rows]
-    row_capacities = [row[2] for row in rows]
-    reasons = tuple(candidate.infeasible_reason or cap.reason for _, _, cap, candidate in rows)
-    feasible = np.array(
-        [
-            reason is None and cap.feasible
-            for reason, cap in zip(reasons, row_capacities, strict=True)
-        ],
-        dtype=np.bool_,
-    )
-    prices = _unit_prices(options, np.array([row[3].gpu_tdp_w for row in rows]), assumptions)
-
-    def column(values: list[float]) -> FloatArray:
-        return np.array(values, dtype=np.float64)
-
-    interactive_rps = column([c.interactive_requests_per_s for c in row_capacities])
-    batch_rps = column([c.batch_requests_per_s for c in row_capacities])
-    build_rates = _build_rates(
-        candidates,
-        np.array([row[0] for row in rows], dtype=np.intp),
-        options,
-        np.array([o.mode is PurchaseMode.OWNED for o in options], dtype=np.bool_),
-        workload,
-        build or BuildCostsSpec(),
-    )
-    shares = hourly_shares(workload)
-    unique_shares, hours_with_share = np.unique(shares, return_counts=True)
-    kappa_held, kappa_hour = _replicas_per_request_per_day(
-        workload, shares, interactive_rps, batch_rps, feasible
-    )
-    spot = np.array([o.mode is PurchaseMode.SPOT for o in options], dtype=np.bool_)
-    staff_usd_per_month = (
-        assumptions.staff_fte * assumptions.staff_usd_per_fte_year / MONTHS_PER_YEAR
-    )
-    return OptionTable(
-        candidate_index=np.array([row[0] for row in rows], dtype=np.intp),
-        options=tuple(options),
-        capacities=tuple(row_capacities),
-        feasible=feasible,
-        reasons=reasons,
-        autoscaled=np.array([o.mode in AUTOSCALED_MODES for o in options], dtype=np.bool_),
-        owned=np.array([o.mode is PurchaseMode.OWNED for o in options], dtype=np.bool_),
-        interactive_rps=interactive_rps,
-        operating_rps=column([c.operating_requests_per_s for c in row_capacities]),
-        batch_rps=batch_rps,
-        gpus_per_replica=column([float(c.gpus_per_replica) for c in row_capacities]),
-        gpus_per_instance=column([float(o.gpus_per_instance) for o in options]),
-        capacity_factor=np.where(spot, 1.0 + policy.spot_extra_capacity_share, 1.0),
-        usd_per_instance_hour=prices.per_instance_hour,
-        usd_per_instance_month_fixed=prices.per_instance_month_fixed,
-        usd_per_gpu_month_idle_power=prices.per_gpu_month_idle_power,
-        usd_per_busy_gpu_s_power=prices.per_busy_gpu_s_power,
-        usd_per_gpu_month_hosting=prices.per_gpu_month_hosting,
-        usd_per_month_staff=np.where(
-            np.isnan(build_rates["staff_fixed"]), staff_usd_per_month, build_rates["staff_fixed"]
-        ),
-        usd_per_gpu_month_staff=build_rates["staff_per_gpu"],
-        usd_per_gpu_month_support=build_rates["support"],
-        infra_fixed=build_rates["infra_fixed"],
-        infra_per_instance=build_rates["infra_per_instance"],
-        infra_per_request_day=build_rates["infra_per_request_day"],
-        usd_per_month_adaptation=build_rates["adaptation"],
-        overhead_share=assumptions.ops_overhead_share,
-        shares=shares,
-        unique_shares=unique_shares,
-        share_hours=hours_with_share.astype(np.float64),
-        batch_share=workload.batch_share,
-        redundancy_replicas=float(workload.redundancy_replicas),
-        zones=float(workload.zones),
-        min_serving_replicas=float(policy.min_serving_replicas),
-        kappa_held=kappa_held,
-        kappa_hour=kappa_hour,
-    )
-
-
-def _build_rates(
+def build_rates(
     candidates: tuple[SelfHostedCandidateSpec, ...],
     candidate_index: IntArray,
     opts: list[PurchaseOptionSpec],
@@ -417,289 +232,3 @@ def _build_rates(
         out["infra_per_instance"][:] = rates.per_instance
         out["infra_per_request_day"][:] = rates.per_request_day
     return out
-
-
-@dataclass(frozen=True, slots=True, eq=False)
-class FleetCosts:
-    """Monthly cost components (USD/month) and fleet figures for paired (option, volume) rows."""
-
-    compute: FloatArray
-    power: FloatArray
-    hosting: FloatArray
-    staff: FloatArray
-    overhead: FloatArray
-    support: FloatArray
-    gateway: FloatArray
-    observability: FloatArray
-    storage: FloatArray
-    egress: FloatArray
-    adaptation: FloatArray
-    total: FloatArray
-    peak_serving_replicas: FloatArray
-    peak_replicas: FloatArray
-    peak_instances: FloatArray
-    peak_gpus: FloatArray
-    average_gpus: FloatArray
-    average_utilisation: FloatArray  # busy replica-time over held replica-time
-    gpu_utilisation: FloatArray  # busy GPU-time over bought (held or rented) GPU-time
-
-
-#: FleetCosts fields that are monthly cost components; they sum to `total`.
-COST_COMPONENTS = (
-    "compute",
-    "power",
-    "hosting",
-    "staff",
-    "overhead",
-    "support",
-    *INFRASTRUCTURE_ITEMS,
-    "adaptation",
-)
-
-
-def _build_costs(
-    table: OptionTable,
-    idx: IntArray,
-    active: BoolArray,
-    gpus: FloatArray,
-    instances: FloatArray,
-    requests_per_day: FloatArray,
-) -> dict[str, FloatArray]:
-    """People, support, infrastructure line items and adaptation of fleets (USD/month).
-
-    `active` marks rows with a fleet at all; per-request items count the whole volume, since
-    the gateway fronts all traffic, hybrids included."""
-    staff = table.usd_per_month_staff[idx] + table.usd_per_gpu_month_staff[idx] * gpus
-    out = {
-        "staff": np.where(active, staff, 0.0),
-        "support": gpus * table.usd_per_gpu_month_support[idx],
-        "adaptation": np.where(active, table.usd_per_month_adaptation[idx], 0.0),
-    }
-    for k, item in enumerate(INFRASTRUCTURE_ITEMS):
-        line = (
-            table.infra_fixed[idx, k]
-            + table.infra_per_instance[idx, k] * instances
-            + table.infra_per_request_day[idx, k] * requests_per_day
-        )
-        out[item] = np.where(active, line, 0.0)
-    return out
-
-
-def _overhead(base: FloatArray, share: float) -> FloatArray:
-    # No overhead share means none, even on the infinite cost of an infeasible row.
-    return base * share if share > 0 else np.zeros_like(base)
-
-
-def _total(parts: dict[str, FloatArray]) -> FloatArray:
-    total = np.zeros_like(parts["compute"])
-    for name in COST_COMPONENTS:
-        total = total + parts[name]
-    return total
-
-
-def fixed_fleet_costs(
-    table: OptionTable,
-    idx: IntArray,
-    serving: FloatArray,
-    busy_replica_s_per_day: FloatArray,
-    requests_per_day: FloatArray | float = 0.0,
-) -> FleetCosts:
-    """Costs of held-24/7 fleets with `serving` replicas doing that much busy work per day,
-    for a workload of `requests_per_day` in all (per-request infrastructure)."""
-    q = replicas_per_zone(serving, table.redundancy_replicas, table.zones)
-    replicas = q * table.zones
-    gpr, gpi = table.gpus_per_replica[idx], table.gpus_per_instance[idx]
-    instances = instances_for_replicas(q, gpr, gpi) * table.zones
-    gpus = instances * gpi
-    compute = instances * table.usd_per_instance_month_fixed[idx]
-    busy_gpu_s_month = busy_replica_s_per_day * gpr * DAYS_PER_MONTH
-    power = (
-        gpus * table.usd_per_gpu_month_idle_power[idx]
-        + busy_gpu_s_month * table.usd_per_busy_gpu_s_power[idx]
-    )
-    hosting = gpus * table.usd_per_gpu_month_hosting[idx]
-    overhead = _overhead(compute + power + hosting, table.overhead_share)
-    volume = np.broadcast_to(np.asarray(requests_per_day, dtype=np.float64), serving.shape)
-    parts = {
-        "compute": compute,
-        "power": power,
-        "hosting": hosting,
-        "overhead": overhead,
-        **_build_costs(table, idx, serving > 0, gpus, instances, volume),
-    }
-    with np.errstate(divide="ignore", invalid="ignore"):
-        util = np.where(replicas > 0, busy_replica_s_per_day / (replicas * SECONDS_PER_DAY), 0.0)
-        gpu_util = np.where(gpus > 0, busy_replica_s_per_day * gpr / (gpus * SECONDS_PER_DAY), 0.0)
-    return FleetCosts(
-        **parts,
-        total=_total(parts),
-        peak_serving_replicas=serving,
-        peak_replicas=replicas,
-        peak_instances=instances,
-        peak_gpus=gpus,
-        average_gpus=gpus.astype(np.float64),
-        average_utilisation=util,
-        gpu_utilisation=gpu_util,
-    )
-
-
-def fleet_costs(table: OptionTable, idx: IntArray, requests_per_day: FloatArray) -> FleetCosts:
-    """Monthly costs of options `idx` at volumes `requests_per_day` (paired, same length)."""
-    idx = np.asarray(idx, dtype=np.intp)
-    v = np.broadcast_to(np.asarray(requests_per_day, dtype=np.float64), idx.shape)
-    scaled_rows = table.autoscaled[idx]
-    if not scaled_rows.any():
-        return _with_infeasible(table, idx, _held_costs(table, idx, v))
-    if scaled_rows.all():
-        return _with_infeasible(table, idx, _autoscaled_costs(table, idx, v))
-    held_rows = ~scaled_rows
-    held = _held_costs(table, idx[held_rows], v[held_rows])
-    scaled = _autoscaled_costs(table, idx[scaled_rows], v[scaled_rows])
-    parts: dict[str, FloatArray] = {}
-    for name in FleetCosts.__dataclass_fields__:
-        merged = np.empty(idx.shape, dtype=np.float64)
-        merged[held_rows] = getattr(held, name)
-        merged[scaled_rows] = getattr(scaled, name)
-        parts[name] = merged
-    return _with_infeasible(table, idx, FleetCosts(**parts))
-
-
-def _busy_replica_s_per_day(table: OptionTable, idx: IntArray, v: FloatArray) -> FloatArray:
-    """Replica-seconds per day spent serving: interactive at the operating point, batch at
-    the best throughput."""
-    beta = table.batch_share
-    with np.errstate(divide="ignore", invalid="ignore"):
-        busy = v * (1.0 - beta) / table.operating_rps[idx]
-        if beta > 0:
-            busy = busy + v * beta / table.batch_rps[idx]
-    # Only infeasible rows (no throughput) are non-finite; their totals become +inf later.
-    return np.where(np.isfinite(busy), busy, 0.0)
-
-
-def held_serving_replicas(
-    table: OptionTable, idx: IntArray, v: FloatArray
-) -> tuple[FloatArray, FloatArray]:
-    """Serving replicas a held fleet needs at volumes `v` (enough for the peak hour and for the
-    whole day's work), and the busy replica-seconds per day they do."""
-    serving = np.maximum(table.min_serving_replicas, np.ceil(v * table.kappa_held[idx]))
-    return serving, _busy_replica_s_per_day(table, idx, v)
-
-
-def _held_costs(table: OptionTable, idx: IntArray, v: FloatArray) -> FleetCosts:
-    serving, busy = held_serving_replicas(table, idx, v)
-    return fixed_fleet_costs(table, idx, serving, busy, v)
-
-
-def _autoscaled_costs(table: OptionTable, si: IntArray, sv: FloatArray) -> FleetCosts:
-    # Replicas follow each distinct hourly level; batch runs on extra replica-hours billed
-    # per second (no rounding), see docs/economics.md.
-    beta = table.batch_share
-    factor = table.capacity_factor[si]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        need = (sv * table.kappa_hour[si])[:, None] * table.unique_shares[None, :]
-        serving_h = np.maximum(table.min_serving_replicas, np.ceil(need))
-        serving_h = np.ceil(serving_h * factor[:, None])
-    q = replicas_per_zone(serving_h, table.redundancy_replicas, table.zones)
-    gpr, gpi = table.gpus_per_replica[si], table.gpus_per_instance[si]
-    inst_h = instances_for_replicas(q, gpr[:, None], gpi[:, None]) * table.zones
-    hours = table.share_hours
-    inst_hours_day = inst_h @ hours
-    if beta > 0:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            batch_replica_h = sv * beta / (table.batch_rps[si] * SECONDS_PER_HOUR) * factor
-    else:
-        batch_replica_h = np.zeros_like(sv)
-    batch_inst_h = batch_replica_h * gpr / gpi
-    compute = (inst_hours_day + batch_inst_h) * table.usd_per_instance_hour[si] * DAYS_PER_MONTH
-    overhead = _overhead(compute, table.overhead_share)
-    replica_hours_day = (q @ hours) * table.zones + batch_replica_h
-    busy_replica_s = _busy_replica_s_per_day(table, si, sv)
-    gpu_hours_day = (inst_hours_day + batch_inst_h) * gpi
-    with np.errstate(divide="ignore", invalid="ignore"):
-        util = busy_replica_s / (replica_hours_day * SECONDS_PER_HOUR)
-        gpu_util = np.where(
-            gpu_hours_day > 0, busy_replica_s * gpr / (gpu_hours_day * SECONDS_PER_HOUR), 0.0
-        )
-    zeros = np.zeros_like(sv)
-    # unique_shares is sorted ascending and every step above is non-decreasing in the share,
-    # so the last column is the peak hour (cheaper than a row-wise max).
-    peak_instances = inst_h[:, -1]
-    # People and hosts are sized for the peak hour; an autoscaled fleet always exists.
-    active = np.ones(sv.shape, dtype=np.bool_)
-    parts = {
-        "compute": compute,
-        "power": zeros,
-        "hosting": zeros,
-        "overhead": overhead,
-        **_build_costs(table, si, active, peak_instances * gpi, peak_instances, sv),
-    }
-    return FleetCosts(
-        **parts,
-        total=_total(parts),
-        peak_serving_replicas=serving_h[:, -1],
-        peak_replicas=q[:, -1] * table.zones,
-        peak_instances=peak_instances,
-        peak_gpus=peak_instances * gpi,
-        average_gpus=gpu_hours_day / HOURS_PER_DAY,
-        average_utilisation=util,
-        gpu_utilisation=gpu_util,
-    )
-
-
-def _with_infeasible(table: OptionTable, idx: IntArray, costs: FleetCosts) -> FleetCosts:
-    bad = ~table.feasible[idx]
-    if bad.any():
-        costs.total[bad] = np.inf
-    return costs
-
-
-def _step_rates(table: OptionTable, i: int) -> FloatArray:
-    rates = (
-        table.kappa_hour[i] * table.unique_shares
-        if table.autoscaled[i]
-        else np.array([table.kappa_held[i]])
-    )
-    return rates[rates > 0]
-
-
-def _step_range(table: OptionTable, rate: float, lo: float, hi: float) -> tuple[int, int]:
-    # Replicas = ceil(v * rate) steps from j to j + 1 just above v = j / rate.
-    return max(math.floor(lo * rate) + 1, int(table.min_serving_replicas)), math.ceil(hi * rate) - 1
-
-
-def step_edge_count(table: OptionTable, i: int, lo: float, hi: float) -> int:
-    """How many step edges `step_edges` would return at most, without building them."""
-    if not table.feasible[i]:
-        return 0
-    total = 0
-    for rate in _step_rates(table, i):
-        j_lo, j_hi = _step_range(table, float(rate), lo, hi)
-        total += max(j_hi - j_lo + 1, 0)
-    return total
-
-
-def step_edges(
-    table: OptionTable, i: int, lo: float, hi: float, max_edges: int | None = None
-) -> FloatArray:
-    """Volumes (req/day) in (lo, hi) where option i's whole-replica count steps up.
-
-    With `max_edges`, the edges are capped near that many: a step rate with more than its
-    share yields a log-spaced subset (callers then treat the result as approximate)."""
-    if not table.feasible[i]:
-        return np.empty(0)
-    parts = []
-    rates = _step_rates(table, i)
-    per_rate = None if max_edges is None else max(2, max_edges // max(rates.size, 1))
-    for rate in rates:
-        j_lo, j_hi = _step_range(table, float(rate), lo, hi)
-        if j_hi < j_lo:
-            continue
-        if per_rate is not None and j_hi - j_lo + 1 > per_rate:
-            j = np.unique(np.round(np.geomspace(j_lo, j_hi, per_rate)))
-            parts.append(j / rate)
-        else:
-            parts.append(np.arange(j_lo, j_hi + 1, dtype=np.float64) / rate)
-    if not parts:
-        return np.empty(0)
-    edges = np.unique(np.concatenate(parts))
-    return edges[(edges > lo) & (edges < hi)]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.core.memory import PRECISION_INDEX, PRECISIONS, default_kv_cache_precision
+from app.core.precision_bytes import PRECISION_INDEX, PRECISIONS, default_kv_cache_precision
 from app.core.types import Engine, Precision
 
 #: Engines in a fixed order; vectorized code refers to an engine by its index here.

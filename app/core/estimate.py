@@ -3,38 +3,38 @@ growth projection, ranked by monthly cost.
 
 Pure orchestration over api_cost, fleet, economics, hybrid and breakeven; the service layer
 resolves catalog rows into the specs and converts performance curves into capacity specs.
+The spec and result types are in `estimate_types.py`.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from app import __version__
-from app.core.api_cost import ApiCost, ApiPriceSpec, api_cost
+from app.core.api_cost import ApiCost, api_cost
 from app.core.arrays import FloatArray, IntArray
-from app.core.breakeven import BreakEven, default_search_range
+from app.core.breakeven import default_search_range
 from app.core.breakeven_search import (
     SEARCH_FLOOR_REQUESTS_PER_DAY,
-    BreakEvenOutcome,
     EnvelopeWindows,
     search_break_even,
     search_ceiling,
 )
-from app.core.economics import (
-    CostAssumptionsSpec,
-    FleetCosts,
-    SelfHostedCandidateSpec,
-    build_option_table,
-    fleet_costs,
-)
 from app.core.errors import InvalidEstimateInputError
-from app.core.fleet import SizingPolicySpec
+from app.core.estimate_types import (
+    BreakEvenAnswer,
+    CurveOption,
+    EstimateResult,
+    EstimateSpec,
+    ProjectionSeries,
+)
 from app.core.hybrid import HybridSolverError, hybrid_plan
+from app.core.monthly_costs import FleetCosts, fleet_costs
 from app.core.option_builder import SelfHostedOptions, api_option, hybrid_option
-from app.core.options import CostOption, OptionKey, fold_equivalent
+from app.core.option_table import build_option_table
+from app.core.options import CostOption, fold_equivalent
 from app.core.projection import OptionProjection, project_hybrid, project_option
 from app.core.team import Team
 from app.core.whole_cost import (
@@ -43,58 +43,11 @@ from app.core.whole_cost import (
     attach_whole_cost,
     with_api_extras,
 )
-from app.core.workload import DAYS_PER_MONTH, WorkloadSpec, monthly_volumes
+from app.core.workload import DAYS_PER_MONTH, monthly_volumes
 
 #: Replica counts a projected month's hybrid split is scanned over (larger fleets: a coarse
 #: scan refined around its best point).
 HYBRID_SCAN_LIMIT = 2000
-
-#: Version of the estimation formulas; stored with saved analyses so results can be replayed.
-#: The service's one version (app/__init__.py), so the report and the API never disagree.
-CORE_VERSION = __version__
-
-
-@dataclass(frozen=True, slots=True)
-class EstimateSpec:
-    """Everything one estimate needs; defaults are documented in docs/economics.md."""
-
-    workload: WorkloadSpec
-    api_prices: tuple[ApiPriceSpec, ...]
-    candidates: tuple[SelfHostedCandidateSpec, ...]
-    assumptions: CostAssumptionsSpec = field(default_factory=CostAssumptionsSpec)
-    policy: SizingPolicySpec = field(default_factory=SizingPolicySpec)
-    # Hybrid splits are solved for this many cheapest held (committed/owned) options ...
-    hybrid_top_options: int = 3
-    # ... against these API models (None: the cheapest API model only).
-    hybrid_api_slugs: tuple[str, ...] | None = None
-    # Break-even search range (None: 1/100 to 100 x the workload's volume).
-    break_even_requests_per_day_min: float | None = None
-    break_even_requests_per_day_max: float | None = None
-    break_even_grid_points: int = 100
-    # Projection for every API model, every hybrid and this many cheapest self-hosted options
-    # (None: all of them).
-    projection_top_self_hosted: int | None = 10
-    # Feasible self-hosted options returned in full, cheapest first (None: all). The rest are
-    # still priced, ranked and counted (`feasible_self_hosted_total`). Equivalent options are
-    # folded first, so a few times more are built to fill the list.
-    max_self_hosted_options: int | None = None
-    # Open models whose cheapest option is always built, however far down it ranks.
-    pinned_open_models: tuple[str, ...] = ()
-    # The whole cost of building (team, infrastructure, adaptation, time to production);
-    # None: GPUs, power, hosting, flat staff and overhead only.
-    whole: WholeCostSpec | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ProjectionSeries:
-    """Monthly cost of one option over the horizon (USD/month): autoscaled fleets follow the
-    volume, committed and owned capacity is kept for its term (`stranded_usd`: what that
-    costs beyond a fleet resized to the month), and owned fleets add a cash view."""
-
-    option_id: str
-    monthly_cost_usd: tuple[float, ...]
-    stranded_usd: tuple[float, ...] | None = None
-    cash_usd: tuple[float, ...] | None = None
 
 
 def _series(option_id: str, projected: OptionProjection) -> ProjectionSeries:
@@ -104,19 +57,6 @@ def _series(option_id: str, projected: OptionProjection) -> ProjectionSeries:
         tuple(projected.stranded_usd.tolist()),
         None if projected.cash_usd is None else tuple(projected.cash_usd.tolist()),
     )
-
-
-@dataclass(frozen=True, slots=True)
-class EstimateResult:
-    """Ranked options (feasible by cost, then infeasible), break-evens and projection."""
-
-    options: tuple[CostOption, ...]
-    break_evens: tuple[BreakEvenAnswer, ...]
-    projection_requests_per_day: tuple[float, ...]
-    projection: tuple[ProjectionSeries, ...]
-    tokens_per_month: float
-    feasible_self_hosted_total: int = 0
-    core_version: str = CORE_VERSION
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,25 +130,6 @@ def _hybrid_options(
             option = hybrid_option(plan, base, partner, self_hosted.tokens_per_month)
             hybrids.append((option, row, partner))
     return hybrids
-
-
-@dataclass(frozen=True, slots=True)
-class CurveOption:
-    """The cheapest self-hosted option at a break-even curve point."""
-
-    id: str
-    label: str
-    key: OptionKey
-
-
-@dataclass(frozen=True, slots=True)
-class BreakEvenAnswer:
-    """One API model's break-even (over the range searched), what the search concluded, and
-    the cheapest self-hosted option at each curve point (None where none can serve)."""
-
-    result: BreakEven
-    outcome: BreakEvenOutcome
-    curve_options: tuple[CurveOption | None, ...]
 
 
 def _search_range(spec: EstimateSpec) -> tuple[float, float, bool]:

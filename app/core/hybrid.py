@@ -24,8 +24,9 @@ import highspy
 import numpy as np
 
 from app.core.arrays import FloatArray
-from app.core.economics import COST_COMPONENTS, OptionTable, fixed_fleet_costs
 from app.core.errors import EstimationError
+from app.core.monthly_costs import COST_COMPONENTS, fixed_fleet_costs
+from app.core.option_table import OptionTable
 from app.core.workload import DAYS_PER_MONTH, SECONDS_PER_DAY, SECONDS_PER_HOUR
 
 #: Wall-clock limit of one hybrid MILP solve (s); the incumbent is used when it is reached.
@@ -153,27 +154,16 @@ def solve_hybrid_replicas(
 ) -> int:
     """Cost-minimising serving replicas for the hybrid split, by MILP with HiGHS (count).
 
-    Numeric kernel: the whole programme (columns, rows, bounds) is built in one place, in the
-    order the module docstring writes it."""
+    Numeric kernel: the columns, their costs and bounds are built here in the order the module
+    docstring writes them; the rows and the HiGHS call are helpers."""
     n_max = max_serving_replicas(table, i, requests_per_day)
     d = _demand(table, requests_per_day)
     hours = len(d)
-    c, c_b, c_op = table.interactive_rps[i], table.batch_rps[i], table.operating_rps[i]
-    z, k = table.zones, table.redundancy_replicas
+    c_b, c_op = table.batch_rps[i], table.operating_rps[i]
+    z = table.zones
     gpr, gpi = float(table.gpus_per_replica[i]), float(table.gpus_per_instance[i])
-    per_instance = (
-        table.usd_per_instance_month_fixed[i]
-        + gpi * (table.usd_per_gpu_month_idle_power[i] + table.usd_per_gpu_month_hosting[i])
-    ) * (1.0 + table.overhead_share)
-    # People per GPU, support contracts and per-host infrastructure scale with instances too.
-    per_instance += gpi * (table.usd_per_gpu_month_staff[i] + table.usd_per_gpu_month_support[i])
-    per_instance += float(table.infra_per_instance[i].sum())
-    k_power = (
-        gpr * table.usd_per_busy_gpu_s_power[i] * DAYS_PER_MONTH * (1.0 + table.overhead_share)
-    )
+    per_instance, k_power = _instance_and_power_rates(table, i)
     packs = gpr <= gpi
-    instances_per_replica = math.ceil(gpr / gpi)
-    replicas_per_instance = math.floor(gpi / gpr) if packs else 0
     batch_total = requests_per_day * table.batch_share
 
     # Columns: n, s, q, m, o_0..o_23, b
@@ -191,7 +181,7 @@ def solve_hybrid_replicas(
     if packs:
         cost[col_m] = z * per_instance
     else:
-        cost[col_q] = z * instances_per_replica * per_instance
+        cost[col_q] = z * math.ceil(gpr / gpi) * per_instance
         upper[col_m] = 0.0
     # Fixed whenever any fleet exists: the team's core, fixed and per-request infrastructure
     # (the gateway fronts the whole volume) and adaptation.
@@ -210,7 +200,38 @@ def solve_hybrid_replicas(
         DAYS_PER_MONTH * usd_per_request_batch * batch_total
         + k_power * SECONDS_PER_HOUR * d.sum() / c_op
     )
+    rows = _hybrid_rows(table, i, d, n_max)
+    values = _run_highs(cost, lower, upper, offset, rows, hours, option_index=i)
+    return round(values[col_n])
 
+
+def _instance_and_power_rates(table: OptionTable, i: int) -> tuple[float, float]:
+    """Option i's cost per instance held (USD/month, overhead included) and per busy
+    replica-second per day of power (USD/month)."""
+    gpr, gpi = float(table.gpus_per_replica[i]), float(table.gpus_per_instance[i])
+    per_instance = (
+        table.usd_per_instance_month_fixed[i]
+        + gpi * (table.usd_per_gpu_month_idle_power[i] + table.usd_per_gpu_month_hosting[i])
+    ) * (1.0 + table.overhead_share)
+    # People per GPU, support contracts and per-host infrastructure scale with instances too.
+    per_instance += gpi * (table.usd_per_gpu_month_staff[i] + table.usd_per_gpu_month_support[i])
+    per_instance += float(table.infra_per_instance[i].sum())
+    k_power = (
+        gpr * table.usd_per_busy_gpu_s_power[i] * DAYS_PER_MONTH * (1.0 + table.overhead_share)
+    )
+    return per_instance, k_power
+
+
+def _hybrid_rows(
+    table: OptionTable, i: int, d: FloatArray, n_max: float
+) -> list[tuple[dict[int, float], float, float]]:
+    """The constraints of the module docstring, as (coefficients by column, lower, upper);
+    columns as in `solve_hybrid_replicas`: n, s, q, m, o_0..o_23, b."""
+    col_n, col_s, col_q, col_m, col_o = 0, 1, 2, 3, 4
+    col_b = col_o + len(d)
+    c, c_b = table.interactive_rps[i], table.batch_rps[i]
+    z, k = table.zones, table.redundancy_replicas
+    gpr, gpi = float(table.gpus_per_replica[i]), float(table.gpus_per_instance[i])
     rows: list[tuple[dict[int, float], float, float]] = [
         ({col_n: 1.0, col_s: -float(n_max)}, -highspy.kHighsInf, 0.0),
         ({col_n: 1.0, col_s: -table.min_serving_replicas}, 0.0, highspy.kHighsInf),
@@ -218,15 +239,31 @@ def solve_hybrid_replicas(
     ]
     if z >= 2:
         rows.append(({col_q: z - 1.0, col_n: -1.0}, 0.0, highspy.kHighsInf))
-    if packs:
+    if gpr <= gpi:
+        replicas_per_instance = math.floor(gpi / gpr)
         rows.append(({col_m: float(replicas_per_instance), col_q: -1.0}, 0.0, highspy.kHighsInf))
-    for h in range(hours):
+    for h in range(len(d)):
         rows.append(({col_o + h: 1.0, col_n: c}, float(d[h]), highspy.kHighsInf))
     daily = {col_b: 1.0 / c_b, col_n: -SECONDS_PER_DAY}
-    for h in range(hours):
+    for h in range(len(d)):
         daily[col_o + h] = -SECONDS_PER_HOUR / c
     rows.append((daily, -highspy.kHighsInf, float(-SECONDS_PER_HOUR * d.sum() / c)))
+    return rows
 
+
+def _run_highs(
+    cost: FloatArray,
+    lower: FloatArray,
+    upper: FloatArray,
+    offset: float,
+    rows: list[tuple[dict[int, float], float, float]],
+    hours: int,
+    *,
+    option_index: int,
+) -> list[float]:
+    """Solve the hybrid programme (4 integer columns, then hourly overflow and batch) with
+    HiGHS; its column values, or HybridSolverError without an optimal or timed-out split."""
+    num_col = cost.size
     h_solver = highspy.Highs()  # type: ignore[no-untyped-call]
     h_solver.setOptionValue("output_flag", False)
     h_solver.setOptionValue("mip_rel_gap", 0.0)
@@ -266,10 +303,9 @@ def solve_hybrid_replicas(
     )
     if status != highspy.HighsModelStatus.kOptimal and not timed_out_with_solution:
         raise HybridSolverError(
-            "HiGHS found no optimal hybrid split", status=str(status), option_index=i
+            "HiGHS found no optimal hybrid split", status=str(status), option_index=option_index
         )
-    values = h_solver.getSolution().col_value
-    return round(values[col_n])
+    return list(h_solver.getSolution().col_value)
 
 
 def hybrid_plan(

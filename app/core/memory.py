@@ -1,8 +1,9 @@
 """GPU memory of one replica: weights, KV cache, runtime overhead and the concurrency they allow.
 
-A replica is one open model on `tensor_parallel` GPUs of one kind. Everything here is also
-available in vectorized form (struct of arrays) so that the fleet search can size thousands of
-candidates at once; the scalar `memory_breakdown` is a thin wrapper over the same arrays.
+A replica is one open model on `tensor_parallel` GPUs of one kind. Everything here is
+vectorized (struct of arrays) so that the fleet search can size thousands of candidates at
+once; the scalar `memory_breakdown.memory_breakdown` is a thin wrapper over it, and bytes per
+precision are tabled in `precision_bytes.py`.
 See docs/performance-model.md for the derivations and their sources.
 """
 
@@ -16,42 +17,11 @@ import numpy as np
 import numpy.typing as npt
 
 from app.core.arrays import FloatArray, IntArray
-from app.core.errors import InvalidParallelismError, ModelDoesNotFitError
-from app.core.types import AttentionKind, GpuSpec, OpenModelSpec, Precision
-
-#: Precisions in a fixed order; vectorized code refers to a precision by its index here.
-PRECISIONS: tuple[Precision, ...] = tuple(Precision)
-PRECISION_INDEX: dict[Precision, int] = {p: i for i, p in enumerate(PRECISIONS)}
-
-#: Stored bytes per quantized weight, scales included.
-#: - 16- and 8-bit: per-channel or per-tensor scales are negligible.
-#: - INT4 (GPTQ/AWQ): one 16-bit scale per group of 128 weights -> 0.5 + 2/128 bytes.
-#: - FP4 (NVFP4, NVIDIA "Introducing NVFP4" blog, 2025): one FP8 scale per 16 weights -> 0.5 + 1/16.
-WEIGHT_BYTES_PER_PARAM: dict[Precision, float] = {
-    Precision.BF16: 2.0,
-    Precision.FP16: 2.0,
-    Precision.FP8: 1.0,
-    Precision.INT8: 1.0,
-    Precision.INT4: 0.5 + 2.0 / 128.0,
-    Precision.FP4: 0.5 + 1.0 / 16.0,
-}
-
-#: Bytes per stored KV-cache element.
-KV_BYTES_PER_ELEMENT: dict[Precision, float] = {
-    Precision.BF16: 2.0,
-    Precision.FP16: 2.0,
-    Precision.FP8: 1.0,
-    Precision.INT8: 1.0,
-    Precision.INT4: 0.5,
-    Precision.FP4: 0.5,
-}
-
-#: Embedding tables and the LM head stay at 16 bits in quantized checkpoints (vLLM and
-#: TensorRT-LLM/ModelOpt leave `lm_head` and `embed_tokens` unquantized by default).
-UNQUANTIZED_BYTES_PER_PARAM = 2.0
-
-#: Activations and all-reduce payloads are 16-bit in every engine we model.
-ACTIVATION_BYTES_PER_ELEMENT = 2.0
+from app.core.precision_bytes import (
+    ACTIVATION_BYTES_PER_ELEMENT,
+    UNQUANTIZED_BYTES_PER_PARAM,
+)
+from app.core.types import AttentionKind, GpuSpec, OpenModelSpec
 
 #: CUDA context, cuBLAS/NCCL workspaces and CUDA graphs per GPU. vLLM's own memory profile
 #: reports about 0.5-1 GiB of "non-torch" memory plus graph memory on H100; 1 GiB is the round
@@ -70,28 +40,6 @@ MAX_NUM_SEQS = 2048
 #: cache (TensorRT-LLM `free_gpu_memory_fraction`, default 0.9; vLLM's `gpu_memory_utilization`
 #: 0.9 of all memory is similar). Fitted; this is the default when none is given.
 DEFAULT_KV_CACHE_MEMORY_FRACTION = 0.9
-
-
-def default_kv_cache_precision(precision: Precision) -> Precision:
-    """KV-cache precision an engine uses by default for weights at `precision`."""
-    # FP8 and NVFP4 checkpoints (NVIDIA ModelOpt, the calibration data's "FP8 incl. FP8 KV
-    # cache") quantize the KV cache to FP8; integer weight-only checkpoints (AWQ, GPTQ) keep it
-    # at 16 bits, which is vLLM's `kv_cache_dtype="auto"`.
-    if precision in (Precision.FP8, Precision.FP4):
-        return Precision.FP8
-    if precision is Precision.FP16:
-        return Precision.FP16
-    return Precision.BF16
-
-
-#: The tables above as arrays indexed like PRECISIONS, for vectorised code: weight bytes per
-#: parameter, KV bytes per element at each precision, and the KV precision an engine picks by
-#: default for weights at each precision (as an index into PRECISIONS).
-WEIGHT_BYTES_BY_PRECISION: FloatArray = np.asarray([WEIGHT_BYTES_PER_PARAM[p] for p in PRECISIONS])
-KV_BYTES_BY_PRECISION: FloatArray = np.asarray([KV_BYTES_PER_ELEMENT[p] for p in PRECISIONS])
-DEFAULT_KV_PRECISION_INDEX: IntArray = np.asarray(
-    [PRECISION_INDEX[default_kv_cache_precision(p)] for p in PRECISIONS], dtype=np.intp
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,133 +277,4 @@ def memory_arrays(
         kv_cache_capacity_bytes_per_gpu=kv_capacity_per_gpu,
         max_concurrency=max_concurrency,
         infeasible_reason=reason,
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class MemoryBreakdown:
-    """Memory of one replica (all its TP GPUs together unless the name says per GPU)."""
-
-    weights_bytes: float
-    kv_cache_bytes_per_token: float  # logical: all layers, without TP replication
-    kv_cache_bytes_per_sequence: float  # at context_tokens, sliding windows and replication incl.
-    overhead_bytes: float
-    kv_cache_capacity_bytes: float
-    total_memory_bytes: float
-    kv_cache_memory_fraction: float  # share of (total - weights - overhead) given to the KV cache
-    max_concurrency: int
-    context_tokens: int
-    tensor_parallel: int
-    kv_cache_precision: Precision
-    kv_replication_factor: float  # >1 when GQA has fewer KV heads than TP ranks, or MLA
-
-
-def validate_parallelism(model: OpenModelSpec, gpu: GpuSpec, tensor_parallel: int) -> None:
-    """Raise InvalidParallelismError if `tensor_parallel` cannot run `model` on `gpu`."""
-    tp = tensor_parallel
-    if tp < 1:
-        raise InvalidParallelismError(
-            f"Tensor-parallel degree must be at least 1, got {tp}.", tensor_parallel=tp
-        )
-    if tp > gpu.max_gpus_per_node:
-        raise InvalidParallelismError(
-            f"Tensor parallelism {tp} exceeds the {gpu.max_gpus_per_node} GPUs that share a "
-            f"fast interconnect for {gpu.slug}.",
-            tensor_parallel=tp,
-            max_gpus_per_node=gpu.max_gpus_per_node,
-        )
-    if model.num_attention_heads % tp != 0:
-        raise InvalidParallelismError(
-            f"Tensor parallelism {tp} does not divide the {model.num_attention_heads} attention "
-            f"heads of {model.slug}.",
-            tensor_parallel=tp,
-            num_attention_heads=model.num_attention_heads,
-        )
-    kv = model.num_kv_heads
-    if model.attention_kind is not AttentionKind.MLA and (
-        (kv >= tp and kv % tp != 0) or (kv < tp and tp % max(kv, 1) != 0)
-    ):
-        raise InvalidParallelismError(
-            f"Tensor parallelism {tp} neither divides nor is a multiple of the {kv} KV heads of "
-            f"{model.slug}.",
-            tensor_parallel=tp,
-            num_kv_heads=kv,
-        )
-
-
-def memory_breakdown(
-    model: OpenModelSpec,
-    gpu: GpuSpec,
-    tensor_parallel: int,
-    precision: Precision,
-    context_tokens: int,
-    kv_cache_precision: Precision | None = None,
-    kv_cache_memory_fraction: float = DEFAULT_KV_CACHE_MEMORY_FRACTION,
-) -> MemoryBreakdown:
-    """Memory (bytes) of one replica and the sequences of `context_tokens` tokens it can hold."""
-    validate_parallelism(model, gpu, tensor_parallel)
-    kv_precision = kv_cache_precision or default_kv_cache_precision(precision)
-    arrays = memory_arrays(
-        ModelArrays.from_specs([model]),
-        GpuArrays.from_specs([gpu]),
-        np.asarray([float(tensor_parallel)]),
-        np.asarray([WEIGHT_BYTES_PER_PARAM[precision]]),
-        np.asarray([KV_BYTES_PER_ELEMENT[kv_precision]]),
-        np.asarray([float(context_tokens)]),
-        kv_cache_memory_fraction,
-    )
-    return breakdown_from_arrays(
-        arrays,
-        0,
-        model,
-        gpu,
-        tensor_parallel,
-        context_tokens,
-        kv_precision,
-        kv_cache_memory_fraction,
-    )
-
-
-def breakdown_from_arrays(
-    arrays: MemoryArrays,
-    i: int,
-    model: OpenModelSpec,
-    gpu: GpuSpec,
-    tensor_parallel: int,
-    context_tokens: int,
-    kv_precision: Precision,
-    kv_cache_memory_fraction: float,
-) -> MemoryBreakdown:
-    """Row `i` of vectorized results as a MemoryBreakdown; raises if the model does not fit."""
-    tp = tensor_parallel
-    seq_bytes = float(arrays.kv_sequence_bytes_per_gpu[i]) * tp
-    weights = float(arrays.weights_bytes[i])
-    overhead = float(arrays.overhead_bytes_per_gpu[i]) * tp
-    total = gpu.memory_bytes * tp
-    if arrays.max_concurrency[i] < 1:
-        # The engine keeps (1 - fraction) of the free memory as headroom, so one sequence's KV
-        # cache needs seq_bytes / fraction of free memory.
-        required = weights + overhead + seq_bytes / kv_cache_memory_fraction
-        raise ModelDoesNotFitError(
-            f"{model.slug} on {tp} x {gpu.slug} needs {required / 1e9:.1f} GB "
-            f"(weights {weights / 1e9:.1f} GB, runtime {overhead / 1e9:.1f} GB, KV cache with "
-            f"headroom for one {context_tokens}-token sequence "
-            f"{seq_bytes / kv_cache_memory_fraction / 1e9:.2f} GB) but has {total / 1e9:.1f} GB. "
-            "Use more GPUs (tensor_parallel), a lower precision or shorter sequences.",
-            required_bytes=required,
-            available_bytes=total,
-        )
-    return MemoryBreakdown(
-        weights_bytes=weights,
-        kv_cache_bytes_per_token=float(arrays.kv_cache_bytes_per_token[i]),
-        kv_cache_bytes_per_sequence=seq_bytes,
-        overhead_bytes=overhead,
-        kv_cache_capacity_bytes=float(arrays.kv_cache_capacity_bytes_per_gpu[i]) * tp,
-        total_memory_bytes=total,
-        kv_cache_memory_fraction=kv_cache_memory_fraction,
-        max_concurrency=int(arrays.max_concurrency[i]),
-        context_tokens=context_tokens,
-        tensor_parallel=tp,
-        kv_cache_precision=kv_precision,
-        kv_replication_factor=float(arrays.kv_replication_factor[i]),
     )

@@ -9,13 +9,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from app.core.api_cost import ApiCost
-from app.core.economics import (
-    COST_COMPONENTS,
-    FleetCosts,
-    OptionTable,
-    SelfHostedCandidateSpec,
-)
+from app.core.economics import SelfHostedCandidateSpec
 from app.core.hybrid import HybridPlan
+from app.core.monthly_costs import COST_COMPONENTS, FleetCosts
+from app.core.option_table import OptionTable
 from app.core.options import CostOption, FleetPlan, OptionKey, OptionKind
 from app.core.workload import TOKENS_PER_MTOK
 

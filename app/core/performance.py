@@ -25,7 +25,7 @@ import numpy as np
 from app.core.arrays import IntArray
 from app.core.engines import DEFAULT_ENGINE, default_engine_kv_cache_precision
 from app.core.errors import InvalidParallelismError, InvalidWorkloadError
-from app.core.memory import MemoryBreakdown, breakdown_from_arrays, validate_parallelism
+from app.core.memory_breakdown import MemoryBreakdown, breakdown_from_arrays, validate_parallelism
 from app.core.replica_batch import (
     BOUND_COMPUTE,
     BOUND_KV_CAPACITY,

@@ -1,5 +1,5 @@
 """Pools for the procurement planner: every (configuration, way of paying) with its capacity
-in each length bucket, priced by the estimate's own option table (app/core/economics.py).
+in each length bucket, priced by the estimate's own option table (app/core/option_table.py).
 
 A configuration is one open model on one GPU type at one precision and tensor-parallel degree;
 its replica capacity is modelled separately for every length bucket (short requests run many
@@ -16,15 +16,11 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 
-from app.core.economics import (
-    CostAssumptionsSpec,
-    OptionTable,
-    SelfHostedCandidateSpec,
-    build_option_table,
-    fleet_costs,
-)
+from app.core.economics import CostAssumptionsSpec, SelfHostedCandidateSpec
 from app.core.fleet import ReplicaCapacitySpec, SizingPolicySpec
 from app.core.length_buckets import LengthBucket, bucket_workload
+from app.core.monthly_costs import fleet_costs
+from app.core.option_table import OptionTable, build_option_table
 from app.core.purchasing import PurchaseMode
 from app.core.workload import SECONDS_PER_DAY, SECONDS_PER_HOUR, WorkloadSpec
 

@@ -14,13 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.core.arrays import FloatArray, IntArray
-from app.core.economics import (
-    OptionTable,
-    fixed_fleet_costs,
-    fleet_costs,
-    held_serving_replicas,
-)
 from app.core.hybrid import hybrid_best_by_scan, hybrid_costs_by_replicas
+from app.core.monthly_costs import fixed_fleet_costs, fleet_costs, held_serving_replicas
+from app.core.option_table import OptionTable
 from app.core.purchasing import PurchaseMode, PurchaseOptionSpec
 from app.core.workload import MONTHS_PER_YEAR
 

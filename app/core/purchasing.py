@@ -3,7 +3,7 @@ cheapest purchase option per GPU type, replica size and mode.
 
 The service layer maps catalog rows and request fields into the specs here; nothing in this
 module knows about the database or the schema. Formulas that turn these options into monthly
-costs live in `economics.py`.
+costs live in `economics.py` (unit rates) and `monthly_costs.py`.
 """
 
 from __future__ import annotations

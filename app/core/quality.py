@@ -19,8 +19,8 @@ import numpy.typing as npt
 
 from app.core.breakeven import BreakEven
 from app.core.breakeven_search import EnvelopeWindows, search_break_even
-from app.core.economics import OptionTable
 from app.core.errors import InvalidEstimateInputError
+from app.core.option_table import OptionTable
 
 BoolArray = npt.NDArray[np.bool_]
 

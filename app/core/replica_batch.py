@@ -28,17 +28,25 @@ from app.core.engines import (
 )
 from app.core.memory import (
     FEASIBLE,
-    KV_BYTES_BY_PRECISION,
     MAX_NUM_SEQS,
-    PRECISION_INDEX,
-    WEIGHT_BYTES_BY_PRECISION,
     GpuArrays,
     MemoryArrays,
     ModelArrays,
     kv_sequence_bytes_per_gpu,
     memory_arrays,
 )
-from app.core.scheduler import LoadPoint, SchedulerInputs, closed_loop, open_loop
+from app.core.precision_bytes import (
+    KV_BYTES_BY_PRECISION,
+    PRECISION_INDEX,
+    WEIGHT_BYTES_BY_PRECISION,
+)
+from app.core.scheduler import (
+    LoadPoint,
+    SchedulerInputs,
+    StepFunction,
+    closed_loop,
+    open_loop,
+)
 from app.core.step_cost import step_function
 from app.core.types import Engine, GpuSpec, OpenModelSpec, Precision
 
@@ -258,18 +266,7 @@ def _evaluate_replicas(
         m, g, mem, batch, cal, kernel, kernel * low_kernel, step_s, step_seq_s, real_world_derate
     )
 
-    # Admission: the engine reserves the prompt plus a share of the output per sequence.
-    held = (
-        kv_sequence_bytes_per_gpu(
-            mem.kv_bytes_per_token_per_layer_per_gpu,
-            m.num_layers,
-            m.sliding_window_tokens,
-            m.num_sliding_window_layers,
-            prompt + _RESERVED_OUTPUT[engine] * out,
-        )
-        / stages
-    )
-    kv_limit = np.floor(mem.kv_cache_capacity_bytes_per_gpu / held)
+    kv_limit = _admission_limit(m, mem, engine, prompt, out, stages)
     cap = np.minimum(kv_limit, MAX_NUM_SEQS)
     feasible = mem.infeasible_reason == FEASIBLE
     cap_safe = np.where(feasible, np.maximum(cap, 1.0), 1.0)
@@ -283,6 +280,38 @@ def _evaluate_replicas(
         prefill_cluster_requests=cluster,
         capacity=cap_safe,
     )
+    load = _load_point(batch, step, inputs, cap_safe)
+    return _result(batch, mem, feasible, cap, kv_limit, load, engine)
+
+
+def _admission_limit(
+    m: ModelArrays,
+    mem: MemoryArrays,
+    engine: IntArray,
+    prompt: FloatArray,
+    out: FloatArray,
+    stages: FloatArray,
+) -> FloatArray:
+    """Sequences the KV cache admits: the engine reserves the prompt plus a share of the
+    output per sequence."""
+    held = (
+        kv_sequence_bytes_per_gpu(
+            mem.kv_bytes_per_token_per_layer_per_gpu,
+            m.num_layers,
+            m.sliding_window_tokens,
+            m.num_sliding_window_layers,
+            prompt + _RESERVED_OUTPUT[engine] * out,
+        )
+        / stages
+    )
+    return np.floor(mem.kv_cache_capacity_bytes_per_gpu / held)
+
+
+def _load_point(
+    batch: ReplicaBatch, step: StepFunction, inputs: SchedulerInputs, cap_safe: FloatArray
+) -> LoadPoint:
+    """Closed-loop at the requested concurrency (offline: at capacity), or open-loop
+    (Poisson) where a request rate is given."""
     requested = batch.concurrency.astype(np.float64)
     offline = requested <= 0
     load = closed_loop(step, inputs, np.where(offline, cap_safe, requested), offline=offline)
@@ -295,7 +324,7 @@ def _evaluate_replicas(
                 for a, b in zip(_values(poisson), _values(load), strict=True)
             )
         )
-    return _result(batch, mem, feasible, cap, kv_limit, load, engine)
+    return load
 
 
 def _result(

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from app.core.economics import OptionTable, fleet_costs
 from app.core.errors import InvalidEstimateInputError
+from app.core.monthly_costs import fleet_costs
+from app.core.option_table import OptionTable
 
 IntArray = npt.NDArray[np.intp]
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from app.core.economics import OptionTable
+from app.core.option_table import OptionTable
 from app.core.uncertainty import (
     Z_P90,
     Factors,

@@ -14,14 +14,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from app.core.arrays import FloatArray
-from app.core.memory import (
+from app.core.memory import GpuArrays, MemoryArrays, ModelArrays, kv_sequence_bytes_per_gpu
+from app.core.precision_bytes import (
     ACTIVATION_BYTES_PER_ELEMENT,
     PRECISION_INDEX,
     WEIGHT_BYTES_BY_PRECISION,
-    GpuArrays,
-    MemoryArrays,
-    ModelArrays,
-    kv_sequence_bytes_per_gpu,
 )
 from app.core.scheduler import StepFunction
 from app.core.types import Precision

@@ -10,7 +10,7 @@ Every uncertain input is a multiplicative factor on its point value (1 = the poi
 
 All draws come from one seeded `numpy.random.Generator`, so the same spec gives the same
 ranges. With every spread at zero (sigma 0, low = high = 1) each sample equals the point
-estimate exactly. Sampled self-hosted costs reuse `economics.fleet_costs` on a widened option
+estimate exactly. Sampled self-hosted costs reuse `monthly_costs.fleet_costs` on a widened option
 table (one row per option and sample), so fleets are re-sized in whole replicas per sample.
 
 Approximations (documented in docs/economics.md): the peak factor scales the peak-hour load
@@ -27,8 +27,9 @@ import numpy as np
 import numpy.typing as npt
 
 from app.core.calibration import ERROR_BANDS
-from app.core.economics import OptionTable, fleet_costs
 from app.core.errors import InvalidEstimateInputError
+from app.core.monthly_costs import fleet_costs
+from app.core.option_table import OptionTable
 from app.core.workload import SECONDS_PER_DAY, SECONDS_PER_HOUR
 
 FloatArray = npt.NDArray[np.float64]
@@ -168,7 +169,7 @@ def scenario_table(
     feasible = table.feasible[r]
     unchanged = (throughput == 1.0) & (peak == 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        # Same formula as economics.build_option_table, with the peak hour scaled.
+        # Same formula as option_table.build_option_table, with the peak hour scaled.
         peak_term = (1.0 - beta) * float(table.shares.max()) / (SECONDS_PER_HOUR * irps) * peak
         daily = ((1.0 - beta) / irps + (beta / brps if beta > 0 else 0.0)) / SECONDS_PER_DAY
         kappa_held = np.where(unchanged, table.kappa_held[r], np.maximum(peak_term, daily))
@@ -199,6 +200,20 @@ def scenario_table(
         usd_per_month_adaptation=table.usd_per_month_adaptation[r],
         kappa_held=np.where(feasible, kappa_held, 0.0),
         kappa_hour=np.where(feasible, kappa_hour, 0.0),
+    )
+
+
+def sampled_table(table: OptionTable, rows: IntArray, factors: Factors) -> OptionTable:
+    """`scenario_table` for every option of `rows` in every sample: entry j * samples + i is
+    option `rows[j]` under the i-th sample's factors."""
+    k, s = len(rows), factors.samples
+    return scenario_table(
+        table,
+        np.repeat(np.asarray(rows, dtype=np.intp), s),
+        factors.throughput.reshape(-1),
+        np.tile(factors.gpu_price, k),
+        np.tile(factors.staff_cost, k),
+        np.tile(factors.peak, k),
     )
 
 
@@ -233,14 +248,7 @@ def sampled_self_hosted_costs(
     k, s = len(rows), factors.samples
     if k == 0:
         return np.empty((0, s))
-    wide = scenario_table(
-        table,
-        np.repeat(np.asarray(rows, dtype=np.intp), s),
-        factors.throughput.reshape(-1),
-        np.tile(factors.gpu_price, k),
-        np.tile(factors.staff_cost, k),
-        np.tile(factors.peak, k),
-    )
+    wide = sampled_table(table, rows, factors)
     volumes = np.tile(factors.volume * requests_per_day, k)
     return fleet_costs(wide, np.arange(k * s, dtype=np.intp), volumes).total.reshape(k, s)
 
@@ -348,14 +356,7 @@ def _grid_break_evens(
     k, s, g = len(rows), factors.samples, grid.size
     if k == 0:
         return np.full(s, np.inf)
-    wide = scenario_table(
-        table,
-        np.repeat(np.asarray(rows, dtype=np.intp), s),
-        factors.throughput.reshape(-1),
-        np.tile(factors.gpu_price, k),
-        np.tile(factors.staff_cost, k),
-        np.tile(factors.peak, k),
-    )
+    wide = sampled_table(table, rows, factors)
     idx = np.repeat(np.arange(k * s, dtype=np.intp), g)
     costs = fleet_costs(wide, idx, np.tile(grid, k * s)).total.reshape(k, s, g)
     # The API line is F + p V: a fixed cost F (its people, hosted tuning) and a slope p.

@@ -16,7 +16,8 @@ from app.core.build_out import (
     drivers_sentence,
     projection_with_build_out,
 )
-from app.core.economics import BuildCostsSpec, OptionTable
+from app.core.economics import BuildCostsSpec
+from app.core.option_table import OptionTable
 from app.core.options import CostOption, OptionKind
 from app.core.purchasing import PurchaseMode
 from app.core.team import Team, self_hosted_team

@@ -14,7 +14,7 @@ from app.core.types import Engine, GpuSpec, OpenModelSpec, Precision
 from app.db.orm import Benchmark
 from app.schemas.benchmarks import BenchmarkCreate, BenchmarkImport
 from app.services import catalog as catalog_service
-from app.services.catalog import BENCHMARKS, OPEN_MODELS
+from app.services.catalog_resources import BENCHMARKS, OPEN_MODELS
 from app.services.catalog_specs import open_model_spec_from_row
 
 #: Metrics the model is re-scaled on when stored points do not cover a configuration.

@@ -1,4 +1,4 @@
-"""Catalog use cases: versioned reads and writes, seeding and refreshing.
+"""Catalog use cases: versioned reads and writes (seeding and refreshing: `catalog_sync.py`).
 
 Every write opens a new `CatalogVersion`; rows are never updated in place except to close them
 (`valid_to_version`). Services flush but never commit: the request owns the transaction.
@@ -7,8 +7,7 @@ Every write opens a new `CatalogVersion`; rows are never updated in place except
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -29,171 +28,22 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.db.orm import (
-    ApiModel,
-    Benchmark,
     CatalogVersion,
     FineTuningPrice,
-    Gpu,
     GpuOffering,
-    OpenModel,
-    QualityScore,
     VersionedEntry,
 )
 from app.db.queries import escape_like
 from app.errors import ConflictError, InvalidInputError, NotFoundError
-from app.schemas.benchmarks import BenchmarkCreate
-from app.schemas.catalog import (
-    ApiModelCreate,
-    FineTuningPriceCreate,
-    GpuCreate,
-    GpuOfferingCreate,
-    OpenModelCreate,
-    QualityScoreCreate,
+from app.services.catalog_resources import (
+    API_MODELS,
+    BENCHMARKS,
+    FINE_TUNING_PRICES,
+    GPU_OFFERINGS,
+    GPUS,
+    OPEN_MODELS,
+    CatalogResource,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class CatalogResource:
-    """How one catalog table is listed, searched, validated and named."""
-
-    collection: str
-    label: str
-    orm: type[VersionedEntry]
-    create_schema: type[BaseModel]
-    filters: tuple[str, ...]
-    search_columns: tuple[str, ...]
-    sort_fields: tuple[str, ...]
-
-
-GPUS = CatalogResource(
-    collection="gpus",
-    label="GPU",
-    orm=Gpu,
-    create_schema=GpuCreate,
-    filters=("vendor", "interconnect"),
-    search_columns=("slug", "name", "vendor"),
-    sort_fields=(
-        "slug",
-        "name",
-        "vendor",
-        "memory_gb",
-        "memory_bandwidth_gb_per_s",
-        "bf16_tflops",
-        "fp8_tflops",
-        "tdp_w",
-        "list_price_usd",
-        "as_of",
-    ),
-)
-GPU_OFFERINGS = CatalogResource(
-    collection="gpu-offerings",
-    label="GPU offering",
-    orm=GpuOffering,
-    create_schema=GpuOfferingCreate,
-    filters=("provider", "gpu_slug", "region"),
-    search_columns=("slug", "provider", "instance_type", "gpu_slug"),
-    sort_fields=(
-        "slug",
-        "provider",
-        "instance_type",
-        "gpu_slug",
-        "gpu_count",
-        "usd_per_hour_on_demand",
-        "usd_per_hour_committed_1y",
-        "usd_per_hour_committed_3y",
-        "usd_per_hour_spot",
-        "as_of",
-    ),
-)
-OPEN_MODELS = CatalogResource(
-    collection="open-models",
-    label="open model",
-    orm=OpenModel,
-    create_schema=OpenModelCreate,
-    filters=("family", "attention_kind", "license"),
-    search_columns=("slug", "name", "family", "hf_repo"),
-    sort_fields=(
-        "slug",
-        "name",
-        "family",
-        "total_params_b",
-        "active_params_b",
-        "max_context_tokens",
-        "as_of",
-    ),
-)
-API_MODELS = CatalogResource(
-    collection="api-models",
-    label="API model",
-    orm=ApiModel,
-    create_schema=ApiModelCreate,
-    filters=("provider", "model_id"),
-    search_columns=("slug", "name", "model_id", "provider", "provider_name"),
-    sort_fields=(
-        "slug",
-        "name",
-        "provider",
-        "model_id",
-        "context_window_tokens",
-        "usd_per_mtok_input",
-        "usd_per_mtok_output",
-        "usd_per_mtok_cached_input",
-        "as_of",
-    ),
-)
-QUALITY_SCORES = CatalogResource(
-    collection="quality-scores",
-    label="quality score",
-    orm=QualityScore,
-    create_schema=QualityScoreCreate,
-    filters=("model_kind",),
-    search_columns=("slug", "name"),
-    sort_fields=(
-        "slug",
-        "name",
-        "model_kind",
-        "arena_score",
-        "mmlu_pro",
-        "gpqa_diamond",
-        "livecodebench",
-        "as_of",
-    ),
-)
-FINE_TUNING_PRICES = CatalogResource(
-    collection="fine-tuning-prices",
-    label="fine-tuning price",
-    orm=FineTuningPrice,
-    create_schema=FineTuningPriceCreate,
-    filters=("api_model_slug",),
-    search_columns=("slug", "api_model_slug"),
-    sort_fields=(
-        "slug",
-        "api_model_slug",
-        "usd_per_mtok_training",
-        "usd_per_mtok_input",
-        "usd_per_mtok_output",
-        "as_of",
-    ),
-)
-BENCHMARKS = CatalogResource(
-    collection="benchmarks",
-    label="benchmark",
-    orm=Benchmark,
-    create_schema=BenchmarkCreate,
-    filters=("engine", "gpu_slug", "open_model_slug", "precision", "tool"),
-    search_columns=("slug", "engine_version", "gpu_slug", "open_model_slug", "notes"),
-    sort_fields=(
-        "slug",
-        "engine",
-        "gpu_slug",
-        "open_model_slug",
-        "concurrency",
-        "request_rate_per_s",
-        "output_tokens_per_s",
-        "as_of",
-    ),
-)
-
 
 # --- versions -------------------------------------------------------------------------------
 
@@ -243,7 +93,7 @@ def list_versions(session: Session, *, limit: int, offset: int) -> tuple[list[Ca
     return list(rows), total
 
 
-def _open_version(
+def open_version(
     session: Session, *, action: str, resource: str | None, slug: str | None, note: str = ""
 ) -> CatalogVersion:
     version = CatalogVersion(
@@ -365,7 +215,7 @@ def _columns(resource: CatalogResource) -> list[str]:
     return [c.key for c in resource.orm.__table__.columns if c.key not in skip]
 
 
-def _to_row_values(resource: CatalogResource, data: BaseModel) -> dict[str, Any]:
+def to_row_values(resource: CatalogResource, data: BaseModel) -> dict[str, Any]:
     values = data.model_dump(mode="python")
     if resource is API_MODELS:
         # Tier prices stay exact inside the JSON column: Decimals as strings.
@@ -376,16 +226,12 @@ def _to_row_values(resource: CatalogResource, data: BaseModel) -> dict[str, Any]
     return {name: values[name] for name in _columns(resource)}
 
 
-def _entry_values(resource: CatalogResource, entry: VersionedEntry) -> dict[str, Any]:
+def entry_values(resource: CatalogResource, entry: VersionedEntry) -> dict[str, Any]:
     return {name: getattr(entry, name) for name in _columns(resource)}
 
 
 def validate_entry(resource: CatalogResource, values: Mapping[str, Any]) -> BaseModel:
     """The create schema of `resource` applied to `values` (422 problem when invalid)."""
-    return _validate(resource, values)
-
-
-def _validate(resource: CatalogResource, values: Mapping[str, Any]) -> BaseModel:
     try:
         # Internal data (bundled rows, stored rows) is trusted to use lax types such as
         # Decimal-as-string; request bodies are parsed strictly by FastAPI before this.
@@ -433,7 +279,7 @@ def _check_references(
         )
 
 
-def _insert(
+def insert_entry(
     session: Session, resource: CatalogResource, values: Mapping[str, Any], version: int
 ) -> VersionedEntry:
     entry = resource.orm(**values, valid_from_version=version)
@@ -452,13 +298,13 @@ def _flush_or_conflict(session: Session, resource: CatalogResource, slug: str) -
 
 
 def create_entry(session: Session, resource: CatalogResource, data: BaseModel) -> VersionedEntry:
-    values = _to_row_values(resource, data)
+    values = to_row_values(resource, data)
     slug = values["slug"]
     if find_entry(session, resource, slug) is not None:
         raise ConflictError(f"a {resource.label} with slug {slug!r} already exists", slug=slug)
     _check_references(session, resource, values)
-    version = _open_version(session, action="create", resource=resource.collection, slug=slug)
-    entry = _insert(session, resource, values, version.id)
+    version = open_version(session, action="create", resource=resource.collection, slug=slug)
+    entry = insert_entry(session, resource, values, version.id)
     version.rows_changed = 1
     _flush_or_conflict(session, resource, slug)
     return entry
@@ -469,17 +315,17 @@ def update_entry(
 ) -> VersionedEntry:
     """Apply a partial update as a new version; an update that changes nothing is a no-op."""
     current = _get_current_for_update(session, resource, slug)
-    old = _entry_values(resource, current)
+    old = entry_values(resource, current)
     changes = patch.model_dump(mode="python", exclude_unset=True)
-    merged = _validate(resource, _jsonable_tiers({**old, **changes}))
-    values = _to_row_values(resource, merged)
+    merged = validate_entry(resource, _jsonable_tiers({**old, **changes}))
+    values = to_row_values(resource, merged)
     if values == old:
         return current
     _check_references(session, resource, values)
-    version = _open_version(session, action="update", resource=resource.collection, slug=slug)
+    version = open_version(session, action="update", resource=resource.collection, slug=slug)
     current.valid_to_version = version.id
     session.flush()  # close the old row before the partial unique index sees the new one
-    entry = _insert(session, resource, values, version.id)
+    entry = insert_entry(session, resource, values, version.id)
     version.rows_changed = 1
     _flush_or_conflict(session, resource, slug)
     return entry
@@ -519,7 +365,7 @@ def delete_entry(session: Session, resource: CatalogResource, slug: str) -> int:
                 f"API model {slug!r} has {len(tunings)} fine-tuning price(s); delete those first",
                 fine_tuning_prices=sorted(tunings),
             )
-    version = _open_version(session, action="delete", resource=resource.collection, slug=slug)
+    version = open_version(session, action="delete", resource=resource.collection, slug=slug)
     current.valid_to_version = version.id
     version.rows_changed = 1
     session.flush()
@@ -538,156 +384,3 @@ def _get_current_for_update(
             f"no {resource.label} with slug {slug!r}", resource=resource.collection, slug=slug
         )
     return entry
-
-
-# --- seeding and refreshing -----------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class SyncCounts:
-    added: int = 0
-    updated: int = 0
-    removed: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.added + self.updated + self.removed
-
-
-def _sync(
-    session: Session,
-    resource: CatalogResource,
-    rows: Iterable[Mapping[str, Any]],
-    version: Callable[[], int],
-    *,
-    owns: Callable[[VersionedEntry], bool],
-) -> SyncCounts:
-    """Make the current catalog match `rows`; remove current entries that `owns` but rows lack."""
-    wanted = {}
-    for row in rows:
-        # Empty cells in bundled data mean "not given": the schema's default applies.
-        given = {k: v for k, v in row.items() if v is not None}
-        values = _to_row_values(resource, _validate(resource, given))
-        wanted[values["slug"]] = values
-    current = {
-        e.slug: e
-        for e in session.scalars(
-            select(resource.orm).where(resource.orm.valid_to_version.is_(None))
-        ).all()
-    }
-    added = updated = removed = 0
-    for slug, values in wanted.items():
-        existing = current.get(slug)
-        if existing is None:
-            _insert(session, resource, values, version())
-            added += 1
-        elif _entry_values(resource, existing) != values:
-            existing.valid_to_version = version()
-            session.flush()
-            _insert(session, resource, values, version())
-            updated += 1
-    for slug, existing in current.items():
-        if slug not in wanted and owns(existing):
-            existing.valid_to_version = version()
-            removed += 1
-    session.flush()
-    return SyncCounts(added, updated, removed)
-
-
-GENAI_SOURCE_PREFIX = "genai-prices"
-
-
-def _from_genai_prices(entry: VersionedEntry) -> bool:
-    return entry.source.startswith(GENAI_SOURCE_PREFIX)
-
-
-def _never(_entry: VersionedEntry) -> bool:
-    return False
-
-
-def seed_catalogs(session: Session, *, today: dt.date) -> CatalogVersion | None:
-    """Fill an empty catalog from the bundled data and genai-prices; None if already seeded."""
-    if find_latest_version(session) is not None:
-        return None
-    version = _open_version(
-        session, action="seed", resource=None, slug=None, note=_seed_note(today)
-    )
-    total = 0
-    for resource, rows in _bundled_rows(today=today):
-        total += _sync(session, resource, rows, lambda: version.id, owns=_never).total
-    version.rows_changed = total
-    session.flush()
-    return version
-
-
-def refresh_catalogs(
-    session: Session, *, collections: Sequence[str], today: dt.date
-) -> tuple[SyncCounts, int, bool, str]:
-    """Re-read the bundled sources; open one version if anything changed."""
-    latest = find_latest_version(session)
-    if latest is None:
-        raise InvalidInputError("the catalog has not been seeded yet: nothing to refresh")
-    opened: list[CatalogVersion] = []
-
-    def version() -> int:
-        if not opened:
-            opened.append(
-                _open_version(
-                    session,
-                    action="refresh",
-                    resource=",".join(collections),
-                    slug=None,
-                    note=_seed_note(today),
-                )
-            )
-        return opened[0].id
-
-    added = updated = removed = 0
-    for resource, rows in _bundled_rows(today=today):
-        if resource.collection not in collections:
-            continue
-        counts = _sync(
-            session,
-            resource,
-            rows,
-            version,
-            # Only entries that came from genai-prices are removed when the package drops them;
-            # hand-made API models and bundled hardware stay until someone deletes them.
-            owns=_from_genai_prices if resource is API_MODELS else _never,
-        )
-        added, updated, removed = (
-            added + counts.added,
-            updated + counts.updated,
-            removed + counts.removed,
-        )
-    counts = SyncCounts(added, updated, removed)
-    if opened:
-        opened[0].rows_changed = counts.total
-        session.flush()
-        return counts, opened[0].id, True, _seed_note(today)
-    return counts, latest, False, _seed_note(today)
-
-
-def _seed_note(today: dt.date) -> str:
-    from app.catalog.genai_import import genai_prices_version
-
-    return (
-        f"bundled GPU, offering, open-model and quality-score data; API prices from genai-prices "
-        f"{genai_prices_version()}, in effect {today}"
-    )
-
-
-def _bundled_rows(*, today: dt.date) -> list[tuple[CatalogResource, Sequence[Mapping[str, Any]]]]:
-    from dataclasses import asdict
-
-    from app.catalog import seed_data
-    from app.catalog.genai_import import load_api_models
-
-    return [
-        (GPUS, seed_data.load_gpus()),
-        (GPU_OFFERINGS, seed_data.load_gpu_offerings()),
-        (OPEN_MODELS, seed_data.load_open_models()),
-        (QUALITY_SCORES, seed_data.load_quality_scores()),
-        (API_MODELS, [asdict(row) for row in load_api_models(as_of=today)]),
-        (FINE_TUNING_PRICES, seed_data.load_fine_tuning_prices()),
-    ]

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import io
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import matplotlib
 from matplotlib.axes import Axes
@@ -23,6 +22,16 @@ from matplotlib.ticker import FuncFormatter
 from app.schemas.analyses import ChartFormat, ChartName
 from app.schemas.estimates import EstimateResponse
 from app.schemas.plans import PlanResponse
+from app.services.chart_axes import (
+    empty,
+    legend_below,
+    line_widths,
+    series_style,
+    short_label,
+    usd_label,
+    volume_axis,
+    volume_label,
+)
 
 MEDIA_TYPES: dict[str, str] = {"svg": "image/svg+xml", "png": "image/png"}
 TITLES: dict[str, str] = {
@@ -43,15 +52,7 @@ TORNADO_INPUTS: dict[str, str] = {
 }
 #: Options drawn at most, cheapest first; more would make an unreadable legend.
 MAX_SERIES = 10
-MAX_LABEL_CHARS = 60
 _LOCK = threading.Lock()
-#: Projection series styles, cycled (matplotlib named line styles and markers).
-_LINE_STYLES = ("-", "--", "-.", ":")
-_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "*")
-_LINE_WIDTH = 1.5
-#: Extra width per overlapping series drawn on top (points), and what counts as overlapping.
-_OVERLAP_WIDTH_STEP = 2.5
-_OVERLAP_SHARE = 0.01
 
 
 _DRAW: dict[str, Callable[[Figure, EstimateResponse], None]] = {}
@@ -119,32 +120,6 @@ def svg_for_html(svg: bytes) -> str:
     return text[text.index("<svg") :]
 
 
-def _short(label: str) -> str:
-    return label if len(label) <= MAX_LABEL_CHARS else label[: MAX_LABEL_CHARS - 1] + "…"
-
-
-def _usd(value: float, _pos: object = None) -> str:
-    magnitude = abs(value)
-    if magnitude >= 1e6:
-        return f"${value / 1e6:,.3g}M"
-    if magnitude >= 1e3:
-        return f"${value / 1e3:,.3g}k"
-    return f"${value:,.0f}"
-
-
-def _volume(value: float, _pos: object = None) -> str:
-    if value >= 1e6:
-        return f"{value / 1e6:.3g}M"
-    if value >= 1e3:
-        return f"{value / 1e3:.3g}k"
-    return f"{value:.3g}"
-
-
-def _empty(ax: Axes, text: str) -> None:
-    ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes)
-    ax.set_axis_off()
-
-
 def _cost_vs_volume(figure: Figure, result: EstimateResponse) -> None:
     """API options scale linearly with volume (token prices); the self-hosted line is the
     estimator's own cheapest-fleet curve, which steps as replicas are added."""
@@ -156,9 +131,24 @@ def _cost_vs_volume(figure: Figure, result: EstimateResponse) -> None:
     elif result.requests_per_day > 0:
         volumes = [result.requests_per_day * f for f in (0.01, 0.1, 1, 10, 100)]
     else:
-        _empty(ax, "No volume to chart")
+        empty(ax, "No volume to chart")
         return
     low, high = min(volumes), max(volumes)
+    _cost_lines(ax, result, low, high)
+    _today_and_break_even(ax, result, low, high)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("Requests per day")
+    ax.set_ylabel("USD per month")
+    ax.xaxis.set_major_formatter(FuncFormatter(volume_label))
+    ax.yaxis.set_major_formatter(FuncFormatter(usd_label))
+    ax.legend(loc="upper left", fontsize=8)
+
+
+def _cost_lines(ax: Axes, result: EstimateResponse, low: float, high: float) -> None:
+    """API lines over [low, high], the cheapest-fleet step curve, and today's self-hosted
+    options as points."""
+    curve = result.break_even.curve if result.break_even and result.break_even.curve else []
     api_options = [o for o in result.options if o.kind == "api"][:MAX_SERIES]
     for option in api_options:
         if result.requests_per_day <= 0:
@@ -173,7 +163,7 @@ def _cost_vs_volume(figure: Figure, result: EstimateResponse) -> None:
             if p.self_hosted_usd_per_month is not None and p.self_hosted_usd_per_month >= 0
         ]
         ax.step(
-            [volume for volume, _ in served],
+            [requests for requests, _ in served],
             [cost for _, cost in served],
             where="post",
             color="black",
@@ -191,6 +181,10 @@ def _cost_vs_volume(figure: Figure, result: EstimateResponse) -> None:
             zorder=3,
             label="Self-hosted options at today's volume",
         )
+
+
+def _today_and_break_even(ax: Axes, result: EstimateResponse, low: float, high: float) -> None:
+    """Vertical markers at today's volume and at the break-even, labelled."""
     ax.axvline(result.requests_per_day, color="tab:blue", linestyle=":", linewidth=1)
     ax.annotate(
         "today",
@@ -206,7 +200,7 @@ def _cost_vs_volume(figure: Figure, result: EstimateResponse) -> None:
         # Label on the side of the line with more room.
         right_half = be.requests_per_day > (low * high) ** 0.5
         ax.annotate(
-            f"break-even vs {be.api_model}: {_volume(be.requests_per_day)} req/day",
+            f"break-even vs {be.api_model}: {volume_label(be.requests_per_day)} req/day",
             (be.requests_per_day, 0.02),
             xycoords=("data", "axes fraction"),
             xytext=(-4 if right_half else 4, 4),
@@ -214,13 +208,6 @@ def _cost_vs_volume(figure: Figure, result: EstimateResponse) -> None:
             ha="right" if right_half else "left",
             color="tab:red",
         )
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("Requests per day")
-    ax.set_ylabel("USD per month")
-    ax.xaxis.set_major_formatter(FuncFormatter(_volume))
-    ax.yaxis.set_major_formatter(FuncFormatter(_usd))
-    ax.legend(loc="upper left", fontsize=8)
 
 
 def _breakdown(figure: Figure, result: EstimateResponse) -> None:
@@ -228,13 +215,13 @@ def _breakdown(figure: Figure, result: EstimateResponse) -> None:
     ax.set_title(TITLES["breakdown"])
     options = result.options[:MAX_SERIES]
     if not options:
-        _empty(ax, "No feasible options")
+        empty(ax, "No feasible options")
         return
     components = sorted(
         {name for o in options for name, usd in o.breakdown.items() if usd > 0},
         key=lambda name: -sum(o.breakdown.get(name, 0.0) for o in options),
     )
-    labels = [_short(o.label) for o in options]
+    labels = [short_label(o.label) for o in options]
     positions = list(range(len(options)))
     left = [0.0] * len(options)
     for name in components:
@@ -243,7 +230,7 @@ def _breakdown(figure: Figure, result: EstimateResponse) -> None:
         left = [a + b for a, b in zip(left, widths, strict=True)]
     for y, option in zip(positions, options, strict=True):
         ax.annotate(
-            _usd(option.monthly_cost_usd),
+            usd_label(option.monthly_cost_usd),
             (left[y], y),
             xytext=(3, 0),
             textcoords="offset points",
@@ -252,9 +239,9 @@ def _breakdown(figure: Figure, result: EstimateResponse) -> None:
     ax.set_yticks(positions, labels)
     ax.invert_yaxis()  # cheapest on top
     ax.set_xlabel("USD per month")
-    ax.xaxis.set_major_formatter(FuncFormatter(_usd))
+    ax.xaxis.set_major_formatter(FuncFormatter(usd_label))
     ax.set_xlim(0, max(left) * 1.15 if max(left) > 0 else 1)
-    _legend_below(figure, ax, columns=min(len(components), 6))
+    legend_below(figure, ax, columns=min(len(components), 6))
 
 
 def _projection(figure: Figure, result: EstimateResponse) -> None:
@@ -263,10 +250,10 @@ def _projection(figure: Figure, result: EstimateResponse) -> None:
     projection = result.projection
     series = sorted(projection.series, key=lambda s: sum(v for v in s.monthly_cost_usd if v >= 0))
     if not series or not projection.months:
-        _empty(ax, "No projection")
+        empty(ax, "No projection")
         return
     drawn = series[:MAX_SERIES]
-    widths = _line_widths([s.monthly_cost_usd for s in drawn])
+    widths = line_widths([s.monthly_cost_usd for s in drawn])
     for position, s in enumerate(drawn):
         points = [
             (m, v) for m, v in zip(projection.months, s.monthly_cost_usd, strict=False) if v >= 0
@@ -276,73 +263,16 @@ def _projection(figure: Figure, result: EstimateResponse) -> None:
             ax.plot(
                 months,
                 costs,
-                label=_short(s.label),
+                label=short_label(s.label),
                 linewidth=widths[position],
-                **_series_style(position, len(drawn)),
+                **series_style(position, len(drawn)),
             )
     ax.set_xlabel("Month")
     ax.set_ylabel("USD per month")
-    ax.yaxis.set_major_formatter(FuncFormatter(_usd))
+    ax.yaxis.set_major_formatter(FuncFormatter(usd_label))
     ax.set_ylim(bottom=0)
-    _volume_axis(ax, projection.months, projection.requests_per_day)
-    _legend_below(figure, ax, columns=2)
-
-
-def _series_style(position: int, count: int) -> dict[str, Any]:
-    """Each series its own colour, dash and marker; later series drawn on top; markers
-    staggered so that no two series put one on the same month."""
-    return {
-        "color": f"C{position % 10}",
-        "linestyle": _LINE_STYLES[position % len(_LINE_STYLES)],
-        "marker": _MARKERS[position % len(_MARKERS)],
-        "markersize": 4,
-        "markevery": (position, max(count, 1)),
-        "zorder": 2 + position,
-    }
-
-
-def _line_widths(series: Sequence[Sequence[float]]) -> list[float]:
-    """Line widths (points) such that series drawing the same line all show: within a group
-    of overlapping series, each one drawn earlier (so underneath) is wider than the next, and
-    shows on both sides of it. Series overlap when every month is within 1% of the tallest
-    value apart."""
-    tallest = max((v for values in series for v in values), default=0.0)
-    tolerance = max(tallest, 1.0) * _OVERLAP_SHARE
-    widths = [_LINE_WIDTH] * len(series)
-    for position, values in enumerate(series):
-        above = [
-            later
-            for later in range(position + 1, len(series))
-            if len(series[later]) == len(values)
-            and all(abs(a - b) <= tolerance for a, b in zip(values, series[later], strict=True))
-        ]
-        widths[position] = _LINE_WIDTH + _OVERLAP_WIDTH_STEP * len(above)
-    return widths
-
-
-def _legend_below(figure: Figure, ax: Axes, *, columns: int) -> None:
-    """The axes' legend under the plot, in as many columns as fit the image width (constrained
-    layout makes room below for a figure legend placed `outside`)."""
-    handles, labels = ax.get_legend_handles_labels()
-    renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
-    for ncols in range(max(columns, 1), 0, -1):
-        legend = figure.legend(
-            handles, labels, loc="outside lower center", ncols=ncols, fontsize=8, frameon=False
-        )
-        if ncols == 1 or legend.get_window_extent(renderer).width <= figure.bbox.width * 0.98:
-            return
-        legend.remove()
-
-
-def _volume_axis(ax: Axes, months: Sequence[int], volumes: Sequence[float]) -> None:
-    """Requests per day along the top, so growth is visible next to cost."""
-    if len(months) != len(volumes) or not months:
-        return
-    top = ax.secondary_xaxis("top")
-    step = max(1, len(months) // 6)
-    ticks = list(months)[::step]
-    top.set_xticks(ticks, [_volume(volumes[list(months).index(m)]) for m in ticks])
-    top.set_xlabel("Requests per day")
+    volume_axis(ax, projection.months, projection.requests_per_day)
+    legend_below(figure, ax, columns=2)
 
 
 def _tornado(figure: Figure, result: EstimateResponse) -> None:
@@ -351,7 +281,7 @@ def _tornado(figure: Figure, result: EstimateResponse) -> None:
     ax.set_title(TITLES["tornado"])
     sensitivity = result.sensitivity
     if sensitivity is None or not sensitivity.tornado or not result.options:
-        _empty(ax, "No sensitivity analysis: ask for `ranges` in the estimate")
+        empty(ax, "No sensitivity analysis: ask for `ranges` in the estimate")
         return
     base = result.options[0].monthly_cost_usd
     bars = sensitivity.tornado
@@ -364,7 +294,7 @@ def _tornado(figure: Figure, result: EstimateResponse) -> None:
         ):
             ax.barh(y, value - base, left=base, height=0.6, color=color)
             ax.annotate(
-                f"x{factor:.3g}: {_usd(value)}",
+                f"x{factor:.3g}: {usd_label(value)}",
                 (value, y),
                 xytext=(4 if value >= base else -4, 0),
                 textcoords="offset points",
@@ -375,8 +305,8 @@ def _tornado(figure: Figure, result: EstimateResponse) -> None:
     ax.axvline(base, color="black", linewidth=1)
     ax.set_yticks(positions, [TORNADO_INPUTS.get(b.input, b.input) for b in bars])
     ax.invert_yaxis()  # largest swing on top
-    ax.set_xlabel(f"Cheapest option, USD per month (point estimate {_usd(base)})")
-    ax.xaxis.set_major_formatter(FuncFormatter(_usd))
+    ax.set_xlabel(f"Cheapest option, USD per month (point estimate {usd_label(base)})")
+    ax.xaxis.set_major_formatter(FuncFormatter(usd_label))
     ax.margins(x=0.25)
 
 
@@ -384,13 +314,13 @@ def _plan_mix(figure: Figure, plan: PlanResponse) -> None:
     ax = figure.add_subplot()
     ax.set_title(TITLES["plan-mix"], loc="left")
     if not plan.lines:
-        _empty(ax, "The plan holds no GPUs (everything goes to the API)")
+        empty(ax, "The plan holds no GPUs (everything goes to the API)")
         return
     hours = list(range(len(plan.hours)))
     bottom = [0.0] * len(hours)
     for line in plan.lines[:MAX_SERIES]:
         gpus = [float(n * line.gpus_per_instance) for n in line.instances_by_hour]
-        ax.bar(hours, gpus, bottom=bottom, label=_short(line.label), width=0.85)
+        ax.bar(hours, gpus, bottom=bottom, label=short_label(line.label), width=0.85)
         bottom = [b + g for b, g in zip(bottom, gpus, strict=True)]
     ax.set_xlabel("Hour of the day (UTC)")
     ax.set_ylabel("GPUs held")
@@ -401,7 +331,7 @@ def _plan_mix(figure: Figure, plan: PlanResponse) -> None:
         api.plot(hours, [h.api_requests_per_s for h in plan.hours], color="black", marker=".")
         api.set_ylabel("Requests/s sent to the API")
         api.grid(False)
-    _legend_below(figure, ax, columns=1)
+    legend_below(figure, ax, columns=1)
 
 
 _DRAW.update(

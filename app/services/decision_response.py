@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from app.core.decision import DecisionResult, NamedMix, OptionName
+from app.core.decision_types import DecisionResult, NamedMix, OptionName
 from app.core.quality import QualityBarSpec, QualityVerdict, Scores, quality_threshold
 from app.core.routing import MixPart
 from app.core.uncertainty import FactorRangeSpec, UncertaintySpec

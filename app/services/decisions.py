@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session
 from app.core.accuracy import lookup_band
 from app.core.api_cost import ApiPriceSpec
 from app.core.calibration import ERROR_BANDS
-from app.core.decision import DecisionSpec, decide
+from app.core.decision import decide
+from app.core.decision_types import DecisionSpec
 from app.core.economics import SelfHostedCandidateSpec
-from app.core.estimate import EstimateSpec
+from app.core.estimate_types import EstimateSpec
 from app.core.quality import (
     QualityBarSpec,
     QualityVerdict,
@@ -29,7 +30,6 @@ from app.core.types import Precision
 from app.core.uncertainty import FactorRangeSpec, UncertaintySpec, log_sigma_from_band
 from app.db.orm import QualityScore
 from app.errors import InvalidInputError
-from app.schemas.catalog import QUALITY_MEASURES
 from app.schemas.decisions import (
     BreakEvenRangeChange,
     FactorRangeIn,
@@ -39,6 +39,7 @@ from app.schemas.decisions import (
     RangesOut,
 )
 from app.schemas.estimates import EstimateRequest
+from app.schemas.quality_scores import QUALITY_MEASURES
 from app.services import catalog as catalog_service
 from app.services import decision_response as out
 from app.services.estimate_response import catalog_dict

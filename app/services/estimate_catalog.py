@@ -13,7 +13,13 @@ from app.db.orm import ApiModel, VersionedEntry
 from app.errors import InvalidInputError
 from app.schemas.estimates import EstimateRequest
 from app.services import catalog as catalog_service
-from app.services.catalog import API_MODELS, GPU_OFFERINGS, GPUS, OPEN_MODELS, CatalogResource
+from app.services.catalog_resources import (
+    API_MODELS,
+    GPU_OFFERINGS,
+    GPUS,
+    OPEN_MODELS,
+    CatalogResource,
+)
 
 #: API models compared when the request names none: each major provider's current flagship
 #: and its cheap tier, plus hosts of open models. Missing slugs are skipped.

@@ -14,7 +14,7 @@ from typing import Any
 
 from app.core.breakeven_search import BreakEvenOutcome
 from app.core.candidates import InfeasibleCandidate
-from app.core.estimate import BreakEvenAnswer, EstimateResult
+from app.core.estimate_types import BreakEvenAnswer, EstimateResult
 from app.core.options import CostOption, OptionKind
 from app.schemas.estimates import (
     BreakEvenOut,

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from app.core.api_cost import ApiPriceSpec
 from app.core.economics import CostAssumptionsSpec
 from app.core.engines import DEFAULT_ENGINE
-from app.core.estimate import CORE_VERSION
+from app.core.estimate_types import CORE_VERSION
 from app.core.fleet import SizingPolicySpec
 from app.core.performance import DEFAULT_REAL_WORLD_DERATE
 from app.core.purchasing import PurchaseMode

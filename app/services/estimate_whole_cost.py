@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from app.core.api_cost import ApiPriceSpec
 from app.core.build_out import ConstraintCost
-from app.core.estimate import EstimateResult, EstimateSpec, estimate
+from app.core.estimate import estimate
+from app.core.estimate_types import EstimateResult, EstimateSpec
 from app.core.self_hosting import SelfHostingCandidates, self_hosting_candidates
 from app.schemas.estimates import EstimateRequest
 from app.schemas.whole_cost import ConstraintCostOut, ConstraintsIn, TimeToProductionOut

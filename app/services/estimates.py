@@ -14,7 +14,8 @@ from dataclasses import replace
 
 from sqlalchemy.orm import Session
 
-from app.core.estimate import EstimateResult, estimate
+from app.core.estimate import estimate
+from app.core.estimate_types import EstimateResult
 from app.core.self_hosting import SelfHostingCandidates
 from app.errors import InvalidInputError
 from app.schemas.estimates import EstimateRequest, EstimateResponse

@@ -26,7 +26,7 @@ from app.services import calibration_rows
 from app.services import catalog as catalog_service
 from app.services.benchmarks import find_measured, refit_to_stored
 from app.services.calibration_rows import ACCURACY_TARGETS
-from app.services.catalog import GPUS, OPEN_MODELS, CatalogResource
+from app.services.catalog_resources import GPUS, OPEN_MODELS, CatalogResource
 from app.services.catalog_specs import gpu_spec_from_row, open_model_spec_from_row
 from app.services.slug_resolution import NameResolver
 

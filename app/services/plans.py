@@ -24,7 +24,7 @@ from app.schemas.plans import PlanRequest, PlanResponse
 from app.schemas.whole_cost import InfrastructureIn
 from app.services import estimate_response as estimate_out
 from app.services import plan_response
-from app.services.catalog import API_MODELS
+from app.services.catalog_resources import API_MODELS
 from app.services.estimate_catalog import CatalogRows, catalog_entries, load_catalog
 from app.services.estimate_specs import (
     ResolvedInputs,

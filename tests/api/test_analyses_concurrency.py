@@ -28,7 +28,7 @@ from app.db import migrations
 from app.db.orm import Analysis
 from app.db.session import build_engine, session_scope
 from app.main import create_app
-from app.services.catalog import seed_catalogs
+from app.services.catalog_sync import seed_catalogs
 from tests.conftest import make_settings
 from tests.factories import JSON, REQUEST
 

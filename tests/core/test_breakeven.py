@@ -10,14 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.core.breakeven import break_even, cost_envelope, envelope_at
-from app.core.economics import (
-    CostAssumptionsSpec,
-    OptionTable,
-    SelfHostedCandidateSpec,
-    build_option_table,
-    fleet_costs,
-)
+from app.core.economics import CostAssumptionsSpec, SelfHostedCandidateSpec
 from app.core.fleet import ReplicaCapacitySpec, SizingPolicySpec
+from app.core.monthly_costs import fleet_costs
+from app.core.option_table import OptionTable, build_option_table
 from app.core.purchasing import PurchaseMode, PurchaseOptionSpec
 from app.core.workload import WorkloadSpec
 

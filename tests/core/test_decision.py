@@ -8,13 +8,11 @@ import numpy as np
 import pytest
 
 from app.core.api_cost import ApiPriceSpec
-from app.core.decision import DecisionSpec, decide
-from app.core.economics import (
-    PurchaseMode,
-    PurchaseOptionSpec,
-    SelfHostedCandidateSpec,
-)
-from app.core.estimate import EstimateSpec, estimate
+from app.core.decision import decide
+from app.core.decision_types import DecisionSpec
+from app.core.economics import PurchaseMode, PurchaseOptionSpec, SelfHostedCandidateSpec
+from app.core.estimate import estimate
+from app.core.estimate_types import EstimateSpec
 from app.core.fleet import ReplicaCapacitySpec
 from app.core.quality import QualityBarSpec, QualityTier
 from app.core.uncertainty import FactorRangeSpec, UncertaintySpec

@@ -7,15 +7,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.core.economics import (
-    CostAssumptionsSpec,
-    SelfHostedCandidateSpec,
-    build_option_table,
-    fleet_costs,
-    owned_usd_per_gpu_month,
-)
+from app.core.economics import CostAssumptionsSpec, SelfHostedCandidateSpec, owned_usd_per_gpu_month
 from app.core.errors import InvalidEstimateInputError
 from app.core.fleet import ReplicaCapacitySpec, SizingPolicySpec
+from app.core.monthly_costs import fleet_costs
+from app.core.option_table import build_option_table
 from app.core.purchasing import PurchaseMode, PurchaseOptionSpec
 from app.core.workload import WorkloadSpec
 

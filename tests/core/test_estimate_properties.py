@@ -8,14 +8,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.core.api_cost import ApiPriceSpec
-from app.core.economics import (
-    CostAssumptionsSpec,
-    SelfHostedCandidateSpec,
-    build_option_table,
-)
-from app.core.estimate import EstimateSpec, estimate
+from app.core.economics import CostAssumptionsSpec, SelfHostedCandidateSpec
+from app.core.estimate import estimate
+from app.core.estimate_types import EstimateSpec
 from app.core.fleet import ReplicaCapacitySpec, SizingPolicySpec
 from app.core.hybrid import hybrid_best_by_scan, hybrid_plan, solve_hybrid_replicas
+from app.core.option_table import build_option_table
 from app.core.options import OptionKind
 from app.core.purchasing import PurchaseMode, PurchaseOptionSpec
 from app.core.workload import WorkloadSpec

@@ -12,8 +12,6 @@ from app.core.economics import (
     PurchaseMode,
     PurchaseOptionSpec,
     SelfHostedCandidateSpec,
-    build_option_table,
-    fleet_costs,
 )
 from app.core.fleet import (
     ReplicaCapacitySpec,
@@ -23,6 +21,8 @@ from app.core.fleet import (
     replica_capacity,
     replicas_per_zone,
 )
+from app.core.monthly_costs import fleet_costs
+from app.core.option_table import build_option_table
 from app.core.workload import WorkloadSpec
 
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.core.errors import InvalidParallelismError, ModelDoesNotFitError
-from app.core.memory import memory_breakdown
+from app.core.memory_breakdown import memory_breakdown
 from app.core.types import AttentionKind, GpuSpec, OpenModelSpec, Precision
 from tests.factories import A100, H100, LLAMA_8B, LLAMA_70B, MISTRAL_7B, MIXTRAL_8X7B
 

@@ -8,15 +8,14 @@ import pytest
 from app.core.breakeven import break_even, cost_envelope
 from app.core.economics import (
     CostAssumptionsSpec,
-    OptionTable,
     PurchaseMode,
     PurchaseOptionSpec,
     SelfHostedCandidateSpec,
-    build_option_table,
-    fleet_costs,
 )
 from app.core.errors import InvalidEstimateInputError
 from app.core.fleet import ReplicaCapacitySpec, SizingPolicySpec
+from app.core.monthly_costs import fleet_costs
+from app.core.option_table import OptionTable, build_option_table
 from app.core.quality import (
     BELOW_QUALITY,
     QualityBarSpec,

@@ -12,18 +12,17 @@ from hypothesis import strategies as st
 
 from app.core.breakeven import cost_envelope, envelope_at
 from app.core.economics import (
-    COST_COMPONENTS,
     BuildCostsSpec,
     CostAssumptionsSpec,
     PurchaseMode,
     PurchaseOptionSpec,
     SelfHostedCandidateSpec,
-    build_option_table,
-    fleet_costs,
 )
 from app.core.fleet import SizingPolicySpec
 from app.core.hybrid import hybrid_best_by_scan, hybrid_plan
 from app.core.infrastructure import InfrastructureSpec
+from app.core.monthly_costs import COST_COMPONENTS, fleet_costs
+from app.core.option_table import build_option_table
 from app.core.team import TeamSpec, self_hosted_team
 from app.core.workload import WorkloadSpec
 from tests.core.test_economics import flat_curve

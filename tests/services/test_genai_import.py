@@ -18,12 +18,14 @@ from genai_prices.data import providers
 from genai_prices.types import ModelInfo, ModelPrice, StartDateConstraint, TimeOfDateConstraint
 
 from app.catalog import genai_import
+from app.catalog.genai_batch import batch_covered_providers
 from app.catalog.genai_import import (
     ApiModelRow,
     genai_prices_version,
     load_api_models,
     skipped_api_models,
 )
+from app.catalog.genai_price_values import exact
 from tests.factories import REQUIRED_PROVIDERS
 
 # A fixed date keeps the tests independent of the clock (and of future price changes).
@@ -153,9 +155,9 @@ def test_long_context_tiers_are_json_and_ascending() -> None:
 
 
 def test_prices_are_rounded_to_nine_places_without_floats() -> None:
-    assert genai_import._exact(Decimal("0.0000001234567891")) == Decimal("0.000000123")
-    assert genai_import._exact(Decimal("2.5")) == Decimal("2.5")
-    assert genai_import._exact(Decimal("-1")) is None
+    assert exact(Decimal("0.0000001234567891")) == Decimal("0.000000123")
+    assert exact(Decimal("2.5")) == Decimal("2.5")
+    assert exact(Decimal("-1")) is None
 
 
 # --- golden prices ------------------------------------------------------------------------
@@ -320,7 +322,7 @@ def test_does_not_touch_the_network(monkeypatch: pytest.MonkeyPatch) -> None:
         genai_import._package_version,
         genai_import._data_sha256,
         genai_import._snapshot_date,
-        genai_import._batch_covered_providers,
+        batch_covered_providers,
     ):
         cached.cache_clear()
     rows = load_api_models(as_of=AS_OF)

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from app.schemas.common import Page
 from app.services import catalog as catalog_service
-from app.services.catalog import CatalogResource
+from app.services.catalog_resources import CatalogResource
 
 ReadT = TypeVar("ReadT", bound=BaseModel)
 PageT = TypeVar("PageT", bound=Page[Any])

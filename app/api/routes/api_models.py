@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query, Response, status
 from pydantic import Field
 
-from app.api import openapi_examples as ex
+from app.api import catalog_examples as ex
 from app.api.deps import AdminDep, ReaderDep, SessionDep, VersionDep
 from app.api.routes._catalog import (
     CatalogListQuery,
@@ -16,10 +16,10 @@ from app.api.routes._catalog import (
     sort_description,
     sort_pattern,
 )
-from app.schemas.catalog import ApiModelCreate, ApiModelPage, ApiModelRead, ApiModelUpdate
+from app.schemas.catalog_api import ApiModelCreate, ApiModelPage, ApiModelRead, ApiModelUpdate
 from app.schemas.common import Slug
 from app.services import catalog as catalog_service
-from app.services.catalog import API_MODELS
+from app.services.catalog_resources import API_MODELS
 
 router = APIRouter(prefix="/v1/api-models", tags=["api-models"], dependencies=[ReaderDep])
 

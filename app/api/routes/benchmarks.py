@@ -27,7 +27,7 @@ from app.schemas.benchmarks import (
 from app.schemas.common import Slug
 from app.services import benchmarks as benchmark_service
 from app.services import catalog as catalog_service
-from app.services.catalog import BENCHMARKS
+from app.services.catalog_resources import BENCHMARKS
 
 router = APIRouter(prefix="/v1/benchmarks", tags=["benchmarks"], dependencies=[ReaderDep])
 

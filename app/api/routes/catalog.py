@@ -13,6 +13,7 @@ from app.api.deps import AdminDep, Limit, Offset, ReaderDep, SessionDep
 from app.schemas.catalog import CatalogVersionPage, CatalogVersionRead, RefreshResult
 from app.schemas.common import AsOf, InputModel
 from app.services import catalog as catalog_service
+from app.services import catalog_sync
 
 router = APIRouter(prefix="/v1/catalog", tags=["catalog"], dependencies=[ReaderDep])
 
@@ -57,7 +58,7 @@ def refresh_catalogs(
     """Re-read the installed genai-prices package (and, if asked, the bundled hardware and
     model data) and record what changed as one new catalog version. Needs an admin key."""
     request = body or RefreshRequest()
-    counts, version, changed, note = catalog_service.refresh_catalogs(
+    counts, version, changed, note = catalog_sync.refresh_catalogs(
         session,
         collections=list(dict.fromkeys(request.catalogs)),
         today=request.prices_as_of or dt.datetime.now(dt.UTC).date(),

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query, Response, status
 from pydantic import Field
 
-from app.api import openapi_examples as ex
+from app.api import catalog_examples as ex
 from app.api.deps import AdminDep, ReaderDep, SessionDep, VersionDep
 from app.api.routes._catalog import (
     CatalogListQuery,
@@ -16,7 +16,7 @@ from app.api.routes._catalog import (
     sort_description,
     sort_pattern,
 )
-from app.schemas.catalog import (
+from app.schemas.catalog_api import (
     FineTuningPriceCreate,
     FineTuningPricePage,
     FineTuningPriceRead,
@@ -24,7 +24,7 @@ from app.schemas.catalog import (
 )
 from app.schemas.common import Slug
 from app.services import catalog as catalog_service
-from app.services.catalog import FINE_TUNING_PRICES
+from app.services.catalog_resources import FINE_TUNING_PRICES
 
 router = APIRouter(
     prefix="/v1/fine-tuning-prices", tags=["fine-tuning-prices"], dependencies=[ReaderDep]

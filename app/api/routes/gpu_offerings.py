@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query, Response, status
 from pydantic import Field
 
-from app.api import openapi_examples as ex
+from app.api import catalog_examples as ex
 from app.api.deps import AdminDep, ReaderDep, SessionDep, VersionDep
 from app.api.routes._catalog import (
     CatalogListQuery,
@@ -24,7 +24,7 @@ from app.schemas.catalog import (
 )
 from app.schemas.common import Slug
 from app.services import catalog as catalog_service
-from app.services.catalog import GPU_OFFERINGS
+from app.services.catalog_resources import GPU_OFFERINGS
 
 router = APIRouter(prefix="/v1/gpu-offerings", tags=["gpu-offerings"], dependencies=[ReaderDep])
 

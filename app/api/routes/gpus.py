@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query, Response, status
 from pydantic import Field
 
-from app.api import openapi_examples as ex
+from app.api import catalog_examples as ex
 from app.api.deps import AdminDep, ReaderDep, SessionDep, VersionDep
 from app.api.routes._catalog import (
     CatalogListQuery,
@@ -19,7 +19,7 @@ from app.api.routes._catalog import (
 from app.schemas.catalog import GpuCreate, GpuPage, GpuRead, GpuUpdate
 from app.schemas.common import Slug
 from app.services import catalog as catalog_service
-from app.services.catalog import GPUS
+from app.services.catalog_resources import GPUS
 
 router = APIRouter(prefix="/v1/gpus", tags=["gpus"], dependencies=[ReaderDep])
 

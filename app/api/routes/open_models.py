@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query, Response, status
 from pydantic import Field
 
-from app.api import openapi_examples as ex
+from app.api import catalog_examples as ex
 from app.api.deps import AdminDep, ReaderDep, SessionDep, VersionDep
 from app.api.routes._catalog import (
     CatalogListQuery,
@@ -19,7 +19,7 @@ from app.api.routes._catalog import (
 from app.schemas.catalog import OpenModelCreate, OpenModelPage, OpenModelRead, OpenModelUpdate
 from app.schemas.common import Slug
 from app.services import catalog as catalog_service
-from app.services.catalog import OPEN_MODELS
+from app.services.catalog_resources import OPEN_MODELS
 
 router = APIRouter(prefix="/v1/open-models", tags=["open-models"], dependencies=[ReaderDep])
 

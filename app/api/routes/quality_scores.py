@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query, Response, status
 from pydantic import Field
 
-from app.api import openapi_examples as ex
+from app.api import catalog_examples as ex
 from app.api.deps import AdminDep, ReaderDep, SessionDep, VersionDep
 from app.api.routes._catalog import (
     CatalogListQuery,
@@ -16,15 +16,15 @@ from app.api.routes._catalog import (
     sort_description,
     sort_pattern,
 )
-from app.schemas.catalog import (
+from app.schemas.common import Slug
+from app.schemas.quality_scores import (
     QualityScoreCreate,
     QualityScorePage,
     QualityScoreRead,
     QualityScoreUpdate,
 )
-from app.schemas.common import Slug
 from app.services import catalog as catalog_service
-from app.services.catalog import QUALITY_SCORES
+from app.services.catalog_resources import QUALITY_SCORES
 
 router = APIRouter(prefix="/v1/quality-scores", tags=["quality-scores"], dependencies=[ReaderDep])
 

@@ -1,0 +1,252 @@
+"""Monthly cost of self-hosted fleets: compute, power, hosting, staff, overhead and the
+itemised build costs, for paired (option, volume) rows of an `OptionTable`.
+
+Held fleets are sized for the peak hour and the day's work; autoscaled fleets follow each
+distinct hourly level. Formulas: docs/economics.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.core.arrays import BoolArray, FloatArray, IntArray
+from app.core.fleet import instances_for_replicas, replicas_per_zone
+from app.core.infrastructure import INFRASTRUCTURE_ITEMS
+from app.core.option_table import OptionTable
+from app.core.workload import DAYS_PER_MONTH, HOURS_PER_DAY, SECONDS_PER_DAY, SECONDS_PER_HOUR
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class FleetCosts:
+    """Monthly cost components (USD/month) and fleet figures for paired (option, volume) rows."""
+
+    compute: FloatArray
+    power: FloatArray
+    hosting: FloatArray
+    staff: FloatArray
+    overhead: FloatArray
+    support: FloatArray
+    gateway: FloatArray
+    observability: FloatArray
+    storage: FloatArray
+    egress: FloatArray
+    adaptation: FloatArray
+    total: FloatArray
+    peak_serving_replicas: FloatArray
+    peak_replicas: FloatArray
+    peak_instances: FloatArray
+    peak_gpus: FloatArray
+    average_gpus: FloatArray
+    average_utilisation: FloatArray  # busy replica-time over held replica-time
+    gpu_utilisation: FloatArray  # busy GPU-time over bought (held or rented) GPU-time
+
+
+#: FleetCosts fields that are monthly cost components; they sum to `total`.
+COST_COMPONENTS = (
+    "compute",
+    "power",
+    "hosting",
+    "staff",
+    "overhead",
+    "support",
+    *INFRASTRUCTURE_ITEMS,
+    "adaptation",
+)
+
+
+def _build_costs(
+    table: OptionTable,
+    idx: IntArray,
+    active: BoolArray,
+    gpus: FloatArray,
+    instances: FloatArray,
+    requests_per_day: FloatArray,
+) -> dict[str, FloatArray]:
+    """People, support, infrastructure line items and adaptation of fleets (USD/month).
+
+    `active` marks rows with a fleet at all; per-request items count the whole volume, since
+    the gateway fronts all traffic, hybrids included."""
+    staff = table.usd_per_month_staff[idx] + table.usd_per_gpu_month_staff[idx] * gpus
+    out = {
+        "staff": np.where(active, staff, 0.0),
+        "support": gpus * table.usd_per_gpu_month_support[idx],
+        "adaptation": np.where(active, table.usd_per_month_adaptation[idx], 0.0),
+    }
+    for k, item in enumerate(INFRASTRUCTURE_ITEMS):
+        line = (
+            table.infra_fixed[idx, k]
+            + table.infra_per_instance[idx, k] * instances
+            + table.infra_per_request_day[idx, k] * requests_per_day
+        )
+        out[item] = np.where(active, line, 0.0)
+    return out
+
+
+def _overhead(base: FloatArray, share: float) -> FloatArray:
+    # No overhead share means none, even on the infinite cost of an infeasible row.
+    return base * share if share > 0 else np.zeros_like(base)
+
+
+def _total(parts: dict[str, FloatArray]) -> FloatArray:
+    total = np.zeros_like(parts["compute"])
+    for name in COST_COMPONENTS:
+        total = total + parts[name]
+    return total
+
+
+def fixed_fleet_costs(
+    table: OptionTable,
+    idx: IntArray,
+    serving: FloatArray,
+    busy_replica_s_per_day: FloatArray,
+    requests_per_day: FloatArray | float = 0.0,
+) -> FleetCosts:
+    """Costs of held-24/7 fleets with `serving` replicas doing that much busy work per day,
+    for a workload of `requests_per_day` in all (per-request infrastructure)."""
+    q = replicas_per_zone(serving, table.redundancy_replicas, table.zones)
+    replicas = q * table.zones
+    gpr, gpi = table.gpus_per_replica[idx], table.gpus_per_instance[idx]
+    instances = instances_for_replicas(q, gpr, gpi) * table.zones
+    gpus = instances * gpi
+    compute = instances * table.usd_per_instance_month_fixed[idx]
+    busy_gpu_s_month = busy_replica_s_per_day * gpr * DAYS_PER_MONTH
+    power = (
+        gpus * table.usd_per_gpu_month_idle_power[idx]
+        + busy_gpu_s_month * table.usd_per_busy_gpu_s_power[idx]
+    )
+    hosting = gpus * table.usd_per_gpu_month_hosting[idx]
+    overhead = _overhead(compute + power + hosting, table.overhead_share)
+    volume = np.broadcast_to(np.asarray(requests_per_day, dtype=np.float64), serving.shape)
+    parts = {
+        "compute": compute,
+        "power": power,
+        "hosting": hosting,
+        "overhead": overhead,
+        **_build_costs(table, idx, serving > 0, gpus, instances, volume),
+    }
+    with np.errstate(divide="ignore", invalid="ignore"):
+        util = np.where(replicas > 0, busy_replica_s_per_day / (replicas * SECONDS_PER_DAY), 0.0)
+        gpu_util = np.where(gpus > 0, busy_replica_s_per_day * gpr / (gpus * SECONDS_PER_DAY), 0.0)
+    return FleetCosts(
+        **parts,
+        total=_total(parts),
+        peak_serving_replicas=serving,
+        peak_replicas=replicas,
+        peak_instances=instances,
+        peak_gpus=gpus,
+        average_gpus=gpus.astype(np.float64),
+        average_utilisation=util,
+        gpu_utilisation=gpu_util,
+    )
+
+
+def fleet_costs(table: OptionTable, idx: IntArray, requests_per_day: FloatArray) -> FleetCosts:
+    """Monthly costs of options `idx` at volumes `requests_per_day` (paired, same length)."""
+    idx = np.asarray(idx, dtype=np.intp)
+    v = np.broadcast_to(np.asarray(requests_per_day, dtype=np.float64), idx.shape)
+    scaled_rows = table.autoscaled[idx]
+    if not scaled_rows.any():
+        return _with_infeasible(table, idx, _held_costs(table, idx, v))
+    if scaled_rows.all():
+        return _with_infeasible(table, idx, _autoscaled_costs(table, idx, v))
+    held_rows = ~scaled_rows
+    held = _held_costs(table, idx[held_rows], v[held_rows])
+    scaled = _autoscaled_costs(table, idx[scaled_rows], v[scaled_rows])
+    parts: dict[str, FloatArray] = {}
+    for name in FleetCosts.__dataclass_fields__:
+        merged = np.empty(idx.shape, dtype=np.float64)
+        merged[held_rows] = getattr(held, name)
+        merged[scaled_rows] = getattr(scaled, name)
+        parts[name] = merged
+    return _with_infeasible(table, idx, FleetCosts(**parts))
+
+
+def _busy_replica_s_per_day(table: OptionTable, idx: IntArray, v: FloatArray) -> FloatArray:
+    """Replica-seconds per day spent serving: interactive at the operating point, batch at
+    the best throughput."""
+    beta = table.batch_share
+    with np.errstate(divide="ignore", invalid="ignore"):
+        busy = v * (1.0 - beta) / table.operating_rps[idx]
+        if beta > 0:
+            busy = busy + v * beta / table.batch_rps[idx]
+    # Only infeasible rows (no throughput) are non-finite; their totals become +inf later.
+    return np.where(np.isfinite(busy), busy, 0.0)
+
+
+def held_serving_replicas(
+    table: OptionTable, idx: IntArray, v: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Serving replicas a held fleet needs at volumes `v` (enough for the peak hour and for the
+    whole day's work), and the busy replica-seconds per day they do."""
+    serving = np.maximum(table.min_serving_replicas, np.ceil(v * table.kappa_held[idx]))
+    return serving, _busy_replica_s_per_day(table, idx, v)
+
+
+def _held_costs(table: OptionTable, idx: IntArray, v: FloatArray) -> FleetCosts:
+    serving, busy = held_serving_replicas(table, idx, v)
+    return fixed_fleet_costs(table, idx, serving, busy, v)
+
+
+def _autoscaled_costs(table: OptionTable, si: IntArray, sv: FloatArray) -> FleetCosts:
+    # Replicas follow each distinct hourly level; batch runs on extra replica-hours billed
+    # per second (no rounding), see docs/economics.md.
+    beta = table.batch_share
+    factor = table.capacity_factor[si]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        need = (sv * table.kappa_hour[si])[:, None] * table.unique_shares[None, :]
+        serving_h = np.maximum(table.min_serving_replicas, np.ceil(need))
+        serving_h = np.ceil(serving_h * factor[:, None])
+    q = replicas_per_zone(serving_h, table.redundancy_replicas, table.zones)
+    gpr, gpi = table.gpus_per_replica[si], table.gpus_per_instance[si]
+    inst_h = instances_for_replicas(q, gpr[:, None], gpi[:, None]) * table.zones
+    hours = table.share_hours
+    inst_hours_day = inst_h @ hours
+    if beta > 0:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            batch_replica_h = sv * beta / (table.batch_rps[si] * SECONDS_PER_HOUR) * factor
+    else:
+        batch_replica_h = np.zeros_like(sv)
+    batch_inst_h = batch_replica_h * gpr / gpi
+    compute = (inst_hours_day + batch_inst_h) * table.usd_per_instance_hour[si] * DAYS_PER_MONTH
+    overhead = _overhead(compute, table.overhead_share)
+    replica_hours_day = (q @ hours) * table.zones + batch_replica_h
+    busy_replica_s = _busy_replica_s_per_day(table, si, sv)
+    gpu_hours_day = (inst_hours_day + batch_inst_h) * gpi
+    with np.errstate(divide="ignore", invalid="ignore"):
+        util = busy_replica_s / (replica_hours_day * SECONDS_PER_HOUR)
+        gpu_util = np.where(
+            gpu_hours_day > 0, busy_replica_s * gpr / (gpu_hours_day * SECONDS_PER_HOUR), 0.0
+        )
+    zeros = np.zeros_like(sv)
+    # unique_shares is sorted ascending and every step above is non-decreasing in the share,
+    # so the last column is the peak hour (cheaper than a row-wise max).
+    peak_instances = inst_h[:, -1]
+    # People and hosts are sized for the peak hour; an autoscaled fleet always exists.
+    active = np.ones(sv.shape, dtype=np.bool_)
+    parts = {
+        "compute": compute,
+        "power": zeros,
+        "hosting": zeros,
+        "overhead": overhead,
+        **_build_costs(table, si, active, peak_instances * gpi, peak_instances, sv),
+    }
+    return FleetCosts(
+        **parts,
+        total=_total(parts),
+        peak_serving_replicas=serving_h[:, -1],
+        peak_replicas=q[:, -1] * table.zones,
+        peak_instances=peak_instances,
+        peak_gpus=peak_instances * gpi,
+        average_gpus=gpu_hours_day / HOURS_PER_DAY,
+        average_utilisation=util,
+        gpu_utilisation=gpu_util,
+    )
+
+
+def _with_infeasible(table: OptionTable, idx: IntArray, costs: FleetCosts) -> FleetCosts:
+    bad = ~table.feasible[idx]
+    if bad.any():
+        costs.total[bad] = np.inf
+    return costs
