@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.core import calibration
 from app.core.memory import PRECISION_INDEX, PRECISIONS, default_kv_cache_precision
 from app.core.types import Engine, Precision
 
@@ -101,3 +102,14 @@ class EngineCalibration:
 def engine_index(engine: Engine | None) -> int:
     """Index of `engine` in ENGINES (the default engine for None)."""
     return ENGINE_INDEX[engine or DEFAULT_ENGINE]
+
+
+def reference_build_calibration() -> EngineCalibration:
+    """Fitted constants of the reference build: TensorRT-LLM 0.17 compiled engines under
+    `trtllm-bench` (the perf-overview rows of throughput.csv).
+
+    It defines the shared efficiencies (kernel and low-precision efficiency 1). The `trtllm`
+    engine that answers requests is TensorRT-LLM 1.x (default PyTorch backend, the sweeps'
+    1.0), with its own fitted kernel and FP8 efficiencies and step costs.
+    """
+    return EngineCalibration(*calibration.REFERENCE_BUILD_PARAMETERS)

@@ -25,6 +25,7 @@ from app.core.engines import (
     STEP_TOKEN_BUDGET,
     EngineCalibration,
     engine_index,
+    reference_build_calibration,
 )
 from app.core.memory import (
     FEASIBLE,
@@ -76,7 +77,11 @@ class PerformanceCalibration:
     allreduce_latency_s: float = calibration.ALLREDUCE_LATENCY_S
     allreduce_bandwidth_efficiency: float = calibration.ALLREDUCE_BANDWIDTH_EFFICIENCY
     moe_compute_efficiency: float = calibration.MOE_COMPUTE_EFFICIENCY
+    attention_compute_efficiency: float = calibration.ATTENTION_COMPUTE_EFFICIENCY
+    kv_read_bandwidth_efficiency: float = calibration.KV_READ_BANDWIDTH_EFFICIENCY
+    kernel_launch_s: float = calibration.KERNEL_LAUNCH_S
     engines: tuple[EngineCalibration, ...] = field(default_factory=_engine_calibrations)
+    reference_build: EngineCalibration = field(default_factory=reference_build_calibration)
 
     def engine(self, engine: Engine | None = None) -> EngineCalibration:
         """Fitted constants of `engine` (the default engine for None)."""
