@@ -71,7 +71,7 @@ OFFLINE_WEIGHT = 3.0
 #: Scale of the soft-L1 loss: log errors beyond ~30% count linearly, not quadratically.
 F_SCALE = 0.3
 #: KV-cache memory fractions tried per engine after the gradient fit.
-KV_FRACTION_GRID = tuple(float(f) for f in np.round(np.arange(0.50, 0.981, 0.01), 2))
+KV_FRACTION_GRID = tuple(float(f) for f in np.round(np.arange(0.50, 0.981, 0.005), 3))
 #: Engines without low-precision rows in the calibration data keep low_precision_efficiency 1.
 NO_LOW_PRECISION_DATA = frozenset({Engine.SGLANG})
 KERNEL_FIELD = 0

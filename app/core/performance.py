@@ -143,7 +143,14 @@ def _checked_memory(
     pipeline_parallel: int = 1,
 ) -> MemoryBreakdown:
     # Raises ModelDoesNotFitError, with the numbers, when not even one sequence fits. The
-    # breakdown counts every GPU of the replica (tensor x pipeline parallel).
+    # breakdown counts every GPU of the replica (tensor x pipeline parallel), and reports the
+    # share of free memory the KV pool takes (vLLM's and SGLang's settings are shares of total
+    # memory: app/core/engines.py KV_FRACTION_OF_TOTAL_MEMORY).
+    mem = result.memory
+    fraction = calibration.engine(engine).kv_cache_memory_fraction
+    free = gpu.memory_bytes - float(mem.weights_bytes_per_gpu[0] + mem.overhead_bytes_per_gpu[0])
+    if mem.max_concurrency[0] >= 1 and free > 0:
+        fraction = float(mem.kv_cache_capacity_bytes_per_gpu[0]) / free
     breakdown = breakdown_from_arrays(
         result.memory,
         0,
@@ -152,7 +159,7 @@ def _checked_memory(
         tensor_parallel * pipeline_parallel,
         context_tokens,
         default_engine_kv_cache_precision(engine or DEFAULT_ENGINE, precision),
-        calibration.engine(engine).kv_cache_memory_fraction,
+        fraction,
     )
     return breakdown
 

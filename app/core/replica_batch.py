@@ -25,6 +25,7 @@ from app.core.engines import (
     STEP_TOKEN_BUDGET,
     EngineCalibration,
     engine_index,
+    engine_memory_arrays,
     reference_build_calibration,
 )
 from app.core.memory import (
@@ -37,7 +38,6 @@ from app.core.memory import (
     MemoryArrays,
     ModelArrays,
     kv_sequence_bytes_per_gpu,
-    memory_arrays,
 )
 from app.core.scheduler import LoadPoint, SchedulerInputs, closed_loop, open_loop
 from app.core.step_cost import step_function
@@ -249,7 +249,7 @@ def _evaluate_replicas(
         if batch.kv_cache_precision_index is None
         else batch.kv_cache_precision_index
     )
-    mem = memory_arrays(
+    mem = engine_memory_arrays(
         m,
         g,
         tp,
@@ -258,6 +258,7 @@ def _evaluate_replicas(
         prompt + out,
         kv_fraction,
         stages,
+        engine,
     )
     step = step_function(
         m, g, mem, batch, cal, kernel, kernel * low_kernel, step_s, step_seq_s, real_world_derate

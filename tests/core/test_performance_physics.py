@@ -8,6 +8,7 @@ import dataclasses
 import numpy as np
 import pytest
 
+from app.core.engines import KV_FRACTION_OF_TOTAL_MEMORY
 from app.core.performance import (
     DEFAULT_CALIBRATION,
     PerformanceCalibration,
@@ -145,3 +146,30 @@ def test_reference_build_only_changes_the_rows_it_is_asked_for() -> None:
     # The TensorRT-LLM 0.17 build and TensorRT-LLM 1.x differ in their fitted constants.
     assert mixed.output_tokens_per_s[0] != plain.output_tokens_per_s[0]
     assert np.all(mixed.feasible == plain.feasible)
+
+
+@pytest.mark.parametrize("engine", list(Engine))
+def test_kv_share_is_of_total_memory_for_vllm_and_sglang_and_of_free_memory_for_trtllm(
+    engine: Engine,
+) -> None:
+    batch = ReplicaBatch.build(
+        [LLAMA_70B], [H100], model_index=[0, 0], gpu_index=[0, 0], tensor_parallel=[1, 4],
+        precision=[Precision.FP8] * 2, input_tokens=[1000], output_tokens=[1000],
+        engine=[engine] * 2,
+    )  # fmt: skip
+    mem = evaluate_replicas(batch).memory
+    fraction = DEFAULT_CALIBRATION.engine(engine).kv_cache_memory_fraction
+    free = H100.memory_bytes - mem.weights_bytes_per_gpu - mem.overhead_bytes_per_gpu
+    if KV_FRACTION_OF_TOTAL_MEMORY[engine]:
+        # Clipped at zero: SGLang's 0.825 of 80 GiB does not even hold the 70B FP8 weights.
+        expected = np.maximum(fraction * H100.memory_bytes - (H100.memory_bytes - free), 0.0)
+    else:
+        expected = fraction * free
+    np.testing.assert_allclose(mem.kv_cache_capacity_bytes_per_gpu, expected, rtol=1e-9)
+    # A 70B FP8 model on one 80 GiB GPU keeps much less of its free memory for KV under the
+    # total-memory reading than on four GPUs.
+    share = mem.kv_cache_capacity_bytes_per_gpu / free
+    if KV_FRACTION_OF_TOTAL_MEMORY[engine]:
+        assert share[0] < share[1]
+    else:
+        assert share[0] == pytest.approx(share[1])
