@@ -14,6 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.core import calibration
+from app.core.arrays import FloatArray, IntArray
+from app.core.memory import GpuArrays, MemoryArrays, ModelArrays, memory_arrays
 from app.core.precision_bytes import PRECISION_INDEX, PRECISIONS, default_kv_cache_precision
 from app.core.types import Engine, Precision
 
@@ -45,6 +48,48 @@ KV_RESERVED_OUTPUT_SHARE: dict[Engine, float] = {
     Engine.SGLANG: 0.5,
     Engine.TRTLLM: 1.0,
 }
+
+
+#: Whether the engine's KV memory setting is a share of the GPU's *total* memory (weights,
+#: activations and the KV pool together) rather than of the memory left once the model is
+#: loaded. vLLM's `--gpu-memory-utilization` ("the fraction of GPU memory to be used for the
+#: model executor", default 0.9) and SGLang's `--mem-fraction-static` ("the fraction of the
+#: memory used for static allocation (model weights and KV cache memory pool)") are;
+#: TensorRT-LLM's `KvCacheConfig.free_gpu_memory_fraction` (default 0.9) is a share of the free
+#: memory. With one fitted share per engine, the total-memory reading leaves a large model on
+#: one GPU far less KV room than the free-memory one (SGLang's TP 1 sweeps queue for tens of
+#: seconds) while its TP 2-8 rows keep theirs.
+KV_FRACTION_OF_TOTAL_MEMORY: dict[Engine, bool] = {
+    Engine.VLLM: True,
+    Engine.SGLANG: True,
+    Engine.TRTLLM: False,
+}
+_TOTAL_MEMORY_SHARE = np.asarray([KV_FRACTION_OF_TOTAL_MEMORY[e] for e in ENGINES])
+
+
+def engine_memory_arrays(
+    m: ModelArrays,
+    g: GpuArrays,
+    tensor_parallel: FloatArray,
+    weight_bytes_per_param: FloatArray,
+    kv_bytes_per_element: FloatArray,
+    context_tokens: FloatArray,
+    kv_cache_memory_fraction: FloatArray,
+    pipeline_parallel: FloatArray,
+    engine: IntArray,
+) -> MemoryArrays:
+    """memory_arrays with each engine's reading of its KV memory share.
+
+    For an engine whose share `f` is of total memory `M`, the KV pool is `f M - weights -
+    overhead`, i.e. a share `1 - (1 - f) M / free` of the free memory (clipped to [0, 1]).
+    """
+    sizes = (m, g, tensor_parallel, weight_bytes_per_param, kv_bytes_per_element, context_tokens)
+    free = memory_arrays(*sizes, 1.0, pipeline_parallel).kv_cache_capacity_bytes_per_gpu
+    of_free = np.clip(
+        1.0 - (1.0 - kv_cache_memory_fraction) * g.memory_bytes / np.maximum(free, 1.0), 0.0, 1.0
+    )
+    share = np.where(_TOTAL_MEMORY_SHARE[engine], of_free, kv_cache_memory_fraction)
+    return memory_arrays(*sizes, share, pipeline_parallel)
 
 
 def default_engine_kv_cache_precision(engine: Engine, precision: Precision) -> Precision:
@@ -101,3 +146,14 @@ class EngineCalibration:
 def engine_index(engine: Engine | None) -> int:
     """Index of `engine` in ENGINES (the default engine for None)."""
     return ENGINE_INDEX[engine or DEFAULT_ENGINE]
+
+
+def reference_build_calibration() -> EngineCalibration:
+    """Fitted constants of the reference build: TensorRT-LLM 0.17 compiled engines under
+    `trtllm-bench` (the perf-overview rows of throughput.csv).
+
+    It defines the shared efficiencies (kernel and low-precision efficiency 1). The `trtllm`
+    engine that answers requests is TensorRT-LLM 1.x (default PyTorch backend, the sweeps'
+    1.0), with its own fitted kernel and FP8 efficiencies and step costs.
+    """
+    return EngineCalibration(*calibration.REFERENCE_BUILD_PARAMETERS)

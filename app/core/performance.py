@@ -17,13 +17,14 @@ the scalar wrappers, and this module re-exports the vectorized API.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from app.core.arrays import IntArray
-from app.core.engines import DEFAULT_ENGINE, default_engine_kv_cache_precision
+from app.core.engines import DEFAULT_ENGINE, ENGINES, default_engine_kv_cache_precision
 from app.core.errors import InvalidParallelismError, InvalidWorkloadError
 from app.core.memory_breakdown import MemoryBreakdown, breakdown_from_arrays, validate_parallelism
 from app.core.replica_batch import (
@@ -55,6 +56,7 @@ __all__ = [
     "ReplicaPerformance",
     "concurrency_grid",
     "evaluate_replicas",
+    "evaluate_with_reference_build",
     "replica_curve",
     "replica_performance",
 ]
@@ -141,7 +143,14 @@ def _checked_memory(
     pipeline_parallel: int = 1,
 ) -> MemoryBreakdown:
     # Raises ModelDoesNotFitError, with the numbers, when not even one sequence fits. The
-    # breakdown counts every GPU of the replica (tensor x pipeline parallel).
+    # breakdown counts every GPU of the replica (tensor x pipeline parallel), and reports the
+    # share of free memory the KV pool takes (vLLM's and SGLang's settings are shares of total
+    # memory: app/core/engines.py KV_FRACTION_OF_TOTAL_MEMORY).
+    mem = result.memory
+    fraction = calibration.engine(engine).kv_cache_memory_fraction
+    free = gpu.memory_bytes - float(mem.weights_bytes_per_gpu[0] + mem.overhead_bytes_per_gpu[0])
+    if mem.max_concurrency[0] >= 1 and free > 0:
+        fraction = float(mem.kv_cache_capacity_bytes_per_gpu[0]) / free
     breakdown = breakdown_from_arrays(
         result.memory,
         0,
@@ -150,7 +159,7 @@ def _checked_memory(
         tensor_parallel * pipeline_parallel,
         context_tokens,
         default_engine_kv_cache_precision(engine or DEFAULT_ENGINE, precision),
-        calibration.engine(engine).kv_cache_memory_fraction,
+        fraction,
     )
     return breakdown
 
@@ -206,6 +215,37 @@ def replica_performance(
         request_rate_per_s=request_rate_per_s,
         max_concurrency=int(r.max_concurrency[0]),
     )
+
+
+def evaluate_with_reference_build(
+    batch: ReplicaBatch,
+    reference_rows: Sequence[bool] | np.ndarray,
+    calibration: PerformanceCalibration = DEFAULT_CALIBRATION,
+) -> ReplicaBatchResult:
+    """Benchmark-level results, the `reference_rows` run by the reference TensorRT-LLM build.
+
+    NVIDIA's perf-overview table (throughput.csv) was measured with TensorRT-LLM 0.17 compiled
+    engines under `trtllm-bench` (C++ runtime); the sweeps and what people deploy today run
+    TensorRT-LLM 1.x, whose default PyTorch backend has its own kernels and a Python
+    executor. Those rows use `calibration.reference_build` in place of the `trtllm` engine.
+    """
+    result = evaluate_replicas(batch, calibration, real_world_derate=1.0)
+    mask = np.asarray(reference_rows, dtype=bool)
+    if not mask.any():
+        return result
+    engines = tuple(
+        calibration.reference_build if e is Engine.TRTLLM else calibration.engine(e)
+        for e in ENGINES
+    )
+    reference = evaluate_replicas(
+        batch, dataclasses.replace(calibration, engines=engines), real_world_derate=1.0
+    )
+    merged = {
+        f.name: np.where(mask, getattr(reference, f.name), getattr(result, f.name))
+        for f in dataclasses.fields(result)
+        if f.name != "memory"
+    }
+    return dataclasses.replace(result, **merged)
 
 
 def concurrency_grid(max_concurrency: int, max_points: int = MAX_CURVE_POINTS) -> IntArray:

@@ -25,6 +25,8 @@ from app.core.engines import (
     STEP_TOKEN_BUDGET,
     EngineCalibration,
     engine_index,
+    engine_memory_arrays,
+    reference_build_calibration,
 )
 from app.core.memory import (
     FEASIBLE,
@@ -33,7 +35,6 @@ from app.core.memory import (
     MemoryArrays,
     ModelArrays,
     kv_sequence_bytes_per_gpu,
-    memory_arrays,
 )
 from app.core.precision_bytes import (
     KV_BYTES_BY_PRECISION,
@@ -84,7 +85,11 @@ class PerformanceCalibration:
     allreduce_latency_s: float = calibration.ALLREDUCE_LATENCY_S
     allreduce_bandwidth_efficiency: float = calibration.ALLREDUCE_BANDWIDTH_EFFICIENCY
     moe_compute_efficiency: float = calibration.MOE_COMPUTE_EFFICIENCY
+    attention_compute_efficiency: float = calibration.ATTENTION_COMPUTE_EFFICIENCY
+    kv_read_bandwidth_efficiency: float = calibration.KV_READ_BANDWIDTH_EFFICIENCY
+    kernel_launch_s: float = calibration.KERNEL_LAUNCH_S
     engines: tuple[EngineCalibration, ...] = field(default_factory=_engine_calibrations)
+    reference_build: EngineCalibration = field(default_factory=reference_build_calibration)
 
     def engine(self, engine: Engine | None = None) -> EngineCalibration:
         """Fitted constants of `engine` (the default engine for None)."""
@@ -252,7 +257,7 @@ def _evaluate_replicas(
         if batch.kv_cache_precision_index is None
         else batch.kv_cache_precision_index
     )
-    mem = memory_arrays(
+    mem = engine_memory_arrays(
         m,
         g,
         tp,
@@ -261,6 +266,7 @@ def _evaluate_replicas(
         prompt + out,
         kv_fraction,
         stages,
+        engine,
     )
     step = step_function(
         m, g, mem, batch, cal, kernel, kernel * low_kernel, step_s, step_seq_s, real_world_derate

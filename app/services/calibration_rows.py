@@ -27,7 +27,7 @@ from app.core.performance import (
     PerformanceCalibration,
     ReplicaBatch,
     ReplicaBatchResult,
-    evaluate_replicas,
+    evaluate_with_reference_build,
 )
 from app.core.regimes import load_regime, precision_class
 from app.core.types import AttentionKind, Engine, GpuSpec, OpenModelSpec, Precision
@@ -210,7 +210,8 @@ def evaluate_accuracy(
     residuals when `calibration` is not the committed one.
     """
     rows = load_rows() if rows is None else rows
-    result = evaluate_replicas(make_batch(rows), calibration, real_world_derate=1.0)
+    reference = [r.dataset == "throughput" for r in rows]
+    result = evaluate_with_reference_build(make_batch(rows), reference, calibration)
     metrics = metric_points(rows, result)
     if bands is None:
         bands = (

@@ -18,13 +18,13 @@ def report() -> AccuracyReport:
     return evaluate_accuracy()
 
 
-#: Issue 10's targets where the model meets them; the max-throughput figure misses its 7% target
-#: (8.6% at the time of writing) and is held at 9% so that it cannot get worse unnoticed.
+#: Issue 10's targets are 7%, 20%, 10% and 10%; the model reaches 5.6%, 15.1%, 6.0% and 5.5%
+#: (fit of 2026-12-02), and these bounds hold it there so that it cannot get worse unnoticed.
 BOUNDS = {
-    "max-throughput output tokens/s": 0.09,
-    "sweeps TTFT": 0.20,
-    "sweeps TPOT": 0.10,
-    "sweeps output tokens/s": 0.10,
+    "max-throughput output tokens/s": 0.06,
+    "sweeps TTFT": 0.155,
+    "sweeps TPOT": 0.065,
+    "sweeps output tokens/s": 0.06,
 }
 
 
@@ -43,13 +43,14 @@ def test_median_error_stays_within_bounds(report: AccuracyReport, label: str) ->
 
 @pytest.mark.parametrize("engine", [e.value for e in Engine])
 @pytest.mark.parametrize(
-    ("metric", "bound"), [("ttft_s", 0.20), ("tpot_s", 0.12), ("output_tokens_per_s", 0.12)]
+    ("metric", "bound"), [("ttft_s", 0.18), ("tpot_s", 0.11), ("output_tokens_per_s", 0.09)]
 )
 def test_every_engine_is_within_bounds_on_the_sweeps(
     report: AccuracyReport, engine: str, metric: str, bound: float
 ) -> None:
-    # TTFT meets the 20% target per engine; TPOT and throughput meet 10% overall and on vLLM
-    # and SGLang TPOT, TensorRT-LLM's sweeps sit at 11% (held at 12%).
+    # TTFT meets the 20% target per engine (vLLM 15.8%, SGLang 9.9%, TensorRT-LLM 17.3%);
+    # throughput meets 10% on every engine (1.9%, 8.2%, 6.8%: held at 9%) and TPOT on vLLM
+    # (2.0%) and TensorRT-LLM (6.9%); SGLang's TPOT sits at 10.02% (held at 11%).
     assert report.group(metric, "dataset_engine", f"sweeps|{engine}").median_abs_error <= bound
 
 

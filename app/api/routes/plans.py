@@ -17,7 +17,7 @@ CHAT_PLUS_DOCUMENTS: Example = {
     "description": "Llama 3.3 70B serving 5M requests a day: mostly short chat turns with a "
     "long tail of documents (mean 1,500 input tokens, p95 12,000), 4 s p95 TTFT, peak at "
     "twice the mean. Four GPU types, on-demand or 1-year committed. The plan splits the length "
-    "buckets between B200 and H200 pools and saves about 25% against the best single-type "
+    "buckets between B200 and H200 pools and saves about 10% against the best single-type "
     "fleet (docs/plans.md has the figures).",
     "value": {
         "workload": {
