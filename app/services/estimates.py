@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any, TypeVar
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.core.api_cost import ApiPriceSpec
@@ -22,7 +21,6 @@ from app.core.performance import DEFAULT_REAL_WORLD_DERATE
 from app.core.purchasing import PurchaseMode
 from app.core.self_hosting import SelfHostingCandidates, SelfHostingSpec, self_hosting_candidates
 from app.core.workload import WorkloadSpec, requests_per_day_from_users
-from app.db.orm import ApiModel, VersionedEntry
 from app.errors import InvalidInputError
 from app.schemas.estimates import AssumptionsOut, EstimateRequest, EstimateResponse
 from app.schemas.whole_cost import (
@@ -31,8 +29,7 @@ from app.schemas.whole_cost import (
     TimeToProductionOut,
     WholeCostOut,
 )
-from app.services import api_usage, catalog_specs, decisions, slug_resolution
-from app.services import catalog as catalog_service
+from app.services import api_usage, catalog_cache, catalog_specs, decisions, slug_resolution
 from app.services import estimate_response as out
 from app.services import whole_cost as build
 from app.services.catalog import API_MODELS, GPU_OFFERINGS, GPUS, OPEN_MODELS, CatalogResource
@@ -229,7 +226,7 @@ def _time_to_production_out(
 
 
 def load_catalog(session: Session, request: EstimateRequest) -> CatalogRows:
-    version = catalog_service.resolve_version(session, version=request.catalog_version)
+    version = catalog_cache.resolve_version(session, request.catalog_version)
     sh = request.self_hosting
     gpus = catalog_entries(session, GPUS, sh.gpus, version)
     gpu_slugs = {g["slug"] for g in gpus}
@@ -251,27 +248,8 @@ def catalog_entries(
     session: Session, resource: CatalogResource, slugs: Sequence[str] | None, version: int
 ) -> list[dict[str, Any]]:
     """Catalog rows at `version`: the named ones in the order given (all must exist), or all
-    of them by slug."""
-    orm = resource.orm
-    stmt = select(orm).where(catalog_service.visible_at(orm, version))
-    if slugs is not None:
-        stmt = stmt.where(orm.slug.in_(slugs))
-    rows = {row.slug: row for row in session.scalars(stmt).all()}
-    if slugs is not None:
-        missing = [s for s in slugs if s not in rows]
-        if missing:
-            raise InvalidInputError(
-                f"unknown {resource.label} slug(s) at catalog version {version}: "
-                + ", ".join(missing),
-                resource=resource.collection,
-                slugs=missing,
-            )
-        return [_row(rows[s]) for s in dict.fromkeys(slugs)]
-    return [_row(rows[s]) for s in sorted(rows)]
-
-
-def _row(entry: VersionedEntry) -> dict[str, Any]:
-    return catalog_service.entry_row(entry)
+    of them by slug (from the in-process cache of the catalog's current state)."""
+    return catalog_cache.entries(session, resource, slugs, version)
 
 
 def _api_models(
@@ -279,16 +257,7 @@ def _api_models(
 ) -> list[dict[str, Any]]:
     if slugs is not None:
         return catalog_entries(session, API_MODELS, slugs, version)
-    found = {
-        row.slug: row
-        for row in session.scalars(
-            select(ApiModel).where(
-                ApiModel.slug.in_(DEFAULT_API_MODELS),
-                catalog_service.visible_at(ApiModel, version),
-            )
-        ).all()
-    }
-    return [_row(found[s]) for s in DEFAULT_API_MODELS if s in found]
+    return catalog_cache.present(session, API_MODELS, DEFAULT_API_MODELS, version)
 
 
 # --- request -> specs -----------------------------------------------------------------------
