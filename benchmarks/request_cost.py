@@ -6,6 +6,8 @@ On a shared machine a load run is noisy; this measures what one request costs, s
 be judged before and after. `--profile` prints the cProfile functions with the most cumulative
 time for each endpoint.
 
+The client (httpx over ASGI) runs in the same process and is part of both figures.
+
 Run: `python -m benchmarks.request_cost [--runs 200] [--profile] [--log-level INFO]`.
 """
 
@@ -59,13 +61,13 @@ async def _run(settings: Settings, runs: int, profile: bool) -> None:
                 profiler = cProfile.Profile() if profile else None
                 if profiler:
                     profiler.enable()
-                samples = await _measure(client, path, body, count)
+                samples, cpu_ms = await _measure(client, path, body, count)
                 if profiler:
                     profiler.disable()
                 print(
                     f"{name:<18} n={count:4d}  median {statistics.median(samples):7.2f} ms  "
                     f"mean {statistics.fmean(samples):7.2f} ms  "
-                    f"min {min(samples):7.2f} ms"
+                    f"min {min(samples):7.2f} ms  CPU {cpu_ms:7.2f} ms/request"
                 )
                 if profiler:
                     out = io.StringIO()
