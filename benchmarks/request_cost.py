@@ -39,16 +39,21 @@ CASES = {
 }
 
 
-async def _measure(client: httpx.AsyncClient, path: str, body: object, runs: int) -> list[float]:
+async def _measure(
+    client: httpx.AsyncClient, path: str, body: object, runs: int
+) -> tuple[list[float], float]:
+    """Wall times of `runs` requests (ms), and the process's CPU time per request (ms: all
+    threads, so the worker threads' work counts; other processes' load does not)."""
     for _ in range(5):  # warm caches
         (await client.post(path, json=body)).raise_for_status()
     samples = []
+    cpu_started = time.process_time()
     for _ in range(runs):
         started = time.perf_counter()
         response = await client.post(path, json=body)
         samples.append((time.perf_counter() - started) * 1000.0)
         response.raise_for_status()
-    return samples
+    return samples, (time.process_time() - cpu_started) * 1000.0 / runs
 
 
 async def _run(settings: Settings, runs: int, profile: bool) -> None:
