@@ -37,6 +37,9 @@ Row = dict[str, Any]
 
 #: Catalog states kept per process: the current one, plus a few a slow request may still use.
 MAX_STATES = 8
+#: Values kept per state (rows of a catalog at a version, specs, name indexes, re-fits); past
+#: this, values are computed and not kept.
+MAX_VALUES_PER_STATE = 2_000
 _STATE_QUERY = select(
     func.max(CatalogVersion.id), func.count(CatalogVersion.id), func.max(CatalogVersion.created_at)
 )
@@ -68,6 +71,9 @@ class _Snapshot:
             pass
         with self._lock:
             if key not in self._values:
+                if len(self._values) >= MAX_VALUES_PER_STATE:
+                    # Keys can carry request values (a re-fit's derate): never grow unbounded.
+                    return build()
                 self._values[key] = build()
             return self._values[key]  # type: ignore[no-any-return]
 

@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -157,3 +158,21 @@ def test_rows_handed_out_are_copies(session: Session) -> None:
     again = catalog_cache.find_row(session, GPUS, "h100-sxm-80gb", latest)
     assert again is not None
     assert again["memory_gb"] != -1
+
+
+def test_values_kept_per_state_are_bounded(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keys may carry request values (a re-fit's derate): the cache must not grow with them."""
+    catalog_cache.clear()  # this state's values so far belong to earlier tests
+    monkeypatch.setattr(catalog_cache, "MAX_VALUES_PER_STATE", 3)
+    latest = catalog_cache.resolve_version(session)
+    built: list[int] = []
+    for n in range(6):
+        assert (
+            catalog_cache.derived(session, latest, ("t", n), lambda n=n: built.append(n) or n) == n
+        )
+    assert catalog_cache.derived(session, latest, ("t", 5), lambda: built.append(-1) or 5) == 5
+    assert built == [0, 1, 2, 3, 4, 5, -1]  # past the bound, computed every time
+    assert catalog_cache.derived(session, latest, ("t", 0), lambda: built.append(-2) or 0) == 0
+    assert built[-1] == -1  # within the bound, kept
