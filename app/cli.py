@@ -39,6 +39,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
     from app.main import prepare_database
+    from app.server_protocol import HeaderTimeoutProtocol
 
     if settings.auto_migrate:
         prepare_database(settings)
@@ -64,6 +65,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         log_config=None,
         access_log=False,
         timeout_keep_alive=KEEP_ALIVE_S,
+        # httptools with a header-read timeout (uvicorn has none of its own).
+        http=HeaderTimeoutProtocol,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
         # Largest request head (request line and headers) h11 buffers before refusing it.
         h11_max_incomplete_event_size=64 * 1024,

@@ -25,6 +25,7 @@ from app.db.session import build_engine, build_sessionmaker, session_scope
 from app.logs import configure_logging
 from app.services.catalog_sync import seed_catalogs
 from app.settings import Settings, get_settings
+from app.tracing import telemetry_config, tracer_provider
 
 logger = logging.getLogger("app")
 
@@ -101,6 +102,7 @@ def _document_problems(app: FastAPI) -> None:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    spans = tracer_provider(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -114,6 +116,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             engine.dispose()
+            if spans is not None:
+                spans.shutdown()
 
     # Swagger UI and ReDoc from assets installed with fastapi-offline, not from a CDN.
     app = FastAPIOffline(
@@ -125,9 +129,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         generate_unique_id_function=_operation_id,
         responses=problem_responses(),
         separate_input_output_schemas=False,
+        telemetry=telemetry_config(spans),
     )
     _document_problems(app)
     app.state.settings = settings
+    app.state.tracer_provider = spans
     app.state.key_cache = {}
     install_problem_handlers(app)
     install_metrics(app)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     #: JSON log lines (one object per line); false gives plain text for reading at a terminal.
     log_json: bool = True
+    #: OpenTelemetry spans for every request (app/tracing.py); off by default.
+    tracing: bool = False
+    #: Where spans go when tracing is on: stdout, an OTLP collector (OTEL_EXPORTER_OTLP_*), or
+    #: nowhere (ids only).
+    tracing_exporter: Literal["console", "otlp", "none"] = "console"
 
     @field_validator("admin_api_keys", "read_api_keys", "anonymous_scopes", mode="before")
     @classmethod

@@ -8,14 +8,17 @@ import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import Any, cast
 
 from fastapi import FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_fastapi_instrumentator import Instrumentator
+from prometheus_fastapi_instrumentator import routing as instrumentator_routing
+from prometheus_fastapi_instrumentator.middleware import PrometheusInstrumentatorMiddleware
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.middleware import Middleware
 
 from app.api.problems import unexpected_error_response
 from app.db.orm import CatalogVersion
@@ -99,6 +102,29 @@ def _current_catalog_version(request: Request) -> int | None:
         return None
 
 
+class _FlatRoutesMiddleware(PrometheusInstrumentatorMiddleware):
+    """The instrumentator's middleware, matching each request against the app's routes as
+    flattened once, instead of flattening every included router again on every request (which
+    cost about 0.1 ms a request, a tenth of a `/healthz`). Same templates, same metrics; any
+    case it does not cover (another version of the library, a root path, no match) is left to
+    the library's own lookup."""
+
+    _flat: tuple[int, list[Any]] | None = None
+
+    def _get_handler(self, request: Request) -> tuple[str, bool]:
+        flatten = getattr(instrumentator_routing, "_effective_routes", None)
+        match = getattr(instrumentator_routing, "_get_route_name", None)
+        routes = getattr(request.scope.get("app"), "routes", None)
+        if flatten is None or match is None or not routes or request.scope.get("root_path"):
+            return super()._get_handler(request)
+        if self._flat is None or self._flat[0] != len(routes):
+            self._flat = (len(routes), flatten(routes))
+        name = match(request.scope, self._flat[1])
+        if name is None:
+            return super()._get_handler(request)
+        return name, True
+
+
 def install_metrics(app: FastAPI) -> None:
     """Per-route request counts and latency histograms, plus `/metrics` in the Prometheus
     text format (merged across workers in multiprocess mode)."""
@@ -110,6 +136,10 @@ def install_metrics(app: FastAPI) -> None:
         excluded_handlers=["/metrics"],
         registry=http_registry,
     ).instrument(app, metric_namespace="", metric_subsystem="")
+    added = app.user_middleware[0]
+    assert added.cls is cast(Any, PrometheusInstrumentatorMiddleware)
+    flat: Any = _FlatRoutesMiddleware
+    app.user_middleware[0] = Middleware(flat, *added.args, **added.kwargs)
 
     @app.get("/metrics", include_in_schema=False)
     def metrics(request: Request) -> Response:

@@ -6,13 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.db.orm import ApiModel, VersionedEntry
-from app.errors import InvalidInputError
 from app.schemas.estimates import EstimateRequest
-from app.services import catalog as catalog_service
+from app.services import catalog_cache
 from app.services.catalog_resources import (
     API_MODELS,
     GPU_OFFERINGS,
@@ -59,7 +56,7 @@ class CatalogRows:
 
 
 def load_catalog(session: Session, request: EstimateRequest) -> CatalogRows:
-    version = catalog_service.resolve_version(session, version=request.catalog_version)
+    version = catalog_cache.resolve_version(session, request.catalog_version)
     sh = request.self_hosting
     gpus = catalog_entries(session, GPUS, sh.gpus, version)
     gpu_slugs = {g["slug"] for g in gpus}
@@ -81,27 +78,8 @@ def catalog_entries(
     session: Session, resource: CatalogResource, slugs: Sequence[str] | None, version: int
 ) -> list[dict[str, Any]]:
     """Catalog rows at `version`: the named ones in the order given (all must exist), or all
-    of them by slug."""
-    orm = resource.orm
-    stmt = select(orm).where(catalog_service.visible_at(orm, version))
-    if slugs is not None:
-        stmt = stmt.where(orm.slug.in_(slugs))
-    rows = {row.slug: row for row in session.scalars(stmt).all()}
-    if slugs is not None:
-        missing = [s for s in slugs if s not in rows]
-        if missing:
-            raise InvalidInputError(
-                f"unknown {resource.label} slug(s) at catalog version {version}: "
-                + ", ".join(missing),
-                resource=resource.collection,
-                slugs=missing,
-            )
-        return [_row(rows[s]) for s in dict.fromkeys(slugs)]
-    return [_row(rows[s]) for s in sorted(rows)]
-
-
-def _row(entry: VersionedEntry) -> dict[str, Any]:
-    return catalog_service.entry_row(entry)
+    of them by slug (from the in-process cache of the catalog's current state)."""
+    return catalog_cache.entries(session, resource, slugs, version)
 
 
 def _api_models(
@@ -109,13 +87,4 @@ def _api_models(
 ) -> list[dict[str, Any]]:
     if slugs is not None:
         return catalog_entries(session, API_MODELS, slugs, version)
-    found = {
-        row.slug: row
-        for row in session.scalars(
-            select(ApiModel).where(
-                ApiModel.slug.in_(DEFAULT_API_MODELS),
-                catalog_service.visible_at(ApiModel, version),
-            )
-        ).all()
-    }
-    return [_row(found[s]) for s in DEFAULT_API_MODELS if s in found]
+    return catalog_cache.present(session, API_MODELS, DEFAULT_API_MODELS, version)

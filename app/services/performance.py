@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
+from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
 from app.core import calibration
 from app.core.accuracy import prediction_bands
 from app.core.aliases import NameKind
-from app.core.performance import replica_performance
+from app.core.memory_breakdown import MemoryBreakdown
+from app.core.performance import ReplicaPerformance, replica_performance
 from app.core.regimes import load_regime, precision_class
 from app.core.types import Engine, GpuSpec, OpenModelSpec, Precision
-from app.errors import InvalidInputError, NotFoundError
+from app.errors import InvalidInputError
+from app.schemas.common import AliasResolvedOut
 from app.schemas.performance import (
     AccuracyGroupOut,
     AccuracyResponse,
@@ -22,14 +26,14 @@ from app.schemas.performance import (
     PerformanceRequest,
     PerformanceResponse,
 )
-from app.services import calibration_rows
-from app.services import catalog as catalog_service
+from app.services import calibration_rows, catalog_cache
 from app.services.benchmarks import find_measured, refit_to_stored
 from app.services.calibration_rows import ACCURACY_TARGETS
 from app.services.catalog_resources import GPUS, OPEN_MODELS, CatalogResource
 from app.services.catalog_specs import gpu_spec_from_row, open_model_spec_from_row
 from app.services.slug_resolution import NameResolver
 
+_S = TypeVar("_S")
 _NATIVE_FLOPS = {
     Precision.FP8: "fp8_flops_per_s",
     Precision.INT8: "int8_ops_per_s",
@@ -37,43 +41,58 @@ _NATIVE_FLOPS = {
 }
 
 
-def _catalog_row(
-    session: Session, resource: CatalogResource, slug: str, version: int
-) -> dict[str, object]:
-    try:
-        entry = catalog_service.get_entry(session, resource, slug, version=version)
-    except NotFoundError as exc:
-        # An unknown slug in a body is invalid input (422), not a missing resource (404).
-        raise InvalidInputError(exc.detail, **exc.extra) from exc
-    return catalog_service.entry_row(entry)
+def _catalog_spec(
+    session: Session, resource: CatalogResource, slug: str, version: int, build: Callable[..., _S]
+) -> _S:
+    """The spec of a catalog entry at `version`, built once per catalog state."""
+
+    def spec() -> _S:
+        row = catalog_cache.find_row(session, resource, slug, version)
+        if row is None:
+            # An unknown slug in a body is invalid input (422), not a missing resource (404).
+            raise InvalidInputError(
+                f"no {resource.label} with slug {slug!r} at catalog version {version}",
+                resource=resource.collection,
+                slug=slug,
+            )
+        return build(row)
+
+    return catalog_cache.derived(session, version, ("spec", resource.collection, slug), spec)
 
 
-def evaluate_performance(session: Session, request: PerformanceRequest) -> PerformanceResponse:
-    """One replica's throughput, latency and memory at one operating point."""
-    version: int | None = None
-    names: NameResolver | None = None
-    if isinstance(request.model, str) or isinstance(request.gpu, str):
-        version = catalog_service.resolve_version(session, version=request.catalog_version)
-        names = NameResolver(session, version)
-        if isinstance(request.model, str):
-            request = request.model_copy(
-                update={"model": names.name(NameKind.OPEN_MODEL, "model", request.model)}
-            )
-        if isinstance(request.gpu, str):
-            request = request.model_copy(
-                update={"gpu": names.name(NameKind.GPU, "gpu", request.gpu)}
-            )
-        names.check()
+def _resolve_names(
+    session: Session, request: PerformanceRequest
+) -> tuple[PerformanceRequest, int | None, list[AliasResolvedOut]]:
+    """The request with catalog names as slugs, the catalog version read (None when the model
+    and GPU are both inline) and the aliases that were resolved."""
+    if not (isinstance(request.model, str) or isinstance(request.gpu, str)):
+        return request, None, []
+    version = catalog_cache.resolve_version(session, request.catalog_version)
+    names = NameResolver(session, version)
+    update: dict[str, object] = {}
+    if isinstance(request.model, str):
+        update["model"] = names.name(NameKind.OPEN_MODEL, "model", request.model)
+    if isinstance(request.gpu, str):
+        update["gpu"] = names.name(NameKind.GPU, "gpu", request.gpu)
+    names.check()
+    if names.resolved:
+        request = request.model_copy(update=update)
+    return request, version, names.resolved
+
+
+def _specs(
+    session: Session, request: PerformanceRequest, version: int | None
+) -> tuple[OpenModelSpec, GpuSpec]:
     if isinstance(request.model, str):
         assert version is not None
-        model: OpenModelSpec = open_model_spec_from_row(
-            _catalog_row(session, OPEN_MODELS, request.model, version)
+        model = _catalog_spec(
+            session, OPEN_MODELS, request.model, version, open_model_spec_from_row
         )
     else:
         model = open_model_spec_from_row(request.model.model_dump())
     if isinstance(request.gpu, str):
         assert version is not None
-        gpu: GpuSpec = gpu_spec_from_row(_catalog_row(session, GPUS, request.gpu, version))
+        gpu = _catalog_spec(session, GPUS, request.gpu, version, gpu_spec_from_row)
     else:
         gpu = gpu_spec_from_row(request.gpu.model_dump())
     context_tokens = request.input_tokens + request.output_tokens
@@ -84,6 +103,13 @@ def evaluate_performance(session: Session, request: PerformanceRequest) -> Perfo
             max_context_tokens=model.max_context_tokens,
             requested_tokens=context_tokens,
         )
+    return model, gpu
+
+
+def evaluate_performance(session: Session, request: PerformanceRequest) -> PerformanceResponse:
+    """One replica's throughput, latency and memory at one operating point."""
+    request, version, aliases = _resolve_names(session, request)
+    model, gpu = _specs(session, request, version)
     precision = Precision(request.precision)
     engine = Engine(request.engine)
     # The replica model answers at benchmark level unless asked; fleet planning derates.
@@ -101,15 +127,62 @@ def evaluate_performance(session: Session, request: PerformanceRequest) -> Perfo
         request_rate_per_s=request.request_rate_per_s,
         pipeline_parallel=request.pipeline_parallel,
     )
-    open_loop = request.request_rate_per_s is not None
     if result.saturated:
         raise InvalidInputError(
             "The request rate is at or beyond what one replica serves; lower it or add replicas.",
             request_rate_per_s=request.request_rate_per_s,
             max_requests_per_s=result.requests_per_s,
         )
+    response = _response(request, model, gpu, result, derate, version, aliases)
+    # Stored benchmarks describe single-server replicas.
+    if (
+        isinstance(request.model, str)
+        and isinstance(request.gpu, str)
+        and (request.pipeline_parallel == 1)
+    ):
+        measured = _with_measured(session, request, response)
+        if measured.source == "measured":
+            return measured
+        return _with_refit(session, response, gpu, engine, derate)
+    return response
+
+
+def _load(request: PerformanceRequest, result: ReplicaPerformance) -> tuple[bool, str, str]:
+    """(open loop?, the load regime of the error bands, the load label of the answer)."""
+    open_loop = request.request_rate_per_s is not None
     offered = float(request.concurrency or 0) if not open_loop else float(result.concurrency)
-    load = load_regime(offered, float(result.max_concurrency), open_loop=open_loop)
+    regime = load_regime(offered, float(result.max_concurrency), open_loop=open_loop)
+    label = "open_loop" if open_loop else "closed_loop" if request.concurrency else "offline"
+    return open_loop, regime, label
+
+
+def _memory_out(m: MemoryBreakdown) -> MemoryOut:
+    return MemoryOut(
+        weights_bytes=m.weights_bytes,
+        kv_cache_bytes_per_token=m.kv_cache_bytes_per_token,
+        kv_cache_bytes_per_sequence=m.kv_cache_bytes_per_sequence,
+        kv_cache_precision=m.kv_cache_precision.value,
+        kv_replication_factor=m.kv_replication_factor,
+        overhead_bytes=m.overhead_bytes,
+        kv_cache_capacity_bytes=m.kv_cache_capacity_bytes,
+        total_memory_bytes=m.total_memory_bytes,
+        max_concurrency=m.max_concurrency,
+    )
+
+
+def _response(
+    request: PerformanceRequest,
+    model: OpenModelSpec,
+    gpu: GpuSpec,
+    result: ReplicaPerformance,
+    derate: float,
+    version: int | None,
+    aliases: list[AliasResolvedOut],
+) -> PerformanceResponse:
+    """The model's answer, before any stored benchmark is consulted."""
+    precision = Precision(request.precision)
+    engine = Engine(request.engine)
+    _, load, load_label = _load(request, result)
     predicted = {
         "output_tokens_per_s": result.output_tokens_per_s,
         "ttft_s": result.ttft_s,
@@ -122,8 +195,7 @@ def evaluate_performance(session: Session, request: PerformanceRequest) -> Perfo
     weight_only = precision is Precision.INT4 or (
         native is not None and getattr(gpu, native) is None
     )
-    m = result.memory
-    response = PerformanceResponse(
+    return PerformanceResponse(
         model=model.slug,
         gpu=gpu.slug,
         tensor_parallel=request.tensor_parallel,
@@ -139,23 +211,13 @@ def evaluate_performance(session: Session, request: PerformanceRequest) -> Perfo
         tpot_s=result.tpot_s,
         e2e_latency_s=result.e2e_latency_s,
         bound=result.bound,
-        memory=MemoryOut(
-            weights_bytes=m.weights_bytes,
-            kv_cache_bytes_per_token=m.kv_cache_bytes_per_token,
-            kv_cache_bytes_per_sequence=m.kv_cache_bytes_per_sequence,
-            kv_cache_precision=m.kv_cache_precision.value,
-            kv_replication_factor=m.kv_replication_factor,
-            overhead_bytes=m.overhead_bytes,
-            kv_cache_capacity_bytes=m.kv_cache_capacity_bytes,
-            total_memory_bytes=m.total_memory_bytes,
-            max_concurrency=m.max_concurrency,
-        ),
+        memory=_memory_out(result.memory),
         weight_only_quantization=weight_only,
         real_world_derate=derate,
         catalog_version=version,
-        aliases_resolved=[] if names is None else names.resolved,
+        aliases_resolved=aliases,
         engine=engine.value,
-        load="open_loop" if open_loop else "closed_loop" if request.concurrency else "offline",
+        load=load_label,
         request_rate_per_s_offered=request.request_rate_per_s,
         ttft_p95_s=result.ttft_p95_s,
         tpot_p95_s=result.tpot_p95_s,
@@ -167,17 +229,6 @@ def evaluate_performance(session: Session, request: PerformanceRequest) -> Perfo
         ],
         source="model",
     )
-    # Stored benchmarks describe single-server replicas.
-    if (
-        isinstance(request.model, str)
-        and isinstance(request.gpu, str)
-        and (request.pipeline_parallel == 1)
-    ):
-        measured = _with_measured(session, request, response)
-        if measured.source == "measured":
-            return measured
-        return _with_refit(session, response, gpu, engine, derate)
-    return response
 
 
 def _with_refit(

@@ -1,17 +1,18 @@
 """Names in requests -> catalog slugs, at one catalog version (rules in `app.core.aliases`).
 
-Requests that use exact slugs cost one indexed query per catalog; the name index of a catalog
-is only built when some name in the request is not a slug there. Every name that resolves to
+Names are looked up in the in-process catalog cache (`catalog_cache`: one query per request for
+the catalog's state); the name index of a catalog is built when some name in a request is not a
+slug there, once per catalog state. Every name that resolves to
 nothing, or to several entries, is reported in one 422 problem with the closest slugs.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.core.aliases import (
@@ -23,11 +24,17 @@ from app.core.aliases import (
     name_index,
     resolve_name,
 )
-from app.db.orm import ApiModel, Gpu, GpuOffering, OpenModel
 from app.errors import InvalidInputError
 from app.schemas.common import AliasResolvedOut
 from app.schemas.estimates import EstimateRequest
-from app.services import catalog as catalog_service
+from app.services import catalog_cache
+from app.services.catalog_resources import (
+    API_MODELS,
+    GPU_OFFERINGS,
+    GPUS,
+    OPEN_MODELS,
+    CatalogResource,
+)
 
 
 def _api_entry(row: Any) -> NamedEntry:
@@ -56,17 +63,17 @@ def _offering_entry(row: Any) -> NamedEntry:
 class _Catalog:
     """Where one kind of name is looked up: its table, columns and entry mapper."""
 
-    orm: Any
+    resource: CatalogResource
     columns: tuple[str, ...]
     entry: Callable[[Any], NamedEntry]
 
 
 _CATALOGS: dict[NameKind, _Catalog] = {
-    NameKind.API_MODEL: _Catalog(ApiModel, ("slug", "provider", "model_id", "name"), _api_entry),
-    NameKind.OPEN_MODEL: _Catalog(OpenModel, ("slug", "name", "hf_repo"), _open_model_entry),
-    NameKind.GPU: _Catalog(Gpu, ("slug", "name"), _gpu_entry),
+    NameKind.API_MODEL: _Catalog(API_MODELS, ("slug", "provider", "model_id", "name"), _api_entry),
+    NameKind.OPEN_MODEL: _Catalog(OPEN_MODELS, ("slug", "name", "hf_repo"), _open_model_entry),
+    NameKind.GPU: _Catalog(GPUS, ("slug", "name"), _gpu_entry),
     NameKind.OFFERING: _Catalog(
-        GpuOffering, ("slug", "provider", "instance_type"), _offering_entry
+        GPU_OFFERINGS, ("slug", "provider", "instance_type"), _offering_entry
     ),
 }
 
@@ -76,6 +83,7 @@ _CATALOGS: dict[NameKind, _Catalog] = {
 MAX_NAMES_TO_RESOLVE = 50
 #: Unknown names that get "closest slugs" (a fuzzy scan each); later ones get none.
 MAX_NAMES_WITH_SUGGESTIONS = 10
+_SHARED_INDEX_LOCK = threading.Lock()
 #: Unresolved names spelled out in the problem's `detail` (all are in `unresolved`).
 _DETAIL_NAMES = 10
 
@@ -141,20 +149,21 @@ class NameResolver:
         )
 
     def _existing(self, kind: NameKind, names: Sequence[str]) -> set[str]:
-        orm = _CATALOGS[kind].orm
-        stmt = select(orm.slug).where(
-            orm.slug.in_(set(names)), catalog_service.visible_at(orm, self.version)
-        )
-        return set(self.session.scalars(stmt).all())
+        known = catalog_cache.slugs(self.session, _CATALOGS[kind].resource, self.version)
+        return {name for name in names if name in known}
 
     def _index(self, kind: NameKind) -> NameIndex:
         if kind not in self._indexes:
             catalog = _CATALOGS[kind]
-            columns = [getattr(catalog.orm, c) for c in catalog.columns]
-            rows = self.session.execute(
-                select(*columns).where(catalog_service.visible_at(catalog.orm, self.version))
-            ).all()
-            self._indexes[kind] = name_index(kind, (catalog.entry(tuple(r)) for r in rows))
+
+            def build() -> NameIndex:
+                rows = catalog_cache.entries(self.session, catalog.resource, None, self.version)
+                entries = (catalog.entry(tuple(row[c] for c in catalog.columns)) for row in rows)
+                return name_index(kind, entries)
+
+            self._indexes[kind] = catalog_cache.derived(
+                self.session, self.version, ("name_index", kind), build
+            )
         return self._indexes[kind]
 
     def _resolve(self, kind: NameKind, where: str, name: str) -> str:
@@ -164,9 +173,11 @@ class NameResolver:
                 self._over_limit += 1
                 return name
             misses = sum(1 for r in self._seen.values() if r.slug is None)
-            resolution = resolve_name(
-                self._index(kind), name, suggest=misses < MAX_NAMES_WITH_SUGGESTIONS
-            )
+            index = self._index(kind)
+            # The index is shared by every request at this catalog state, and fills its
+            # lookup caches on first use: one resolution at a time.
+            with _SHARED_INDEX_LOCK:
+                resolution = resolve_name(index, name, suggest=misses < MAX_NAMES_WITH_SUGGESTIONS)
             self._seen[(kind, name)] = resolution
         if (where, name) in self._reported:
             return resolution.slug or name
@@ -190,7 +201,7 @@ def resolve_estimate_names(
     session: Session, request: EstimateRequest
 ) -> tuple[EstimateRequest, list[AliasResolvedOut]]:
     """`request` with every catalog name as its slug, and the aliases that were resolved."""
-    version = catalog_service.resolve_version(session, version=request.catalog_version)
+    version = catalog_cache.resolve_version(session, request.catalog_version)
     names = NameResolver(session, version)
     sh = request.self_hosting
     gpu_prices = [

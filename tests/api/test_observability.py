@@ -86,3 +86,32 @@ def test_logs_are_json_with_request_ids_and_no_parameters_or_sql(
     assert "ProgrammingError" in output
     for secret in ("secret-search-term", "secret-value", "hidden_column"):
         assert secret not in output
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/v1/gpus"),
+        ("GET", "/v1/gpus/h100-sxm-80gb"),
+        ("GET", "/v1/gpus/"),
+        ("POST", "/v1/performance"),
+        ("GET", "/v1/performance"),
+        ("GET", "/no/such/route"),
+        ("GET", "/metrics"),
+    ],
+)
+def test_metrics_name_routes_as_the_instrumentation_library_does(
+    client: TestClient, method: str, path: str
+) -> None:
+    """The metrics middleware flattens the routes once; its templates are the library's."""
+    from prometheus_fastapi_instrumentator.routing import get_route_name
+    from starlette.requests import Request
+
+    from app.api.observability import _FlatRoutesMiddleware
+
+    app = client.app
+    scope = {"type": "http", "method": method, "path": path, "headers": [], "app": app}
+    scope.update(query_string=b"", root_path="")
+    middleware = _FlatRoutesMiddleware(app, should_group_status_codes=False)
+    library = get_route_name(Request(scope), should_include_root_path=False)
+    assert middleware._get_handler(Request(scope)) == (library or path, library is not None)
