@@ -17,7 +17,8 @@ from app.db.orm import CatalogVersion, Gpu
 from app.db.session import build_engine, session_scope
 from app.main import create_app
 from app.services import catalog_cache
-from app.services.catalog import GPUS, seed_catalogs
+from app.services.catalog_resources import GPUS
+from app.services.catalog_sync import seed_catalogs
 from tests.conftest import make_settings
 
 PERFORMANCE = {
