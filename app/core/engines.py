@@ -49,6 +49,21 @@ KV_RESERVED_OUTPUT_SHARE: dict[Engine, float] = {
     Engine.TRTLLM: 1.0,
 }
 
+#: Whether the engine runs new prompts in prefill batches of their own, ahead of the decode
+#: batch, rather than mixing prompt chunks into decode steps. SGLang does by default: its
+#: scheduler builds a prefill batch from the waiting queue whenever it can and decodes only
+#: when none is waiting ("Run prefill first if possible", `Scheduler.get_next_batch_to_run`,
+#: python/sglang/srt/managers/scheduler.py), and `--enable-mixed-chunk` ("mixing prefill and
+#: decode in a batch when using chunked prefill") defaults to False (sgl-project/sglang@469c63e5,
+#: python/sglang/srt/server_args.py; as of 0.5.x, checked 2026-12). vLLM V1 and TensorRT-LLM's
+#: in-flight batching put prompt chunks into the decode steps (decodes first). In a closed loop
+#: the prompts a request waits behind therefore all run before its first token, and only the
+#: others' prompts arriving after it interrupt its decode (app/core/scheduler.py).
+PREFILL_BATCHES_APART: dict[Engine, bool] = {
+    Engine.VLLM: False,
+    Engine.SGLANG: True,
+    Engine.TRTLLM: False,
+}
 
 #: Whether the engine's KV memory setting is a share of the GPU's *total* memory (weights,
 #: activations and the KV pool together) rather than of the memory left once the model is

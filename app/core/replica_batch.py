@@ -22,6 +22,7 @@ from app.core.engines import (
     ENGINE_INDEX,
     ENGINES,
     KV_RESERVED_OUTPUT_SHARE,
+    PREFILL_BATCHES_APART,
     STEP_TOKEN_BUDGET,
     EngineCalibration,
     engine_index,
@@ -105,6 +106,7 @@ DEFAULT_CALIBRATION = PerformanceCalibration()
 
 _BUDGET = np.asarray([STEP_TOKEN_BUDGET[e] for e in ENGINES])
 _RESERVED_OUTPUT = np.asarray([KV_RESERVED_OUTPUT_SHARE[e] for e in ENGINES])
+_PREFILL_APART = np.asarray([PREFILL_BATCHES_APART[e] for e in ENGINES])
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,6 +287,7 @@ def _evaluate_replicas(
         prefill_wait_prompts_per_request=wait_prompts,
         prefill_cluster_requests=cluster,
         capacity=cap_safe,
+        prefill_apart=_PREFILL_APART[engine],
     )
     load = _load_point(batch, step, inputs, cap_safe)
     return _result(batch, mem, feasible, cap, kv_limit, load, engine)

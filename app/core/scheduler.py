@@ -14,7 +14,10 @@ Poisson arrivals at a request rate (production traffic). docs/performance-model.
   loop, an M/M/c approximation for Poisson arrivals);
 * prefill waits: in a closed loop of fixed-length requests arrivals cluster, and a new request
   waits a fitted number of steps per other request in flight; under Poisson arrivals the
-  prefill queue is M/D/1 (Pollaczek-Khinchine).
+  prefill queue is M/D/1 (Pollaczek-Khinchine);
+* an engine that runs prompts in prefill batches apart from the decodes, prefill first
+  (SGLang), turns a closed loop into waves: half the others' prompts run before a request's
+  first token and only the other half slow its decode steps.
 
 All functions are vectorized over configurations (numpy arrays of equal length).
 """
@@ -35,6 +38,9 @@ StepFunction = Callable[[FloatArray, FloatArray], tuple[FloatArray, FloatArray]]
 Z95 = 1.6448536269514722
 #: Share of requests above the 95th percentile.
 TAIL_95 = 0.05
+#: Share of the other requests' prompts that, with prefill batches run apart and first, run
+#: before a request's first token in a closed loop: its position in its wave is uniform.
+WAVE_AHEAD_SHARE = 0.5
 #: Bisection steps that solve the open-loop operating point (relative precision 2^-40).
 BISECTION_STEPS = 40
 
@@ -51,6 +57,7 @@ class SchedulerInputs:
     prefill_wait_prompts_per_request: FloatArray
     prefill_cluster_requests: FloatArray
     capacity: FloatArray  # requests the KV cache (and scheduler cap) admits at once, >= 1
+    prefill_apart: np.ndarray | None = None  # bool: prefill batches run apart, prefill first
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +80,7 @@ class _Engine:
     """In-engine service at `c` requests in flight, before any waiting."""
 
     t_mean: FloatArray
+    t_decode: FloatArray  # a step of the same decodes without prefill
     tpot: FloatArray
     tpot_p95: FloatArray
     t_own_prefill: FloatArray  # the request's own prefill steps
@@ -112,6 +120,7 @@ def _in_engine(step: StepFunction, inputs: SchedulerInputs, c: FloatArray) -> _E
     std = spread * np.sqrt(share * (1.0 - share) / np.maximum(out - 1.0, 1.0))
     return _Engine(
         t_mean=t_mean,
+        t_decode=t_decode,
         tpot=np.where(out > 1.0, tpot, t_mean),
         tpot_p95=np.where(out > 1.0, tpot + Z95 * std, t_mean),
         t_own_prefill=chunks * t_chunk,
@@ -145,7 +154,15 @@ def closed_loop(
         + inputs.prefill_wait_steps_per_request * others * engine.t_mean,
     )
     ttft = inputs.request_overhead_s + engine.budget_wait + wait + engine.t_own_prefill
-    e2e = ttft + (inputs.output_tokens - 1.0) * engine.tpot
+    # Over one cycle of a closed loop each other slot prefills one new request. Where prompts
+    # run in prefill batches of their own, first (SGLang), the loop runs in waves: the prompts
+    # ahead of a request in its wave all run before its first token, and only those behind it
+    # (half the others, on average) interrupt its decode.
+    apart = np.zeros(c.shape, bool) if inputs.prefill_apart is None else inputs.prefill_apart
+    ahead_share = np.where(offline | ~apart, 0.0, WAVE_AHEAD_SHARE)
+    relief = ahead_share * np.maximum(engine.tpot - engine.t_decode, 0.0)
+    tpot, tpot_p95 = engine.tpot - relief, engine.tpot_p95 - relief
+    e2e = ttft + (inputs.output_tokens - 1.0) * tpot
     # Offline, requests are already queued: their HTTP/tokenization overhead overlaps with the
     # engine's work and does not hold a slot.
     rps = c / (e2e - np.where(offline, inputs.request_overhead_s, 0.0))
@@ -159,8 +176,8 @@ def closed_loop(
         requests_per_s=rps,
         ttft_s=ttft + queue,
         ttft_p95_s=ttft_p95 + queue,
-        tpot_s=engine.tpot,
-        tpot_p95_s=engine.tpot_p95,
+        tpot_s=tpot,
+        tpot_p95_s=tpot_p95,
         queue_s=queue,
         balance=engine.balance,
         saturated=np.zeros(c.shape, dtype=bool),

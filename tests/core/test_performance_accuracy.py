@@ -9,6 +9,7 @@ import pytest
 
 from app.core import calibration
 from app.core.accuracy import AccuracyReport, fit_error_bands
+from app.core.performance import PerformanceCalibration
 from app.core.types import Engine
 from app.services.calibration_rows import ACCURACY_TARGETS, evaluate_accuracy, load_rows
 
@@ -18,13 +19,14 @@ def report() -> AccuracyReport:
     return evaluate_accuracy()
 
 
-#: Issue 10's targets are 7%, 20%, 10% and 10%; the model reaches 5.6%, 15.1%, 6.0% and 5.5%
-#: (fit of 2026-12-02), and these bounds hold it there so that it cannot get worse unnoticed.
+#: Issue 10's targets are 7%, 20%, 10% and 10%; the model reaches 5.6%, 14.9%, 4.8% and 4.7%
+#: (fit of 2026-12-02, SGLang's prefill batches apart), and these bounds hold it there so that
+#: it cannot get worse unnoticed.
 BOUNDS = {
     "max-throughput output tokens/s": 0.06,
-    "sweeps TTFT": 0.155,
-    "sweeps TPOT": 0.065,
-    "sweeps output tokens/s": 0.06,
+    "sweeps TTFT": 0.15,
+    "sweeps TPOT": 0.05,
+    "sweeps output tokens/s": 0.05,
 }
 
 
@@ -41,17 +43,31 @@ def test_median_error_stays_within_bounds(report: AccuracyReport, label: str) ->
     assert target.achieved(report) <= BOUNDS[label]
 
 
-@pytest.mark.parametrize("engine", [e.value for e in Engine])
-@pytest.mark.parametrize(
-    ("metric", "bound"), [("ttft_s", 0.18), ("tpot_s", 0.11), ("output_tokens_per_s", 0.09)]
-)
+#: Per engine and metric: TTFT, TPOT and output tokens/s on the sweeps. Reached (2026-12-02):
+#: vLLM 15.8%, 2.0%, 1.9%; SGLang 8.1%, 3.4%, 3.5%; TensorRT-LLM 17.3%, 6.9%, 6.8%.
+ENGINE_BOUNDS = {
+    Engine.VLLM: (0.165, 0.025, 0.025),
+    Engine.SGLANG: (0.09, 0.04, 0.04),
+    Engine.TRTLLM: (0.18, 0.075, 0.075),
+}
+
+
+@pytest.mark.parametrize("engine", list(Engine))
+@pytest.mark.parametrize("metric", ["ttft_s", "tpot_s", "output_tokens_per_s"])
 def test_every_engine_is_within_bounds_on_the_sweeps(
-    report: AccuracyReport, engine: str, metric: str, bound: float
+    report: AccuracyReport, engine: Engine, metric: str
 ) -> None:
-    # TTFT meets the 20% target per engine (vLLM 15.8%, SGLang 9.9%, TensorRT-LLM 17.3%);
-    # throughput meets 10% on every engine (1.9%, 8.2%, 6.8%: held at 9%) and TPOT on vLLM
-    # (2.0%) and TensorRT-LLM (6.9%); SGLang's TPOT sits at 10.02% (held at 11%).
-    assert report.group(metric, "dataset_engine", f"sweeps|{engine}").median_abs_error <= bound
+    bound = ENGINE_BOUNDS[engine][("ttft_s", "tpot_s", "output_tokens_per_s").index(metric)]
+    group = f"sweeps|{engine.value}"
+    assert report.group(metric, "dataset_engine", group).median_abs_error <= bound
+
+
+def test_open_source_engines_do_not_outrun_the_reference_kernels() -> None:
+    # vLLM's and SGLang's kernels are fitted relative to the TensorRT-LLM reference build; an
+    # efficiency above 1 would mean the model misses something physical about the engine (as
+    # SGLang's 1.18 did before its prefill batches were modelled apart from its decodes).
+    for engine in (Engine.VLLM, Engine.SGLANG):
+        assert PerformanceCalibration().engine(engine).kernel_efficiency <= 1.0
 
 
 def test_error_bands_cover_about_80_percent(report: AccuracyReport) -> None:
