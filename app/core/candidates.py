@@ -1,6 +1,9 @@
 """Self-hosted candidates: the grid of open model x GPU x precision x tensor-parallel degree
 that can run the workload, why the rest cannot, and each candidate's capacity curve.
 
+A model that fits no tensor-parallel degree of one server spans several (pipeline stages over
+the inter-node network): the fewest full servers that hold it, up to MAX_PIPELINE_STAGES.
+
 Vectorised: a full catalog is a few thousand grid points, evaluated in a few numpy passes.
 """
 
@@ -16,14 +19,14 @@ from app.core.arrays import BoolArray, FloatArray, IntArray
 from app.core.engines import DEFAULT_ENGINE, ENGINE_INDEX
 from app.core.fleet import ReplicaCapacitySpec
 from app.core.lengths import context_overflow_share
-from app.core.performance import DEFAULT_CALIBRATION, ReplicaBatch, evaluate_replicas
-from app.core.precision_bytes import (
-    DEFAULT_KV_PRECISION_INDEX,
-    KV_BYTES_BY_PRECISION,
-    PRECISION_INDEX,
-    PRECISIONS,
-    WEIGHT_BYTES_BY_PRECISION,
+from app.core.performance import ReplicaBatch, evaluate_replicas
+from app.core.pipeline_stages import (
+    MAX_PIPELINE_STAGES,
+    GridRows,
+    grid_memory,
+    pipeline_stages,
 )
+from app.core.precision_bytes import PRECISION_INDEX, PRECISIONS
 from app.core.types import Engine, GpuSpec, OpenModelSpec, Precision
 from app.core.workload import WorkloadSpec
 
@@ -32,7 +35,6 @@ CURVE_LEVELS = 16
 #: Without explicit TP degrees, each model x GPU x precision keeps this many smallest fitting
 #: degrees (more GPUs per replica buy lower latency).
 FITTING_TP_DEGREES_KEPT = 2
-
 REASON_TEXT = {
     core_memory.TP_EXCEEDS_NODE: "tensor parallelism exceeds the GPUs in one node",
     core_memory.TP_DOES_NOT_DIVIDE_HEADS: "tensor parallelism does not divide the attention heads",
@@ -64,6 +66,12 @@ class CandidateGrid:
     tensor_parallel: IntArray
     precision_index: IntArray  # into memory.PRECISIONS
     max_concurrency: FloatArray  # KV-limited sequences at the p95 lengths, engine cap applied
+    pipeline_parallel: IntArray  # servers (pipeline stages) per replica; 1: one server
+
+    @property
+    def gpus_per_replica(self) -> IntArray:
+        result: IntArray = self.tensor_parallel * self.pipeline_parallel
+        return result
 
     def __len__(self) -> int:
         return int(self.model_index.size)
@@ -75,14 +83,22 @@ class CandidateGrid:
             self.tensor_parallel[index],
             self.precision_index[index],
             self.max_concurrency[index],
+            self.pipeline_parallel[index],
         )
 
     def precision(self, row: int) -> Precision:
         return PRECISIONS[int(self.precision_index[row])]
 
 
-def candidate_label(model_slug: str, gpu_slug: str, tensor_parallel: int, precision: str) -> str:
+def candidate_label(
+    model_slug: str, gpu_slug: str, tensor_parallel: int, precision: str, pipeline_parallel: int = 1
+) -> str:
     """The people-facing name of a candidate (never parsed: keys carry identity)."""
+    if pipeline_parallel > 1:
+        return (
+            f"{model_slug} on {pipeline_parallel}×{tensor_parallel}× {gpu_slug} "
+            f"({precision}, PP {pipeline_parallel})"
+        )
     return f"{model_slug} on {tensor_parallel}× {gpu_slug} ({precision})"
 
 
@@ -96,17 +112,13 @@ def p95_output_tokens(workload: WorkloadSpec) -> float:
 
 def _empty_grid() -> CandidateGrid:
     empty = np.empty(0, dtype=np.intp)
-    return CandidateGrid(empty, empty, empty, empty, np.empty(0))
+    return CandidateGrid(empty, empty, empty, empty, np.empty(0), empty)
 
 
 @dataclass(frozen=True, slots=True)
-class _Grid:
+class _Grid(GridRows):
     """Every model x GPU x precision x TP point, TP fastest, with its group id."""
 
-    model: IntArray
-    gpu: IntArray
-    precision: IntArray
-    tp: IntArray
     group: IntArray
 
     def keep(self, mask: IntArray) -> _Grid:
@@ -189,41 +201,31 @@ def candidate_grid(
         node_sizes = np.asarray([gpu.max_gpus_per_node for gpu in gpus])
         grid = grid.keep(np.flatnonzero(grid.tp <= node_sizes[grid.gpu]))
     context_tokens = p95_input_tokens(workload) + p95_output_tokens(workload)
-    mem = _grid_memory(models, gpus, grid, context_tokens)
+    mem = grid_memory(models, gpus, grid, context_tokens)
     feasible = mem.infeasible_reason == core_memory.FEASIBLE
     starts = np.flatnonzero(np.concatenate([[True], grid.group[1:] != grid.group[:-1]]))
     chosen = feasible if tensor_parallel else _smallest_fitting(feasible, starts, grid)
     ends = np.append(starts[1:], grid.group.size) - 1
     none_fit = ends[~np.add.reduceat(feasible, starts).astype(bool)]
+    piped = pipeline_stages(models, gpus, grid.keep(none_fit), context_tokens)
+    spans = piped.stages > 0
     infeasible = tuple(too_small.values()) + tuple(
-        _does_not_run(models, gpus, grid, mem, int(last), context_tokens)
-        for last in none_fit.tolist()
+        _does_not_run(models, gpus, grid, mem, int(last), context_tokens, bool(tried))
+        for last, tried in zip(none_fit[~spans].tolist(), piped.tried[~spans].tolist(), strict=True)
     )
-    index = np.flatnonzero(chosen)
+    index = np.concatenate([np.flatnonzero(chosen), none_fit[spans]])
+    single = index.size - int(spans.sum())
+    concurrency = np.concatenate([mem.max_concurrency[index[:single]], piped.concurrency[spans]])
     return (
         CandidateGrid(
             grid.model[index],
             grid.gpu[index],
             grid.tp[index],
             grid.precision[index],
-            np.minimum(mem.max_concurrency[index], core_memory.MAX_NUM_SEQS),
+            np.minimum(concurrency, core_memory.MAX_NUM_SEQS),
+            np.concatenate([np.ones(single, dtype=np.intp), piped.stages[spans]]),
         ),
         infeasible,
-    )
-
-
-def _grid_memory(
-    models: Sequence[OpenModelSpec], gpus: Sequence[GpuSpec], grid: _Grid, context_tokens: float
-) -> core_memory.MemoryArrays:
-    """Memory of every grid entry holding one `context_tokens` sequence (default KV precision)."""
-    return core_memory.memory_arrays(
-        core_memory.ModelArrays.from_specs(models).take(grid.model),
-        core_memory.GpuArrays.from_specs(gpus).take(grid.gpu),
-        grid.tp.astype(np.float64),
-        WEIGHT_BYTES_BY_PRECISION[grid.precision],
-        KV_BYTES_BY_PRECISION[DEFAULT_KV_PRECISION_INDEX[grid.precision]],
-        np.full(grid.model.size, float(context_tokens)),
-        DEFAULT_CALIBRATION.kv_cache_memory_fraction,
     )
 
 
@@ -243,6 +245,7 @@ def _does_not_run(
     mem: core_memory.MemoryArrays,
     row: int,
     context_tokens: float,
+    servers_tried: bool = False,
 ) -> InfeasibleCandidate:
     reason_code = int(mem.infeasible_reason[row])
     tp, gpu, model = int(grid.tp[row]), gpus[int(grid.gpu[row])], models[int(grid.model[row])]
@@ -255,6 +258,8 @@ def _does_not_run(
             f"plus one {context_tokens:.0f}-token sequence, {gpu.memory_bytes / 1e9:.1f} GB "
             "available"
         )
+        if servers_tried:
+            reason += f", nor across {MAX_PIPELINE_STAGES} servers of {tp}"
     return InfeasibleCandidate(
         label=f"{model.slug} on {gpu.slug} ({precision.value})",
         gpu=gpu.slug,
@@ -263,6 +268,12 @@ def _does_not_run(
         tensor_parallel=tp,
         precision=precision.value,
     )
+
+
+def _stages_of(grid: CandidateGrid, rows: IntArray) -> IntArray | None:
+    """Pipeline stages of `rows`; None where every replica is one server (so single-server
+    curves are computed exactly as before replicas could span servers)."""
+    return grid.pipeline_parallel[rows] if bool(np.any(grid.pipeline_parallel > 1)) else None
 
 
 def capacity_curves(
@@ -276,8 +287,7 @@ def capacity_curves(
     """Each candidate's throughput at mean lengths and mean and p95 latency at p95 lengths, on
     `engine`, at CURVE_LEVELS concurrencies from 1 to its KV-limited maximum (one vectorised
     model evaluation)."""
-    n = len(grid)
-    if n == 0:
+    if (n := len(grid)) == 0:
         return []
     max_concurrency = np.maximum(grid.max_concurrency, 1.0)
     steps = np.linspace(0.0, 1.0, CURVE_LEVELS)
@@ -303,6 +313,7 @@ def capacity_curves(
         output_tokens=np.repeat(np.asarray([lengths_p95[1], lengths_mean[1]]), size),
         concurrency=np.tile(levels.reshape(-1), 2),
         engine_index=np.full(2 * size, ENGINE_INDEX[engine], dtype=np.int64),
+        pipeline_parallel=_stages_of(grid, both),
     )
     result = evaluate_replicas(batch, real_world_derate=real_world_derate)
     shape = (n, CURVE_LEVELS)
@@ -312,7 +323,7 @@ def capacity_curves(
     ttft_p95_s = result.ttft_p95_s[:size].reshape(shape)
     tpot_p95_s = result.tpot_p95_s[:size].reshape(shape)
     concurrency = levels.astype(np.float64)
-    gpus_per_replica = grid.tensor_parallel.tolist()
+    gpus_per_replica = grid.gpus_per_replica.tolist()
     return [
         ReplicaCapacitySpec(
             concurrency=concurrency[row],

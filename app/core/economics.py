@@ -109,6 +109,7 @@ class SelfHostedCandidateSpec:
     capacity: ReplicaCapacitySpec | None
     purchase_options: tuple[PurchaseOptionSpec, ...]
     infeasible_reason: str | None = None
+    pipeline_parallel: int = 1  # servers (pipeline stages) per replica
 
 
 def owned_usd_per_gpu_month(option: PurchaseOptionSpec, cost_of_capital_per_year: float) -> float:

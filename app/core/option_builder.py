@@ -50,6 +50,7 @@ def row_key(
         precision=candidate.precision,
         purchase_mode=purchase.mode.value,
         offering=purchase.offering_slug,
+        pipeline_parallel=candidate.pipeline_parallel,
     )
 
 
@@ -140,6 +141,7 @@ class SelfHostedOptions:
             operating_concurrency=capacity.operating_concurrency,
             ttft_s=capacity.ttft_s,
             tpot_s=capacity.tpot_s,
+            pipeline_parallel=candidate.pipeline_parallel,
         )
 
 

@@ -27,8 +27,9 @@ _ID_PREFIX = {OptionKind.API: "api", OptionKind.SELF_HOSTED: "self", OptionKind.
 @dataclass(frozen=True, slots=True)
 class OptionKey:
     """What identifies an option across runs: the API model, or the open model, GPU, replica
-    size, precision and purchase mode of a fleet (plus the API model of a hybrid). The
-    offering priced is carried for information; it does not distinguish options."""
+    size (tensor-parallel GPUs per server, and servers), precision and purchase mode of a
+    fleet (plus the API model of a hybrid). The offering priced is carried for information; it
+    does not distinguish options."""
 
     kind: OptionKind
     api_model: str | None = None
@@ -38,17 +39,20 @@ class OptionKey:
     precision: str | None = None
     purchase_mode: str | None = None
     offering: str | None = field(default=None, compare=False)
+    pipeline_parallel: int = 1  # servers (pipeline stages) per replica
 
     @property
     def id(self) -> str:
         """The option's id: `api:<model>`, `self:<model>:<gpu>:tp<n>:<precision>:<mode>`, or
-        `hybrid:` followed by the self-hosted part and the API model."""
+        `hybrid:` followed by the self-hosted part and the API model. A replica spanning
+        servers says so in the replica-size part (`tp8pp2`); one-server ids have no `pp`."""
         parts = [_ID_PREFIX[self.kind]]
         if self.kind is not OptionKind.API:
             parts += [
                 str(self.open_model),
                 str(self.gpu),
-                f"tp{self.tensor_parallel}",
+                f"tp{self.tensor_parallel}"
+                + (f"pp{self.pipeline_parallel}" if self.pipeline_parallel > 1 else ""),
                 str(self.precision),
                 str(self.purchase_mode),
             ]
@@ -66,6 +70,7 @@ class OptionKey:
             self.precision,
             self.purchase_mode,
             self.offering,
+            self.pipeline_parallel,
         )
 
 
@@ -93,6 +98,7 @@ class FleetPlan:
     operating_concurrency: float
     ttft_s: float
     tpot_s: float
+    pipeline_parallel: int = 1  # servers (pipeline stages) per replica
 
 
 @dataclass(frozen=True, slots=True)

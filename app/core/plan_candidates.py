@@ -5,6 +5,10 @@ spill-over offerings behind each offering whose availability is limited.
 The grid is chosen once at the workload's overall p95 lengths (as for an estimate), so every
 bucket sees the same configurations; a configuration that cannot serve a bucket's lengths gets
 no throughput there and the planner does not route that bucket to it.
+
+Replicas that span several servers (pipeline stages, app/core/candidates.py) are skipped here
+and listed as infeasible with the reason: the planner's pools and availability limits count
+one-server replicas. Estimates price them.
 """
 
 from __future__ import annotations
@@ -12,9 +16,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from app.core.candidates import (
+    CandidateGrid,
     InfeasibleCandidate,
     candidate_grid,
+    candidate_label,
     capacity_curves,
 )
 from app.core.economics import SelfHostedCandidateSpec
@@ -62,6 +70,8 @@ def plan_candidates(
         spec.tensor_parallel,
         spec.max_context_overflow_share,
     )
+    grid, multi_server = _one_server(spec, grid)
+    infeasible = (*infeasible, *multi_server)
 
     def spill_over(choice: PurchaseChoice, gpu_slug: str, tensor_parallel: int) -> PurchaseChoice:
         extra = spill_over_options(
@@ -88,6 +98,31 @@ def plan_candidates(
     candidates = candidate_specs(spec, grid, choices, [None] * len(grid))
     return PlanCandidates(
         candidates, curves, tuple(infeasible) + tuple(unpriced), offering_slugs(choices)
+    )
+
+
+def _one_server(
+    spec: SelfHostingSpec, grid: CandidateGrid
+) -> tuple[CandidateGrid, tuple[InfeasibleCandidate, ...]]:
+    """The grid's one-server rows, and why each multi-server row is left out."""
+    spans = np.flatnonzero(grid.pipeline_parallel > 1).tolist()
+    skipped = tuple(_not_planned(spec, grid, row) for row in spans)
+    return grid.take(np.flatnonzero(grid.pipeline_parallel == 1)), skipped
+
+
+def _not_planned(spec: SelfHostingSpec, grid: CandidateGrid, row: int) -> InfeasibleCandidate:
+    model = spec.models[int(grid.model_index[row])]
+    gpu = spec.gpus[int(grid.gpu_index[row])]
+    tp, pp = int(grid.tensor_parallel[row]), int(grid.pipeline_parallel[row])
+    precision = grid.precision(row).value
+    return InfeasibleCandidate(
+        label=candidate_label(model.slug, gpu.slug, tp, precision, pp),
+        gpu=gpu.slug,
+        reason=f"a replica spanning {pp} servers is not planned: the procurement planner packs "
+        "one-server replicas (POST /v1/estimates prices it)",
+        open_model=model.slug,
+        tensor_parallel=tp,
+        precision=precision,
     )
 
 

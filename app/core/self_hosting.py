@@ -84,7 +84,10 @@ def purchase_choices(
     spec: SelfHostingSpec, grid: CandidateGrid, widen: WidenChoice | None = None
 ) -> tuple[PurchaseChoices, list[InfeasibleCandidate]]:
     """Ways to pay per (GPU, replica size), priced once each (they do not depend on the model
-    or precision), and the modes that have no price."""
+    or precision), and the modes that have no price. A replica spanning servers is paid as
+    whole instances of its per-server size (tensor_parallel GPUs each): the fleet sizing
+    counts ceil(GPUs per replica / GPUs per instance) instances per replica
+    (app/core/fleet.py instances_for_replicas)."""
     choices: PurchaseChoices = {}
     unpriced: list[InfeasibleCandidate] = []
     pairs = zip(grid.gpu_index.tolist(), grid.tensor_parallel.tolist(), strict=True)
@@ -128,9 +131,10 @@ def candidate_specs(
         model = spec.models[int(grid.model_index[row])]
         gpu_index, tp = int(grid.gpu_index[row]), int(grid.tensor_parallel[row])
         gpu, precision = spec.gpus[gpu_index], grid.precision(row).value
+        pp = int(grid.pipeline_parallel[row])
         candidates.append(
             SelfHostedCandidateSpec(
-                label=candidate_label(model.slug, gpu.slug, tp, precision),
+                label=candidate_label(model.slug, gpu.slug, tp, precision, pp),
                 open_model_slug=model.slug,
                 gpu_slug=gpu.slug,
                 tensor_parallel=tp,
@@ -138,6 +142,7 @@ def candidate_specs(
                 gpu_tdp_w=gpu.tdp_w,
                 capacity=curve,
                 purchase_options=choices[gpu_index, tp].options,
+                pipeline_parallel=pp,
             )
         )
     return tuple(candidates)

@@ -21,7 +21,15 @@ class FleetOut(BaseModel):
 
     open_model: str = Field(description="Open-model catalog slug.")
     gpu: str = Field(description="GPU catalog slug.")
-    tensor_parallel: int = Field(description="GPUs per replica (tensor-parallel degree).")
+    tensor_parallel: int = Field(
+        description="GPUs per server of a replica (tensor-parallel degree); all of the replica's "
+        "GPUs when it fits one server."
+    )
+    pipeline_parallel: int = Field(
+        default=1,
+        description="Servers per replica (pipeline stages over the inter-node network); 1 "
+        "unless the model fits no single server. gpus_per_replica = tensor_parallel x this.",
+    )
     precision: str = Field(description="Weight precision (bf16, fp8, int8, fp4, int4).")
     purchase_mode: str = Field(description="on_demand, committed_1y, committed_3y, spot or owned.")
     offering: str | None = Field(description="Catalog offering priced, if any.")
@@ -64,11 +72,15 @@ class OptionKeyOut(BaseModel):
     api_model: str | None = Field(default=None, description="API model (api and hybrid).")
     open_model: str | None = Field(default=None, description="Open model (self-hosted, hybrid).")
     gpu: str | None = Field(default=None, description="GPU slug (self-hosted, hybrid).")
-    tensor_parallel: int | None = Field(default=None, description="GPUs per replica.")
+    tensor_parallel: int | None = Field(default=None, description="GPUs per replica server.")
     precision: str | None = Field(default=None, description="Weight precision.")
     purchase_mode: str | None = Field(default=None, description="How the GPUs are paid for.")
     offering: str | None = Field(
         default=None, description="Catalog offering priced, if any (informative, not identity)."
+    )
+    pipeline_parallel: int = Field(
+        default=1,
+        description="Servers per replica (pipeline stages); 1: one server (and for API options).",
     )
 
     def identity(self) -> tuple[object, ...]:
@@ -81,6 +93,7 @@ class OptionKeyOut(BaseModel):
             self.tensor_parallel,
             self.precision,
             self.purchase_mode,
+            self.pipeline_parallel,
         )
 
 
@@ -103,7 +116,7 @@ class OptionOut(BaseModel):
 
     id: str = Field(
         description="Derived from `key`: api:<model>, self:<model>:<gpu>:tp<n>:<precision>:<mode>"
-        ", hybrid:<self-hosted part>:<api model>."
+        " (tp<n>pp<m> for a replica spanning m servers), hybrid:<self-hosted part>:<api model>."
     )
     key: OptionKeyOut | None = Field(
         default=None,

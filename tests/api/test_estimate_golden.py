@@ -89,6 +89,24 @@ CASES: dict[str, dict[str, Any]] = {
 ADDED_OPTION_FIELDS = ("key",)
 #: Catalog columns added since the files were captured (issue 14: offering availability).
 ADDED_OFFERING_FIELDS = ("available_quantity",)
+#: Fleet and option-key fields added since, with the value every option had before (issue 10:
+#: replicas spanning servers). Stripped only where they hold that value, so a multi-server
+#: option is compared.
+ADDED_DEFAULTS = {"fleet": {"pipeline_parallel": 1}, "key": {"pipeline_parallel": 1}}
+
+
+def _strip_added_defaults(node: Any) -> None:
+    """Remove ADDED_DEFAULTS fields holding their default from every fleet and key, in place."""
+    if isinstance(node, list):
+        for item in node:
+            _strip_added_defaults(item)
+    if not isinstance(node, dict):
+        return
+    for name, value in node.items():
+        for field, default in ADDED_DEFAULTS.get(name, {}).items():
+            if isinstance(value, dict) and value.get(field) == default:
+                del value[field]
+        _strip_added_defaults(value)
 
 
 def _comparable(body: dict[str, Any]) -> dict[str, Any]:
@@ -101,6 +119,7 @@ def _comparable(body: dict[str, Any]) -> dict[str, Any]:
         assert body.pop(name, None) is None, name
     # Added by issue 9: the names that were not slugs (none here: every case uses slugs).
     assert body["assumptions"].pop("aliases_resolved", []) == []
+    _strip_added_defaults(body)
     labels = {o["id"]: o["label"] for o in body["options"]}
     labels.update({s["option_id"]: s["label"] for s in body["projection"]["series"]})
     for offering in body["assumptions"]["offerings"]:

@@ -272,6 +272,7 @@ def test_options_carry_a_structured_key_and_an_id_derived_from_it(client: TestCl
         "precision": None,
         "purchase_mode": None,
         "offering": None,
+        "pipeline_parallel": 1,
     }
     assert api["id"] == f"api:{api['api_model']}"
     fleet_option = next(o for o in body["options"] if o["kind"] == "self_hosted")

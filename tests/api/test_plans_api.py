@@ -274,3 +274,16 @@ def test_plan_runs_on_the_engine_the_request_sets(client: TestClient) -> None:
     assert best["monthly_cost_usd"] != pytest.approx(default["monthly_cost_usd"], rel=1e-6)
     assert body["monthly_cost_usd"] == pytest.approx(best["monthly_cost_usd"], rel=1e-9)
     assert body["lines"][0]["gpus"] == best["fleet"]["gpus"]
+
+
+def test_replicas_spanning_servers_are_skipped_and_say_so(client: TestClient) -> None:
+    # DeepSeek-V3 in FP8 fits no single 8 x H100 server: estimates price it on two servers
+    # (tests/api/test_estimates_multiserver.py); the planner leaves it out, with the reason.
+    body = copy.deepcopy(EXAMPLE)
+    body["self_hosting"]["open_models"] = ["llama-3.3-70b", "deepseek-v3"]
+    body["self_hosting"]["gpus"] = ["h100-sxm-80gb"]
+    plan = post_plan(client, body)
+    (skipped,) = [i for i in plan["infeasible"] if i["open_model"] == "deepseek-v3"]
+    assert skipped["tensor_parallel"] == 8
+    assert "spanning 2 servers is not planned" in skipped["reason"]
+    assert "PP 2" in skipped["label"]
