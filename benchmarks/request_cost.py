@@ -31,10 +31,11 @@ from app.api.routes.estimates import SUPPORT_CHATBOT
 from app.logs import configure_logging
 from app.main import create_app
 from app.settings import Settings
-from benchmarks.api_speed import PERFORMANCE_BODY
+from benchmarks.api_speed import CHATBOT_PLAIN_BODY, PERFORMANCE_BODY
 
 CASES = {
     "chatbot estimate": ("/v1/estimates", SUPPORT_CHATBOT["value"]),
+    "chatbot estimate without quality/routing/ranges": ("/v1/estimates", CHATBOT_PLAIN_BODY),
     "performance": ("/v1/performance", PERFORMANCE_BODY),
 }
 
