@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from app.core.arrays import BoolArray, FloatArray, IntArray
-from app.core.monthly_costs import fleet_costs
+from app.core.monthly_costs import fleet_costs, fleet_totals_on_grid
 from app.core.option_table import OptionTable
 from app.core.replica_steps import step_edge_count, step_edges
 
@@ -87,9 +87,7 @@ class BreakEven:
 
 
 def _costs_on_grid(table: OptionTable, options: IntArray, grid: FloatArray) -> FloatArray:
-    opt = np.repeat(options, grid.size)
-    vol = np.tile(grid, options.size)
-    return fleet_costs(table, opt, vol).total.reshape(options.size, grid.size)
+    return fleet_totals_on_grid(table, options, grid)
 
 
 def cost_envelope(

@@ -163,6 +163,22 @@ def fleet_costs(table: OptionTable, idx: IntArray, requests_per_day: FloatArray)
     return _with_infeasible(table, idx, FleetCosts(**parts))
 
 
+def fleet_totals_on_grid(table: OptionTable, idx: IntArray, grid: FloatArray) -> FloatArray:
+    """Total monthly cost (USD) of each option `idx` at each volume of `grid`: (options, grid).
+
+    The same numbers as `fleet_costs(table, repeat(idx, g), tile(grid, n)).total`, computed by
+    broadcasting each option's row against the grid instead of widening the table per point."""
+    idx = np.asarray(idx, dtype=np.intp)
+    v = np.asarray(grid, dtype=np.float64)[None, :]
+    out = np.empty((idx.size, v.size), dtype=np.float64)
+    scaled_rows = table.autoscaled[idx]
+    for rows, costs_of in ((~scaled_rows, _held_costs), (scaled_rows, _autoscaled_costs)):
+        if rows.any():
+            out[rows] = costs_of(table, idx[rows][:, None], v).total
+    out[~table.feasible[idx]] = np.inf
+    return out
+
+
 def _busy_replica_s_per_day(table: OptionTable, idx: IntArray, v: FloatArray) -> FloatArray:
     """Replica-seconds per day spent serving: interactive at the operating point, batch at
     the best throughput."""
@@ -195,19 +211,19 @@ def _autoscaled_costs(table: OptionTable, si: IntArray, sv: FloatArray) -> Fleet
     beta = table.batch_share
     factor = table.capacity_factor[si]
     with np.errstate(divide="ignore", invalid="ignore"):
-        need = (sv * table.kappa_hour[si])[:, None] * table.unique_shares[None, :]
+        need = (sv * table.kappa_hour[si])[..., None] * table.unique_shares
         serving_h = np.maximum(table.min_serving_replicas, np.ceil(need))
-        serving_h = np.ceil(serving_h * factor[:, None])
+        serving_h = np.ceil(serving_h * factor[..., None])
     q = replicas_per_zone(serving_h, table.redundancy_replicas, table.zones)
     gpr, gpi = table.gpus_per_replica[si], table.gpus_per_instance[si]
-    inst_h = instances_for_replicas(q, gpr[:, None], gpi[:, None]) * table.zones
+    inst_h = instances_for_replicas(q, gpr[..., None], gpi[..., None]) * table.zones
     hours = table.share_hours
     inst_hours_day = inst_h @ hours
     if beta > 0:
         with np.errstate(divide="ignore", invalid="ignore"):
             batch_replica_h = sv * beta / (table.batch_rps[si] * SECONDS_PER_HOUR) * factor
     else:
-        batch_replica_h = np.zeros_like(sv)
+        batch_replica_h = np.zeros(np.broadcast_shapes(sv.shape, si.shape))
     batch_inst_h = batch_replica_h * gpr / gpi
     compute = (inst_hours_day + batch_inst_h) * table.usd_per_instance_hour[si] * DAYS_PER_MONTH
     overhead = _overhead(compute, table.overhead_share)
@@ -219,12 +235,12 @@ def _autoscaled_costs(table: OptionTable, si: IntArray, sv: FloatArray) -> Fleet
         gpu_util = np.where(
             gpu_hours_day > 0, busy_replica_s * gpr / (gpu_hours_day * SECONDS_PER_HOUR), 0.0
         )
-    zeros = np.zeros_like(sv)
+    zeros = np.zeros_like(compute)
     # unique_shares is sorted ascending and every step above is non-decreasing in the share,
     # so the last column is the peak hour (cheaper than a row-wise max).
-    peak_instances = inst_h[:, -1]
+    peak_instances = inst_h[..., -1]
     # People and hosts are sized for the peak hour; an autoscaled fleet always exists.
-    active = np.ones(sv.shape, dtype=np.bool_)
+    active = np.ones(compute.shape, dtype=np.bool_)
     parts = {
         "compute": compute,
         "power": zeros,
@@ -235,8 +251,8 @@ def _autoscaled_costs(table: OptionTable, si: IntArray, sv: FloatArray) -> Fleet
     return FleetCosts(
         **parts,
         total=_total(parts),
-        peak_serving_replicas=serving_h[:, -1],
-        peak_replicas=q[:, -1] * table.zones,
+        peak_serving_replicas=serving_h[..., -1],
+        peak_replicas=q[..., -1] * table.zones,
         peak_instances=peak_instances,
         peak_gpus=peak_instances * gpi,
         average_gpus=gpu_hours_day / HOURS_PER_DAY,

@@ -28,7 +28,7 @@ import numpy.typing as npt
 
 from app.core.calibration import ERROR_BANDS
 from app.core.errors import InvalidEstimateInputError
-from app.core.monthly_costs import fleet_costs
+from app.core.monthly_costs import fleet_costs, fleet_totals_on_grid
 from app.core.option_table import OptionTable
 from app.core.workload import SECONDS_PER_DAY, SECONDS_PER_HOUR
 
@@ -357,8 +357,7 @@ def _grid_break_evens(
     if k == 0:
         return np.full(s, np.inf)
     wide = sampled_table(table, rows, factors)
-    idx = np.repeat(np.arange(k * s, dtype=np.intp), g)
-    costs = fleet_costs(wide, idx, np.tile(grid, k * s)).total.reshape(k, s, g)
+    costs = fleet_totals_on_grid(wide, np.arange(k * s, dtype=np.intp), grid).reshape(k, s, g)
     # The API line is F + p V: a fixed cost F (its people, hosted tuning) and a slope p.
     api_line = api_fixed_usd_per_month + api_slope * factors.api_price[:, None] * grid[None, :]
     gap = costs.min(axis=0) - api_line
