@@ -20,7 +20,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from app.core.arrays import BoolArray, FloatArray, IntArray
-from app.core.monthly_costs import fleet_costs, fleet_totals_on_grid
+from app.core.fleet_totals import fleet_totals_on_grid
+from app.core.monthly_costs import fleet_costs
 from app.core.option_table import OptionTable
 from app.core.replica_steps import step_edge_count, step_edges
 

@@ -164,24 +164,6 @@ def fleet_costs(table: OptionTable, idx: IntArray, requests_per_day: FloatArray)
     return _with_infeasible(table, idx, FleetCosts(**parts))
 
 
-def fleet_totals_on_grid(table: OptionTable, idx: IntArray, grid: FloatArray) -> FloatArray:
-    """Total monthly cost (USD) of each option `idx` at each volume of `grid`: (options, grid).
-
-    The same numbers as `fleet_costs(table, repeat(idx, g), tile(grid, n)).total`, computed by
-    broadcasting each option's row against the grid instead of widening the table per point."""
-    idx = np.asarray(idx, dtype=np.intp)
-    v = np.asarray(grid, dtype=np.float64)[None, :]
-    out = np.empty((idx.size, v.size), dtype=np.float64)
-    scaled_rows = table.autoscaled[idx]
-    held_rows = ~scaled_rows
-    if held_rows.any():
-        out[held_rows] = _held_costs(table, idx[held_rows][:, None], v).total
-    if scaled_rows.any():
-        out[scaled_rows] = _autoscaled_totals(table, idx[scaled_rows][:, None], v)
-    out[~table.feasible[idx]] = np.inf
-    return out
-
-
 def _busy_replica_s_per_day(table: OptionTable, idx: IntArray, v: FloatArray) -> FloatArray:
     """Replica-seconds per day spent serving: interactive at the operating point, batch at
     the best throughput."""
@@ -208,10 +190,18 @@ def _held_costs(table: OptionTable, idx: IntArray, v: FloatArray) -> FleetCosts:
     return fixed_fleet_costs(table, idx, serving, busy, v)
 
 
-def _hourly_levels(table: OptionTable, si: IntArray, sv: FloatArray) -> FloatArray:
+def hourly_levels(table: OptionTable, si: IntArray, sv: FloatArray) -> FloatArray:
     """Whole replicas needed in each distinct hourly level, before spares: (..., shares)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.ceil((sv * table.kappa_hour[si])[..., None] * table.unique_shares)
+        need = (sv * table.kappa_hour[si])[..., None] * table.unique_shares
+        return np.ceil(need, out=need)
+
+
+def hour_weighted(per_level: FloatArray, hours: FloatArray) -> FloatArray:
+    """`per_level @ hours` over the last axis, as one matrix-vector product (faster than the
+    stacked product numpy does for a 3-D array)."""
+    flat = np.ascontiguousarray(per_level).reshape(-1, hours.size)
+    return (flat @ hours).reshape(per_level.shape[:-1])
 
 
 def _fleet_at_levels(
@@ -225,11 +215,11 @@ def _fleet_at_levels(
     return serving_h, q, instances_for_replicas(q, gpr, gpi) * table.zones
 
 
-def _hourly_fleet(
+def hourly_fleet(
     table: OptionTable, si: IntArray, levels: FloatArray, *, instances_only: bool = False
 ) -> tuple[FloatArray, ...]:
     """`_fleet_at_levels` for the rows `si` in each hourly level (`levels` from
-    `_hourly_levels`, `si` broadcast over its last axis); with `instances_only`, only the
+    `hourly_levels`, `si` broadcast over its last axis); with `instances_only`, only the
     instances (a one-element tuple).
 
     Rows share a few distinct (capacity factor, GPUs per replica, GPUs per instance) triples
@@ -276,7 +266,7 @@ def _autoscaled_parts(
     batch replica-hours a day and the instance-hours a day (batch included)."""
     beta = table.batch_share
     gpr, gpi = table.gpus_per_replica[si], table.gpus_per_instance[si]
-    inst_hours_day = inst_h @ table.share_hours
+    inst_hours_day = hour_weighted(inst_h, table.share_hours)
     if beta > 0:
         with np.errstate(divide="ignore", invalid="ignore"):
             batch_replica_h = (
@@ -302,18 +292,13 @@ def _autoscaled_parts(
     return parts, batch_replica_h, all_inst_hours
 
 
-def _autoscaled_totals(table: OptionTable, si: IntArray, sv: FloatArray) -> FloatArray:
-    (inst_h,) = _hourly_fleet(table, si, _hourly_levels(table, si, sv), instances_only=True)
-    return _total(_autoscaled_parts(table, si, sv, inst_h)[0])
-
-
 def _autoscaled_costs(table: OptionTable, si: IntArray, sv: FloatArray) -> FleetCosts:
     # Replicas follow each distinct hourly level; batch runs on extra replica-hours billed
     # per second (no rounding), see docs/economics.md.
-    serving_h, q, inst_h = _hourly_fleet(table, si, _hourly_levels(table, si, sv))
+    serving_h, q, inst_h = hourly_fleet(table, si, hourly_levels(table, si, sv))
     parts, batch_replica_h, all_inst_hours = _autoscaled_parts(table, si, sv, inst_h)
     gpr, gpi = table.gpus_per_replica[si], table.gpus_per_instance[si]
-    replica_hours_day = (q @ table.share_hours) * table.zones + batch_replica_h
+    replica_hours_day = hour_weighted(q, table.share_hours) * table.zones + batch_replica_h
     busy_replica_s = _busy_replica_s_per_day(table, si, sv)
     gpu_hours_day = all_inst_hours * gpi
     with np.errstate(divide="ignore", invalid="ignore"):

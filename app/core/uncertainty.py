@@ -28,7 +28,8 @@ import numpy.typing as npt
 
 from app.core.calibration import ERROR_BANDS
 from app.core.errors import InvalidEstimateInputError
-from app.core.monthly_costs import fleet_costs, fleet_totals_on_grid
+from app.core.fleet_totals import fleet_totals_on_grid
+from app.core.monthly_costs import fleet_costs
 from app.core.option_table import OptionTable
 from app.core.workload import SECONDS_PER_DAY, SECONDS_PER_HOUR
 
