@@ -215,6 +215,10 @@ def _fleet_at_levels(
     return serving_h, q, instances_for_replicas(q, gpr, gpi) * table.zones
 
 
+#: Cells below which the direct arithmetic is cheaper than finding the distinct rows.
+_TABULATE_CELLS = 4096
+
+
 def hourly_fleet(
     table: OptionTable, si: IntArray, levels: FloatArray, *, instances_only: bool = False
 ) -> tuple[FloatArray, ...]:
@@ -229,8 +233,8 @@ def hourly_fleet(
     numbers, so the same results."""
     si = np.asarray(si, dtype=np.intp)
     params = [table.capacity_factor[si], table.gpus_per_replica[si], table.gpus_per_instance[si]]
-    top = float(levels.max()) if levels.size else math.inf
-    if math.isfinite(top) and top >= 0 and 4 * (top + 1) <= levels.size:
+    top = float(levels.max()) if levels.size >= _TABULATE_CELLS else math.inf
+    if math.isfinite(top) and float(levels.min()) >= 0 and 4 * (top + 1) <= levels.size:
         first, which = _distinct_rows([p.reshape(-1) for p in params])
         width = int(top) + 1
         if 4 * first.size * width <= levels.size:

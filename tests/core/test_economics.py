@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -211,9 +213,13 @@ def test_totals_on_a_grid_equal_the_paired_fleet_costs(
         CostAssumptionsSpec(staff_fte=staff),
         SizingPolicySpec(),
     )
-    idx = np.array([3, 0, 1, 2, 0])
-    grid = np.geomspace(volume / 100.0, volume * 100.0, 17)
-    paired = fleet_costs(table, np.repeat(idx, grid.size), np.tile(grid, idx.size)).total
+    # Enough (option, volume, hour) cells that autoscaled fleets are tabulated per distinct
+    # option and whole-replica level when the levels are low.
+    idx = np.tile(np.array([3, 0, 1, 2, 0]), 20)
+    grid = np.geomspace(volume / 100.0, volume * 100.0, 41)
+    # The oracle: paired rows with every fleet computed directly, never tabulated.
+    with patch("app.core.monthly_costs._TABULATE_CELLS", 10**12):
+        paired = fleet_costs(table, np.repeat(idx, grid.size), np.tile(grid, idx.size)).total
     np.testing.assert_allclose(
         fleet_totals_on_grid(table, idx, grid), paired.reshape(idx.size, grid.size), rtol=1e-13
     )
