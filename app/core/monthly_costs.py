@@ -193,7 +193,12 @@ def _held_costs(table: OptionTable, idx: IntArray, v: FloatArray) -> FleetCosts:
 def hourly_levels(table: OptionTable, si: IntArray, sv: FloatArray) -> FloatArray:
     """Whole replicas needed in each distinct hourly level, before spares: (..., shares)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        need = (sv * table.kappa_hour[si])[..., None] * table.unique_shares
+        base = sv * table.kappa_hour[si]
+        shares = table.unique_shares
+        need = np.empty((*base.shape, shares.size))
+        # One product per share: numpy broadcasting a short last axis runs far slower.
+        for h, share in enumerate(shares):
+            np.multiply(base, share, out=need[..., h])
         return np.ceil(need, out=need)
 
 
