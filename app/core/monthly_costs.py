@@ -164,6 +164,24 @@ def fleet_costs(table: OptionTable, idx: IntArray, requests_per_day: FloatArray)
     return _with_infeasible(table, idx, FleetCosts(**parts))
 
 
+def fleet_total(table: OptionTable, idx: IntArray, requests_per_day: FloatArray) -> FloatArray:
+    """`fleet_costs(table, idx, requests_per_day).total`, the same numbers (the same components
+    summed in the same order), without the fleet figures of autoscaled rows."""
+    idx = np.asarray(idx, dtype=np.intp)
+    v = np.broadcast_to(np.asarray(requests_per_day, dtype=np.float64), idx.shape)
+    out = np.empty(idx.shape, dtype=np.float64)
+    scaled = table.autoscaled[idx]
+    held = ~scaled
+    if held.any():
+        out[held] = _held_costs(table, idx[held], v[held]).total
+    if scaled.any():
+        si, sv = idx[scaled], v[scaled]
+        (inst_h,) = hourly_fleet(table, si, hourly_levels(table, si, sv), instances_only=True)
+        out[scaled] = _total(_autoscaled_parts(table, si, sv, inst_h)[0])
+    out[~table.feasible[idx]] = np.inf
+    return out
+
+
 def _busy_replica_s_per_day(table: OptionTable, idx: IntArray, v: FloatArray) -> FloatArray:
     """Replica-seconds per day spent serving: interactive at the operating point, batch at
     the best throughput."""

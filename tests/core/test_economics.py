@@ -13,7 +13,7 @@ from app.core.economics import CostAssumptionsSpec, SelfHostedCandidateSpec, own
 from app.core.errors import InvalidEstimateInputError
 from app.core.fleet import ReplicaCapacitySpec, SizingPolicySpec
 from app.core.fleet_totals import fleet_totals_on_grid
-from app.core.monthly_costs import fleet_costs
+from app.core.monthly_costs import fleet_costs, fleet_total
 from app.core.option_table import build_option_table
 from app.core.purchasing import PurchaseMode, PurchaseOptionSpec
 from app.core.workload import WorkloadSpec
@@ -223,3 +223,7 @@ def test_totals_on_a_grid_equal_the_paired_fleet_costs(
     np.testing.assert_allclose(
         fleet_totals_on_grid(table, idx, grid), paired.reshape(idx.size, grid.size), rtol=1e-13
     )
+    # The paired totals alone are the very numbers of the full costs.
+    with patch("app.core.monthly_costs._TABULATE_CELLS", 1):
+        alone = fleet_total(table, np.repeat(idx, grid.size), np.tile(grid, idx.size))
+    np.testing.assert_array_equal(alone, paired)
