@@ -264,7 +264,11 @@ def hourly_fleet(
             grid = np.arange(width, dtype=np.float64)[None, :]
             f, r, i = (p.reshape(-1)[first][:, None] for p in params)
             tables = _fleet_at_levels(table, f, r, i, grid)
-            positions = (which.reshape(si.shape) * width)[..., None] + levels.astype(np.intp)
+            positions = levels.astype(np.intp)
+            offsets = which.reshape(si.shape) * width
+            # One sum per hourly level: broadcasting onto a short last axis runs far slower.
+            for h in range(positions.shape[-1]):
+                positions[..., h] += offsets
             picked = tables[2:] if instances_only else tables
             return tuple(t.ravel().take(positions) for t in picked)
     f, r, i = (p[..., None] for p in params)
