@@ -279,12 +279,12 @@ def hourly_fleet(
 def _distinct_rows(columns: list[FloatArray]) -> tuple[IntArray, IntArray]:
     """One row index per distinct combination of the columns' values, and each row's
     combination (an index into the first array)."""
-    code = np.zeros(columns[0].size, dtype=np.intp)
+    which = np.zeros(columns[0].size, dtype=np.intp)
     for column in columns:
         _, inverse = np.unique(column, return_inverse=True)
-        code = code * (int(inverse.max(initial=0)) + 1) + inverse.reshape(-1)
-    _, which = np.unique(code, return_inverse=True)
-    which = which.reshape(-1)
+        # Renumbered after each column, so the codes stay below rows squared.
+        code = which * (int(inverse.max(initial=0)) + 1) + inverse.reshape(-1)
+        which = np.unique(code, return_inverse=True)[1].reshape(-1)
     first = np.empty(int(which.max(initial=-1)) + 1, dtype=np.intp)
     first[which] = np.arange(which.size, dtype=np.intp)
     return first, which
