@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from app.core.arrays import BoolArray, FloatArray, IntArray
+from app.core.fleet_totals import fleet_totals_on_grid
 from app.core.monthly_costs import fleet_costs
 from app.core.option_table import OptionTable
 from app.core.replica_steps import step_edge_count, step_edges
@@ -87,9 +88,7 @@ class BreakEven:
 
 
 def _costs_on_grid(table: OptionTable, options: IntArray, grid: FloatArray) -> FloatArray:
-    opt = np.repeat(options, grid.size)
-    vol = np.tile(grid, options.size)
-    return fleet_costs(table, opt, vol).total.reshape(options.size, grid.size)
+    return fleet_totals_on_grid(table, options, grid)
 
 
 def cost_envelope(
@@ -303,6 +302,10 @@ def break_even(
     )
 
 
+#: Volume x piece cells compared at once by `envelope_at`.
+_ENVELOPE_CELLS = 1 << 18
+
+
 def envelope_at(env: CostEnvelope, volumes: FloatArray) -> tuple[FloatArray, IntArray]:
     """Envelope cost (USD/month) and cheapest option at each volume (req/day)."""
     v = np.asarray(volumes, dtype=np.float64)
@@ -310,22 +313,25 @@ def envelope_at(env: CostEnvelope, volumes: FloatArray) -> tuple[FloatArray, Int
     options = np.full(v.size, -1, dtype=np.intp)
     if env.lo.size == 0:
         return values, options
-    # Pieces sorted by start; for each volume, scan the pieces that may contain it. Pieces of
-    # one option do not overlap, so a volume meets at most one piece per surviving option.
+    # Pieces sorted by start (ties keep their order), so that among equal costs the first
+    # piece in that order wins. Closed pieces: at a step edge the left piece gives the true
+    # (lower) value. Volumes are compared with every piece at once, in slices that bound the
+    # (volumes x pieces) arrays.
     order = np.argsort(env.lo, kind="stable")
     lo, hi = env.lo[order], env.hi[order]
     a, b, opt = env.intercept[order], env.slope[order], env.option[order]
-    max_width = float((hi - lo).max())
-    for k, x in enumerate(v):
-        first = int(np.searchsorted(lo, x - max_width, side="left"))
-        last = int(np.searchsorted(lo, x, side="right"))
-        j = np.arange(first, last)
-        # Closed pieces: at a step edge the left piece gives the true (lower) value.
-        inside = j[(lo[j] <= x) & (x <= hi[j])]
-        if inside.size:
-            cost = a[inside] + b[inside] * x
-            best = int(np.argmin(cost))
-            values[k], options[k] = cost[best], opt[inside[best]]
+    step = max(1, _ENVELOPE_CELLS // lo.size)
+    for start in range(0, v.size, step):
+        x = v[start : start + step, None]
+        inside = (lo <= x) & (x <= hi)
+        cost = np.where(inside, a + b * x, np.inf)
+        best = np.argmin(cost, axis=1)
+        rows = np.arange(x.shape[0])
+        # A volume in no piece has no value; one whose pieces all cost +inf takes the first.
+        hit = inside.any(axis=1)
+        best = np.where(inside[rows, best], best, np.argmax(inside, axis=1))
+        values[start : start + step] = np.where(hit, cost[rows, best], np.inf)
+        options[start : start + step] = np.where(hit, opt[best], -1)
     return values, options
 
 

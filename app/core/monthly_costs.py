@@ -7,6 +7,7 @@ distinct hourly level. Formulas: docs/economics.md.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -163,6 +164,24 @@ def fleet_costs(table: OptionTable, idx: IntArray, requests_per_day: FloatArray)
     return _with_infeasible(table, idx, FleetCosts(**parts))
 
 
+def fleet_total(table: OptionTable, idx: IntArray, requests_per_day: FloatArray) -> FloatArray:
+    """`fleet_costs(table, idx, requests_per_day).total`, the same numbers (the same components
+    summed in the same order), without the fleet figures of autoscaled rows."""
+    idx = np.asarray(idx, dtype=np.intp)
+    v = np.broadcast_to(np.asarray(requests_per_day, dtype=np.float64), idx.shape)
+    out = np.empty(idx.shape, dtype=np.float64)
+    scaled = table.autoscaled[idx]
+    held = ~scaled
+    if held.any():
+        out[held] = _held_costs(table, idx[held], v[held]).total
+    if scaled.any():
+        si, sv = idx[scaled], v[scaled]
+        (inst_h,) = hourly_fleet(table, si, hourly_levels(table, si, sv), instances_only=True)
+        out[scaled] = _total(_autoscaled_parts(table, si, sv, inst_h)[0])
+    out[~table.feasible[idx]] = np.inf
+    return out
+
+
 def _busy_replica_s_per_day(table: OptionTable, idx: IntArray, v: FloatArray) -> FloatArray:
     """Replica-seconds per day spent serving: interactive at the operating point, batch at
     the best throughput."""
@@ -189,54 +208,141 @@ def _held_costs(table: OptionTable, idx: IntArray, v: FloatArray) -> FleetCosts:
     return fixed_fleet_costs(table, idx, serving, busy, v)
 
 
+def hourly_levels(table: OptionTable, si: IntArray, sv: FloatArray) -> FloatArray:
+    """Whole replicas needed in each distinct hourly level, before spares: (..., shares)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        base = sv * table.kappa_hour[si]
+        shares = table.unique_shares
+        need = np.empty((*base.shape, shares.size))
+        # One product per share: numpy broadcasting a short last axis runs far slower.
+        for h, share in enumerate(shares):
+            np.multiply(base, share, out=need[..., h])
+        return np.ceil(need, out=need)
+
+
+def hour_weighted(per_level: FloatArray, hours: FloatArray) -> FloatArray:
+    """`per_level @ hours` over the last axis, as one matrix-vector product (faster than the
+    stacked product numpy does for a 3-D array)."""
+    flat = np.ascontiguousarray(per_level).reshape(-1, hours.size)
+    return (flat @ hours).reshape(per_level.shape[:-1])
+
+
+def _fleet_at_levels(
+    table: OptionTable, factor: FloatArray, gpr: FloatArray, gpi: FloatArray, levels: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Serving replicas, replicas per zone and instances for `levels` needed replicas, with
+    per-row capacity factor and GPUs per replica and per instance (broadcast against it)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        serving_h = np.ceil(np.maximum(table.min_serving_replicas, levels) * factor)
+    q = replicas_per_zone(serving_h, table.redundancy_replicas, table.zones)
+    return serving_h, q, instances_for_replicas(q, gpr, gpi) * table.zones
+
+
+#: Cells below which the direct arithmetic is cheaper than finding the distinct rows.
+_TABULATE_CELLS = 4096
+
+
+def hourly_fleet(
+    table: OptionTable, si: IntArray, levels: FloatArray, *, instances_only: bool = False
+) -> tuple[FloatArray, ...]:
+    """`_fleet_at_levels` for the rows `si` in each hourly level (`levels` from
+    `hourly_levels`, `si` broadcast over its last axis); with `instances_only`, only the
+    instances (a one-element tuple).
+
+    Rows share a few distinct (capacity factor, GPUs per replica, GPUs per instance) triples
+    (a sampled table repeats each option's), and the levels are whole numbers; when the
+    triples times the levels up to the highest are few against the cells, the fleet is
+    tabulated once per triple and level and looked up: the same arithmetic on the same
+    numbers, so the same results."""
+    si = np.asarray(si, dtype=np.intp)
+    params = [table.capacity_factor[si], table.gpus_per_replica[si], table.gpus_per_instance[si]]
+    top = float(levels.max()) if levels.size >= _TABULATE_CELLS else math.inf
+    if math.isfinite(top) and float(levels.min()) >= 0 and 4 * (top + 1) <= levels.size:
+        first, which = _distinct_rows([p.reshape(-1) for p in params])
+        width = int(top) + 1
+        if 4 * first.size * width <= levels.size:
+            grid = np.arange(width, dtype=np.float64)[None, :]
+            f, r, i = (p.reshape(-1)[first][:, None] for p in params)
+            tables = _fleet_at_levels(table, f, r, i, grid)
+            positions = levels.astype(np.intp)
+            offsets = which.reshape(si.shape) * width
+            # One sum per hourly level: broadcasting onto a short last axis runs far slower.
+            for h in range(positions.shape[-1]):
+                positions[..., h] += offsets
+            picked = tables[2:] if instances_only else tables
+            return tuple(t.ravel().take(positions) for t in picked)
+    f, r, i = (p[..., None] for p in params)
+    fleet = _fleet_at_levels(table, f, r, i, levels)
+    return fleet[2:] if instances_only else fleet
+
+
+def _distinct_rows(columns: list[FloatArray]) -> tuple[IntArray, IntArray]:
+    """One row index per distinct combination of the columns' values, and each row's
+    combination (an index into the first array)."""
+    which = np.zeros(columns[0].size, dtype=np.intp)
+    for column in columns:
+        _, inverse = np.unique(column, return_inverse=True)
+        # Renumbered after each column, so the codes stay below rows squared.
+        code = which * (int(inverse.max(initial=0)) + 1) + inverse.reshape(-1)
+        which = np.unique(code, return_inverse=True)[1].reshape(-1)
+    first = np.empty(int(which.max(initial=-1)) + 1, dtype=np.intp)
+    first[which] = np.arange(which.size, dtype=np.intp)
+    return first, which
+
+
+def _autoscaled_parts(
+    table: OptionTable, si: IntArray, sv: FloatArray, inst_h: FloatArray
+) -> tuple[dict[str, FloatArray], FloatArray, FloatArray]:
+    """Cost components of autoscaled fleets with `inst_h` instances in each hourly level, the
+    batch replica-hours a day and the instance-hours a day (batch included)."""
+    beta = table.batch_share
+    gpr, gpi = table.gpus_per_replica[si], table.gpus_per_instance[si]
+    inst_hours_day = hour_weighted(inst_h, table.share_hours)
+    if beta > 0:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            batch_replica_h = (
+                sv * beta / (table.batch_rps[si] * SECONDS_PER_HOUR) * table.capacity_factor[si]
+            )
+    else:
+        batch_replica_h = np.zeros(np.broadcast_shapes(sv.shape, si.shape))
+    all_inst_hours = inst_hours_day + batch_replica_h * gpr / gpi
+    compute = all_inst_hours * table.usd_per_instance_hour[si] * DAYS_PER_MONTH
+    zeros = np.zeros_like(compute)
+    # unique_shares is sorted ascending and every step above is non-decreasing in the share,
+    # so the last column is the peak hour (cheaper than a row-wise max).
+    peak_instances = inst_h[..., -1]
+    # People and hosts are sized for the peak hour; an autoscaled fleet always exists.
+    active = np.ones(compute.shape, dtype=np.bool_)
+    parts = {
+        "compute": compute,
+        "power": zeros,
+        "hosting": zeros,
+        "overhead": _overhead(compute, table.overhead_share),
+        **_build_costs(table, si, active, peak_instances * gpi, peak_instances, sv),
+    }
+    return parts, batch_replica_h, all_inst_hours
+
+
 def _autoscaled_costs(table: OptionTable, si: IntArray, sv: FloatArray) -> FleetCosts:
     # Replicas follow each distinct hourly level; batch runs on extra replica-hours billed
     # per second (no rounding), see docs/economics.md.
-    beta = table.batch_share
-    factor = table.capacity_factor[si]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        need = (sv * table.kappa_hour[si])[:, None] * table.unique_shares[None, :]
-        serving_h = np.maximum(table.min_serving_replicas, np.ceil(need))
-        serving_h = np.ceil(serving_h * factor[:, None])
-    q = replicas_per_zone(serving_h, table.redundancy_replicas, table.zones)
+    serving_h, q, inst_h = hourly_fleet(table, si, hourly_levels(table, si, sv))
+    parts, batch_replica_h, all_inst_hours = _autoscaled_parts(table, si, sv, inst_h)
     gpr, gpi = table.gpus_per_replica[si], table.gpus_per_instance[si]
-    inst_h = instances_for_replicas(q, gpr[:, None], gpi[:, None]) * table.zones
-    hours = table.share_hours
-    inst_hours_day = inst_h @ hours
-    if beta > 0:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            batch_replica_h = sv * beta / (table.batch_rps[si] * SECONDS_PER_HOUR) * factor
-    else:
-        batch_replica_h = np.zeros_like(sv)
-    batch_inst_h = batch_replica_h * gpr / gpi
-    compute = (inst_hours_day + batch_inst_h) * table.usd_per_instance_hour[si] * DAYS_PER_MONTH
-    overhead = _overhead(compute, table.overhead_share)
-    replica_hours_day = (q @ hours) * table.zones + batch_replica_h
+    replica_hours_day = hour_weighted(q, table.share_hours) * table.zones + batch_replica_h
     busy_replica_s = _busy_replica_s_per_day(table, si, sv)
-    gpu_hours_day = (inst_hours_day + batch_inst_h) * gpi
+    gpu_hours_day = all_inst_hours * gpi
     with np.errstate(divide="ignore", invalid="ignore"):
         util = busy_replica_s / (replica_hours_day * SECONDS_PER_HOUR)
         gpu_util = np.where(
             gpu_hours_day > 0, busy_replica_s * gpr / (gpu_hours_day * SECONDS_PER_HOUR), 0.0
         )
-    zeros = np.zeros_like(sv)
-    # unique_shares is sorted ascending and every step above is non-decreasing in the share,
-    # so the last column is the peak hour (cheaper than a row-wise max).
-    peak_instances = inst_h[:, -1]
-    # People and hosts are sized for the peak hour; an autoscaled fleet always exists.
-    active = np.ones(sv.shape, dtype=np.bool_)
-    parts = {
-        "compute": compute,
-        "power": zeros,
-        "hosting": zeros,
-        "overhead": overhead,
-        **_build_costs(table, si, active, peak_instances * gpi, peak_instances, sv),
-    }
+    peak_instances = inst_h[..., -1]
     return FleetCosts(
         **parts,
         total=_total(parts),
-        peak_serving_replicas=serving_h[:, -1],
-        peak_replicas=q[:, -1] * table.zones,
+        peak_serving_replicas=serving_h[..., -1],
+        peak_replicas=q[..., -1] * table.zones,
         peak_instances=peak_instances,
         peak_gpus=peak_instances * gpi,
         average_gpus=gpu_hours_day / HOURS_PER_DAY,

@@ -10,7 +10,7 @@ Every uncertain input is a multiplicative factor on its point value (1 = the poi
 
 All draws come from one seeded `numpy.random.Generator`, so the same spec gives the same
 ranges. With every spread at zero (sigma 0, low = high = 1) each sample equals the point
-estimate exactly. Sampled self-hosted costs reuse `monthly_costs.fleet_costs` on a widened option
+estimate exactly. Sampled self-hosted costs reuse `monthly_costs.fleet_total` on a widened option
 table (one row per option and sample), so fleets are re-sized in whole replicas per sample.
 
 Approximations (documented in docs/economics.md): the peak factor scales the peak-hour load
@@ -28,7 +28,8 @@ import numpy.typing as npt
 
 from app.core.calibration import ERROR_BANDS
 from app.core.errors import InvalidEstimateInputError
-from app.core.monthly_costs import fleet_costs
+from app.core.fleet_totals import fleet_totals_on_grid
+from app.core.monthly_costs import fleet_total
 from app.core.option_table import OptionTable
 from app.core.workload import SECONDS_PER_DAY, SECONDS_PER_HOUR
 
@@ -160,7 +161,7 @@ def scenario_table(
     peak: FloatArray,
 ) -> OptionTable:
     """A widened option table: entry j is option `rows[j]` with its throughput, prices, staff
-    cost and peak scaled by the j-th factors. Only the arrays `fleet_costs` reads are set."""
+    cost and peak scaled by the j-th factors. Only the arrays `fleet_total` reads are set."""
     r = np.asarray(rows, dtype=np.intp)
     beta = table.batch_share
     irps = table.interactive_rps[r] * throughput
@@ -250,7 +251,7 @@ def sampled_self_hosted_costs(
         return np.empty((0, s))
     wide = sampled_table(table, rows, factors)
     volumes = np.tile(factors.volume * requests_per_day, k)
-    return fleet_costs(wide, np.arange(k * s, dtype=np.intp), volumes).total.reshape(k, s)
+    return fleet_total(wide, np.arange(k * s, dtype=np.intp), volumes).reshape(k, s)
 
 
 def sampled_api_costs(point_monthly_usd: FloatArray, factors: Factors) -> FloatArray:
@@ -357,8 +358,7 @@ def _grid_break_evens(
     if k == 0:
         return np.full(s, np.inf)
     wide = sampled_table(table, rows, factors)
-    idx = np.repeat(np.arange(k * s, dtype=np.intp), g)
-    costs = fleet_costs(wide, idx, np.tile(grid, k * s)).total.reshape(k, s, g)
+    costs = fleet_totals_on_grid(wide, np.arange(k * s, dtype=np.intp), grid).reshape(k, s, g)
     # The API line is F + p V: a fixed cost F (its people, hosted tuning) and a slope p.
     api_line = api_fixed_usd_per_month + api_slope * factors.api_price[:, None] * grid[None, :]
     gap = costs.min(axis=0) - api_line

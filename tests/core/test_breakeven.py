@@ -126,3 +126,21 @@ def test_higher_api_price_never_raises_break_even(p_low: float, factor: float) -
     high = break_even(env, "a", p_low * factor).self_hosting_cheaper_above_requests_per_day
     as_number = [math.inf if v is None else v for v in (low, high)]
     assert as_number[1] <= as_number[0]
+
+
+def test_envelope_in_slices_equals_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Volumes are compared with the pieces in slices; slicing must not change any answer,
+    # edges, volumes outside the range and the cheapest option included.
+    table = committed_table(
+        PurchaseOptionSpec(PurchaseMode.ON_DEMAND, usd_per_gpu_hour=2.6),
+        PurchaseOptionSpec(PurchaseMode.OWNED, purchase_usd_per_gpu=30_000),
+    )
+    env = cost_envelope(table, 1e3, 1e7)
+    volumes = np.concatenate([[10.0, 1e3, 2e7], env.lo, env.hi, np.geomspace(1e3, 1e7, 101)])
+    whole = envelope_at(env, volumes)
+    monkeypatch.setattr("app.core.breakeven._ENVELOPE_CELLS", 1)
+    sliced = envelope_at(env, volumes)
+    np.testing.assert_array_equal(sliced[0], whole[0])
+    np.testing.assert_array_equal(sliced[1], whole[1])
+    assert np.isinf(whole[0][0])
+    assert whole[1][0] == -1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -10,7 +12,8 @@ from hypothesis import strategies as st
 from app.core.economics import CostAssumptionsSpec, SelfHostedCandidateSpec, owned_usd_per_gpu_month
 from app.core.errors import InvalidEstimateInputError
 from app.core.fleet import ReplicaCapacitySpec, SizingPolicySpec
-from app.core.monthly_costs import fleet_costs
+from app.core.fleet_totals import fleet_totals_on_grid
+from app.core.monthly_costs import fleet_costs, fleet_total
 from app.core.option_table import build_option_table
 from app.core.purchasing import PurchaseMode, PurchaseOptionSpec
 from app.core.workload import WorkloadSpec
@@ -180,3 +183,47 @@ def test_redundancy_never_lowers_cost(volume: float, k: int, extra: int, zones: 
         idx = np.arange(len(OPTIONS))
         totals.append(fleet_costs(table, idx, np.full(idx.size, volume)).total)
     assert np.all(totals[1] >= totals[0])
+
+
+@settings(max_examples=40)
+@given(
+    volume=st.floats(1.0, 5e7),
+    weights=shape,
+    batch=st.floats(0.0, 1.0),
+    zones=st.integers(1, 4),
+    gpr=st.sampled_from([1, 2, 16]),
+    staff=st.floats(0.0, 2.0),
+)
+def test_totals_on_a_grid_equal_the_paired_fleet_costs(
+    volume: float, weights: list[float] | None, batch: float, zones: int, gpr: int, staff: float
+) -> None:
+    # The broadcast grid path must give the numbers of the paired (option, volume) rows, to
+    # rounding (it sums each row's rates before they meet the grid).
+    w = WorkloadSpec(
+        requests_per_day=volume,
+        input_tokens_mean=1000,
+        output_tokens_mean=200,
+        hourly_weights=None if weights is None else tuple(weights),
+        batch_share=batch,
+        zones=zones,
+    )
+    table = build_option_table(
+        (candidate(*OPTIONS, rps=3.0, gpr=gpr),),
+        w,
+        CostAssumptionsSpec(staff_fte=staff),
+        SizingPolicySpec(),
+    )
+    # Enough (option, volume, hour) cells that autoscaled fleets are tabulated per distinct
+    # option and whole-replica level when the levels are low.
+    idx = np.tile(np.array([3, 0, 1, 2, 0]), 20)
+    grid = np.geomspace(volume / 100.0, volume * 100.0, 41)
+    # The oracle: paired rows with every fleet computed directly, never tabulated.
+    with patch("app.core.monthly_costs._TABULATE_CELLS", 10**12):
+        paired = fleet_costs(table, np.repeat(idx, grid.size), np.tile(grid, idx.size)).total
+    np.testing.assert_allclose(
+        fleet_totals_on_grid(table, idx, grid), paired.reshape(idx.size, grid.size), rtol=1e-13
+    )
+    # The paired totals alone are the very numbers of the full costs.
+    with patch("app.core.monthly_costs._TABULATE_CELLS", 1):
+        alone = fleet_total(table, np.repeat(idx, grid.size), np.tile(grid, idx.size))
+    np.testing.assert_array_equal(alone, paired)
