@@ -24,6 +24,9 @@ KEEP_ALIVE_S = 65
 #: Seconds a worker gets to finish its requests after SIGTERM.
 GRACEFUL_SHUTDOWN_S = 20
 
+#: Thread-pool sizes of OpenBLAS (numpy), OpenMP and MKL, set to 1 for the workers.
+NUMERIC_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
 
 def _default_workers() -> int:
     """WORKERS from the environment, else one per CPU this process may use."""
@@ -34,6 +37,12 @@ def _default_workers() -> int:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    # One worker per core uses every core already: numeric libraries' own thread pools (two
+    # OpenBLAS threads per worker on two cores) would spin against the other workers'. Set
+    # before numpy loads here, and inherited by the spawned workers (an operator's own values
+    # are kept).
+    for name in NUMERIC_THREAD_VARIABLES:
+        os.environ.setdefault(name, "1")
     import tempfile
 
     import uvicorn

@@ -266,6 +266,9 @@ def _run_highs(
     num_col = cost.size
     h_solver = highspy.Highs()  # type: ignore[no-untyped-call]
     h_solver.setOptionValue("output_flag", False)
+    # One thread: requests run in parallel in workers, and HiGHS's own worker threads
+    # spin-wait, so concurrent solves in one process would burn each other's CPU.
+    h_solver.setOptionValue("threads", 1)
     h_solver.setOptionValue("mip_rel_gap", 0.0)
     # A request must answer quickly: past this, the best split found so far is used.
     h_solver.setOptionValue("time_limit", SOLVER_TIME_LIMIT_S)

@@ -95,6 +95,9 @@ class MilpBuilder:
         lp.integrality_ = [kinds.kInteger if i else kinds.kContinuous for i in self.integer]
         solver = highspy.Highs()  # type: ignore[no-untyped-call]
         solver.setOptionValue("output_flag", False)
+        # One thread: requests run in parallel in workers, and HiGHS's own worker threads
+        # spin-wait, so concurrent solves in one process would burn each other's CPU.
+        solver.setOptionValue("threads", 1)
         solver.setOptionValue("mip_rel_gap", mip_rel_gap)
         solver.setOptionValue("time_limit", time_limit_s)
         solver.passModel(lp)

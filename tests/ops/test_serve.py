@@ -31,6 +31,11 @@ def _children(pid: int) -> set[int]:
     return children
 
 
+#: Thread-count variables of OpenBLAS, OpenMP and MKL (removed from the test server's
+#: environment, so that the service must set them itself).
+THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
 def _workers(pid: int) -> set[int]:
     """The supervisor's worker processes (not multiprocessing's resource tracker)."""
     found = set()
@@ -57,7 +62,7 @@ def served(
         "WORKERS": "2",
         "ANONYMOUS_SCOPES": "read,analyses:write",
     }
-    for name in ("DATABASE_URL", "AUTO_MIGRATE", "PROMETHEUS_MULTIPROC_DIR"):
+    for name in ("DATABASE_URL", "AUTO_MIGRATE", "PROMETHEUS_MULTIPROC_DIR", *THREAD_VARIABLES):
         env.pop(name, None)
     log = work / "server.log"
     with log.open("wb") as out:
@@ -111,6 +116,21 @@ def test_serve_migrates_once_and_starts_quietly(
     assert seeded < supervisor
     assert "HiGHS" not in text
     assert "setup plugin" not in text
+
+
+def test_workers_run_numeric_libraries_on_one_thread(
+    served: tuple[str, subprocess.Popen[bytes], Path],
+) -> None:
+    # One worker per core already uses every core: OpenBLAS's own threads (two per worker on
+    # two cores) spin against the other worker's, and the chatbot estimate at 8 in flight fell
+    # to 10/s against 15/s at 1 in flight. Each worker starts with the thread counts at 1.
+    _, process, _ = served
+    workers = _workers(process.pid)
+    assert len(workers) == 2
+    for worker in workers:
+        environ = Path(f"/proc/{worker}/environ").read_bytes().split(b"\0")
+        for name in THREAD_VARIABLES:
+            assert f"{name}=1".encode() in environ, (worker, name)
 
 
 def test_a_killed_worker_is_replaced(served: tuple[str, subprocess.Popen[bytes], Path]) -> None:
