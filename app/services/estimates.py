@@ -24,6 +24,7 @@ from app.schemas.whole_cost import WholeCostOut
 from app.services import decisions, plans, slug_resolution
 from app.services import estimate_response as out
 from app.services import estimate_whole_cost as whole_cost
+from app.services.compute_slots import compute_slot
 from app.services.estimate_catalog import CatalogRows, load_catalog
 from app.services.estimate_specs import (
     ResolvedInputs,
@@ -35,6 +36,11 @@ from app.services.estimate_specs import (
 
 def run_estimate(session: Session, request: EstimateRequest) -> EstimateResponse:
     """Price the request's workload on every API and self-hosted option; stores nothing."""
+    with compute_slot():
+        return _estimate(session, request)
+
+
+def _estimate(session: Session, request: EstimateRequest) -> EstimateResponse:
     request, aliases = slug_resolution.resolve_estimate_names(session, request)
     # First, so that limits no plan can meet are refused before the estimate runs.
     plan = _plan(session, request)

@@ -25,6 +25,7 @@ from app.schemas.whole_cost import InfrastructureIn
 from app.services import estimate_response as estimate_out
 from app.services import plan_response
 from app.services.catalog_resources import API_MODELS
+from app.services.compute_slots import compute_slot
 from app.services.estimate_catalog import CatalogRows, catalog_entries, load_catalog
 from app.services.estimate_specs import (
     ResolvedInputs,
@@ -36,6 +37,11 @@ from app.services.estimate_specs import (
 
 def run_plan(session: Session, request: PlanRequest) -> PlanResponse:
     """The cheapest plan for the request's workload within its limits; stores nothing."""
+    with compute_slot():
+        return _plan(session, request)
+
+
+def _plan(session: Session, request: PlanRequest) -> PlanResponse:
     estimate_request = as_estimate_request(request)
     # The same catalog rows and specs (and listed defaults) an estimate would use.
     catalog = load_catalog(session, estimate_request)
