@@ -25,6 +25,7 @@ import numpy as np
 
 from app.core.arrays import FloatArray
 from app.core.errors import EstimationError
+from app.core.milp import quiet_solver
 from app.core.monthly_costs import COST_COMPONENTS, fixed_fleet_costs
 from app.core.option_table import OptionTable
 from app.core.workload import DAYS_PER_MONTH, SECONDS_PER_DAY, SECONDS_PER_HOUR
@@ -264,14 +265,8 @@ def _run_highs(
     """Solve the hybrid programme (4 integer columns, then hourly overflow and batch) with
     HiGHS; its column values, or HybridSolverError without an optimal or timed-out split."""
     num_col = cost.size
-    h_solver = highspy.Highs()  # type: ignore[no-untyped-call]
-    h_solver.setOptionValue("output_flag", False)
-    # One thread: requests run in parallel in workers, and HiGHS's own worker threads
-    # spin-wait, so concurrent solves in one process would burn each other's CPU.
-    h_solver.setOptionValue("threads", 1)
-    h_solver.setOptionValue("mip_rel_gap", 0.0)
-    # A request must answer quickly: past this, the best split found so far is used.
-    h_solver.setOptionValue("time_limit", SOLVER_TIME_LIMIT_S)
+    # A request must answer quickly: past the time limit, the best split found so far is used.
+    h_solver = quiet_solver(mip_rel_gap=0.0, time_limit_s=SOLVER_TIME_LIMIT_S)
     lp = highspy.HighsLp()
     lp.num_col_ = num_col
     lp.num_row_ = len(rows)

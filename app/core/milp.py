@@ -21,6 +21,18 @@ INF = highspy.kHighsInf
 COMPONENTS: tuple[str, ...] = ("compute", "power", "hosting", "staff", "overhead", "api")
 
 
+def quiet_solver(mip_rel_gap: float, time_limit_s: float) -> highspy.Highs:
+    """A HiGHS instance for one request's programme: silent, on one thread (requests run in
+    parallel in workers, and HiGHS's own worker threads spin-wait, so concurrent solves in one
+    process would burn each other's CPU), with the given gap and time limit."""
+    solver = highspy.Highs()  # type: ignore[no-untyped-call]
+    solver.setOptionValue("output_flag", False)
+    solver.setOptionValue("threads", 1)
+    solver.setOptionValue("mip_rel_gap", mip_rel_gap)
+    solver.setOptionValue("time_limit", time_limit_s)
+    return solver
+
+
 @dataclass(slots=True)
 class Solution:
     """Outcome of one solve: `status` is optimal, time_limit (incumbent) or infeasible."""
@@ -93,13 +105,7 @@ class MilpBuilder:
         lp.a_matrix_.value_ = np.asarray(self.value, dtype=np.float64)
         kinds = highspy.HighsVarType
         lp.integrality_ = [kinds.kInteger if i else kinds.kContinuous for i in self.integer]
-        solver = highspy.Highs()  # type: ignore[no-untyped-call]
-        solver.setOptionValue("output_flag", False)
-        # One thread: requests run in parallel in workers, and HiGHS's own worker threads
-        # spin-wait, so concurrent solves in one process would burn each other's CPU.
-        solver.setOptionValue("threads", 1)
-        solver.setOptionValue("mip_rel_gap", mip_rel_gap)
-        solver.setOptionValue("time_limit", time_limit_s)
+        solver = quiet_solver(mip_rel_gap, time_limit_s)
         solver.passModel(lp)
         solver.run()
         status = solver.getModelStatus()
