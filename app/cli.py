@@ -49,6 +49,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
 
     from app.main import prepare_database
     from app.server_protocol import HeaderTimeoutProtocol
+    from app.supervisor import serve_with_workers
 
     if settings.auto_migrate:
         prepare_database(settings)
@@ -65,7 +66,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     for stale in metrics_dir.glob("*.db"):
         stale.unlink()
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
-    uvicorn.run(
+    config = uvicorn.Config(
         "app.main:create_served_app",
         factory=True,
         host=args.host,
@@ -81,7 +82,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
         h11_max_incomplete_event_size=64 * 1024,
         server_header=False,
     )
-    return 0
+    return serve_with_workers(config)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -131,6 +132,51 @@ def test_workers_run_numeric_libraries_on_one_thread(
         environ = Path(f"/proc/{worker}/environ").read_bytes().split(b"\0")
         for name in THREAD_VARIABLES:
             assert f"{name}=1".encode() in environ, (worker, name)
+
+
+def _held_connections(pid: int, port: int) -> int:
+    """Established TCP connections on the server's `port` whose socket `pid` holds."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except FileNotFoundError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    held = 0
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local_port = int(fields[1].split(":")[1], 16)
+        if local_port == port and fields[3] == "01" and fields[9] in inodes:  # 01: ESTABLISHED
+            held += 1
+    return held
+
+
+def test_connections_opened_together_are_spread_over_the_workers(
+    served: tuple[str, subprocess.Popen[bytes], Path],
+) -> None:
+    # Before: with one listening socket shared by the workers, the first worker to wake
+    # accepted every connection of a burst (8 keep-alive clients: one worker at 100 % of a
+    # core, the other idle, /v1/performance at 295/s). Each worker now has its own
+    # SO_REUSEPORT socket and the kernel spreads connections over them (16 connections all
+    # on one of two workers: odds 1 in 32,768 per burst).
+    base, process, _ = served
+    port = int(base.rsplit(":", 1)[1])
+    for _ in range(5):  # whether one worker wins a burst is a race: five bursts, each spread
+        # Connected all at once, as a pool of keep-alive clients does, before any request.
+        connections = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(16)]
+        try:
+            for connection in connections:
+                connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: test\r\n\r\n")
+            for connection in connections:
+                assert connection.recv(65536).startswith(b"HTTP/1.1 200")
+            held = sorted(_held_connections(pid, port) for pid in _workers(process.pid))
+            assert sum(held) == 16, held
+            assert held[0] >= 1, held
+        finally:
+            for connection in connections:
+                connection.close()
 
 
 def test_a_killed_worker_is_replaced(served: tuple[str, subprocess.Popen[bytes], Path]) -> None:
