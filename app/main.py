@@ -24,6 +24,7 @@ from app.db import migrations
 from app.db.session import build_engine, build_sessionmaker, session_scope
 from app.logs import configure_logging
 from app.services.catalog_sync import seed_catalogs
+from app.services.response_cache import ResponseCache
 from app.settings import Settings, get_settings
 from app.tracing import telemetry_config, tracer_provider
 
@@ -135,6 +136,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.tracer_provider = spans
     app.state.key_cache = {}
+    app.state.estimate_cache = ResponseCache(
+        "estimate", int(settings.estimate_cache_mb * 1024 * 1024)
+    )
     install_problem_handlers(app)
     install_metrics(app)
     # Added innermost first: the request context wraps everything, so even a problem answered

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Request, Response
 from fastapi.openapi.models import Example
 
 from app.api.deps import ReaderDep, ReadSessionDep
 from app.api.routes.plans import CHAT_PLUS_DOCUMENTS
-from app.metrics import timed
 from app.schemas.estimates import EstimateRequest, EstimateResponse
-from app.services.estimates import run_estimate
+from app.services.estimates import estimate_json
+from app.services.response_cache import ResponseCache
 
 router = APIRouter(prefix="/v1/estimates", tags=["estimates"], dependencies=[ReaderDep])
 
@@ -138,8 +138,14 @@ CHAT_PLUS_DOCUMENTS_PLANNED: Example = {
 }
 
 
-@router.post("", summary="Estimate costs")
+#: Cache-Status (RFC 9211) of an answer served from the response cache, and of one computed.
+CACHE_HIT = "llm-cost-estimator; hit"
+CACHE_MISS = "llm-cost-estimator; fwd=miss; stored"
+
+
+@router.post("", summary="Estimate costs", response_model=EstimateResponse)
 def create_estimate(
+    request: Request,
     session: ReadSessionDep,
     body: EstimateRequest = Body(  # noqa: B008 - FastAPI's way to attach examples
         openapi_examples={
@@ -149,11 +155,17 @@ def create_estimate(
             "chat_plus_documents_planned": CHAT_PLUS_DOCUMENTS_PLANNED,
         }
     ),
-) -> EstimateResponse:
+) -> Response:
     """Price the workload on every hosted API model and every self-hosted candidate (open model
     x GPU x TP x precision x way of paying), plus hybrid splits, the break-even volume and a
     projection over the horizon; with `plan`, also the cheapest mixed fleet under the plan's
     limits (as `POST /v1/plans`). Stateless: nothing is stored. The response repeats every
-    catalog value (with source and catalog version) and every default it used."""
-    with timed("estimate"):
-        return run_estimate(session, body)
+    catalog value (with source and catalog version) and every default it used.
+
+    The same request asked again while the catalog is unchanged is answered from the worker's
+    response cache (`Cache-Status: llm-cost-estimator; hit`), byte for byte what was computed
+    the first time; `ESTIMATE_CACHE_MB=0` turns it off."""
+    cache: ResponseCache = request.app.state.estimate_cache
+    content, hit = estimate_json(session, body, cache)
+    headers = {"Cache-Status": CACHE_HIT if hit else CACHE_MISS} if cache.enabled else None
+    return Response(content, media_type="application/json", headers=headers)
