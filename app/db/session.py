@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from app.db.sqlite_writers import SqliteWriterTurns
 
 #: Execution option marking a transaction that will write (SQLite then begins IMMEDIATE).
 WRITE_OPTION = "estimator_writes"
@@ -31,11 +34,14 @@ def build_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         if parsed.database and parsed.database != ":memory:":
-            from pathlib import Path
-
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, **kwargs)
     if parsed.get_backend_name() == "sqlite":
+        writers = (
+            SqliteWriterTurns(Path(parsed.database))
+            if parsed.database and parsed.database != ":memory:"
+            else None
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -53,7 +59,14 @@ def build_engine(url: str) -> Engine:
             # A writer takes the write lock up front: upgrading a read transaction to a write
             # one fails at once with "database is locked" when another writer got there first.
             immediate = connection.get_execution_options().get(WRITE_OPTION, False)
+            if immediate and writers is not None:
+                writers.take(connection)
             connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        if writers is not None:
+            for name in ("commit", "rollback"):
+                event.listen(engine, name, writers.give_back)
+            event.listen(engine, "checkin", writers.give_back_record)
 
     return engine
 

@@ -19,7 +19,6 @@ from contextlib import contextmanager
 SLOTS = max(1, int(os.environ.get("COMPUTE_SLOTS", "1").strip() or "1"))
 
 
-
 class FairSlots:
     """`count` slots handed to waiters in arrival order. A semaphore lets a thread that has
     just released a slot take it again ahead of one already waiting (it still holds the GIL
