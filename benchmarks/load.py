@@ -43,7 +43,7 @@ from app.api.routes.estimates import SUPPORT_CHATBOT
 from benchmarks.api_speed import PERFORMANCE_BODY
 
 CHATBOT: dict[str, Any] = cast(dict[str, Any], SUPPORT_CHATBOT["value"])
-SMALL_ESTIMATE = {
+SMALL_ESTIMATE: dict[str, Any] = {
     "workload": {"requests_per_day": 50_000, "input_tokens": 800, "output_tokens": 300},
     "api_models": ["openai--gpt-4o", "openai--gpt-4o-mini"],
     "self_hosting": {"open_models": ["llama-3.1-8b"], "gpus": ["h100-sxm-80gb", "l4-24gb"]},
@@ -128,22 +128,24 @@ def _distinct_chatbots() -> Iterator[Job]:
         yield ("chatbot", "POST", "/v1/estimates", body, {})
 
 
-def _mixed_jobs() -> itertools.cycle[Job]:
+def _mixed_jobs() -> Iterator[Job]:
+    """Catalog reads, estimates and analysis creates in a fixed random order; every estimate
+    and analysis has a volume of its own, so each is computed (none is a cache hit)."""
     rng = random.Random(20261202)
-    jobs: list[Job] = []
-    for index in range(400):
+    for index in itertools.count():
         roll = rng.random()
+        workload = {**SMALL_ESTIMATE["workload"], "requests_per_day": 50_000 + index}
+        estimate = {**SMALL_ESTIMATE, "workload": workload}
         if roll < 0.5:
             path = rng.choice(
                 ["/v1/gpus", "/v1/gpus/h100-sxm-80gb", "/v1/open-models", "/v1/api-models?limit=20"]
             )
-            jobs.append(("catalog read", "GET", path, None, {}))
+            yield ("catalog read", "GET", path, None, {})
         elif roll < 0.8:
-            jobs.append(("estimate", "POST", "/v1/estimates", SMALL_ESTIMATE, {}))
+            yield ("estimate", "POST", "/v1/estimates", estimate, {})
         else:
-            analysis = {"name": f"load-{index}", "input": SMALL_ESTIMATE}
-            jobs.append(("analysis create", "POST", "/v1/analyses", analysis, {}))
-    return itertools.cycle(jobs)
+            analysis = {"name": f"load-{index}", "input": estimate}
+            yield ("analysis create", "POST", "/v1/analyses", analysis, {})
 
 
 def _start(database_url: str | None, work: Path, port: int) -> subprocess.Popen[bytes]:
