@@ -114,3 +114,17 @@ def test_a_zero_bound_turns_the_cache_off() -> None:
     assert not cache.enabled
     cache.put("a", b"1")
     assert cache.get("a") is None
+
+
+def test_metrics_count_hits_and_misses(client: TestClient) -> None:
+    def count(result: str) -> float:
+        text = client.get("/metrics").text
+        name = f'estimator_response_cache_requests_total{{cache="estimate",result="{result}"}}'
+        lines = [line for line in text.splitlines() if line.startswith(name)]
+        return float(lines[0].split()[-1]) if lines else 0.0
+
+    hits, misses = count("hit"), count("miss")
+    client.post("/v1/estimates", json=ESTIMATE)
+    client.post("/v1/estimates", json=ESTIMATE)
+    assert count("miss") == misses + 1
+    assert count("hit") == hits + 1
