@@ -136,9 +136,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.tracer_provider = spans
     app.state.key_cache = {}
-    app.state.estimate_cache = ResponseCache(
-        "estimate", int(settings.estimate_cache_mb * 1024 * 1024)
-    )
+    app.state.answer_cache = ResponseCache(int(settings.answer_cache_mb * 1024 * 1024))
     install_problem_handlers(app)
     install_metrics(app)
     # Added innermost first: the request context wraps everything, so even a problem answered

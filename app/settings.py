@@ -40,10 +40,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=256 * 1024, ge=1_024, le=100_000_000)
     #: Largest body of a benchmark import (a whole vllm bench serve or GuideLLM result file).
     max_import_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1_024, le=1_000_000_000)
-    #: Memory (MiB, per worker) for answers to repeated estimate requests while the catalog is
-    #: unchanged (app/services/response_cache.py); 0 turns the cache off. An answer is 0.1-0.5
-    #: MiB, so the default keeps a few hundred.
-    estimate_cache_mb: float = Field(default=64.0, ge=0, le=65_536)
+    #: Memory (MiB, per worker) for answers to repeated estimate and performance requests while
+    #: the catalog is unchanged (app/services/response_cache.py); 0 turns the cache off. An
+    #: estimate's answer is 0.1-0.5 MiB, so the default keeps a few hundred.
+    answer_cache_mb: float = Field(default=64.0, ge=0, le=65_536)
     #: Apply migrations and seed the catalogs when the app starts.
     auto_migrate: bool = True
     log_level: str = "INFO"

@@ -22,7 +22,7 @@ from app.metrics import timed
 from app.schemas.estimates import EstimateRequest, EstimateResponse
 from app.schemas.plans import PlanResponse
 from app.schemas.whole_cost import WholeCostOut
-from app.services import catalog_cache, decisions, plans, slug_resolution
+from app.services import decisions, plans, slug_resolution
 from app.services import estimate_response as out
 from app.services import estimate_whole_cost as whole_cost
 from app.services.compute_slots import compute_slot
@@ -33,30 +33,19 @@ from app.services.estimate_specs import (
     assumptions_out,
     resolve_inputs,
 )
-from app.services.response_cache import ResponseCache
+from app.services.response_cache import ResponseCache, cached_answer
 
 
 def estimate_json(
     session: Session, request: EstimateRequest, cache: ResponseCache | None = None
 ) -> tuple[bytes, bool]:
-    """The estimate's JSON body, and whether it came from `cache` (computed and stored there
-    when not: see response_cache.py for why a repeat may be answered without computing)."""
-    if cache is None or not cache.enabled:
-        return _serialised(session, request), False
-    key = (catalog_cache.catalog_state(session), request.model_dump_json())
-    body = cache.get(key)
-    if body is not None:
-        return body, True
-    body = _serialised(session, request)
-    cache.put(key, body)
-    return body, False
+    """The estimate's JSON body, and whether it came from `cache` (response_cache.py)."""
 
+    def compute() -> EstimateResponse:
+        with timed("estimate"):
+            return run_estimate(session, request)
 
-def _serialised(session: Session, request: EstimateRequest) -> bytes:
-    with timed("estimate"):
-        response = run_estimate(session, request)
-    # As FastAPI serialises a returned model (by alias, nothing excluded).
-    return response.model_dump_json(by_alias=True).encode()
+    return cached_answer("estimate", cache, session, request, compute)
 
 
 def run_estimate(session: Session, request: EstimateRequest) -> EstimateResponse:

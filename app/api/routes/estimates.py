@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Request, Response
 from fastapi.openapi.models import Example
 
+from app.api.cache_status import CACHE_STATUS_HEADER, json_answer
 from app.api.deps import ReaderDep, ReadSessionDep
 from app.api.routes.plans import CHAT_PLUS_DOCUMENTS
 from app.schemas.estimates import EstimateRequest, EstimateResponse
@@ -138,12 +139,12 @@ CHAT_PLUS_DOCUMENTS_PLANNED: Example = {
 }
 
 
-#: Cache-Status (RFC 9211) of an answer served from the response cache, and of one computed.
-CACHE_HIT = "llm-cost-estimator; hit"
-CACHE_MISS = "llm-cost-estimator; fwd=miss; stored"
-
-
-@router.post("", summary="Estimate costs", response_model=EstimateResponse)
+@router.post(
+    "",
+    summary="Estimate costs",
+    response_model=EstimateResponse,
+    responses={200: {"headers": CACHE_STATUS_HEADER}},
+)
 def create_estimate(
     request: Request,
     session: ReadSessionDep,
@@ -164,8 +165,6 @@ def create_estimate(
 
     The same request asked again while the catalog is unchanged is answered from the worker's
     response cache (`Cache-Status: llm-cost-estimator; hit`), byte for byte what was computed
-    the first time; `ESTIMATE_CACHE_MB=0` turns it off."""
-    cache: ResponseCache = request.app.state.estimate_cache
-    content, hit = estimate_json(session, body, cache)
-    headers = {"Cache-Status": CACHE_HIT if hit else CACHE_MISS} if cache.enabled else None
-    return Response(content, media_type="application/json", headers=headers)
+    the first time; `ANSWER_CACHE_MB=0` turns it off."""
+    cache: ResponseCache = request.app.state.answer_cache
+    return json_answer(*estimate_json(session, body, cache), cache)

@@ -4,28 +4,43 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Request, Response
 
 from app.api import openapi_examples as ex
+from app.api.cache_status import CACHE_STATUS_HEADER, json_answer
 from app.api.deps import ReaderDep, ReadSessionDep
 from app.metrics import timed
 from app.schemas.performance import AccuracyResponse, PerformanceRequest, PerformanceResponse
 from app.services.performance import evaluate_performance, performance_accuracy
+from app.services.response_cache import ResponseCache, cached_answer
 
 router = APIRouter(prefix="/v1/performance", tags=["performance"], dependencies=[ReaderDep])
 
 
-@router.post("", summary="Model one replica")
+@router.post(
+    "",
+    summary="Model one replica",
+    response_model=PerformanceResponse,
+    responses={200: {"headers": CACHE_STATUS_HEADER}},
+)
 def evaluate_replica(
+    request: Request,
     session: ReadSessionDep,
     body: Annotated[PerformanceRequest, Body(openapi_examples=ex.PERFORMANCE)],
-) -> PerformanceResponse:
+) -> Response:
     """Throughput, time to first token, time per output token and memory of one replica (an
     open model on `tensor_parallel` GPUs at one precision) at a concurrency, or at its
     maximum-throughput point when `concurrency` is null. A model that does not fit, or a TP
-    degree the GPU or model cannot use, is a 422 problem with the numbers."""
-    with timed("performance"):
-        return evaluate_performance(session, body)
+    degree the GPU or model cannot use, is a 422 problem with the numbers. The same request
+    asked again while the catalog is unchanged is answered from the worker's response cache
+    (`Cache-Status`)."""
+    cache: ResponseCache = request.app.state.answer_cache
+
+    def compute() -> PerformanceResponse:
+        with timed("performance"):
+            return evaluate_performance(session, body)
+
+    return json_answer(*cached_answer("performance", cache, session, body, compute), cache)
 
 
 @router.get("/accuracy", summary="The model's accuracy on its calibration data")

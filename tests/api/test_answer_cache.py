@@ -1,6 +1,7 @@
-"""Repeated estimates (app/services/response_cache.py): the same request while the catalog is
-unchanged is answered byte for byte from the worker's cache; any catalog change, and any
-change to the request, computes again; the cache is bounded and can be turned off."""
+"""Repeated estimates and performance requests (app/services/response_cache.py): the same
+request while the catalog is unchanged is answered byte for byte from the worker's cache; any
+catalog change, and any change to the request, computes again; the cache is bounded and can be
+turned off."""
 
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ def test_the_cached_answer_is_what_the_service_computes_without_a_cache(
     client.post("/v1/estimates", json=ESTIMATE)
     cached = client.post("/v1/estimates", json=ESTIMATE)
     assert cached.headers["cache-status"] == HIT
-    app = create_app(make_settings(database_url, estimate_cache_mb=0))
+    app = create_app(make_settings(database_url, answer_cache_mb=0))
     with TestClient(app) as plain:
         app.state.sessionmaker = session_factory
         computed = plain.post("/v1/estimates", json=ESTIMATE)
@@ -93,7 +94,7 @@ def test_errors_are_not_cached(client: TestClient) -> None:
 
 
 def test_the_cache_keeps_the_most_recently_used_within_its_bound() -> None:
-    cache = ResponseCache("test", max_bytes=10)
+    cache = ResponseCache(max_bytes=10)
     cache.put("a", b"1234")
     cache.put("b", b"5678")
     assert cache.get("a") == b"1234"  # now the most recently used
@@ -110,7 +111,7 @@ def test_the_cache_keeps_the_most_recently_used_within_its_bound() -> None:
 
 
 def test_a_zero_bound_turns_the_cache_off() -> None:
-    cache = ResponseCache("test", max_bytes=0)
+    cache = ResponseCache(max_bytes=0)
     assert not cache.enabled
     cache.put("a", b"1")
     assert cache.get("a") is None
@@ -119,7 +120,7 @@ def test_a_zero_bound_turns_the_cache_off() -> None:
 def test_metrics_count_hits_and_misses(client: TestClient) -> None:
     def count(result: str) -> float:
         text = client.get("/metrics").text
-        name = f'estimator_response_cache_requests_total{{cache="estimate",result="{result}"}}'
+        name = f'estimator_response_cache_requests_total{{kind="estimate",result="{result}"}}'
         lines = [line for line in text.splitlines() if line.startswith(name)]
         return float(lines[0].split()[-1]) if lines else 0.0
 
@@ -128,3 +129,34 @@ def test_metrics_count_hits_and_misses(client: TestClient) -> None:
     client.post("/v1/estimates", json=ESTIMATE)
     assert count("miss") == misses + 1
     assert count("hit") == hits + 1
+
+
+PERFORMANCE = {
+    "model": "llama-3.1-8b",
+    "gpu": "h100-sxm-80gb",
+    "tensor_parallel": 1,
+    "precision": "fp8",
+    "input_tokens": 1000,
+    "output_tokens": 500,
+}
+
+
+def test_performance_answers_are_cached_and_follow_the_catalog(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    first = client.post("/v1/performance", json=PERFORMANCE)
+    second = client.post("/v1/performance", json=PERFORMANCE)
+    assert first.headers["cache-status"] == MISS
+    assert second.headers["cache-status"] == HIT
+    assert second.content == first.content
+    # An estimate with the same catalog state never answers a performance request.
+    assert client.post("/v1/estimates", json=ESTIMATE).headers["cache-status"] == MISS
+    patched = client.patch(
+        "/v1/gpus/h100-sxm-80gb", json={"memory_bandwidth_gb_per_s": 1000.0}, headers=admin
+    )
+    assert patched.status_code == 200, patched.text
+    after = client.post("/v1/performance", json=PERFORMANCE)
+    assert after.headers["cache-status"] == MISS
+    assert after.json()["tpot_s"] > first.json()["tpot_s"] * 2
+    bad = client.post("/v1/performance", json={**PERFORMANCE, "tensor_parallel": 3})
+    assert bad.status_code == 422
