@@ -9,7 +9,7 @@ small asyncio HTTP/1.1 keep-alive client (cheap enough not to starve a 2-core se
    computation, answered from its response cache);
 2. the same estimate with a different user count each time, so that every one is computed, at
    1 and 8 in flight (reported; the targets on it: no errors, 8 in flight not below 1);
-3. `POST /v1/performance` at 8 in flight;
+3. `POST /v1/performance` at 8 in flight, repeated (cached after the first) and each different;
 4. a mixed run (catalog reads, estimates, analysis writes) at 8 in flight for `--mixed-s`.
 
 Targets (issue 13): chatbot at 8 in flight >= 120 requests/s with p99 <= 150 ms and not below
@@ -128,6 +128,13 @@ def _distinct_chatbots() -> Iterator[Job]:
         yield ("chatbot", "POST", "/v1/estimates", body, {})
 
 
+def _distinct_performance() -> Iterator[Job]:
+    """The performance request with a different prompt length each time (never a cache hit)."""
+    for index in itertools.count():
+        body = {**PERFORMANCE_BODY, "input_tokens": 500 + index % 4000}
+        yield ("performance", "POST", "/v1/performance", body, {})
+
+
 def _mixed_jobs() -> Iterator[Job]:
     """Catalog reads, estimates and analysis creates in a fixed random order; every estimate
     and analysis has a volume of its own, so each is computed (none is a cache hit)."""
@@ -213,6 +220,10 @@ async def _run(port: int, phase_s: float, mixed_s: float) -> list[str]:
         missed.append("computed chatbot estimates at 8 in flight: not below the rate at 1")
     perf = await _drive(port, 8, phase_s, one("performance", "/v1/performance", PERFORMANCE_BODY))
     rate_perf, _, _ = _line("performance, 8 in flight", perf, phase_s, "performance")
+    varied = await _drive(port, 8, phase_s, _distinct_performance())
+    _line("performance, each different, 8 in flight", varied, phase_s, "performance")
+    if varied.errors:
+        missed.append(f"errors: {dict(varied.errors)}")
     if rate_perf < 600:
         missed.append("performance at 8 in flight: >= 600/s")
     mixed = await _drive(port, 8, mixed_s, _mixed_jobs())
