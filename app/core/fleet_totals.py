@@ -90,7 +90,8 @@ def _autoscaled_totals(table: OptionTable, si: IntArray, sv: FloatArray) -> Floa
             + batch_replica_h * table.gpus_per_replica[si] / (table.gpus_per_instance[si])
         )
     # The sums below, in place, in the order of `_autoscaled_costs` (x * 1 is x).
-    total = np.multiply(inst_hours, table.usd_per_instance_hour[si] * DAYS_PER_MONTH)
+    rate = table.usd_per_instance_hour[si] * DAYS_PER_MONTH
+    total = np.multiply(inst_hours, rate, out=inst_hours)
     scale = _overhead_scale(table)
     if scale != 1.0:
         total *= scale
@@ -126,18 +127,16 @@ def _instance_hours(
         (inst_h,) = hourly_fleet(table, si, hourly_levels(table, si, sv), instances_only=True)
         return hour_weighted(inst_h, hours), inst_h[..., -1]
     instances, offsets = lookup[0][2], lookup[1].astype(np.float64)
-    level = np.empty(base.shape)
+    # A few buffers reused for every level: fresh arrays this size cost page faults.
+    level, inst, inst_hours = np.empty(base.shape), np.empty(base.shape), np.empty(base.shape)
     positions = np.empty(base.shape, dtype=np.intp)
-    inst_hours: FloatArray | None = None
     for h, share in enumerate(shares):
         np.ceil(np.multiply(base, share, out=level), out=level)
         # Whole numbers: the offset added as a float is exact.
         np.add(level, offsets, out=positions, casting="unsafe")
-        inst = instances.take(positions)
-        last = h == shares.size - 1
-        weighted = inst * hours[h] if last else np.multiply(inst, hours[h], out=inst)
-        inst_hours = (
-            weighted if inst_hours is None else np.add(inst_hours, weighted, out=inst_hours)
-        )
-    assert inst_hours is not None
+        instances.take(positions, out=inst)
+        if h == 0:
+            np.multiply(inst, hours[h], out=inst_hours)
+        else:
+            inst_hours += np.multiply(inst, hours[h], out=level)
     return inst_hours, inst

@@ -60,20 +60,24 @@ COST_COMPONENTS = (
 def _build_costs(
     table: OptionTable,
     idx: IntArray,
-    active: BoolArray,
+    active: BoolArray | None,
     gpus: FloatArray,
     instances: FloatArray,
     requests_per_day: FloatArray,
 ) -> dict[str, FloatArray]:
     """People, support, infrastructure line items and adaptation of fleets (USD/month).
 
-    `active` marks rows with a fleet at all; per-request items count the whole volume, since
-    the gateway fronts all traffic, hybrids included."""
+    `active` marks rows with a fleet at all (None: every row has one); per-request items
+    count the whole volume, since the gateway fronts all traffic, hybrids included."""
+
+    def where_active(values: FloatArray) -> FloatArray:
+        return values if active is None else np.where(active, values, 0.0)
+
     staff = table.usd_per_month_staff[idx] + table.usd_per_gpu_month_staff[idx] * gpus
     out = {
-        "staff": np.where(active, staff, 0.0),
+        "staff": where_active(staff),
         "support": gpus * table.usd_per_gpu_month_support[idx],
-        "adaptation": np.where(active, table.usd_per_month_adaptation[idx], 0.0),
+        "adaptation": where_active(table.usd_per_month_adaptation[idx]),
     }
     for k, item in enumerate(INFRASTRUCTURE_ITEMS):
         # One column gathered (`[idx, k]` indexes the 2-D array, far slower).
@@ -82,7 +86,7 @@ def _build_costs(
             + table.infra_per_instance[:, k].take(idx) * instances
             + table.infra_per_request_day[:, k].take(idx) * requests_per_day
         )
-        out[item] = np.where(active, line, 0.0)
+        out[item] = where_active(line)
     return out
 
 
@@ -94,7 +98,7 @@ def _overhead(base: FloatArray, share: float) -> FloatArray:
 def _total(parts: dict[str, FloatArray]) -> FloatArray:
     total = np.zeros_like(parts["compute"])
     for name in COST_COMPONENTS:
-        total = total + parts[name]
+        np.add(total, parts[name], out=total)
     return total
 
 
@@ -107,6 +111,34 @@ def fixed_fleet_costs(
 ) -> FleetCosts:
     """Costs of held-24/7 fleets with `serving` replicas doing that much busy work per day,
     for a workload of `requests_per_day` in all (per-request infrastructure)."""
+    parts, replicas, instances, gpus = _fixed_parts(
+        table, idx, serving, busy_replica_s_per_day, requests_per_day
+    )
+    gpr = table.gpus_per_replica[idx]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        util = np.where(replicas > 0, busy_replica_s_per_day / (replicas * SECONDS_PER_DAY), 0.0)
+        gpu_util = np.where(gpus > 0, busy_replica_s_per_day * gpr / (gpus * SECONDS_PER_DAY), 0.0)
+    return FleetCosts(
+        **parts,
+        total=_total(parts),
+        peak_serving_replicas=serving,
+        peak_replicas=replicas,
+        peak_instances=instances,
+        peak_gpus=gpus,
+        average_gpus=gpus.astype(np.float64),
+        average_utilisation=util,
+        gpu_utilisation=gpu_util,
+    )
+
+
+def _fixed_parts(
+    table: OptionTable,
+    idx: IntArray,
+    serving: FloatArray,
+    busy_replica_s_per_day: FloatArray,
+    requests_per_day: FloatArray | float,
+) -> tuple[dict[str, FloatArray], FloatArray, FloatArray, FloatArray]:
+    """Cost components of `fixed_fleet_costs`, and its replicas, instances and GPUs."""
     q = replicas_per_zone(serving, table.redundancy_replicas, table.zones)
     replicas = q * table.zones
     gpr, gpi = table.gpus_per_replica[idx], table.gpus_per_instance[idx]
@@ -128,20 +160,7 @@ def fixed_fleet_costs(
         "overhead": overhead,
         **_build_costs(table, idx, serving > 0, gpus, instances, volume),
     }
-    with np.errstate(divide="ignore", invalid="ignore"):
-        util = np.where(replicas > 0, busy_replica_s_per_day / (replicas * SECONDS_PER_DAY), 0.0)
-        gpu_util = np.where(gpus > 0, busy_replica_s_per_day * gpr / (gpus * SECONDS_PER_DAY), 0.0)
-    return FleetCosts(
-        **parts,
-        total=_total(parts),
-        peak_serving_replicas=serving,
-        peak_replicas=replicas,
-        peak_instances=instances,
-        peak_gpus=gpus,
-        average_gpus=gpus.astype(np.float64),
-        average_utilisation=util,
-        gpu_utilisation=gpu_util,
-    )
+    return parts, replicas, instances, gpus
 
 
 def fleet_costs(table: OptionTable, idx: IntArray, requests_per_day: FloatArray) -> FleetCosts:
@@ -174,7 +193,8 @@ def fleet_total(table: OptionTable, idx: IntArray, requests_per_day: FloatArray)
     scaled = table.autoscaled[idx]
     held = ~scaled
     if held.any():
-        out[held] = _held_costs(table, idx[held], v[held]).total
+        hi, hv = idx[held], v[held]
+        out[held] = _total(_fixed_parts(table, hi, *held_serving_replicas(table, hi, hv), hv)[0])
     if scaled.any():
         si, sv = idx[scaled], v[scaled]
         (inst_h,) = hourly_fleet(table, si, hourly_levels(table, si, sv), instances_only=True)
@@ -274,13 +294,12 @@ def _autoscaled_parts(
     # so the last column is the peak hour (cheaper than a row-wise max).
     peak_instances = inst_h[..., -1]
     # People and hosts are sized for the peak hour; an autoscaled fleet always exists.
-    active = np.ones(compute.shape, dtype=np.bool_)
     parts = {
         "compute": compute,
         "power": zeros,
         "hosting": zeros,
         "overhead": _overhead(compute, table.overhead_share),
-        **_build_costs(table, si, active, peak_instances * gpi, peak_instances, sv),
+        **_build_costs(table, si, None, peak_instances * gpi, peak_instances, sv),
     }
     return parts, batch_replica_h, all_inst_hours
 

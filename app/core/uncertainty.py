@@ -336,26 +336,42 @@ def sampled_break_evens(
         decades = math.log10(requests_per_day_max / requests_per_day_min)
         grid_points = max(MIN_GRID_POINTS, math.ceil(GRID_POINTS_PER_DECADE * decades) + 1)
     grid = np.geomspace(requests_per_day_min, requests_per_day_max, grid_points)
+    rescale = exact_requests_per_day is not None and len(rows) > 0
+    # The point (every factor 1) rides along as one more sample: samples are solved
+    # independently, so it gives the numbers of a run of its own.
+    solved = with_point_sample(factors) if rescale else factors
     sampled = np.concatenate(
         [
             _grid_break_evens(
                 table, rows, chunk, usd_per_month_per_request_per_day, grid, api_fixed_usd_per_month
             )
-            for chunk in sample_chunks(factors, len(rows) * grid_points)
+            for chunk in sample_chunks(solved, len(rows) * grid_points)
         ]
     )
-    if exact_requests_per_day is None or len(rows) == 0:
+    if not rescale or exact_requests_per_day is None:
         return sampled
-    ones = np.ones(1)
-    at_point = Factors(np.ones((len(rows), 1)), ones, ones, ones, ones, ones)
-    base = float(
-        _grid_break_evens(
-            table, rows, at_point, usd_per_month_per_request_per_day, grid, api_fixed_usd_per_month
-        )[0]
-    )
+    sampled, base = sampled[:-1], float(sampled[-1])
     if not (math.isfinite(base) and base > 0):
         return sampled
     return np.where(np.isfinite(sampled), sampled / base * exact_requests_per_day, sampled)
+
+
+def with_point_sample(factors: Factors) -> Factors:
+    """`factors` with one more sample, the point estimate (every factor 1), last."""
+    one = np.ones(1)
+    return Factors(
+        np.concatenate([factors.throughput, np.ones((factors.throughput.shape[0], 1))], axis=1),
+        *(
+            np.concatenate([values, one])
+            for values in (
+                factors.api_price,
+                factors.gpu_price,
+                factors.staff_cost,
+                factors.volume,
+                factors.peak,
+            )
+        ),
+    )
 
 
 def _grid_break_evens(
@@ -372,8 +388,10 @@ def _grid_break_evens(
     wide = sampled_table(table, rows, factors)
     costs = fleet_totals_on_grid(wide, np.arange(k * s, dtype=np.intp), grid).reshape(k, s, g)
     # The API line is F + p V: a fixed cost F (its people, hosted tuning) and a slope p.
-    api_line = api_fixed_usd_per_month + api_slope * factors.api_price[:, None] * grid[None, :]
-    gap = costs.min(axis=0) - api_line
+    api_line = np.multiply(api_slope * factors.api_price[:, None], grid[None, :])
+    api_line += api_fixed_usd_per_month
+    gap = costs.min(axis=0)
+    gap -= api_line
     cheaper = gap < 0
     # Last grid point where self-hosting is not cheaper; the crossing lies just above it.
     not_cheaper = ~cheaper
