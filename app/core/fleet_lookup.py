@@ -78,9 +78,25 @@ def distinct_rows(columns: list[FloatArray]) -> tuple[IntArray, IntArray]:
             starts[1:] |= column[1:] != column[:-1]
         heads = np.flatnonzero(starts)
         if heads.size < size:
-            first, which = _distinct_sorted([column[heads] for column in columns])
+            first, which = distinct_rows([column[heads] for column in columns])
             return heads[first], which[np.cumsum(starts) - 1]
+    if size <= HASHED_ROWS:
+        return _distinct_hashed(columns)
     return _distinct_sorted(columns)
+
+
+#: Rows up to which a dict of their values beats sorting each column.
+HASHED_ROWS = 64
+
+
+def _distinct_hashed(columns: list[FloatArray]) -> tuple[IntArray, IntArray]:
+    """`distinct_rows` by a dict of each row's values (a few rows: no sorting overhead)."""
+    codes: dict[tuple[float, ...], int] = {}
+    keys = list(zip(*(column.tolist() for column in columns), strict=True))
+    which = np.array([codes.setdefault(key, len(codes)) for key in keys], dtype=np.intp)
+    first = np.empty(len(codes), dtype=np.intp)
+    first[which] = np.arange(which.size, dtype=np.intp)
+    return first, which
 
 
 def _distinct_sorted(columns: list[FloatArray]) -> tuple[IntArray, IntArray]:

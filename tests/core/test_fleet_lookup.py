@@ -28,8 +28,16 @@ def test_distinct_rows_of_repeated_rows(data: list[tuple[float, ...]], repeats: 
     columns = [np.repeat(np.array(c, dtype=np.float64), repeats) for c in zip(*data, strict=True)]
     first, which = distinct_rows(columns)
     _check_grouping(columns, first, which)
+    # The rows of several runs alike: distinct_rows may hash them, never sort them.
     sorted_first, sorted_which = _distinct_sorted(columns)
     assert first.size == sorted_first.size
     # The same partition of the rows (the numbering may differ).
     pairs = set(zip(which.tolist(), sorted_which.tolist(), strict=True))
     assert len(pairs) == first.size
+
+
+@given(st.lists(st.tuples(values, values, values), min_size=70, max_size=120))
+def test_distinct_rows_of_many_rows_without_runs(data: list[tuple[float, ...]]) -> None:
+    columns = [np.array(c, dtype=np.float64) for c in zip(*data, strict=True)]
+    first, which = distinct_rows(columns)
+    _check_grouping(columns, first, which)
