@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from app.core import fleet_lookup
 from app.core.arrays import FloatArray, IntArray
 from app.core.fleet import instances_for_replicas, replicas_per_zone
 from app.core.monthly_costs import held_serving_replicas, hour_weighted, hourly_fleet, hourly_levels
@@ -24,12 +25,15 @@ def fleet_totals_on_grid(table: OptionTable, idx: IntArray, grid: FloatArray) ->
     option's row against the grid instead of widening the table per point."""
     idx = np.asarray(idx, dtype=np.intp)
     v = np.asarray(grid, dtype=np.float64)[None, :]
-    out = np.empty((idx.size, v.size), dtype=np.float64)
     scaled_rows = table.autoscaled[idx]
     held_rows = ~scaled_rows
-    if held_rows.any():
+    if not held_rows.any():
+        out = _autoscaled_totals(table, idx[:, None], v)
+    elif not scaled_rows.any():
+        out = _held_totals(table, idx[:, None], v)
+    else:
+        out = np.empty((idx.size, v.size), dtype=np.float64)
         out[held_rows] = _held_totals(table, idx[held_rows][:, None], v)
-    if scaled_rows.any():
         out[scaled_rows] = _autoscaled_totals(table, idx[scaled_rows][:, None], v)
     out[~table.feasible[idx]] = np.inf
     return out
@@ -38,17 +42,18 @@ def fleet_totals_on_grid(table: OptionTable, idx: IntArray, grid: FloatArray) ->
 def _row_rates(table: OptionTable, idx: IntArray) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Per row, the build costs of a fleet (`_build_costs`) summed into three rates: USD/month
     for having a fleet at all, per instance (GPU rates times GPUs per instance included) and
-    per request/day of the whole volume."""
+    per request/day of the whole volume. (Line items are summed per table row, then gathered:
+    the same sums, and fancy indexing of a 2-D array is slow.)"""
     fixed = (
         table.usd_per_month_staff[idx]
-        + table.infra_fixed[idx].sum(axis=-1)
+        + table.infra_fixed.sum(axis=-1).take(idx)
         + table.usd_per_month_adaptation[idx]
     )
     per_gpu = table.usd_per_gpu_month_staff[idx] + table.usd_per_gpu_month_support[idx]
     per_instance = (
-        table.infra_per_instance[idx].sum(axis=-1) + per_gpu * table.gpus_per_instance[idx]
+        table.infra_per_instance.sum(axis=-1).take(idx) + per_gpu * table.gpus_per_instance[idx]
     )
-    return fixed, per_instance, table.infra_per_request_day[idx].sum(axis=-1)
+    return fixed, per_instance, table.infra_per_request_day.sum(axis=-1).take(idx)
 
 
 def _overhead_scale(table: OptionTable) -> float:
@@ -73,9 +78,8 @@ def _held_totals(table: OptionTable, idx: IntArray, v: FloatArray) -> FloatArray
 
 def _autoscaled_totals(table: OptionTable, si: IntArray, sv: FloatArray) -> FloatArray:
     """`_autoscaled_costs(...).total` with the components summed per row first."""
-    (inst_h,) = hourly_fleet(table, si, hourly_levels(table, si, sv), instances_only=True)
+    inst_hours, peak = _instance_hours(table, si, sv)
     beta = table.batch_share
-    inst_hours = hour_weighted(inst_h, table.share_hours)
     if beta > 0:
         with np.errstate(divide="ignore", invalid="ignore"):
             batch_replica_h = (
@@ -85,11 +89,54 @@ def _autoscaled_totals(table: OptionTable, si: IntArray, sv: FloatArray) -> Floa
             inst_hours
             + batch_replica_h * table.gpus_per_replica[si] / (table.gpus_per_instance[si])
         )
-    compute = inst_hours * (table.usd_per_instance_hour[si] * DAYS_PER_MONTH)
+    # The sums below, in place, in the order of `_autoscaled_costs` (x * 1 is x).
+    rate = table.usd_per_instance_hour[si] * DAYS_PER_MONTH
+    total = np.multiply(inst_hours, rate, out=inst_hours)
+    scale = _overhead_scale(table)
+    if scale != 1.0:
+        total *= scale
     fixed, per_instance, per_request = _row_rates(table, si)
     # The peak hour (last distinct share) sizes people and hosts, as in `_autoscaled_costs`.
-    return (
-        compute * _overhead_scale(table)
-        + (fixed + per_instance * inst_h[..., -1])
-        + (per_request * sv)
-    )
+    people = np.multiply(per_instance, peak, out=peak)
+    total += np.add(fixed, people, out=people)
+    total += np.multiply(per_request, sv, out=people)
+    return total
+
+
+def _instance_hours(
+    table: OptionTable, si: IntArray, sv: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Instance-hours a day over the distinct hourly levels, and the instances of the peak
+    (last) level, for rows `si` at volumes `sv` (broadcast: rows down, volumes across).
+
+    The levels are looked up one at a time (`fleet_lookup.fleet_tables`) rather than as a
+    (rows, volumes, levels) array; their highest and lowest come from the extreme volumes
+    per row, since `ceil(v * kappa * share)` grows with each factor. Instances and hours are
+    whole numbers, so any order of the weighted sum gives `hour_weighted`'s numbers."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        base = sv * table.kappa_hour[si]
+    shares, hours = table.unique_shares, table.share_hours
+    lookup = None
+    if base.size * shares.size >= fleet_lookup.TABULATE_CELLS:
+        with np.errstate(invalid="ignore"):
+            ends = np.ceil(np.multiply.outer(np.array([base.min(), base.max()]), shares))
+        lookup = fleet_lookup.fleet_tables(
+            table, si, float(ends.min()), float(ends.max()), base.size * shares.size
+        )
+    if lookup is None:
+        (inst_h,) = hourly_fleet(table, si, hourly_levels(table, si, sv), instances_only=True)
+        return hour_weighted(inst_h, hours), inst_h[..., -1]
+    instances, offsets = lookup[0][2], lookup[1].astype(np.float64)
+    # A few buffers reused for every level: fresh arrays this size cost page faults.
+    level, inst, inst_hours = np.empty(base.shape), np.empty(base.shape), np.empty(base.shape)
+    positions = np.empty(base.shape, dtype=np.intp)
+    for h, share in enumerate(shares):
+        np.ceil(np.multiply(base, share, out=level), out=level)
+        # Whole numbers: the offset added as a float is exact.
+        np.add(level, offsets, out=positions, casting="unsafe")
+        instances.take(positions, out=inst)
+        if h == 0:
+            np.multiply(inst, hours[h], out=inst_hours)
+        else:
+            inst_hours += np.multiply(inst, hours[h], out=level)
+    return inst_hours, inst

@@ -7,11 +7,11 @@ distinct hourly level. Formulas: docs/economics.md.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from app.core import fleet_lookup
 from app.core.arrays import BoolArray, FloatArray, IntArray
 from app.core.fleet import instances_for_replicas, replicas_per_zone
 from app.core.infrastructure import INFRASTRUCTURE_ITEMS
@@ -60,28 +60,33 @@ COST_COMPONENTS = (
 def _build_costs(
     table: OptionTable,
     idx: IntArray,
-    active: BoolArray,
+    active: BoolArray | None,
     gpus: FloatArray,
     instances: FloatArray,
     requests_per_day: FloatArray,
 ) -> dict[str, FloatArray]:
     """People, support, infrastructure line items and adaptation of fleets (USD/month).
 
-    `active` marks rows with a fleet at all; per-request items count the whole volume, since
-    the gateway fronts all traffic, hybrids included."""
+    `active` marks rows with a fleet at all (None: every row has one); per-request items
+    count the whole volume, since the gateway fronts all traffic, hybrids included."""
+
+    def where_active(values: FloatArray) -> FloatArray:
+        return values if active is None else np.where(active, values, 0.0)
+
     staff = table.usd_per_month_staff[idx] + table.usd_per_gpu_month_staff[idx] * gpus
     out = {
-        "staff": np.where(active, staff, 0.0),
+        "staff": where_active(staff),
         "support": gpus * table.usd_per_gpu_month_support[idx],
-        "adaptation": np.where(active, table.usd_per_month_adaptation[idx], 0.0),
+        "adaptation": where_active(table.usd_per_month_adaptation[idx]),
     }
     for k, item in enumerate(INFRASTRUCTURE_ITEMS):
+        # One column gathered (`[idx, k]` indexes the 2-D array, far slower).
         line = (
-            table.infra_fixed[idx, k]
-            + table.infra_per_instance[idx, k] * instances
-            + table.infra_per_request_day[idx, k] * requests_per_day
+            table.infra_fixed[:, k].take(idx)
+            + table.infra_per_instance[:, k].take(idx) * instances
+            + table.infra_per_request_day[:, k].take(idx) * requests_per_day
         )
-        out[item] = np.where(active, line, 0.0)
+        out[item] = where_active(line)
     return out
 
 
@@ -93,7 +98,7 @@ def _overhead(base: FloatArray, share: float) -> FloatArray:
 def _total(parts: dict[str, FloatArray]) -> FloatArray:
     total = np.zeros_like(parts["compute"])
     for name in COST_COMPONENTS:
-        total = total + parts[name]
+        np.add(total, parts[name], out=total)
     return total
 
 
@@ -106,6 +111,34 @@ def fixed_fleet_costs(
 ) -> FleetCosts:
     """Costs of held-24/7 fleets with `serving` replicas doing that much busy work per day,
     for a workload of `requests_per_day` in all (per-request infrastructure)."""
+    parts, replicas, instances, gpus = _fixed_parts(
+        table, idx, serving, busy_replica_s_per_day, requests_per_day
+    )
+    gpr = table.gpus_per_replica[idx]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        util = np.where(replicas > 0, busy_replica_s_per_day / (replicas * SECONDS_PER_DAY), 0.0)
+        gpu_util = np.where(gpus > 0, busy_replica_s_per_day * gpr / (gpus * SECONDS_PER_DAY), 0.0)
+    return FleetCosts(
+        **parts,
+        total=_total(parts),
+        peak_serving_replicas=serving,
+        peak_replicas=replicas,
+        peak_instances=instances,
+        peak_gpus=gpus,
+        average_gpus=gpus.astype(np.float64),
+        average_utilisation=util,
+        gpu_utilisation=gpu_util,
+    )
+
+
+def _fixed_parts(
+    table: OptionTable,
+    idx: IntArray,
+    serving: FloatArray,
+    busy_replica_s_per_day: FloatArray,
+    requests_per_day: FloatArray | float,
+) -> tuple[dict[str, FloatArray], FloatArray, FloatArray, FloatArray]:
+    """Cost components of `fixed_fleet_costs`, and its replicas, instances and GPUs."""
     q = replicas_per_zone(serving, table.redundancy_replicas, table.zones)
     replicas = q * table.zones
     gpr, gpi = table.gpus_per_replica[idx], table.gpus_per_instance[idx]
@@ -127,20 +160,7 @@ def fixed_fleet_costs(
         "overhead": overhead,
         **_build_costs(table, idx, serving > 0, gpus, instances, volume),
     }
-    with np.errstate(divide="ignore", invalid="ignore"):
-        util = np.where(replicas > 0, busy_replica_s_per_day / (replicas * SECONDS_PER_DAY), 0.0)
-        gpu_util = np.where(gpus > 0, busy_replica_s_per_day * gpr / (gpus * SECONDS_PER_DAY), 0.0)
-    return FleetCosts(
-        **parts,
-        total=_total(parts),
-        peak_serving_replicas=serving,
-        peak_replicas=replicas,
-        peak_instances=instances,
-        peak_gpus=gpus,
-        average_gpus=gpus.astype(np.float64),
-        average_utilisation=util,
-        gpu_utilisation=gpu_util,
-    )
+    return parts, replicas, instances, gpus
 
 
 def fleet_costs(table: OptionTable, idx: IntArray, requests_per_day: FloatArray) -> FleetCosts:
@@ -173,7 +193,8 @@ def fleet_total(table: OptionTable, idx: IntArray, requests_per_day: FloatArray)
     scaled = table.autoscaled[idx]
     held = ~scaled
     if held.any():
-        out[held] = _held_costs(table, idx[held], v[held]).total
+        hi, hv = idx[held], v[held]
+        out[held] = _total(_fixed_parts(table, hi, *held_serving_replicas(table, hi, hv), hv)[0])
     if scaled.any():
         si, sv = idx[scaled], v[scaled]
         (inst_h,) = hourly_fleet(table, si, hourly_levels(table, si, sv), instances_only=True)
@@ -227,67 +248,28 @@ def hour_weighted(per_level: FloatArray, hours: FloatArray) -> FloatArray:
     return (flat @ hours).reshape(per_level.shape[:-1])
 
 
-def _fleet_at_levels(
-    table: OptionTable, factor: FloatArray, gpr: FloatArray, gpi: FloatArray, levels: FloatArray
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Serving replicas, replicas per zone and instances for `levels` needed replicas, with
-    per-row capacity factor and GPUs per replica and per instance (broadcast against it)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        serving_h = np.ceil(np.maximum(table.min_serving_replicas, levels) * factor)
-    q = replicas_per_zone(serving_h, table.redundancy_replicas, table.zones)
-    return serving_h, q, instances_for_replicas(q, gpr, gpi) * table.zones
-
-
-#: Cells below which the direct arithmetic is cheaper than finding the distinct rows.
-_TABULATE_CELLS = 4096
-
-
 def hourly_fleet(
     table: OptionTable, si: IntArray, levels: FloatArray, *, instances_only: bool = False
 ) -> tuple[FloatArray, ...]:
-    """`_fleet_at_levels` for the rows `si` in each hourly level (`levels` from
+    """`fleet_lookup.fleet_at_levels` for the rows `si` in each hourly level (`levels` from
     `hourly_levels`, `si` broadcast over its last axis); with `instances_only`, only the
-    instances (a one-element tuple).
-
-    Rows share a few distinct (capacity factor, GPUs per replica, GPUs per instance) triples
-    (a sampled table repeats each option's), and the levels are whole numbers; when the
-    triples times the levels up to the highest are few against the cells, the fleet is
-    tabulated once per triple and level and looked up: the same arithmetic on the same
-    numbers, so the same results."""
+    instances (a one-element tuple). Looked up in `fleet_lookup.fleet_tables` when it pays."""
     si = np.asarray(si, dtype=np.intp)
-    params = [table.capacity_factor[si], table.gpus_per_replica[si], table.gpus_per_instance[si]]
-    top = float(levels.max()) if levels.size >= _TABULATE_CELLS else math.inf
-    if math.isfinite(top) and float(levels.min()) >= 0 and 4 * (top + 1) <= levels.size:
-        first, which = _distinct_rows([p.reshape(-1) for p in params])
-        width = int(top) + 1
-        if 4 * first.size * width <= levels.size:
-            grid = np.arange(width, dtype=np.float64)[None, :]
-            f, r, i = (p.reshape(-1)[first][:, None] for p in params)
-            tables = _fleet_at_levels(table, f, r, i, grid)
-            positions = levels.astype(np.intp)
-            offsets = which.reshape(si.shape) * width
-            # One sum per hourly level: broadcasting onto a short last axis runs far slower.
-            for h in range(positions.shape[-1]):
-                positions[..., h] += offsets
-            picked = tables[2:] if instances_only else tables
-            return tuple(t.ravel().take(positions) for t in picked)
-    f, r, i = (p[..., None] for p in params)
-    fleet = _fleet_at_levels(table, f, r, i, levels)
+    lookup = None
+    if levels.size >= fleet_lookup.TABULATE_CELLS:
+        lowest, highest = float(levels.min()), float(levels.max())
+        lookup = fleet_lookup.fleet_tables(table, si, lowest, highest, levels.size)
+    if lookup is not None:
+        tables, offsets = lookup
+        positions = levels.astype(np.intp)
+        # One sum per hourly level: broadcasting onto a short last axis runs far slower.
+        for h in range(positions.shape[-1]):
+            positions[..., h] += offsets
+        picked = tables[2:] if instances_only else tables
+        return tuple(t.take(positions) for t in picked)
+    f, r, i = (p[..., None] for p in fleet_lookup.row_params(table, si))
+    fleet = fleet_lookup.fleet_at_levels(table, f, r, i, levels)
     return fleet[2:] if instances_only else fleet
-
-
-def _distinct_rows(columns: list[FloatArray]) -> tuple[IntArray, IntArray]:
-    """One row index per distinct combination of the columns' values, and each row's
-    combination (an index into the first array)."""
-    which = np.zeros(columns[0].size, dtype=np.intp)
-    for column in columns:
-        _, inverse = np.unique(column, return_inverse=True)
-        # Renumbered after each column, so the codes stay below rows squared.
-        code = which * (int(inverse.max(initial=0)) + 1) + inverse.reshape(-1)
-        which = np.unique(code, return_inverse=True)[1].reshape(-1)
-    first = np.empty(int(which.max(initial=-1)) + 1, dtype=np.intp)
-    first[which] = np.arange(which.size, dtype=np.intp)
-    return first, which
 
 
 def _autoscaled_parts(
@@ -312,13 +294,12 @@ def _autoscaled_parts(
     # so the last column is the peak hour (cheaper than a row-wise max).
     peak_instances = inst_h[..., -1]
     # People and hosts are sized for the peak hour; an autoscaled fleet always exists.
-    active = np.ones(compute.shape, dtype=np.bool_)
     parts = {
         "compute": compute,
         "power": zeros,
         "hosting": zeros,
         "overhead": _overhead(compute, table.overhead_share),
-        **_build_costs(table, si, active, peak_instances * gpi, peak_instances, sv),
+        **_build_costs(table, si, None, peak_instances * gpi, peak_instances, sv),
     }
     return parts, batch_replica_h, all_inst_hours
 

@@ -149,10 +149,30 @@ def _self_min(view: EstimateView, factors: Factors) -> FloatArray:
     return costs.min(axis=0) if costs.shape[0] else np.full(factors.samples, np.inf)
 
 
-def _first_win(view: EstimateView, name: str, values: FloatArray, api_best: float) -> float | None:
-    """The value of one lever, nearest to 1 in `values` order, at which self-hosting wins."""
-    wins = _self_min(view, _scenario(view, **{name: values})) < api_best
-    return float(values[int(np.argmax(wins))]) if wins.any() else None
+#: The levers searched for a win, with the values tried (nearest to 1 first).
+LEVERS = {
+    "gpu_price": (1.0, 0.02),
+    "throughput": (1.0, 20.0),
+    "staff_cost": (1.0, 0.01),
+}
+
+
+def _first_wins(view: EstimateView, api_best: float) -> dict[str, float | None]:
+    """Per lever, its value nearest to 1 at which self-hosting wins (None: none found).
+
+    Every lever's values are priced in one run, each as a block of samples with the other
+    factors at 1 (samples are priced independently: the numbers of one run per lever)."""
+    tried = {name: np.geomspace(*ends, SEARCH_POINTS) for name, ends in LEVERS.items()}
+    columns = {}
+    for i, name in enumerate(tried):
+        column = np.ones(len(tried) * SEARCH_POINTS)
+        column[i * SEARCH_POINTS : (i + 1) * SEARCH_POINTS] = tried[name]
+        columns[name] = column
+    wins = (_self_min(view, _scenario(view, **columns)) < api_best).reshape(len(tried), -1)
+    return {
+        name: float(values[int(np.argmax(won))]) if won.any() else None
+        for (name, values), won in zip(tried.items(), wins, strict=True)
+    }
 
 
 def what_would_make_self_hosting_win(view: EstimateView) -> str:
@@ -178,13 +198,12 @@ def what_would_make_self_hosting_win(view: EstimateView) -> str:
             f"would lose if API prices fell by {1 - self_best / api_best:.0%} or more."
         )
     conditions = [f"API prices were {self_best / api_best - 1:.0%} higher"]
-    gpu = _first_win(view, "gpu_price", np.geomspace(1.0, 0.02, SEARCH_POINTS), api_best)
+    wins = _first_wins(view, api_best)
+    gpu, speed, staff = wins["gpu_price"], wins["throughput"], wins["staff_cost"]
     if gpu is not None:
         conditions.append(f"GPU prices were {1 - gpu:.0%} lower")
-    speed = _first_win(view, "throughput", np.geomspace(1.0, 20.0, SEARCH_POINTS), api_best)
     if speed is not None:
         conditions.append(f"GPUs served {speed:.2g}x the predicted throughput")
-    staff = _first_win(view, "staff_cost", np.geomspace(1.0, 0.01, SEARCH_POINTS), api_best)
     if staff is not None:
         conditions.append(f"people costs were {1 - staff:.0%} lower")
     volume = view.break_even_requests_per_day

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -159,46 +160,56 @@ def scenario_table(
     gpu_price: FloatArray,
     staff_cost: FloatArray,
     peak: FloatArray,
+    *,
+    repeats: int = 1,
 ) -> OptionTable:
-    """A widened option table: entry j is option `rows[j]` with its throughput, prices, staff
-    cost and peak scaled by the j-th factors. Only the arrays `fleet_total` reads are set."""
+    """A widened option table: entry j is option `rows[j // repeats]` with its throughput,
+    prices, staff cost and peak scaled by the j-th factors. Only the arrays `fleet_total`
+    reads are set."""
     r = np.asarray(rows, dtype=np.intp)
+
+    def pick(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        # Each option's values gathered once and repeated: cheaper than gathering them per
+        # entry (and `take` along rows: fancy indexing of a 2-D array is far slower).
+        picked = values.take(r, axis=0)
+        return picked if repeats == 1 else np.repeat(picked, repeats, axis=0)
+
     beta = table.batch_share
-    irps = table.interactive_rps[r] * throughput
-    orps = table.operating_rps[r] * throughput
-    brps = table.batch_rps[r] * throughput
-    feasible = table.feasible[r]
+    irps = pick(table.interactive_rps) * throughput
+    orps = pick(table.operating_rps) * throughput
+    brps = pick(table.batch_rps) * throughput
+    feasible = pick(table.feasible)
     unchanged = (throughput == 1.0) & (peak == 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         # Same formula as option_table.build_option_table, with the peak hour scaled.
         peak_term = (1.0 - beta) * float(table.shares.max()) / (SECONDS_PER_HOUR * irps) * peak
         daily = ((1.0 - beta) / irps + (beta / brps if beta > 0 else 0.0)) / SECONDS_PER_DAY
-        kappa_held = np.where(unchanged, table.kappa_held[r], np.maximum(peak_term, daily))
-        kappa_hour = table.kappa_hour[r] / throughput
+        kappa_held = np.where(unchanged, pick(table.kappa_held), np.maximum(peak_term, daily))
+        kappa_hour = pick(table.kappa_hour) / throughput
     return replace(
         table,
-        candidate_index=table.candidate_index[r],
+        candidate_index=pick(table.candidate_index),
         feasible=feasible,
-        autoscaled=table.autoscaled[r],
-        owned=table.owned[r],
+        autoscaled=pick(table.autoscaled),
+        owned=pick(table.owned),
         interactive_rps=irps,
         operating_rps=orps,
         batch_rps=brps,
-        gpus_per_replica=table.gpus_per_replica[r],
-        gpus_per_instance=table.gpus_per_instance[r],
-        capacity_factor=table.capacity_factor[r],
-        usd_per_instance_hour=table.usd_per_instance_hour[r] * gpu_price,
-        usd_per_instance_month_fixed=table.usd_per_instance_month_fixed[r] * gpu_price,
-        usd_per_gpu_month_idle_power=table.usd_per_gpu_month_idle_power[r],
-        usd_per_busy_gpu_s_power=table.usd_per_busy_gpu_s_power[r],
-        usd_per_gpu_month_hosting=table.usd_per_gpu_month_hosting[r],
-        usd_per_month_staff=table.usd_per_month_staff[r] * staff_cost,
-        usd_per_gpu_month_staff=table.usd_per_gpu_month_staff[r] * staff_cost,
-        usd_per_gpu_month_support=table.usd_per_gpu_month_support[r],
-        infra_fixed=table.infra_fixed[r],
-        infra_per_instance=table.infra_per_instance[r],
-        infra_per_request_day=table.infra_per_request_day[r],
-        usd_per_month_adaptation=table.usd_per_month_adaptation[r],
+        gpus_per_replica=pick(table.gpus_per_replica),
+        gpus_per_instance=pick(table.gpus_per_instance),
+        capacity_factor=pick(table.capacity_factor),
+        usd_per_instance_hour=pick(table.usd_per_instance_hour) * gpu_price,
+        usd_per_instance_month_fixed=pick(table.usd_per_instance_month_fixed) * gpu_price,
+        usd_per_gpu_month_idle_power=pick(table.usd_per_gpu_month_idle_power),
+        usd_per_busy_gpu_s_power=pick(table.usd_per_busy_gpu_s_power),
+        usd_per_gpu_month_hosting=pick(table.usd_per_gpu_month_hosting),
+        usd_per_month_staff=pick(table.usd_per_month_staff) * staff_cost,
+        usd_per_gpu_month_staff=pick(table.usd_per_gpu_month_staff) * staff_cost,
+        usd_per_gpu_month_support=pick(table.usd_per_gpu_month_support),
+        infra_fixed=pick(table.infra_fixed),
+        infra_per_instance=pick(table.infra_per_instance),
+        infra_per_request_day=pick(table.infra_per_request_day),
+        usd_per_month_adaptation=pick(table.usd_per_month_adaptation),
         kappa_held=np.where(feasible, kappa_held, 0.0),
         kappa_hour=np.where(feasible, kappa_hour, 0.0),
     )
@@ -210,11 +221,12 @@ def sampled_table(table: OptionTable, rows: IntArray, factors: Factors) -> Optio
     k, s = len(rows), factors.samples
     return scenario_table(
         table,
-        np.repeat(np.asarray(rows, dtype=np.intp), s),
+        rows,
         factors.throughput.reshape(-1),
         np.tile(factors.gpu_price, k),
         np.tile(factors.staff_cost, k),
         np.tile(factors.peak, k),
+        repeats=s,
     )
 
 
@@ -324,26 +336,42 @@ def sampled_break_evens(
         decades = math.log10(requests_per_day_max / requests_per_day_min)
         grid_points = max(MIN_GRID_POINTS, math.ceil(GRID_POINTS_PER_DECADE * decades) + 1)
     grid = np.geomspace(requests_per_day_min, requests_per_day_max, grid_points)
+    rescale = exact_requests_per_day is not None and len(rows) > 0
+    # The point (every factor 1) rides along as one more sample: samples are solved
+    # independently, so it gives the numbers of a run of its own.
+    solved = with_point_sample(factors) if rescale else factors
     sampled = np.concatenate(
         [
             _grid_break_evens(
                 table, rows, chunk, usd_per_month_per_request_per_day, grid, api_fixed_usd_per_month
             )
-            for chunk in sample_chunks(factors, len(rows) * grid_points)
+            for chunk in sample_chunks(solved, len(rows) * grid_points)
         ]
     )
-    if exact_requests_per_day is None or len(rows) == 0:
+    if not rescale or exact_requests_per_day is None:
         return sampled
-    ones = np.ones(1)
-    at_point = Factors(np.ones((len(rows), 1)), ones, ones, ones, ones, ones)
-    base = float(
-        _grid_break_evens(
-            table, rows, at_point, usd_per_month_per_request_per_day, grid, api_fixed_usd_per_month
-        )[0]
-    )
+    sampled, base = sampled[:-1], float(sampled[-1])
     if not (math.isfinite(base) and base > 0):
         return sampled
     return np.where(np.isfinite(sampled), sampled / base * exact_requests_per_day, sampled)
+
+
+def with_point_sample(factors: Factors) -> Factors:
+    """`factors` with one more sample, the point estimate (every factor 1), last."""
+    one = np.ones(1)
+    return Factors(
+        np.concatenate([factors.throughput, np.ones((factors.throughput.shape[0], 1))], axis=1),
+        *(
+            np.concatenate([values, one])
+            for values in (
+                factors.api_price,
+                factors.gpu_price,
+                factors.staff_cost,
+                factors.volume,
+                factors.peak,
+            )
+        ),
+    )
 
 
 def _grid_break_evens(
@@ -360,8 +388,10 @@ def _grid_break_evens(
     wide = sampled_table(table, rows, factors)
     costs = fleet_totals_on_grid(wide, np.arange(k * s, dtype=np.intp), grid).reshape(k, s, g)
     # The API line is F + p V: a fixed cost F (its people, hosted tuning) and a slope p.
-    api_line = api_fixed_usd_per_month + api_slope * factors.api_price[:, None] * grid[None, :]
-    gap = costs.min(axis=0) - api_line
+    api_line = np.multiply(api_slope * factors.api_price[:, None], grid[None, :])
+    api_line += api_fixed_usd_per_month
+    gap = costs.min(axis=0)
+    gap -= api_line
     cheaper = gap < 0
     # Last grid point where self-hosting is not cheaper; the crossing lies just above it.
     not_cheaper = ~cheaper

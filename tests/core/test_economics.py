@@ -218,12 +218,14 @@ def test_totals_on_a_grid_equal_the_paired_fleet_costs(
     idx = np.tile(np.array([3, 0, 1, 2, 0]), 20)
     grid = np.geomspace(volume / 100.0, volume * 100.0, 41)
     # The oracle: paired rows with every fleet computed directly, never tabulated.
-    with patch("app.core.monthly_costs._TABULATE_CELLS", 10**12):
+    with patch("app.core.fleet_lookup.TABULATE_CELLS", 10**12):
         paired = fleet_costs(table, np.repeat(idx, grid.size), np.tile(grid, idx.size)).total
-    np.testing.assert_allclose(
-        fleet_totals_on_grid(table, idx, grid), paired.reshape(idx.size, grid.size), rtol=1e-13
-    )
+    on_grid = fleet_totals_on_grid(table, idx, grid)
+    np.testing.assert_allclose(on_grid, paired.reshape(idx.size, grid.size), rtol=1e-13)
+    # Looked up one hourly level at a time, or computed for every cell: the very same numbers.
+    with patch("app.core.fleet_lookup.TABULATE_CELLS", 10**12):
+        np.testing.assert_array_equal(fleet_totals_on_grid(table, idx, grid), on_grid)
     # The paired totals alone are the very numbers of the full costs.
-    with patch("app.core.monthly_costs._TABULATE_CELLS", 1):
+    with patch("app.core.fleet_lookup.TABULATE_CELLS", 1):
         alone = fleet_total(table, np.repeat(idx, grid.size), np.tile(grid, idx.size))
     np.testing.assert_array_equal(alone, paired)

@@ -412,3 +412,33 @@ def test_chunked_evaluation_matches_one_pass(monkeypatch: pytest.MonkeyPatch) ->
     assert np.array_equal(sampled_self_hosted_costs(table, rows, VOLUME, factors), whole)
     chunked = sampled_break_evens(table, rows, factors, API_SLOPE, VOLUME / 100, VOLUME * 100)
     assert np.array_equal(chunked, be_whole)
+
+
+def test_the_point_riding_along_as_a_sample_rescales_like_a_run_of_its_own() -> None:
+    # sampled_break_evens solves the point (every factor 1) as one more sample of the same
+    # run; samples are solved independently, so it matches the point solved alone.
+    table = _table()
+    rows = np.arange(table.size, dtype=np.intp)
+    factors = draw_factors(UncertaintySpec(samples=40, seed=3), rows.size)
+    span = (API_SLOPE, VOLUME / 100, VOLUME * 100)
+    raw = sampled_break_evens(table, rows, factors, *span)
+    point = sampled_break_evens(table, rows, draw_factors(ZERO, rows.size), *span)[0]
+    rescaled = sampled_break_evens(table, rows, factors, *span, exact_requests_per_day=1234.5)
+    finite = np.isfinite(raw)
+    assert finite.any()
+    assert np.array_equal(rescaled[finite], raw[finite] / point * 1234.5)
+    assert np.array_equal(rescaled[~finite], raw[~finite])
+
+
+def test_levers_priced_in_one_run_match_one_run_per_lever() -> None:
+    from app.core.sensitivity import LEVERS, SEARCH_POINTS, _first_wins, _scenario, _self_min
+
+    table = _table()
+    view = _view(table, np.flatnonzero(table.candidate_index == 1), None)
+    api_best = float(_self_min(view, _scenario(view, api_price=np.ones(1)))[0]) * 0.6
+    wins = _first_wins(view, api_best)
+    assert any(v is not None for v in wins.values())
+    for name, ends in LEVERS.items():
+        values = np.geomspace(*ends, SEARCH_POINTS)
+        won = _self_min(view, _scenario(view, **{name: values})) < api_best
+        assert wins[name] == (float(values[int(np.argmax(won))]) if won.any() else None)
