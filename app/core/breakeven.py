@@ -21,7 +21,7 @@ import numpy as np
 
 from app.core.arrays import BoolArray, FloatArray, IntArray
 from app.core.fleet_totals import fleet_totals_on_grid
-from app.core.monthly_costs import fleet_costs
+from app.core.monthly_costs import fleet_total
 from app.core.option_table import OptionTable
 from app.core.replica_steps import step_edge_count, step_edges
 
@@ -206,7 +206,8 @@ def _affine_fit(
     that carries no slope information, so it is taken as flat at its midpoint value."""
     width = p_hi - p_lo
     v1, v2 = p_lo + width / 3.0, p_lo + 2.0 * width / 3.0
-    f = fleet_costs(table, np.concatenate([p_opt, p_opt]), np.concatenate([v1, v2])).total
+    # Totals only: `fleet_total` gives `fleet_costs(...).total` without the fleet figures.
+    f = fleet_total(table, np.concatenate([p_opt, p_opt]), np.concatenate([v1, v2]))
     f1, f2 = f[: p_opt.size], f[p_opt.size :]
     resolvable = width > NARROW_PIECE_RELATIVE_WIDTH * p_hi
     with np.errstate(divide="ignore", invalid="ignore"):
