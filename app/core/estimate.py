@@ -172,11 +172,13 @@ def _break_evens(
             floor=floor,
             api_fixed_usd_per_month=_api_fixed(spec, cost.slug),
         )
-        for row in found.result.curve_self_hosted_option:
+        rows = found.result.curve_self_hosted_option
+        # A curve has hundreds of points but names a handful of options: look each up once.
+        for row in dict.fromkeys(rows):
             if row >= 0 and row not in options:
                 key = self_hosted.key(row)
                 options[row] = CurveOption(key.id, self_hosted.label(row), key)
-        curve = tuple(options.get(row) for row in found.result.curve_self_hosted_option)
+        curve = tuple(map(options.get, rows))
         answers.append(BreakEvenAnswer(found.result, found.outcome, curve))
     return tuple(answers)
 
