@@ -15,6 +15,7 @@ from app.core.fleet import ReplicaCapacitySpec, SizingPolicySpec
 from app.core.monthly_costs import fleet_costs
 from app.core.option_table import OptionTable, build_option_table
 from app.core.purchasing import PurchaseMode, PurchaseOptionSpec
+from app.core.replica_steps import step_edges
 from app.core.workload import WorkloadSpec
 
 # One committed replica (1 GPU at $2/h) held all month costs 2 x 730.5 = $1,461.
@@ -196,3 +197,24 @@ def test_envelope_windows_equal_every_piece(seed: int, monkeypatch: pytest.Monke
         values, options = envelope_at(env, volumes)
         np.testing.assert_array_equal(values, expected[0])
         np.testing.assert_array_equal(options, expected[1])
+
+
+def test_step_edges_are_each_rates_steps_sorted_once() -> None:
+    # Held fleets step at one rate, autoscaled ones at one per hourly level; either way the
+    # edges are every j / rate strictly inside (lo, hi), sorted, each once.
+    table = committed_table(PurchaseOptionSpec(PurchaseMode.ON_DEMAND, usd_per_gpu_hour=2.6))
+    assert not table.autoscaled.all()
+    assert table.autoscaled.any()
+    for i in range(table.size):
+        lo, hi = 3_000.0, 2_000_000.0
+        edges = step_edges(table, i, lo, hi)
+        rates = (
+            table.kappa_hour[i] * table.unique_shares
+            if table.autoscaled[i]
+            else np.array([table.kappa_held[i]])
+        )
+        expected = np.unique(
+            np.concatenate([np.arange(1.0, math.ceil(hi * r) + 1) / r for r in rates if r > 0])
+        )
+        np.testing.assert_array_equal(edges, expected[(expected > lo) & (expected < hi)])
+        assert np.all(np.diff(edges) > 0)
