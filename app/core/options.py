@@ -143,6 +143,23 @@ class CostOption:
     def id(self) -> str:
         return self.key.id
 
+    def with_whole_cost(self, whole: OptionWholeCost) -> CostOption:
+        """This option with `whole` attached: `dataclasses.replace` with the fields written
+        out, which costs a fraction of the generic copy (done for every option, every time)."""
+        return CostOption(
+            key=self.key,
+            label=self.label,
+            feasible=self.feasible,
+            reason=self.reason,
+            monthly_cost_usd=self.monthly_cost_usd,
+            usd_per_million_tokens=self.usd_per_million_tokens,
+            breakdown=self.breakdown,
+            fleet=self.fleet,
+            self_hosted_request_share=self.self_hosted_request_share,
+            alternatives=self.alternatives,
+            whole_cost=whole,
+        )
+
     @property
     def kind(self) -> OptionKind:
         return self.key.kind
