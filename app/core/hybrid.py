@@ -318,6 +318,21 @@ def hybrid_plan(
     n = solve_hybrid_replicas(
         table, i, usd_per_request_interactive, usd_per_request_batch, requests_per_day
     )
+    return plan_with_replicas(
+        table, i, api_slug, usd_per_request_interactive, usd_per_request_batch, requests_per_day, n
+    )
+
+
+def plan_with_replicas(
+    table: OptionTable,
+    i: int,
+    api_slug: str,
+    usd_per_request_interactive: float,
+    usd_per_request_batch: float,
+    requests_per_day: float,
+    n: int,
+) -> HybridPlan:
+    """The hybrid split of option i with `n` serving replicas (the MILP's answer), priced."""
     costs = hybrid_costs_by_replicas(
         table,
         i,
