@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 import os
 import sys
@@ -110,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.auto_migrate:
             prepare_database(settings)
         _silence_highs_banner()
+        tune_garbage_collector()
         engine = build_engine(settings.resolved_database_url)
         app.state.engine = engine
         app.state.sessionmaker = build_sessionmaker(engine)
@@ -159,6 +161,30 @@ def create_served_app() -> FastAPI:
     settings = get_settings()
     configure_logging(settings.log_level, json=settings.log_json)
     return create_app(settings)
+
+
+#: Allocations (net container objects) between young-generation collections; CPython's
+#: default is 700.
+GC_YOUNG_THRESHOLD = 10_000
+
+
+def tune_garbage_collector() -> None:
+    """Collect less often, and never again scan what the first startup left behind.
+
+    One estimate allocates hundreds of thousands of short-lived objects (arrays, dataclasses,
+    response models), nearly all freed by reference counting rather than by the cycle
+    collector; at the default threshold the collector ran some 5 times a request, and every
+    few dozen requests a full collection walked the ~250,000 objects of imports and schemas
+    (together ~2 ms of a ~25 ms estimate). Freezing moves what exists now out of the
+    collector's sight (reference counting still frees it), and a higher young threshold makes
+    the remaining collections rare; cyclic garbage is still collected. Once per process: a
+    second app in the same process (tests) finds it done."""
+    if gc.get_freeze_count() > 0:
+        return
+    gc.collect()
+    gc.freeze()
+    young, older, oldest = gc.get_threshold()
+    gc.set_threshold(max(GC_YOUNG_THRESHOLD, young), older, oldest)
 
 
 def _silence_highs_banner() -> None:

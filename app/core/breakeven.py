@@ -21,7 +21,7 @@ import numpy as np
 
 from app.core.arrays import BoolArray, FloatArray, IntArray
 from app.core.fleet_totals import fleet_totals_on_grid
-from app.core.monthly_costs import fleet_costs
+from app.core.monthly_costs import fleet_total
 from app.core.option_table import OptionTable
 from app.core.replica_steps import step_edge_count, step_edges
 
@@ -206,7 +206,8 @@ def _affine_fit(
     that carries no slope information, so it is taken as flat at its midpoint value."""
     width = p_hi - p_lo
     v1, v2 = p_lo + width / 3.0, p_lo + 2.0 * width / 3.0
-    f = fleet_costs(table, np.concatenate([p_opt, p_opt]), np.concatenate([v1, v2])).total
+    # Totals only: `fleet_total` gives `fleet_costs(...).total` without the fleet figures.
+    f = fleet_total(table, np.concatenate([p_opt, p_opt]), np.concatenate([v1, v2]))
     f1, f2 = f[: p_opt.size], f[p_opt.size :]
     resolvable = width > NARROW_PIECE_RELATIVE_WIDTH * p_hi
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -307,31 +308,42 @@ _ENVELOPE_CELLS = 1 << 18
 
 
 def envelope_at(env: CostEnvelope, volumes: FloatArray) -> tuple[FloatArray, IntArray]:
-    """Envelope cost (USD/month) and cheapest option at each volume (req/day)."""
+    """Envelope cost (USD/month) and cheapest option at each volume (req/day).
+
+    Pieces sorted by start (ties keep their order): among equal costs the first piece in that
+    order wins. Pieces are closed: at a step edge the left piece gives the true (lower) value.
+    A volume can only lie in the pieces between the first whose end (or an earlier piece's)
+    reaches it and the last that starts at or below it; that window is a handful of pieces
+    wide (one or two per option alive there), so each volume is compared with its window, in
+    the same order, instead of with every piece."""
     v = np.asarray(volumes, dtype=np.float64)
     values = np.full(v.size, np.inf)
     options = np.full(v.size, -1, dtype=np.intp)
-    if env.lo.size == 0:
+    if env.lo.size == 0 or v.size == 0:
         return values, options
-    # Pieces sorted by start (ties keep their order), so that among equal costs the first
-    # piece in that order wins. Closed pieces: at a step edge the left piece gives the true
-    # (lower) value. Volumes are compared with every piece at once, in slices that bound the
-    # (volumes x pieces) arrays.
     order = np.argsort(env.lo, kind="stable")
     lo, hi = env.lo[order], env.hi[order]
     a, b, opt = env.intercept[order], env.slope[order], env.option[order]
-    step = max(1, _ENVELOPE_CELLS // lo.size)
+    # first: no earlier piece ends at or above the volume; stop: no later one starts below it.
+    first = np.searchsorted(np.maximum.accumulate(hi), v, side="left")
+    stop = np.searchsorted(lo, v, side="right")
+    width = max(1, int((stop - first).max()))
+    step = max(1, _ENVELOPE_CELLS // width)
     for start in range(0, v.size, step):
-        x = v[start : start + step, None]
-        inside = (lo <= x) & (x <= hi)
-        cost = np.where(inside, a + b * x, np.inf)
+        s = slice(start, start + step)
+        x = v[s, None]
+        cols = first[s, None] + np.arange(width)
+        in_window = cols < stop[s, None]
+        cols = np.minimum(cols, lo.size - 1)
+        inside = in_window & (lo[cols] <= x) & (x <= hi[cols])
+        cost = np.where(inside, a[cols] + b[cols] * x, np.inf)
         best = np.argmin(cost, axis=1)
         rows = np.arange(x.shape[0])
         # A volume in no piece has no value; one whose pieces all cost +inf takes the first.
         hit = inside.any(axis=1)
         best = np.where(inside[rows, best], best, np.argmax(inside, axis=1))
-        values[start : start + step] = np.where(hit, cost[rows, best], np.inf)
-        options[start : start + step] = np.where(hit, opt[best], -1)
+        values[s] = np.where(hit, cost[rows, best], np.inf)
+        options[s] = np.where(hit, opt[cols[rows, best]], -1)
     return values, options
 
 

@@ -30,7 +30,7 @@ from app.core.estimate_types import (
     EstimateSpec,
     ProjectionSeries,
 )
-from app.core.hybrid import HybridSolverError, hybrid_plan
+from app.core.hybrid import HybridSolverError, plan_with_replicas, solve_hybrid_replicas
 from app.core.monthly_costs import FleetCosts, fleet_costs
 from app.core.option_builder import SelfHostedOptions, api_option, hybrid_option
 from app.core.option_table import build_option_table
@@ -113,19 +113,16 @@ def _hybrid_options(
     hybrids = []
     for row in top.tolist():
         for partner in partners:
+            prices = (partner.usd_per_request_interactive, partner.usd_per_request_batch)
             try:
-                plan = hybrid_plan(
-                    table,
-                    row,
-                    partner.slug,
-                    partner.usd_per_request_interactive,
-                    partner.usd_per_request_batch,
-                    volume,
-                )
+                n = solve_hybrid_replicas(table, row, *prices, volume)
             except HybridSolverError:
                 continue  # no split found in time: the pure options still stand
-            if plan.serving_replicas == 0 or plan.self_hosted_request_share >= 1.0:
-                continue  # degenerate splits repeat the pure API or pure self-hosted option
+            if n == 0:
+                continue  # all on the API: the pure API option (not priced again)
+            plan = plan_with_replicas(table, row, partner.slug, *prices, volume, n)
+            if plan.self_hosted_request_share >= 1.0:
+                continue  # all self-hosted: the pure self-hosted option
             base = self_hosted.build(row)
             option = hybrid_option(plan, base, partner, self_hosted.tokens_per_month)
             hybrids.append((option, row, partner))
@@ -172,11 +169,13 @@ def _break_evens(
             floor=floor,
             api_fixed_usd_per_month=_api_fixed(spec, cost.slug),
         )
-        for row in found.result.curve_self_hosted_option:
+        rows = found.result.curve_self_hosted_option
+        # A curve has hundreds of points but names a handful of options: look each up once.
+        for row in dict.fromkeys(rows):
             if row >= 0 and row not in options:
                 key = self_hosted.key(row)
                 options[row] = CurveOption(key.id, self_hosted.label(row), key)
-        curve = tuple(options.get(row) for row in found.result.curve_self_hosted_option)
+        curve = tuple(map(options.get, rows))
         answers.append(BreakEvenAnswer(found.result, found.outcome, curve))
     return tuple(answers)
 

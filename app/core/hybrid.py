@@ -25,6 +25,7 @@ import numpy as np
 
 from app.core.arrays import FloatArray
 from app.core.errors import EstimationError
+from app.core.hybrid_bound import fleet_cannot_pay
 from app.core.milp import quiet_solver
 from app.core.monthly_costs import COST_COMPONENTS, fixed_fleet_costs
 from app.core.option_table import OptionTable
@@ -201,6 +202,8 @@ def solve_hybrid_replicas(
         DAYS_PER_MONTH * usd_per_request_batch * batch_total
         + k_power * SECONDS_PER_HOUR * d.sum() / c_op
     )
+    if fleet_cannot_pay(cost, lower, upper, offset, col_s, col_o, d):
+        return 0  # no fleet can beat the API alone: the programme's answer is n = 0
     rows = _hybrid_rows(table, i, d, n_max)
     values = _run_highs(cost, lower, upper, offset, rows, hours, option_index=i)
     return round(values[col_n])
@@ -318,6 +321,21 @@ def hybrid_plan(
     n = solve_hybrid_replicas(
         table, i, usd_per_request_interactive, usd_per_request_batch, requests_per_day
     )
+    return plan_with_replicas(
+        table, i, api_slug, usd_per_request_interactive, usd_per_request_batch, requests_per_day, n
+    )
+
+
+def plan_with_replicas(
+    table: OptionTable,
+    i: int,
+    api_slug: str,
+    usd_per_request_interactive: float,
+    usd_per_request_batch: float,
+    requests_per_day: float,
+    n: int,
+) -> HybridPlan:
+    """The hybrid split of option i with `n` serving replicas (the MILP's answer), priced."""
     costs = hybrid_costs_by_replicas(
         table,
         i,

@@ -79,12 +79,17 @@ class SelfHostedOptions:
         }
         self.feasible = table.feasible.tolist()
         self.candidate_index = table.candidate_index.tolist()
+        # Keys by row: options, break-even curves and projections ask for the same rows' keys.
+        self._keys: dict[int, OptionKey] = {}
 
     def candidate(self, row: int) -> SelfHostedCandidateSpec:
         return self.candidates[int(self.candidate_index[row])]
 
     def key(self, row: int) -> OptionKey:
-        return row_key(self.candidates, self.table, row)
+        key = self._keys.get(row)
+        if key is None:
+            key = self._keys[row] = row_key(self.candidates, self.table, row)
+        return key
 
     def label(self, row: int) -> str:
         return row_label(self.candidates, self.table, row)

@@ -40,12 +40,21 @@ class OptionKey:
     purchase_mode: str | None = None
     offering: str | None = field(default=None, compare=False)
     pipeline_parallel: int = 1  # servers (pipeline stages) per replica
+    # The id, derived once: an estimate reads each option's id many times (sorting, lookups,
+    # whole cost, the response), and joining the parts each time was a measurable share.
+    _id: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_id", self._derive_id())
 
     @property
     def id(self) -> str:
         """The option's id: `api:<model>`, `self:<model>:<gpu>:tp<n>:<precision>:<mode>`, or
         `hybrid:` followed by the self-hosted part and the API model. A replica spanning
         servers says so in the replica-size part (`tp8pp2`); one-server ids have no `pp`."""
+        return self._id
+
+    def _derive_id(self) -> str:
         parts = [_ID_PREFIX[self.kind]]
         if self.kind is not OptionKind.API:
             parts += [
@@ -133,6 +142,23 @@ class CostOption:
     @property
     def id(self) -> str:
         return self.key.id
+
+    def with_whole_cost(self, whole: OptionWholeCost) -> CostOption:
+        """This option with `whole` attached: `dataclasses.replace` with the fields written
+        out, which costs a fraction of the generic copy (done for every option, every time)."""
+        return CostOption(
+            key=self.key,
+            label=self.label,
+            feasible=self.feasible,
+            reason=self.reason,
+            monthly_cost_usd=self.monthly_cost_usd,
+            usd_per_million_tokens=self.usd_per_million_tokens,
+            breakdown=self.breakdown,
+            fleet=self.fleet,
+            self_hosted_request_share=self.self_hosted_request_share,
+            alternatives=self.alternatives,
+            whole_cost=whole,
+        )
 
     @property
     def kind(self) -> OptionKind:

@@ -15,7 +15,7 @@ import numpy as np
 
 from app.core.arrays import FloatArray, IntArray
 from app.core.hybrid import hybrid_best_by_scan, hybrid_costs_by_replicas
-from app.core.monthly_costs import fixed_fleet_costs, fleet_costs, held_serving_replicas
+from app.core.monthly_costs import fixed_fleet_costs, fleet_total, held_serving_replicas
 from app.core.option_table import OptionTable
 from app.core.purchasing import PurchaseMode, PurchaseOptionSpec
 from app.core.workload import MONTHS_PER_YEAR
@@ -62,15 +62,16 @@ def _capex_per_instance(option: PurchaseOptionSpec) -> float:
 def project_option(table: OptionTable, row: int, volumes: FloatArray) -> OptionProjection:
     """Option `row` of the table at each month's volume (requests/day)."""
     rows: IntArray = np.full(volumes.size, row, dtype=np.intp)
-    resized = fleet_costs(table, rows, volumes)
+    # Only the totals of the resized fleet are needed (`fleet_costs(...).total`, same numbers).
+    resized = fleet_total(table, rows, volumes)
     option = table.options[row]
     term = commitment_months(option)
     if term == 0 or table.autoscaled[row] or not table.feasible[row]:
         zeros = np.zeros(volumes.size)
-        return OptionProjection(resized.total, zeros, None)
+        return OptionProjection(resized, zeros, None)
     needed, busy = held_serving_replicas(table, rows, volumes)
     committed = fixed_fleet_costs(table, rows, _rolling_max(needed, term), busy, volumes)
-    stranded = committed.total - resized.total
+    stranded = committed.total - resized
     cash = None
     if option.mode is PurchaseMode.OWNED:
         instances = committed.peak_instances

@@ -138,7 +138,7 @@ def attach_whole_cost(
         team=team,
         horizon_total_usd=horizon_totals.get(option.id),
     )
-    return replace(option, whole_cost=whole)
+    return option.with_whole_cost(whole)
 
 
 def apply_time_to_production(

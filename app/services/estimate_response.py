@@ -12,6 +12,8 @@ from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any
 
+from pydantic import TypeAdapter
+
 from app.core.breakeven_search import BreakEvenOutcome
 from app.core.candidates import InfeasibleCandidate
 from app.core.estimate_types import BreakEvenAnswer, EstimateResult
@@ -160,23 +162,30 @@ def _break_even_out(answer: BreakEvenAnswer) -> BreakEvenOut:
     )
 
 
+#: The curve's points validated in one call: a few hundred `CurvePoint(...)` constructions
+#: cost several times more than one list validation of the same values.
+_CURVE_POINTS = TypeAdapter(list[CurvePoint])
+
+
 def _curve(answer: BreakEvenAnswer) -> list[CurvePoint]:
     result = answer.result
-    return [
-        CurvePoint(
-            requests_per_day=volume,
-            api_usd_per_month=api_usd,
-            self_hosted_usd_per_month=self_usd if option is not None else None,
-            self_hosted_option=option.id if option is not None else None,
-        )
-        for volume, api_usd, self_usd, option in zip(
-            result.curve_requests_per_day,
-            result.curve_api_usd_per_month,
-            result.curve_self_hosted_usd_per_month,
-            answer.curve_options,
-            strict=True,
-        )
-    ]
+    return _CURVE_POINTS.validate_python(
+        [
+            {
+                "requests_per_day": volume,
+                "api_usd_per_month": api_usd,
+                "self_hosted_usd_per_month": self_usd if option is not None else None,
+                "self_hosted_option": option.id if option is not None else None,
+            }
+            for volume, api_usd, self_usd, option in zip(
+                result.curve_requests_per_day,
+                result.curve_api_usd_per_month,
+                result.curve_self_hosted_usd_per_month,
+                answer.curve_options,
+                strict=True,
+            )
+        ]
+    )
 
 
 def break_evens_out(

@@ -9,12 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.core.breakeven import break_even, cost_envelope, envelope_at
+from app.core.breakeven import CostEnvelope, break_even, cost_envelope, envelope_at
 from app.core.economics import CostAssumptionsSpec, SelfHostedCandidateSpec
 from app.core.fleet import ReplicaCapacitySpec, SizingPolicySpec
 from app.core.monthly_costs import fleet_costs
 from app.core.option_table import OptionTable, build_option_table
 from app.core.purchasing import PurchaseMode, PurchaseOptionSpec
+from app.core.replica_steps import step_edges
 from app.core.workload import WorkloadSpec
 
 # One committed replica (1 GPU at $2/h) held all month costs 2 x 730.5 = $1,461.
@@ -144,3 +145,76 @@ def test_envelope_in_slices_equals_one_pass(monkeypatch: pytest.MonkeyPatch) -> 
     np.testing.assert_array_equal(sliced[1], whole[1])
     assert np.isinf(whole[0][0])
     assert whole[1][0] == -1
+
+
+def _dense_envelope_at(env: CostEnvelope, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Reference: every volume against every piece (what `envelope_at` narrows to windows)."""
+    order = np.argsort(env.lo, kind="stable")
+    lo, hi = env.lo[order], env.hi[order]
+    x = v[:, None]
+    inside = (lo <= x) & (x <= hi)
+    cost = np.where(inside, env.intercept[order] + env.slope[order] * x, np.inf)
+    rows = np.arange(v.size)
+    best = np.argmin(cost, axis=1)
+    best = np.where(inside[rows, best], best, np.argmax(inside, axis=1))
+    hit = inside.any(axis=1)
+    return (
+        np.where(hit, cost[rows, best], np.inf),
+        np.where(hit, env.option[order][best], -1),
+    )
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_envelope_windows_equal_every_piece(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Overlapping runs of touching pieces per option, one long piece spanning many short ones,
+    # ties in cost and start, infinite costs, volumes on edges and outside: the windowed search
+    # must pick exactly the piece (and value) the all-pieces comparison picks.
+    rng = np.random.default_rng(seed)
+    los, his, opts = [], [], []
+    for option in range(int(rng.integers(1, 5))):
+        for _ in range(int(rng.integers(1, 4))):
+            bounds = np.unique(rng.integers(0, 60, size=int(rng.integers(2, 30)))).astype(float)
+            if bounds.size < 2:
+                continue
+            los.append(bounds[:-1])
+            his.append(bounds[1:])
+            opts.append(np.full(bounds.size - 1, option, dtype=np.intp))
+    lo, hi, opt = np.concatenate(los), np.concatenate(his), np.concatenate(opts)
+    shuffle = rng.permutation(lo.size)
+    lo, hi, opt = lo[shuffle], hi[shuffle], opt[shuffle]
+    intercept = rng.integers(0, 4, size=lo.size).astype(float)
+    slope = rng.integers(0, 3, size=lo.size) / 4.0
+    intercept[rng.random(lo.size) < 0.05] = np.inf
+    empty = np.empty(0)
+    env = CostEnvelope(
+        lo, hi, intercept, slope, opt, empty, empty, opt[:0], empty, empty, empty, opt[:0],
+        True, 0.0, 60.0,
+    )  # fmt: skip
+    volumes = np.concatenate([lo, hi, rng.uniform(-5.0, 65.0, size=200), [np.nan]])
+    expected = _dense_envelope_at(env, volumes)
+    for cells in (1 << 18, 3):
+        monkeypatch.setattr("app.core.breakeven._ENVELOPE_CELLS", cells)
+        values, options = envelope_at(env, volumes)
+        np.testing.assert_array_equal(values, expected[0])
+        np.testing.assert_array_equal(options, expected[1])
+
+
+def test_step_edges_are_each_rates_steps_sorted_once() -> None:
+    # Held fleets step at one rate, autoscaled ones at one per hourly level; either way the
+    # edges are every j / rate strictly inside (lo, hi), sorted, each once.
+    table = committed_table(PurchaseOptionSpec(PurchaseMode.ON_DEMAND, usd_per_gpu_hour=2.6))
+    assert not table.autoscaled.all()
+    assert table.autoscaled.any()
+    for i in range(table.size):
+        lo, hi = 3_000.0, 2_000_000.0
+        edges = step_edges(table, i, lo, hi)
+        rates = (
+            table.kappa_hour[i] * table.unique_shares
+            if table.autoscaled[i]
+            else np.array([table.kappa_held[i]])
+        )
+        expected = np.unique(
+            np.concatenate([np.arange(1.0, math.ceil(hi * r) + 1) / r for r in rates if r > 0])
+        )
+        np.testing.assert_array_equal(edges, expected[(expected > lo) & (expected < hi)])
+        assert np.all(np.diff(edges) > 0)
