@@ -105,7 +105,10 @@ def main() -> int:
     # Access lines go nowhere: the formatting cost is measured, not the terminal's.
     configure_logging(args.log_level, json=True, stream=io.StringIO())
     with tempfile.TemporaryDirectory() as work:
-        settings = Settings(data_dir=Path(work), log_level=args.log_level, database_url="")
+        # Each request computes (the answer cache would serve the repeats without computing).
+        settings = Settings(
+            data_dir=Path(work), log_level=args.log_level, database_url="", answer_cache_mb=0
+        )
         asyncio.run(_run(settings, args.runs, args.profile))
     return 0
 
