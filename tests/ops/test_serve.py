@@ -227,9 +227,7 @@ def test_healthz_stays_fast_under_hostile_payloads(
         f"healthz under {16 * rounds} hostile requests: median "
         f"{latencies_s[len(latencies_s) // 2] * 1000:.1f} ms, max {latencies_s[-1] * 1000:.1f} ms"
     )
-    # Before: 16 such bodies at once stalled /healthz for up to 6.3 s. The median is held to
-    # 100 ms and the worst probe to 1 s: on a shared, oversubscribed 2-core CI machine a probe
-    # can wait 100-300 ms for a CPU whatever the service does (the server's own time for it,
-    # in Server-Timing, stays under a few ms).
-    assert latencies_s[len(latencies_s) // 2] < 0.1, latencies_s
-    assert latencies_s[-1] < 1.0, latencies_s
+    # Before: 16 such bodies at once stalled /healthz for up to 6.3 s. Now every probe is
+    # answered within 100 ms (measured: worst 6-11 ms on a quiet machine, 17-20 ms with two
+    # busy processes competing for the two cores).
+    assert latencies_s[-1] < 0.1, latencies_s
