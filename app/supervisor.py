@@ -5,12 +5,16 @@ first takes every connection waiting: 8 keep-alive clients that connect together
 one worker, which then runs at 100 % of a core while the other idles (measured: /v1/performance
 at 295 requests/s, one worker at 1.06 cores, the other at 0). Here each worker listens on a
 socket of its own, bound to the same address with SO_REUSEPORT, and the kernel spreads new
-connections over them by a hash of the client's address and port (as nginx's `reuseport` and
-gunicorn's `--reuse-port` do).
+connections over the sockets listening (by a hash of the client's address and port, as nginx's
+`reuseport` and gunicorn's `--reuse-port` do).
 
-The supervisor (the parent) binds and keeps every socket, so a worker that dies leaves its
-socket open: connections the kernel hands it meanwhile wait in its queue for the replacement,
-which gets the same socket. Restart, health checks and signals are uvicorn's `Multiprocess`.
+The supervisor binds each worker's socket, hands it over and closes its own copy, so the socket
+lives exactly as long as its worker: when a worker dies its socket closes with it and new
+connections go to the other workers at once (a replacement takes seconds to import the app, and
+a socket kept open meanwhile made the connections hashed to it wait that long). The replacement
+gets a new socket. Connections already queued on the dead worker's socket are reset, as they
+would be with any dead process. Restart, health checks and signals are uvicorn's
+`Multiprocess`.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ logger = logging.getLogger("uvicorn.error")
 
 
 def reuse_port_socket(host: str, port: int) -> socket.socket:
-    """A socket bound to (host, port) with SO_REUSEPORT, inheritable by the workers."""
+    """A socket bound to (host, port) with SO_REUSEPORT, inheritable by a worker."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family=family, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -41,25 +45,32 @@ def reuse_port_socket(host: str, port: int) -> socket.socket:
 
 
 class ReusePortSupervisor(Multiprocess):
-    """`Multiprocess` in which worker `i` serves `sockets[i]` only (one socket per worker)."""
+    """`Multiprocess` in which every worker, first or replacement, gets a socket of its own."""
 
-    def __init__(self, config: Config, sockets: list[socket.socket]) -> None:
-        super().__init__(config, sockets)
-        self._slots: list[int] = []
+    def __init__(self, config: Config, first: socket.socket) -> None:
+        super().__init__(config, [])
+        #: The first worker's socket, bound before the supervisor starts (so that a port the
+        #: kernel chose is known); the others bind to the same port.
+        self._first: socket.socket | None = first
+        self.host, self.port = config.host, first.getsockname()[1]
         #: A worker failed before serving (bad app, database or socket): the parent stops.
         self.failed_to_start = False
 
-    def _spawn(self, slot: int) -> Process:
-        process = Process(self.config, [self.sockets[slot]])
+    def _spawn(self, sock: socket.socket | None = None) -> Process:
+        sock = sock or reuse_port_socket(self.host, self.port)
+        process = Process(self.config, [sock])
         process.start()
+        # The worker has its own copy now (multiprocessing duplicated it for the child).
+        sock.close()
         return process
 
     def init_processes(self) -> None:
-        self._slots = list(range(self.processes_num))
-        self.processes = [self._spawn(slot) for slot in self._slots]
+        first, self._first = self._first, None
+        self.processes = [self._spawn(first)]
+        self.processes += [self._spawn() for _ in range(self.processes_num - 1)]
 
     def keep_subprocess_alive(self) -> None:
-        """uvicorn's loop, with a replacement worker given the dead one's socket."""
+        """uvicorn's loop, with a replacement worker on a new socket."""
         if self.should_exit.is_set():
             return
         for index, process in enumerate(self.processes):
@@ -77,14 +88,14 @@ class ReusePortSupervisor(Multiprocess):
             if self.should_exit.is_set():
                 return
             logger.info(f"Child process [{process.pid}] died")
-            self.processes[index] = self._spawn(self._slots[index])
+            self.processes[index] = self._spawn()
 
     def restart_all(self) -> None:
-        """SIGHUP: replace each worker in turn, the new one on the old one's socket."""
+        """SIGHUP: replace each worker in turn, the new one ready before the old one stops."""
         for index, old in enumerate(self.processes):
             if self.should_exit.is_set():
                 return
-            new = self._spawn(self._slots[index])
+            new = self._spawn()
             if not new.wait_until_ready(self.config.timeout_worker_healthcheck, self.should_exit):
                 new.kill()
                 new.join()
@@ -94,26 +105,9 @@ class ReusePortSupervisor(Multiprocess):
             self.processes[index] = new
 
     def handle_ttin(self) -> None:
-        logger.info("Received SIGTTIN, adding a worker on a socket of its own.")
-        host, port = self.sockets[0].getsockname()[:2]
-        self.sockets.append(reuse_port_socket(host, port))
-        self._slots.append(len(self.sockets) - 1)
+        logger.info("Received SIGTTIN, adding a worker.")
         self.processes_num += 1
-        self.processes.append(self._spawn(self._slots[-1]))
-
-    def handle_ttou(self) -> None:
-        if self.processes_num <= 1:
-            logger.info("Already one worker: not removing it.")
-            return
-        logger.info("Received SIGTTOU, removing a worker and its socket.")
-        self.processes_num -= 1
-        process = self.processes.pop()
-        slot = self._slots.pop()
-        process.terminate()
-        process.join()
-        # Connections still queued on the socket are refused once it closes; new ones go to
-        # the remaining sockets.
-        self.sockets[slot].close()
+        self.processes.append(self._spawn())
 
 
 def serve_with_workers(config: Config) -> int:
@@ -122,17 +116,12 @@ def serve_with_workers(config: Config) -> int:
     not start."""
     first = reuse_port_socket(config.host, config.port)
     port = first.getsockname()[1]  # the port the kernel chose, when asked for port 0
-    sockets = [first] + [reuse_port_socket(config.host, port) for _ in range(config.workers - 1)]
     logger.info(
         "Uvicorn running on http://%s:%d with %d workers, one SO_REUSEPORT socket each",
         config.host,
         port,
         config.workers,
     )
-    supervisor = ReusePortSupervisor(config, sockets)
-    try:
-        supervisor.run()
-    finally:
-        for sock in supervisor.sockets:
-            sock.close()
+    supervisor = ReusePortSupervisor(config, first)
+    supervisor.run()
     return STARTUP_FAILURE if supervisor.failed_to_start else 0
