@@ -53,6 +53,6 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status == 200 else 1)"]
 
 # One worker per CPU (set WORKERS when the container's CPU quota is smaller than the host's),
-# under uvicorn's supervisor, which replaces a worker that dies. Migrates first unless
+# under the supervisor (app/supervisor.py), which replaces a worker that dies. Migrates first unless
 # AUTO_MIGRATE=false (then run `llm-cost-estimator migrate` once, e.g. as a Kubernetes Job).
 CMD ["llm-cost-estimator", "serve", "--host", "0.0.0.0", "--port", "8000"]
