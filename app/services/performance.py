@@ -16,6 +16,7 @@ from app.core.performance import ReplicaPerformance, replica_performance
 from app.core.regimes import load_regime, precision_class
 from app.core.types import Engine, GpuSpec, OpenModelSpec, Precision
 from app.errors import InvalidInputError
+from app.metrics import timed
 from app.schemas.common import AliasResolvedOut
 from app.schemas.performance import (
     AccuracyGroupOut,
@@ -31,6 +32,7 @@ from app.services.benchmarks import find_measured, refit_to_stored
 from app.services.calibration_rows import ACCURACY_TARGETS
 from app.services.catalog_resources import GPUS, OPEN_MODELS, CatalogResource
 from app.services.catalog_specs import gpu_spec_from_row, open_model_spec_from_row
+from app.services.response_cache import ResponseCache, cached_answer
 from app.services.slug_resolution import NameResolver
 
 _S = TypeVar("_S")
@@ -104,6 +106,19 @@ def _specs(
             requested_tokens=context_tokens,
         )
     return model, gpu
+
+
+def performance_json(
+    session: Session, request: PerformanceRequest, answers: ResponseCache | None = None
+) -> tuple[bytes, bool]:
+    """The answer's JSON body, and whether it came from the `answers` cache
+    (response_cache.py)."""
+
+    def compute() -> PerformanceResponse:
+        with timed("performance"):
+            return evaluate_performance(session, request)
+
+    return cached_answer("performance", answers, session, request, compute)
 
 
 def evaluate_performance(session: Session, request: PerformanceRequest) -> PerformanceResponse:

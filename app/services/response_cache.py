@@ -78,11 +78,6 @@ class ResponseCache:
                 _, evicted = self._entries.popitem(last=False)
                 self._bytes -= len(evicted)
 
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-            self._bytes = 0
-
 
 def cached_answer(
     kind: str,

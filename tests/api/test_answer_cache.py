@@ -12,13 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.main import create_app
 from app.services.response_cache import ResponseCache
+from tests.api.test_catalog_cache import ESTIMATE, PERFORMANCE
 from tests.conftest import make_settings
 
-ESTIMATE = {
-    "workload": {"requests_per_day": 50_000, "input_tokens": 800, "output_tokens": 300},
-    "api_models": ["openai--gpt-4o-mini"],
-    "self_hosting": {"open_models": ["llama-3.1-8b"], "gpus": ["h100-sxm-80gb"]},
-}
 HIT = "llm-cost-estimator; hit"
 MISS = "llm-cost-estimator; fwd=miss; stored"
 
@@ -129,16 +125,6 @@ def test_metrics_count_hits_and_misses(client: TestClient) -> None:
     client.post("/v1/estimates", json=ESTIMATE)
     assert count("miss") == misses + 1
     assert count("hit") == hits + 1
-
-
-PERFORMANCE = {
-    "model": "llama-3.1-8b",
-    "gpu": "h100-sxm-80gb",
-    "tensor_parallel": 1,
-    "precision": "fp8",
-    "input_tokens": 1000,
-    "output_tokens": 500,
-}
 
 
 def test_performance_answers_are_cached_and_follow_the_catalog(

@@ -9,10 +9,9 @@ from fastapi import APIRouter, Body, Request, Response
 from app.api import openapi_examples as ex
 from app.api.cache_status import CACHE_STATUS_HEADER, json_answer
 from app.api.deps import ReaderDep, ReadSessionDep
-from app.metrics import timed
 from app.schemas.performance import AccuracyResponse, PerformanceRequest, PerformanceResponse
-from app.services.performance import evaluate_performance, performance_accuracy
-from app.services.response_cache import ResponseCache, cached_answer
+from app.services.performance import performance_accuracy, performance_json
+from app.services.response_cache import ResponseCache
 
 router = APIRouter(prefix="/v1/performance", tags=["performance"], dependencies=[ReaderDep])
 
@@ -35,12 +34,7 @@ def evaluate_replica(
     asked again while the catalog is unchanged is answered from the worker's response cache
     (`Cache-Status`)."""
     cache: ResponseCache = request.app.state.answer_cache
-
-    def compute() -> PerformanceResponse:
-        with timed("performance"):
-            return evaluate_performance(session, body)
-
-    return json_answer(*cached_answer("performance", cache, session, body, compute), cache)
+    return json_answer(*performance_json(session, body, cache), cache)
 
 
 @router.get("/accuracy", summary="The model's accuracy on its calibration data")
