@@ -16,6 +16,13 @@ from app.core.monthly_costs import held_serving_replicas, hour_weighted, hourly_
 from app.core.option_table import OptionTable
 from app.core.workload import DAYS_PER_MONTH, SECONDS_PER_HOUR
 
+#: Cells (rows x volumes) computed together: small enough that a block's arrays stay in the
+#: CPU's cache, large enough that numpy's per-call cost stays small against the arithmetic.
+BLOCK_CELLS = 8192
+
+#: Instances at every tabulated level, and each row's offset into them (as floats).
+_Lookup = tuple[FloatArray, FloatArray]
+
 
 def fleet_totals_on_grid(table: OptionTable, idx: IntArray, grid: FloatArray) -> FloatArray:
     """Total monthly cost (USD) of each option `idx` at each volume of `grid`: (options, grid).
@@ -77,8 +84,36 @@ def _held_totals(table: OptionTable, idx: IntArray, v: FloatArray) -> FloatArray
 
 
 def _autoscaled_totals(table: OptionTable, si: IntArray, sv: FloatArray) -> FloatArray:
-    """`_autoscaled_costs(...).total` with the components summed per row first."""
-    inst_hours, peak = _instance_hours(table, si, sv)
+    """`_autoscaled_costs(...).total` with the components summed per row first, for rows `si`
+    (a column) at volumes `sv` (a row). Computed in blocks of rows of at most BLOCK_CELLS
+    cells, so that the dozen arrays each step makes stay in the CPU's cache (and clear of
+    fresh pages); every cell is computed on its own, so blocks change no number."""
+    lookup = _level_lookup(table, si, sv)
+    rates = _autoscaled_rates(table, si)
+    step = max(1, BLOCK_CELLS // max(sv.size, 1))
+    if si.shape[0] <= step:
+        return _autoscaled_block(table, si, sv, lookup, rates)
+    out = np.empty((si.shape[0], sv.shape[-1]), dtype=np.float64)
+    for start in range(0, si.shape[0], step):
+        rows = slice(start, start + step)
+        part = None if lookup is None else (lookup[0], lookup[1][rows])
+        out[rows] = _autoscaled_block(table, si[rows], sv, part, tuple(r[rows] for r in rates))
+    return out
+
+
+def _autoscaled_rates(table: OptionTable, si: IntArray) -> tuple[FloatArray, ...]:
+    """Per row of `si`: USD per instance-hour-day, then `_row_rates`."""
+    return (table.usd_per_instance_hour[si] * DAYS_PER_MONTH, *_row_rates(table, si))
+
+
+def _autoscaled_block(
+    table: OptionTable,
+    si: IntArray,
+    sv: FloatArray,
+    lookup: _Lookup | None,
+    rates: tuple[FloatArray, ...],
+) -> FloatArray:
+    inst_hours, peak = _instance_hours(table, si, sv, lookup)
     beta = table.batch_share
     if beta > 0:
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -90,12 +125,11 @@ def _autoscaled_totals(table: OptionTable, si: IntArray, sv: FloatArray) -> Floa
             + batch_replica_h * table.gpus_per_replica[si] / (table.gpus_per_instance[si])
         )
     # The sums below, in place, in the order of `_autoscaled_costs` (x * 1 is x).
-    rate = table.usd_per_instance_hour[si] * DAYS_PER_MONTH
+    rate, fixed, per_instance, per_request = rates
     total = np.multiply(inst_hours, rate, out=inst_hours)
     scale = _overhead_scale(table)
     if scale != 1.0:
         total *= scale
-    fixed, per_instance, per_request = _row_rates(table, si)
     # The peak hour (last distinct share) sizes people and hosts, as in `_autoscaled_costs`.
     people = np.multiply(per_instance, peak, out=peak)
     total += np.add(fixed, people, out=people)
@@ -103,30 +137,53 @@ def _autoscaled_totals(table: OptionTable, si: IntArray, sv: FloatArray) -> Floa
     return total
 
 
+def _level_lookup(table: OptionTable, si: IntArray, sv: FloatArray) -> _Lookup | None:
+    """The instances of every hourly level, tabulated (`fleet_lookup.fleet_tables`) for the
+    rows `si` at volumes `sv`, with each row's offset into the table; None when computing the
+    levels directly is cheaper. The lowest and highest levels come from the extreme volumes
+    and rates, since `ceil(v * kappa * share)` grows with each factor."""
+    shares = table.unique_shares
+    if si.size * sv.size * shares.size < fleet_lookup.TABULATE_CELLS:
+        return None
+    kappa = table.kappa_hour[si]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # For finite, non-negative factors the product of the extremes is the extreme of the
+        # products (rounding is monotone); anything else takes every product.
+        if _plain(sv) and _plain(kappa):
+            extremes = np.array([sv.min() * kappa.min(), sv.max() * kappa.max()])
+        else:
+            base = sv * kappa
+            extremes = np.array([base.min(), base.max()])
+        ends = np.ceil(np.multiply.outer(extremes, shares))
+    found = fleet_lookup.fleet_tables(
+        table, si, float(ends.min()), float(ends.max()), si.size * sv.size * shares.size
+    )
+    if found is None:
+        return None
+    return found[0][2], found[1].astype(np.float64)
+
+
+def _plain(values: FloatArray) -> bool:
+    """Finite and non-negative throughout (so products of extremes are extremes)."""
+    return bool(np.isfinite(values).all() and (values >= 0).all())
+
+
 def _instance_hours(
-    table: OptionTable, si: IntArray, sv: FloatArray
+    table: OptionTable, si: IntArray, sv: FloatArray, lookup: _Lookup | None
 ) -> tuple[FloatArray, FloatArray]:
     """Instance-hours a day over the distinct hourly levels, and the instances of the peak
     (last) level, for rows `si` at volumes `sv` (broadcast: rows down, volumes across).
 
-    The levels are looked up one at a time (`fleet_lookup.fleet_tables`) rather than as a
-    (rows, volumes, levels) array; their highest and lowest come from the extreme volumes
-    per row, since `ceil(v * kappa * share)` grows with each factor. Instances and hours are
-    whole numbers, so any order of the weighted sum gives `hour_weighted`'s numbers."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        base = sv * table.kappa_hour[si]
+    With a `lookup` the levels are looked up one at a time rather than computed as a
+    (rows, volumes, levels) array. Instances and hours are whole numbers, so any order of the
+    weighted sum gives `hour_weighted`'s numbers."""
     shares, hours = table.unique_shares, table.share_hours
-    lookup = None
-    if base.size * shares.size >= fleet_lookup.TABULATE_CELLS:
-        with np.errstate(invalid="ignore"):
-            ends = np.ceil(np.multiply.outer(np.array([base.min(), base.max()]), shares))
-        lookup = fleet_lookup.fleet_tables(
-            table, si, float(ends.min()), float(ends.max()), base.size * shares.size
-        )
     if lookup is None:
         (inst_h,) = hourly_fleet(table, si, hourly_levels(table, si, sv), instances_only=True)
         return hour_weighted(inst_h, hours), inst_h[..., -1]
-    instances, offsets = lookup[0][2], lookup[1].astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        base = sv * table.kappa_hour[si]
+    instances, offsets = lookup
     # A few buffers reused for every level: fresh arrays this size cost page faults.
     level, inst, inst_hours = np.empty(base.shape), np.empty(base.shape), np.empty(base.shape)
     positions = np.empty(base.shape, dtype=np.intp)

@@ -225,7 +225,36 @@ def test_totals_on_a_grid_equal_the_paired_fleet_costs(
     # Looked up one hourly level at a time, or computed for every cell: the very same numbers.
     with patch("app.core.fleet_lookup.TABULATE_CELLS", 10**12):
         np.testing.assert_array_equal(fleet_totals_on_grid(table, idx, grid), on_grid)
+    # Computed a few rows at a time (blocks that stay in cache), with one lookup table for all
+    # of them: the very same numbers again.
+    with patch("app.core.fleet_totals.BLOCK_CELLS", 3 * grid.size):
+        np.testing.assert_array_equal(fleet_totals_on_grid(table, idx, grid), on_grid)
     # The paired totals alone are the very numbers of the full costs.
     with patch("app.core.fleet_lookup.TABULATE_CELLS", 1):
         alone = fleet_total(table, np.repeat(idx, grid.size), np.tile(grid, idx.size))
     np.testing.assert_array_equal(alone, paired)
+
+
+def test_totals_in_blocks_of_rows_are_the_numbers_of_one_pass() -> None:
+    # Rows of different fleet shapes (GPUs per replica and per instance) sit at different
+    # offsets of the tabulated levels; each block must read its own rows' offsets and rates.
+    mixed = (
+        PurchaseOptionSpec(PurchaseMode.ON_DEMAND, usd_per_instance_hour=20.0, gpus_per_instance=8),
+        PurchaseOptionSpec(PurchaseMode.SPOT, usd_per_gpu_hour=1.0, gpus_per_instance=4),
+        PurchaseOptionSpec(PurchaseMode.COMMITTED_1Y, usd_per_gpu_hour=1.8, gpus_per_instance=2),
+    )
+    w = WorkloadSpec(requests_per_day=2e5, input_tokens_mean=1000, output_tokens_mean=200)
+    table = build_option_table(
+        (candidate(*mixed, rps=3.0, gpr=1), candidate(*mixed, rps=9.0, gpr=2)),
+        w,
+        CostAssumptionsSpec(staff_fte=0.5),
+        SizingPolicySpec(),
+    )
+    idx = np.tile(np.array([5, 0, 3, 1, 4, 2]), 30)
+    grid = np.geomspace(1e3, 1e7, 33)
+    whole = fleet_totals_on_grid(table, idx, grid)
+    assert np.unique(whole[:6, -1]).size == 6  # the six rows differ
+    with patch("app.core.fleet_totals.BLOCK_CELLS", 3 * grid.size):
+        np.testing.assert_array_equal(fleet_totals_on_grid(table, idx, grid), whole)
+    with patch("app.core.fleet_lookup.TABULATE_CELLS", 10**12):
+        np.testing.assert_array_equal(fleet_totals_on_grid(table, idx, grid), whole)
