@@ -35,7 +35,7 @@ from app.core.monthly_costs import FleetCosts, fleet_costs
 from app.core.option_builder import SelfHostedOptions, api_option, hybrid_option
 from app.core.option_table import build_option_table
 from app.core.options import CostOption, fold_equivalent
-from app.core.projection import OptionProjection, project_hybrid, project_option
+from app.core.projection import OptionProjection, project_hybrid, project_options
 from app.core.team import Team
 from app.core.whole_cost import (
     WholeCostSpec,
@@ -207,9 +207,10 @@ def _projection(
     projected = ranked_self
     if spec.projection_top_self_hosted is not None:
         projected = projected[: spec.projection_top_self_hosted]
+    rows = projected.tolist()
     series += [
-        _series(self_hosted.key(int(row)).id, project_option(table, int(row), volumes))
-        for row in projected
+        _series(self_hosted.key(row).id, projection)
+        for row, projection in zip(rows, project_options(table, rows, volumes), strict=True)
     ]
     for option, row, partner in hybrids:
         projection = project_hybrid(

@@ -15,6 +15,7 @@ from app.core.fleet import ReplicaCapacitySpec, SizingPolicySpec
 from app.core.hybrid import hybrid_best_by_scan, hybrid_plan, solve_hybrid_replicas
 from app.core.option_table import build_option_table
 from app.core.options import OptionKind
+from app.core.projection import project_option, project_options
 from app.core.purchasing import PurchaseMode, PurchaseOptionSpec
 from app.core.workload import WorkloadSpec
 
@@ -200,3 +201,23 @@ def test_tighter_latency_never_needs_fewer_gpus(tighten: float) -> None:
     # Options that become infeasible drop out; the rest never shrink.
     for option_id, count in tight.items():
         assert count >= loose[option_id]
+
+
+@pytest.mark.parametrize("batch", [0.0, 0.3])
+def test_batched_projection_equals_one_row_at_a_time(batch: float) -> None:
+    """`project_options` (every row in one batch) gives `project_option`'s numbers, row by row:
+    held, committed, owned (cash) and autoscaled rows, volumes rising and falling."""
+    w = workload(batch_share=batch, zones=2)
+    table = build_option_table(CANDIDATES, w, CostAssumptionsSpec(), SizingPolicySpec())
+    assert table.autoscaled.any()
+    assert (~table.autoscaled & table.feasible).any()
+    volumes = np.concatenate([np.geomspace(1e3, 5e7, 30), np.geomspace(5e7, 1e4, 10)])
+    rows = list(range(table.size))
+    for row, batched in zip(rows, project_options(table, rows, volumes), strict=True):
+        single = project_option(table, row, volumes)
+        np.testing.assert_array_equal(batched.monthly_cost_usd, single.monthly_cost_usd)
+        np.testing.assert_array_equal(batched.stranded_usd, single.stranded_usd)
+        assert (batched.cash_usd is None) == (single.cash_usd is None)
+        if single.cash_usd is not None:
+            np.testing.assert_array_equal(batched.cash_usd, single.cash_usd)
+    assert project_options(table, [], volumes) == []
