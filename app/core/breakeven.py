@@ -41,6 +41,34 @@ COARSE_GRID_POINTS = 25
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class SortedPieces:
+    """An envelope's pieces sorted by start (ties in their order), with the running maximum
+    of their ends: what `envelope_at` searches, built once per envelope."""
+
+    lo: FloatArray
+    hi: FloatArray
+    intercept: FloatArray
+    slope: FloatArray
+    option: IntArray
+    reach: FloatArray  # largest end among the pieces up to each one
+
+    @classmethod
+    def of(
+        cls,
+        lo: FloatArray,
+        hi: FloatArray,
+        intercept: FloatArray,
+        slope: FloatArray,
+        option: IntArray,
+    ) -> SortedPieces:
+        order = np.argsort(lo, kind="stable")
+        hi = hi[order]
+        return cls(
+            lo[order], hi, intercept[order], slope[order], option[order], np.maximum.accumulate(hi)
+        )
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class CostEnvelope:
     """The cheapest self-hosted cost as affine pieces: on (lo, hi] option `option` costs
     intercept + slope x V (USD/month, V in requests/day)."""
@@ -60,6 +88,9 @@ class CostEnvelope:
     exact: bool
     requests_per_day_min: float
     requests_per_day_max: float
+    # The pieces as `envelope_at` searches them (None: sorted on each call); `cost_envelope`
+    # sorts once, since every API model's break-even looks up the same envelope.
+    sorted_pieces: SortedPieces | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +170,7 @@ def cost_envelope(
         exact,
         lo,
         hi,
+        SortedPieces.of(p_lo, p_hi, intercept, slope, p_opt),
     )
     # The curve adds the step edges to the grid so that plots show the staircase.
     points = np.unique(np.concatenate([grid, edges]))
@@ -159,17 +191,17 @@ def _empty_envelope(grid: FloatArray, lo: float, hi: float) -> CostEnvelope:
 def _surviving_runs(
     feasible: IntArray, alive: BoolArray, grid: FloatArray
 ) -> list[tuple[int, float, float]]:
-    """(option, run start, run end) for every run of consecutive grid cells an option survives."""
-    runs: list[tuple[int, float, float]] = []
-    for row in np.flatnonzero(alive.any(axis=1)):
-        i = int(feasible[row])
-        cells = np.flatnonzero(alive[row])
-        # Split into runs of consecutive cells.
-        breaks = np.flatnonzero(np.diff(cells) > 1)
-        starts = np.concatenate([[cells[0]], cells[breaks + 1]])
-        stops = np.concatenate([cells[breaks], [cells[-1]]]) + 1
-        runs.extend((i, float(grid[a]), float(grid[b])) for a, b in zip(starts, stops, strict=True))
-    return runs
+    """(option, run start, run end) for every run of consecutive grid cells an option survives,
+    by option, then by start: all rows at once, a run starting where a cell is alive and the
+    one before it is not, and ending where the next one is not."""
+    padded = np.zeros((alive.shape[0], alive.shape[1] + 2), dtype=np.int8)
+    padded[:, 1:-1] = alive
+    steps = np.diff(padded, axis=1)
+    rows, starts = np.nonzero(steps == 1)
+    _, stops = np.nonzero(steps == -1)  # the cell after each run's last: its end on the grid
+    return list(
+        zip(feasible[rows].tolist(), grid[starts].tolist(), grid[stops].tolist(), strict=True)
+    )
 
 
 def _pieces(
@@ -282,13 +314,7 @@ def break_even(
     if intervals.shape[0] and intervals[-1, 1] >= hi * (1 - 1e-12):
         above = float(intervals[-1, 0])
 
-    cross_v = np.array([c.requests_per_day for c in crossings], dtype=np.float64)
-    cross_values, cross_options = envelope_at(env, cross_v)
-    points = np.concatenate([env.curve_points, cross_v])
-    order = np.argsort(points, kind="stable")
-    points = points[order]
-    values = np.concatenate([env.curve_cost, cross_values])[order]
-    options = np.concatenate([env.curve_option, cross_options])[order]
+    points, values, options = _curve_with(env, crossings)
     return BreakEven(
         api_slug=api_slug,
         crossings=tuple(crossings),
@@ -301,6 +327,22 @@ def break_even(
         curve_self_hosted_usd_per_month=tuple(values.tolist()),
         curve_self_hosted_option=tuple(options.tolist()),
     )
+
+
+def _curve_with(
+    env: CostEnvelope, crossings: list[Crossing]
+) -> tuple[FloatArray, FloatArray, IntArray]:
+    """The envelope's curve with the crossings added in volume order (points, costs, options).
+    Without crossings, the curve itself: its points are sorted and distinct already."""
+    if not crossings:
+        return env.curve_points, env.curve_cost, env.curve_option
+    cross_v = np.array([c.requests_per_day for c in crossings], dtype=np.float64)
+    cross_values, cross_options = envelope_at(env, cross_v)
+    points = np.concatenate([env.curve_points, cross_v])
+    order = np.argsort(points, kind="stable")
+    values = np.concatenate([env.curve_cost, cross_values])[order]
+    options = np.concatenate([env.curve_option, cross_options])[order]
+    return points[order], values, options
 
 
 #: Volume x piece cells compared at once by `envelope_at`.
@@ -321,11 +363,13 @@ def envelope_at(env: CostEnvelope, volumes: FloatArray) -> tuple[FloatArray, Int
     options = np.full(v.size, -1, dtype=np.intp)
     if env.lo.size == 0 or v.size == 0:
         return values, options
-    order = np.argsort(env.lo, kind="stable")
-    lo, hi = env.lo[order], env.hi[order]
-    a, b, opt = env.intercept[order], env.slope[order], env.option[order]
+    pieces = env.sorted_pieces or SortedPieces.of(
+        env.lo, env.hi, env.intercept, env.slope, env.option
+    )
+    lo, hi = pieces.lo, pieces.hi
+    a, b, opt = pieces.intercept, pieces.slope, pieces.option
     # first: no earlier piece ends at or above the volume; stop: no later one starts below it.
-    first = np.searchsorted(np.maximum.accumulate(hi), v, side="left")
+    first = np.searchsorted(pieces.reach, v, side="left")
     stop = np.searchsorted(lo, v, side="right")
     width = max(1, int((stop - first).max()))
     step = max(1, _ENVELOPE_CELLS // width)

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.core.breakeven import CostEnvelope, break_even, cost_envelope, envelope_at
+from app.core.breakeven import (
+    CostEnvelope,
+    _surviving_runs,
+    break_even,
+    cost_envelope,
+    envelope_at,
+)
 from app.core.economics import CostAssumptionsSpec, SelfHostedCandidateSpec
 from app.core.fleet import ReplicaCapacitySpec, SizingPolicySpec
 from app.core.monthly_costs import fleet_costs
@@ -218,3 +225,52 @@ def test_step_edges_are_each_rates_steps_sorted_once() -> None:
         )
         np.testing.assert_array_equal(edges, expected[(expected > lo) & (expected < hi)])
         assert np.all(np.diff(edges) > 0)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_surviving_runs_are_each_options_runs_of_consecutive_cells(seed: int) -> None:
+    # All rows at once give what splitting each row's alive cells into runs gives, in order.
+    rng = np.random.default_rng(seed)
+    alive = rng.random((7, 12)) < rng.uniform(0.1, 0.9)
+    alive[2] = False
+    feasible = rng.permutation(40)[:7].astype(np.intp)
+    grid = np.geomspace(1.0, 1e4, 13)
+    expected = []
+    for row in range(alive.shape[0]):
+        cell = 0
+        while cell < alive.shape[1]:
+            if not alive[row, cell]:
+                cell += 1
+                continue
+            end = cell
+            while end < alive.shape[1] and alive[row, end]:
+                end += 1
+            expected.append((int(feasible[row]), float(grid[cell]), float(grid[end])))
+            cell = end
+    assert _surviving_runs(feasible, alive, grid) == expected
+
+
+def test_sorted_pieces_and_curve_shortcut_change_nothing() -> None:
+    # `cost_envelope` sorts its pieces once for `envelope_at`; an envelope without them sorts
+    # on each call. A break-even without crossings returns the envelope's curve as is: what
+    # merging no crossing into it would give.
+    table = committed_table(
+        PurchaseOptionSpec(PurchaseMode.ON_DEMAND, usd_per_gpu_hour=2.6),
+        PurchaseOptionSpec(PurchaseMode.OWNED, purchase_usd_per_gpu=30_000),
+    )
+    env = cost_envelope(table, 1e3, 1e7)
+    assert env.sorted_pieces is not None
+    unsorted = replace(env, sorted_pieces=None)
+    volumes = np.concatenate([[10.0, 1e3, 2e7], env.lo, env.hi, np.geomspace(1e3, 1e7, 101)])
+    for got, want in zip(envelope_at(env, volumes), envelope_at(unsorted, volumes), strict=True):
+        np.testing.assert_array_equal(got, want)
+    for p in (1e-9, 0.3, 1e3):
+        result = break_even(env, "api", p)
+        merged = np.concatenate([env.curve_points, [c.requests_per_day for c in result.crossings]])
+        order = np.argsort(merged, kind="stable")
+        assert result.curve_requests_per_day == tuple(merged[order].tolist())
+        values, options = envelope_at(unsorted, merged[order])
+        assert result.curve_self_hosted_usd_per_month == tuple(values.tolist())
+        assert result.curve_self_hosted_option == tuple(options.tolist())
+    assert not break_even(env, "api", 1e-9).crossings
+    assert break_even(env, "api", 0.3).crossings
