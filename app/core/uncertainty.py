@@ -30,7 +30,7 @@ import numpy.typing as npt
 
 from app.core.calibration import ERROR_BANDS
 from app.core.errors import InvalidEstimateInputError
-from app.core.fleet_totals import fleet_totals_on_grid
+from app.core.grid_crossing import grid_crossings
 from app.core.option_table import OptionTable
 from app.core.sampled_costs import held_kappa, sampled_totals
 
@@ -341,7 +341,13 @@ def sampled_break_evens(
     sampled = np.concatenate(
         [
             _grid_break_evens(
-                table, rows, chunk, usd_per_month_per_request_per_day, grid, api_fixed_usd_per_month
+                table,
+                rows,
+                chunk,
+                usd_per_month_per_request_per_day,
+                grid,
+                api_fixed_usd_per_month,
+                exact_requests_per_day,
             )
             for chunk in sample_chunks(solved, len(rows) * grid_points)
         ]
@@ -379,28 +385,17 @@ def _grid_break_evens(
     api_slope: float,
     grid: FloatArray,
     api_fixed_usd_per_month: float = 0.0,
+    expected_requests_per_day: float | None = None,
 ) -> FloatArray:
-    k, s, g = len(rows), factors.samples, grid.size
+    k, s = len(rows), factors.samples
     if k == 0:
         return np.full(s, np.inf)
-    wide = sampled_table(table, rows, factors)
-    costs = fleet_totals_on_grid(wide, np.arange(k * s, dtype=np.intp), grid).reshape(k, s, g)
     # The API line is F + p V: a fixed cost F (its people, hosted tuning) and a slope p.
-    api_line = np.multiply(api_slope * factors.api_price[:, None], grid[None, :])
-    api_line += api_fixed_usd_per_month
-    gap = costs.min(axis=0)
-    gap -= api_line
-    cheaper = gap < 0
-    # Last grid point where self-hosting is not cheaper; the crossing lies just above it.
-    not_cheaper = ~cheaper
-    last = g - 1 - np.argmax(not_cheaper[:, ::-1], axis=1)
-    out = np.full(s, np.inf)
-    out[~not_cheaper.any(axis=1)] = grid[0]
-    inside = not_cheaper.any(axis=1) & (last < g - 1)
-    j = last[inside]
-    lo_gap, hi_gap = gap[inside, j], gap[inside, j + 1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = np.where(np.isfinite(lo_gap), lo_gap / (lo_gap - hi_gap), 1.0)
-    log_lo, log_hi = np.log(grid[j]), np.log(grid[j + 1])
-    out[inside] = np.exp(log_lo + np.clip(t, 0.0, 1.0) * (log_hi - log_lo))
-    return out
+    return grid_crossings(
+        sampled_table(table, rows, factors),
+        k,
+        api_slope * factors.api_price,
+        api_fixed_usd_per_month,
+        grid,
+        expected_requests_per_day,
+    )
