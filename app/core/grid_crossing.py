@@ -17,8 +17,13 @@ from app.core.arrays import FloatArray, IntArray
 from app.core.fleet_totals import fleet_totals_on_grid
 from app.core.option_table import OptionTable
 
-#: Grid points priced per step down the grid (the first step may take more).
+#: Grid points priced per step down the grid; the first step may take up to twice as many.
 COLUMNS_PER_STEP = 8
+
+
+def step_columns(grid_points: int) -> int:
+    """The most grid points one step prices (what memory per step scales with)."""
+    return min(grid_points, 2 * COLUMNS_PER_STEP)
 
 
 def grid_crossings(
@@ -66,11 +71,13 @@ def grid_crossings(
 
 
 def _first_start(grid: FloatArray, start_volume: float | None) -> int:
-    """The first step's lowest grid point: two below `start_volume`, or one step's worth."""
+    """The first step's lowest grid point: two below `start_volume` (within one to two
+    steps' worth), or one step's worth."""
+    size = grid.size
     if start_volume is None or not np.isfinite(start_volume):
-        return max(0, grid.size - COLUMNS_PER_STEP)
+        return max(0, size - COLUMNS_PER_STEP)
     below = int(np.searchsorted(grid, start_volume, side="right")) - 1
-    return max(0, min(below - 2, grid.size - COLUMNS_PER_STEP))
+    return max(0, size - step_columns(size), min(below - 2, size - COLUMNS_PER_STEP))
 
 
 def _interpolated(grid: FloatArray, last: IntArray, gaps: FloatArray) -> FloatArray:

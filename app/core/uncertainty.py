@@ -30,7 +30,7 @@ import numpy.typing as npt
 
 from app.core.calibration import ERROR_BANDS
 from app.core.errors import InvalidEstimateInputError
-from app.core.grid_crossing import grid_crossings
+from app.core.grid_crossing import grid_crossings, step_columns
 from app.core.option_table import OptionTable
 from app.core.sampled_costs import held_kappa, sampled_totals
 
@@ -357,7 +357,7 @@ def sampled_break_evens(
                 api_fixed_usd_per_month,
                 exact_requests_per_day,
             )
-            for chunk in sample_chunks(solved, len(rows) * grid_points)
+            for chunk in sample_chunks(solved, len(rows) * step_columns(grid_points))
         ]
     )
     if not rescale or exact_requests_per_day is None:
