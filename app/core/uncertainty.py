@@ -297,18 +297,10 @@ def summarise(costs: FloatArray, tokens_per_month: FloatArray) -> Ranges:
 
 def percentiles(values: FloatArray) -> FloatArray:
     """P10/P50/P90 along the last axis, as actual samples (no interpolation, so +inf for
-    "never" stays +inf and equal samples give that value exactly); NaN where a row has one.
-
-    The numbers of `np.percentile(..., method="inverted_cdf")`: the same order statistics
-    (which samples, from numpy's own rule), selected along the contiguous last axis rather
-    than after numpy moves it first (several times slower)."""
-    values = np.asarray(values, dtype=np.float64)
-    n = values.shape[-1]
-    at = np.percentile(np.arange(n), PERCENTILES, method="inverted_cdf").astype(np.intp)
-    out = np.partition(values, at, axis=-1)[..., at]
-    # numpy gives NaN for a row that has one.
-    out[np.isnan(values).any(axis=-1)] = np.nan
-    return out
+    "never" stays +inf and equal samples give that value exactly)."""
+    return np.moveaxis(
+        np.percentile(values, PERCENTILES, axis=-1, method="inverted_cdf"), 0, -1
+    ).astype(np.float64)
 
 
 def take_options(factors: Factors, positions: IntArray) -> Factors:
