@@ -9,6 +9,7 @@ quality tier ("at equal quality" and "any model") and mixes may route to a small
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
@@ -193,11 +194,15 @@ def _cheapest_rows(
     if feasible.size == 0:
         return feasible.astype(np.intp)
     costs = fleet_costs(table, feasible, np.full(feasible.size, requests_per_day))
+    total, gpus, instances = (
+        costs.total.tolist(),
+        costs.peak_gpus.tolist(),
+        costs.peak_instances.tolist(),
+    )
     # A group of equivalents is rarely larger than a few rows: rank a few times `count`.
-    shortlist = np.argsort(costs.total, kind="stable")[: count * EQUIVALENTS_PER_OPTION]
-    ranked = sorted(
-        shortlist.tolist(),
-        key=lambda i: (costs.total[i], row_key(spec.candidates, table, int(feasible[i])).id),
+    shortlist = np.argsort(costs.total, kind="stable")[: count * EQUIVALENTS_PER_OPTION].tolist()
+    ranked = _ties_by_id(
+        shortlist, total, lambda i: row_key(spec.candidates, table, int(feasible[i])).id
     )
     seen: set[tuple[object, ...]] = set()
     rows: list[int] = []
@@ -208,9 +213,9 @@ def _cheapest_rows(
             candidate.open_model_slug,
             candidate.gpu_slug,
             table.options[row].mode,
-            float(costs.peak_gpus[i]),
-            float(costs.peak_instances[i]),
-            round(float(costs.total[i]), 2),
+            gpus[i],
+            instances[i],
+            round(total[i], 2),
         )
         if group not in seen:
             seen.add(group)
@@ -218,6 +223,23 @@ def _cheapest_rows(
         if len(rows) == count:
             break
     return np.asarray(rows, dtype=np.intp)
+
+
+def _ties_by_id(
+    ordered: list[int], cost: list[float], option_id: Callable[[int], str]
+) -> list[int]:
+    """`ordered` (positions sorted by `cost`, stably) sorted by (cost, option id): only runs
+    of equal cost need the ids, which are slow to build for every position."""
+    out: list[int] = []
+    start = 0
+    while start < len(ordered):
+        end = start + 1
+        while end < len(ordered) and cost[ordered[end]] == cost[ordered[start]]:
+            end += 1
+        run = ordered[start:end]
+        out.extend(run if len(run) == 1 else sorted(run, key=option_id))
+        start = end
+    return out
 
 
 def _part_name(spec: DecisionSpec, table: OptionTable, part: MixPart) -> OptionName:

@@ -224,10 +224,14 @@ def replicas_per_zone(
     n = np.asarray(serving, dtype=np.float64)
     k = np.asarray(redundancy_replicas, dtype=np.float64)
     z = np.asarray(zones, dtype=np.float64)
-    spread = np.ceil((n + k) / z)
-    # With z >= 2 zones, the z - 1 zones left after losing one must still hold n replicas.
-    zone_loss = np.ceil(n / np.maximum(z - 1.0, 1.0))
-    per_zone = np.where(z >= 2, np.maximum(spread, zone_loss), n + k)
+    if z.ndim == 0 and z < 2:
+        # One zone for every row (the usual case): the other branch is not computed.
+        per_zone = n + k
+    else:
+        spread = np.ceil((n + k) / z)
+        # With z >= 2 zones, the z - 1 zones left after losing one must still hold n replicas.
+        zone_loss = np.ceil(n / np.maximum(z - 1.0, 1.0))
+        per_zone = np.where(z >= 2, np.maximum(spread, zone_loss), n + k)
     # No serving replica means no fleet at all: spares protect something that exists.
     return np.where(n > 0, per_zone, 0.0)
 
@@ -243,5 +247,9 @@ def instances_for_replicas(
     gpi = np.asarray(gpus_per_instance, dtype=np.float64)
     per_instance = np.floor(gpi / gpr)
     packed = np.ceil(r / np.maximum(per_instance, 1.0))
+    fits = gpr <= gpi
+    if fits.all():
+        # Every replica fits on one instance (the usual case): spanning is not computed.
+        return packed
     spanning = r * np.ceil(gpr / gpi)
-    return np.where(gpr <= gpi, packed, spanning)
+    return np.where(fits, packed, spanning)

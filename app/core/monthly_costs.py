@@ -57,9 +57,39 @@ COST_COMPONENTS = (
 )
 
 
-def _build_costs(
-    table: OptionTable,
-    idx: IntArray,
+@dataclass(frozen=True, slots=True, eq=False)
+class BuildRates:
+    """The rates `build_costs` prices fleets with, one per row (or broadcastable to them)."""
+
+    staff: FloatArray  # USD/month whenever a fleet exists
+    staff_per_gpu: FloatArray
+    support_per_gpu: FloatArray
+    adaptation: FloatArray
+    # Per INFRASTRUCTURE_ITEMS entry: USD/month fixed, per instance and per request/day.
+    infrastructure: tuple[tuple[FloatArray, FloatArray, FloatArray], ...]
+
+
+def build_rates(table: OptionTable, idx: IntArray) -> BuildRates:
+    """The build rates of rows `idx` (gathered in its shape)."""
+    return BuildRates(
+        staff=table.usd_per_month_staff[idx],
+        staff_per_gpu=table.usd_per_gpu_month_staff[idx],
+        support_per_gpu=table.usd_per_gpu_month_support[idx],
+        adaptation=table.usd_per_month_adaptation[idx],
+        # One column gathered at a time (`[idx, k]` indexes the 2-D array, far slower).
+        infrastructure=tuple(
+            (
+                table.infra_fixed[:, k].take(idx),
+                table.infra_per_instance[:, k].take(idx),
+                table.infra_per_request_day[:, k].take(idx),
+            )
+            for k in range(len(INFRASTRUCTURE_ITEMS))
+        ),
+    )
+
+
+def build_costs(
+    rates: BuildRates,
     active: BoolArray | None,
     gpus: FloatArray,
     instances: FloatArray,
@@ -70,32 +100,31 @@ def _build_costs(
     `active` marks rows with a fleet at all (None: every row has one); per-request items
     count the whole volume, since the gateway fronts all traffic, hybrids included."""
 
-    def where_active(values: FloatArray) -> FloatArray:
-        return values if active is None else np.where(active, values, 0.0)
+    # Every row with a fleet (held fleets keep a minimum): no mask to apply.
+    every = active is None or bool(active.all())
 
-    staff = table.usd_per_month_staff[idx] + table.usd_per_gpu_month_staff[idx] * gpus
+    def where_active(values: FloatArray) -> FloatArray:
+        return values if every or active is None else np.where(active, values, 0.0)
+
     out = {
-        "staff": where_active(staff),
-        "support": gpus * table.usd_per_gpu_month_support[idx],
-        "adaptation": where_active(table.usd_per_month_adaptation[idx]),
+        "staff": where_active(rates.staff + rates.staff_per_gpu * gpus),
+        "support": gpus * rates.support_per_gpu,
+        "adaptation": where_active(rates.adaptation),
     }
-    for k, item in enumerate(INFRASTRUCTURE_ITEMS):
-        # One column gathered (`[idx, k]` indexes the 2-D array, far slower).
-        line = (
-            table.infra_fixed[:, k].take(idx)
-            + table.infra_per_instance[:, k].take(idx) * instances
-            + table.infra_per_request_day[:, k].take(idx) * requests_per_day
-        )
-        out[item] = where_active(line)
+    for item, (fixed, per_instance, per_request) in zip(
+        INFRASTRUCTURE_ITEMS, rates.infrastructure, strict=True
+    ):
+        out[item] = where_active(fixed + per_instance * instances + per_request * requests_per_day)
     return out
 
 
-def _overhead(base: FloatArray, share: float) -> FloatArray:
+def overhead_cost(base: FloatArray, share: float) -> FloatArray:
     # No overhead share means none, even on the infinite cost of an infeasible row.
     return base * share if share > 0 else np.zeros_like(base)
 
 
-def _total(parts: dict[str, FloatArray]) -> FloatArray:
+def cost_total(parts: dict[str, FloatArray]) -> FloatArray:
+    """The components summed in COST_COMPONENTS order (every path sums them so)."""
     total = np.zeros_like(parts["compute"])
     for name in COST_COMPONENTS:
         np.add(total, parts[name], out=total)
@@ -120,7 +149,7 @@ def fixed_fleet_costs(
         gpu_util = np.where(gpus > 0, busy_replica_s_per_day * gpr / (gpus * SECONDS_PER_DAY), 0.0)
     return FleetCosts(
         **parts,
-        total=_total(parts),
+        total=cost_total(parts),
         peak_serving_replicas=serving,
         peak_replicas=replicas,
         peak_instances=instances,
@@ -151,14 +180,14 @@ def _fixed_parts(
         + busy_gpu_s_month * table.usd_per_busy_gpu_s_power[idx]
     )
     hosting = gpus * table.usd_per_gpu_month_hosting[idx]
-    overhead = _overhead(compute + power + hosting, table.overhead_share)
+    overhead = overhead_cost(compute + power + hosting, table.overhead_share)
     volume = np.broadcast_to(np.asarray(requests_per_day, dtype=np.float64), serving.shape)
     parts = {
         "compute": compute,
         "power": power,
         "hosting": hosting,
         "overhead": overhead,
-        **_build_costs(table, idx, serving > 0, gpus, instances, volume),
+        **build_costs(build_rates(table, idx), serving > 0, gpus, instances, volume),
     }
     return parts, replicas, instances, gpus
 
@@ -194,11 +223,13 @@ def fleet_total(table: OptionTable, idx: IntArray, requests_per_day: FloatArray)
     held = ~scaled
     if held.any():
         hi, hv = idx[held], v[held]
-        out[held] = _total(_fixed_parts(table, hi, *held_serving_replicas(table, hi, hv), hv)[0])
+        out[held] = cost_total(
+            _fixed_parts(table, hi, *held_serving_replicas(table, hi, hv), hv)[0]
+        )
     if scaled.any():
         si, sv = idx[scaled], v[scaled]
         (inst_h,) = hourly_fleet(table, si, hourly_levels(table, si, sv), instances_only=True)
-        out[scaled] = _total(_autoscaled_parts(table, si, sv, inst_h)[0])
+        out[scaled] = cost_total(_autoscaled_parts(table, si, sv, inst_h)[0])
     out[~table.feasible[idx]] = np.inf
     return out
 
@@ -206,11 +237,17 @@ def fleet_total(table: OptionTable, idx: IntArray, requests_per_day: FloatArray)
 def _busy_replica_s_per_day(table: OptionTable, idx: IntArray, v: FloatArray) -> FloatArray:
     """Replica-seconds per day spent serving: interactive at the operating point, batch at
     the best throughput."""
-    beta = table.batch_share
+    return busy_replica_s(table.batch_share, v, table.operating_rps[idx], table.batch_rps[idx])
+
+
+def busy_replica_s(
+    beta: float, v: FloatArray, operating_rps: FloatArray, batch_rps: FloatArray
+) -> FloatArray:
+    """`_busy_replica_s_per_day` for volumes `v` and the rows' rates (broadcast together)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        busy = v * (1.0 - beta) / table.operating_rps[idx]
+        busy = v * (1.0 - beta) / operating_rps
         if beta > 0:
-            busy = busy + v * beta / table.batch_rps[idx]
+            busy = busy + v * beta / batch_rps
     # Only infeasible rows (no throughput) are non-finite; their totals become +inf later.
     return np.where(np.isfinite(busy), busy, 0.0)
 
@@ -232,13 +269,17 @@ def _held_costs(table: OptionTable, idx: IntArray, v: FloatArray) -> FleetCosts:
 def hourly_levels(table: OptionTable, si: IntArray, sv: FloatArray) -> FloatArray:
     """Whole replicas needed in each distinct hourly level, before spares: (..., shares)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        base = sv * table.kappa_hour[si]
-        shares = table.unique_shares
-        need = np.empty((*base.shape, shares.size))
+        return levels_at(sv * table.kappa_hour[si], table.unique_shares)
+
+
+def levels_at(base: FloatArray, shares: FloatArray) -> FloatArray:
+    """`hourly_levels` for replicas per unit of hourly share `base`: (*base.shape, shares)."""
+    need = np.empty((*base.shape, shares.size))
+    with np.errstate(invalid="ignore"):
         # One product per share: numpy broadcasting a short last axis runs far slower.
         for h, share in enumerate(shares):
             np.multiply(base, share, out=need[..., h])
-        return np.ceil(need, out=need)
+    return np.ceil(need, out=need)
 
 
 def hour_weighted(per_level: FloatArray, hours: FloatArray) -> FloatArray:
@@ -298,8 +339,8 @@ def _autoscaled_parts(
         "compute": compute,
         "power": zeros,
         "hosting": zeros,
-        "overhead": _overhead(compute, table.overhead_share),
-        **_build_costs(table, si, None, peak_instances * gpi, peak_instances, sv),
+        "overhead": overhead_cost(compute, table.overhead_share),
+        **build_costs(build_rates(table, si), None, peak_instances * gpi, peak_instances, sv),
     }
     return parts, batch_replica_h, all_inst_hours
 
@@ -321,7 +362,7 @@ def _autoscaled_costs(table: OptionTable, si: IntArray, sv: FloatArray) -> Fleet
     peak_instances = inst_h[..., -1]
     return FleetCosts(
         **parts,
-        total=_total(parts),
+        total=cost_total(parts),
         peak_serving_replicas=serving_h[..., -1],
         peak_replicas=q[..., -1] * table.zones,
         peak_instances=peak_instances,

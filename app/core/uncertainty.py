@@ -10,8 +10,9 @@ Every uncertain input is a multiplicative factor on its point value (1 = the poi
 
 All draws come from one seeded `numpy.random.Generator`, so the same spec gives the same
 ranges. With every spread at zero (sigma 0, low = high = 1) each sample equals the point
-estimate exactly. Sampled self-hosted costs reuse `monthly_costs.fleet_total` on a widened option
-table (one row per option and sample), so fleets are re-sized in whole replicas per sample.
+estimate exactly. Sampled self-hosted costs are the numbers of `monthly_costs.fleet_total` on a
+widened option table (one row per option and sample; `sampled_costs.py` computes them without
+widening it), so fleets are re-sized in whole replicas per sample.
 
 Approximations (documented in docs/economics.md): the peak factor scales the peak-hour load
 of fleets held 24/7 only (autoscaled fleets pay per hour and follow the curve); hybrid splits
@@ -29,10 +30,9 @@ import numpy.typing as npt
 
 from app.core.calibration import ERROR_BANDS
 from app.core.errors import InvalidEstimateInputError
-from app.core.fleet_totals import fleet_totals_on_grid
-from app.core.monthly_costs import fleet_total
+from app.core.grid_crossing import grid_crossings, step_columns
 from app.core.option_table import OptionTable
-from app.core.workload import SECONDS_PER_DAY, SECONDS_PER_HOUR
+from app.core.sampled_costs import held_kappa, sampled_totals
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
@@ -174,17 +174,13 @@ def scenario_table(
         picked = values.take(r, axis=0)
         return picked if repeats == 1 else np.repeat(picked, repeats, axis=0)
 
-    beta = table.batch_share
     irps = pick(table.interactive_rps) * throughput
     orps = pick(table.operating_rps) * throughput
     brps = pick(table.batch_rps) * throughput
     feasible = pick(table.feasible)
     unchanged = (throughput == 1.0) & (peak == 1.0)
+    kappa_held = np.where(unchanged, pick(table.kappa_held), held_kappa(table, irps, brps, peak))
     with np.errstate(divide="ignore", invalid="ignore"):
-        # Same formula as option_table.build_option_table, with the peak hour scaled.
-        peak_term = (1.0 - beta) * float(table.shares.max()) / (SECONDS_PER_HOUR * irps) * peak
-        daily = ((1.0 - beta) / irps + (beta / brps if beta > 0 else 0.0)) / SECONDS_PER_DAY
-        kappa_held = np.where(unchanged, pick(table.kappa_held), np.maximum(peak_term, daily))
         kappa_hour = pick(table.kappa_hour) / throughput
     return replace(
         table,
@@ -261,9 +257,11 @@ def sampled_self_hosted_costs(
     k, s = len(rows), factors.samples
     if k == 0:
         return np.empty((0, s))
-    wide = sampled_table(table, rows, factors)
-    volumes = np.tile(factors.volume * requests_per_day, k)
-    return fleet_total(wide, np.arange(k * s, dtype=np.intp), volumes).reshape(k, s)
+    # The numbers of `fleet_total` on `sampled_table(table, rows, factors)`, without it.
+    per_sample = (factors.gpu_price, factors.staff_cost, factors.peak)
+    return sampled_totals(
+        table, rows, factors.throughput, (*per_sample, factors.volume * requests_per_day)
+    )
 
 
 def sampled_api_costs(point_monthly_usd: FloatArray, factors: Factors) -> FloatArray:
@@ -343,9 +341,15 @@ def sampled_break_evens(
     sampled = np.concatenate(
         [
             _grid_break_evens(
-                table, rows, chunk, usd_per_month_per_request_per_day, grid, api_fixed_usd_per_month
+                table,
+                rows,
+                chunk,
+                usd_per_month_per_request_per_day,
+                grid,
+                api_fixed_usd_per_month,
+                exact_requests_per_day,
             )
-            for chunk in sample_chunks(solved, len(rows) * grid_points)
+            for chunk in sample_chunks(solved, len(rows) * step_columns(grid_points))
         ]
     )
     if not rescale or exact_requests_per_day is None:
@@ -381,28 +385,17 @@ def _grid_break_evens(
     api_slope: float,
     grid: FloatArray,
     api_fixed_usd_per_month: float = 0.0,
+    expected_requests_per_day: float | None = None,
 ) -> FloatArray:
-    k, s, g = len(rows), factors.samples, grid.size
+    k, s = len(rows), factors.samples
     if k == 0:
         return np.full(s, np.inf)
-    wide = sampled_table(table, rows, factors)
-    costs = fleet_totals_on_grid(wide, np.arange(k * s, dtype=np.intp), grid).reshape(k, s, g)
     # The API line is F + p V: a fixed cost F (its people, hosted tuning) and a slope p.
-    api_line = np.multiply(api_slope * factors.api_price[:, None], grid[None, :])
-    api_line += api_fixed_usd_per_month
-    gap = costs.min(axis=0)
-    gap -= api_line
-    cheaper = gap < 0
-    # Last grid point where self-hosting is not cheaper; the crossing lies just above it.
-    not_cheaper = ~cheaper
-    last = g - 1 - np.argmax(not_cheaper[:, ::-1], axis=1)
-    out = np.full(s, np.inf)
-    out[~not_cheaper.any(axis=1)] = grid[0]
-    inside = not_cheaper.any(axis=1) & (last < g - 1)
-    j = last[inside]
-    lo_gap, hi_gap = gap[inside, j], gap[inside, j + 1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = np.where(np.isfinite(lo_gap), lo_gap / (lo_gap - hi_gap), 1.0)
-    log_lo, log_hi = np.log(grid[j]), np.log(grid[j + 1])
-    out[inside] = np.exp(log_lo + np.clip(t, 0.0, 1.0) * (log_hi - log_lo))
-    return out
+    return grid_crossings(
+        sampled_table(table, rows, factors),
+        k,
+        api_slope * factors.api_price,
+        api_fixed_usd_per_month,
+        grid,
+        expected_requests_per_day,
+    )

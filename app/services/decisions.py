@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.core.accuracy import lookup_band
@@ -28,7 +27,6 @@ from app.core.quality import (
 from app.core.regimes import precision_class
 from app.core.types import Precision
 from app.core.uncertainty import FactorRangeSpec, UncertaintySpec, log_sigma_from_band
-from app.db.orm import QualityScore
 from app.errors import InvalidInputError
 from app.schemas.decisions import (
     BreakEvenRangeChange,
@@ -40,17 +38,18 @@ from app.schemas.decisions import (
 )
 from app.schemas.estimates import EstimateRequest
 from app.schemas.quality_scores import QUALITY_MEASURES
-from app.services import catalog as catalog_service
+from app.services import catalog_cache
 from app.services import decision_response as out
+from app.services.catalog_resources import QUALITY_SCORES
 from app.services.estimate_response import catalog_dict
 
 
 def load_scores(session: Session, version: int) -> list[dict[str, Any]]:
-    """Catalog quality-score rows at `version` (column -> value)."""
-    rows = session.scalars(
-        select(QualityScore).where(catalog_service.visible_at(QualityScore, version))
-    ).all()
-    return [catalog_service.entry_row(row) for row in rows]
+    """Catalog quality-score rows at `version` (column -> value), in the order they were
+    added: read through the per-catalog-state cache like the estimate's other catalog rows
+    (a query per estimate cost more than the rest of the quality bar)."""
+    rows = catalog_cache.entries(session, QUALITY_SCORES, None, version)
+    return sorted(rows, key=lambda row: row["id"])
 
 
 def scores_by_model(rows: Sequence[dict[str, Any]]) -> dict[str, dict[str, float]]:

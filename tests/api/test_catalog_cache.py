@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.api.routes.estimates import SUPPORT_CHATBOT
 from app.db import migrations
 from app.db.orm import CatalogVersion, Gpu
 from app.db.session import build_engine, session_scope
@@ -29,6 +30,7 @@ PERFORMANCE = {
     "input_tokens": 1000,
     "output_tokens": 500,
 }
+CHATBOT = SUPPORT_CHATBOT["value"]
 ESTIMATE = {
     "workload": {"requests_per_day": 50_000, "input_tokens": 800, "output_tokens": 300},
     "api_models": ["openai--gpt-4o-mini"],
@@ -58,9 +60,8 @@ def test_hot_paths_read_only_the_catalog_state_once_warm(
         with _statements(engine) as seen:
             assert client.post(path, json=body).status_code == 200
         selects = [s for s in seen if s.upper() == "SELECT"]
-        # The state of catalog_versions (which keys the cache); estimates also read the
-        # quality scores (decisions), which are not cached.
-        assert len(selects) <= (1 if path == "/v1/performance" else 2), (path, seen)
+        # The state of catalog_versions (which keys the cache).
+        assert len(selects) <= 1, (path, seen)
 
 
 def test_a_patch_is_served_by_the_next_request(client: TestClient, admin: dict[str, str]) -> None:
@@ -81,6 +82,29 @@ def test_a_patch_is_served_by_the_next_request(client: TestClient, admin: dict[s
         "/v1/performance", json={**PERFORMANCE, "catalog_version": before["catalog_version"]}
     ).json()
     assert old["tpot_s"] == before["tpot_s"]
+
+
+def test_quality_scores_are_cached_and_a_changed_score_is_served_at_once(
+    client: TestClient, engine: Engine, admin: dict[str, str]
+) -> None:
+    body = {k: v for k, v in CHATBOT.items() if k not in ("routing", "ranges")}
+    before = client.post("/v1/estimates", json=body)
+    assert before.status_code == 200, before.text
+    # Another workload, so that the estimate is computed (not an answer kept for the same body).
+    other = {**body, "workload": {**body["workload"], "users": body["workload"]["users"] + 1}}
+    with _statements(engine) as seen:
+        assert client.post("/v1/estimates", json=other).status_code == 200
+    # Warm, the quality bar's scores come from the cache too: only the catalog state is read.
+    assert [s for s in seen if s.upper() == "SELECT"] == ["SELECT"], seen
+    verdicts = {v["model"]: v for v in before.json()["quality"]["verdicts"]}
+    assert not verdicts["llama-3.1-8b"]["meets_bar"]
+    patched = client.patch(
+        "/v1/quality-scores/llama-3.1-8b", json={"gpqa_diamond": 99.0}, headers=admin
+    )
+    assert patched.status_code == 200, patched.text
+    after = client.post("/v1/estimates", json=body).json()
+    verdicts = {v["model"]: v for v in after["quality"]["verdicts"]}
+    assert verdicts["llama-3.1-8b"]["meets_bar"]
 
 
 def test_a_deleted_entry_is_gone_at_once(client: TestClient, admin: dict[str, str]) -> None:

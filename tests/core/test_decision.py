@@ -135,3 +135,15 @@ def test_mixes_and_answer_are_returned() -> None:
     assert result.mixes
     assert result.answer is not None
     assert len(result.tornado) == 6
+
+
+def test_ties_are_ranked_by_id_as_sorting_by_cost_and_id_does() -> None:
+    from app.core.decision import _ties_by_id
+
+    rng = np.random.default_rng(3)
+    cost = rng.integers(0, 6, 60).astype(float).tolist()  # many equal costs
+    ids = [f"option-{rng.integers(0, 1000):03d}" for _ in cost]
+    ordered = np.argsort(cost, kind="stable").tolist()
+    ranked = _ties_by_id(ordered, cost, lambda i: ids[i])
+    assert ranked == sorted(ordered, key=lambda i: (cost[i], ids[i]))
+    assert ranked != ordered

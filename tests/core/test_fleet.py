@@ -162,3 +162,37 @@ def test_tighter_latency_targets_never_need_fewer_gpus(
             continue
         gpus.append(fleet_costs(table, np.array([0, 1]), np.full(2, volume)).peak_gpus)
     assert np.all(gpus[1] >= gpus[0])
+
+
+def _replicas_per_zone_every_branch(n: np.ndarray, k: object, z: object) -> np.ndarray:
+    """The rules with both branches computed for every row (the general path)."""
+    zs = np.asarray(z, dtype=np.float64)
+    spread = np.ceil((n + k) / zs)
+    zone_loss = np.ceil(n / np.maximum(zs - 1.0, 1.0))
+    return np.where(n > 0, np.where(zs >= 2, np.maximum(spread, zone_loss), n + k), 0.0)
+
+
+@pytest.mark.parametrize("zones", [1, 2, 3, 1.0, np.array([1.0, 2.0, 3.0, 1.0, 2.0, 3.0])])
+@pytest.mark.parametrize("spares", [0, 2, np.array([0.0, 1.0, 2.0, 0.0, 1.0, 3.0])])
+def test_replicas_per_zone_branches_skipped_give_the_same_numbers(
+    zones: object, spares: object
+) -> None:
+    n = np.array([0.0, 1.0, 2.0, 5.0, 6.0, 13.0])
+    np.testing.assert_array_equal(
+        replicas_per_zone(n, spares, zones), _replicas_per_zone_every_branch(n, spares, zones)
+    )
+
+
+@pytest.mark.parametrize(
+    ("gpr", "gpi"),
+    [(1, 8), (2, 8), (8, 8), (16, 8), (np.array([[1.0], [16.0]]), np.array([[8.0], [8.0]]))],
+)
+def test_instances_without_spanning_replicas_are_the_same_numbers(gpr: object, gpi: object) -> None:
+    r = np.array([[0.0, 1.0, 3.0, 7.0, 9.0]] * 2)
+    g, i = np.asarray(gpr, dtype=np.float64), np.asarray(gpi, dtype=np.float64)
+    every_branch = np.where(
+        g <= i, np.ceil(r / np.maximum(np.floor(i / g), 1.0)), r * np.ceil(g / i)
+    )
+    found = instances_for_replicas(r, gpr, gpi)
+    assert found.shape == every_branch.shape
+    np.testing.assert_array_equal(found, every_branch)
