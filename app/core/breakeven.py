@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from app.core.array_ops import geomspace, sorted_unique
 from app.core.arrays import BoolArray, FloatArray, IntArray
 from app.core.fleet_totals import fleet_totals_on_grid
 from app.core.monthly_costs import fleet_total
@@ -133,13 +134,13 @@ def cost_envelope(
     In stages: prune to the options that can be cheapest somewhere, cut their surviving runs
     at step edges into affine pieces, fit each piece, and sample the curve for plots."""
     lo, hi = requests_per_day_min, requests_per_day_max
-    grid = np.geomspace(lo, hi, grid_points)
+    grid = geomspace(lo, hi, grid_points)
     feasible = np.flatnonzero(table.feasible)
     if feasible.size == 0:
         return _empty_envelope(grid, lo, hi)
     # Stage 1: a coarse grid over every feasible option keeps the options that can be the
     # cheapest somewhere; stage 2 repeats the rule on the fine grid for those only.
-    coarse = np.geomspace(lo, hi, COARSE_GRID_POINTS)
+    coarse = geomspace(lo, hi, COARSE_GRID_POINTS)
     c_costs = _costs_on_grid(table, feasible, coarse)
     c_alive = c_costs[:, :-1] <= c_costs[:, 1:].min(axis=0)[None, :]
     feasible = feasible[c_alive.any(axis=1)]
@@ -173,7 +174,7 @@ def cost_envelope(
         SortedPieces.of(p_lo, p_hi, intercept, slope, p_opt),
     )
     # The curve adds the step edges to the grid so that plots show the staircase.
-    points = np.unique(np.concatenate([grid, edges]))
+    points = sorted_unique(np.concatenate([grid, edges]))
     values, options = envelope_at(env, points)
     return replace(env, curve_points=points, curve_cost=values, curve_option=options)
 
@@ -251,9 +252,10 @@ def _affine_fit(
 def _curve_edges(table: OptionTable, grid_option: IntArray, lo: float, hi: float) -> FloatArray:
     """Step edges of the options cheapest on the grid, at most MAX_CURVE_EDGES of them."""
     edge_parts = [
-        step_edges(table, int(i), lo, hi, max_edges=MAX_CURVE_EDGES) for i in np.unique(grid_option)
+        step_edges(table, i, lo, hi, max_edges=MAX_CURVE_EDGES)
+        for i in sorted(set(grid_option.tolist()))
     ]
-    edges = np.unique(np.concatenate(edge_parts)) if edge_parts else np.empty(0)
+    edges = sorted_unique(np.concatenate(edge_parts)) if edge_parts else np.empty(0)
     if edges.size > MAX_CURVE_EDGES:
         edges = edges[np.linspace(0, edges.size - 1, MAX_CURVE_EDGES).astype(np.intp)]
     return edges

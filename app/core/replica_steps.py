@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from app.core.array_ops import geomspace, sorted_unique
 from app.core.arrays import FloatArray
 from app.core.option_table import OptionTable
 
@@ -55,12 +56,12 @@ def step_edges(
         if j_hi < j_lo:
             continue
         if per_rate is not None and j_hi - j_lo + 1 > per_rate:
-            j = np.unique(np.round(np.geomspace(j_lo, j_hi, per_rate)))
+            j = sorted_unique(np.round(geomspace(j_lo, j_hi, per_rate)))
             parts.append(j / rate)
         else:
             parts.append(np.arange(j_lo, j_hi + 1, dtype=np.float64) / rate)
     if not parts:
         return np.empty(0)
     # One rate (every held fleet) gives strictly increasing edges already: no sort needed.
-    edges = parts[0] if len(parts) == 1 else np.unique(np.concatenate(parts))
+    edges = parts[0] if len(parts) == 1 else sorted_unique(np.concatenate(parts))
     return edges[(edges > lo) & (edges < hi)]
