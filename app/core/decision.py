@@ -115,6 +115,7 @@ def _search_tiers(
         floor=lo if fixed else min(SEARCH_FLOOR_REQUESTS_PER_DAY, lo),
         ceiling=hi if fixed else search_ceiling(w.requests_per_day),
         api_fixed_usd_per_month=_api_fixed(spec, reference),
+        equal_windows=spec.equal_quality_envelopes,
     )
     # Ranges and the tornado search where the point break-even was searched.
     searched = tiers[0].break_even

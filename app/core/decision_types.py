@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from app.core.api_cost import ApiPriceSpec
+from app.core.breakeven_search import EnvelopeWindows
 from app.core.economics import CostAssumptionsSpec, SelfHostedCandidateSpec
 from app.core.fleet import SizingPolicySpec
 from app.core.option_builder import row_key, row_label
@@ -44,6 +45,10 @@ class DecisionSpec:
     # The whole cost of building (issue 11): team and infrastructure in the option table, and
     # API options' fixed people and adaptation costs; None: tokens and GPUs only.
     whole: WholeCostSpec | None = None
+    # Break-even envelopes already built over these candidates with those below the quality
+    # bar infeasible (the estimate's, same workload, assumptions, policy and build costs): the
+    # equal-quality tier's, reused instead of rebuilt (`quality.tier_break_evens`).
+    equal_quality_envelopes: EnvelopeWindows | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -146,14 +146,13 @@ def _search_range(spec: EstimateSpec) -> tuple[float, float, bool]:
 
 
 def _break_evens(
-    spec: EstimateSpec, self_hosted: SelfHostedOptions, api: _ApiPricing
+    spec: EstimateSpec, self_hosted: SelfHostedOptions, api: _ApiPricing, windows: EnvelopeWindows
 ) -> tuple[BreakEvenAnswer, ...]:
     """Break-even of every API model against the envelope of all self-hosted options."""
     lo, hi, may_widen = _search_range(spec)
     table = self_hosted.table
     if not table.feasible.any() or not api.costs:
         return ()
-    windows = EnvelopeWindows(table, spec.break_even_grid_points)
     ceiling = search_ceiling(spec.workload.requests_per_day) if may_widen else hi
     floor = min(SEARCH_FLOOR_REQUESTS_PER_DAY, lo) if may_widen else lo
     options: dict[int, CurveOption] = {}
@@ -312,7 +311,8 @@ def estimate(spec: EstimateSpec) -> EstimateResult:
             key=lambda o: (o.monthly_cost_usd, o.id),
         )
     )
-    break_evens = _break_evens(spec, self_hosted, api)
+    windows = EnvelopeWindows(table, spec.break_even_grid_points)
+    break_evens = _break_evens(spec, self_hosted, api, windows)
     volumes, projection = _projection(spec, self_hosted, api, ranked_self, hybrids)
     if whole is not None:
         totals = {s.option_id: float(sum(s.monthly_cost_usd)) for s in projection}
@@ -328,4 +328,5 @@ def estimate(spec: EstimateSpec) -> EstimateResult:
         projection=tuple(projection),
         tokens_per_month=tokens_per_month,
         feasible_self_hosted_total=int(ranked_self.size),
+        envelopes=windows,
     )

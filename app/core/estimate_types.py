@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from app import __version__
 from app.core.api_cost import ApiPriceSpec
 from app.core.breakeven import BreakEven
-from app.core.breakeven_search import BreakEvenOutcome
+from app.core.breakeven_search import BreakEvenOutcome, EnvelopeWindows
 from app.core.economics import CostAssumptionsSpec, SelfHostedCandidateSpec
 from app.core.fleet import SizingPolicySpec
 from app.core.options import CostOption, OptionKey
@@ -96,3 +96,6 @@ class EstimateResult:
     tokens_per_month: float
     feasible_self_hosted_total: int = 0
     core_version: str = CORE_VERSION
+    # The break-even envelopes built (by window) over the estimate's option table: a decision
+    # on the same candidates reuses them for its equal-quality tier (`DecisionSpec`).
+    envelopes: EnvelopeWindows | None = field(default=None, compare=False, repr=False)

@@ -145,20 +145,31 @@ def tier_break_evens(
     ceiling: float,
     grid_points: int = 100,
     api_fixed_usd_per_month: float = 0.0,
+    equal_windows: EnvelopeWindows | None = None,
 ) -> tuple[TierBreakEven, ...]:
     """Break-even of one API model against self-hosting at equal quality and with any model,
     searched like the estimate's own (`breakeven_search`: the window widens from
-    [min, max] down to `floor` and up to `ceiling` until the cheaper side flips)."""
+    [min, max] down to `floor` and up to `ceiling` until the cheaper side flips).
+
+    `equal_windows`: envelopes already built over a table whose feasible rows are exactly the
+    equal-quality rows of `table`, with the same values (the estimate's, on the same
+    candidates with those below the bar marked infeasible); used when its grid and feasible
+    rows agree. An envelope reads only feasible rows, so it is the one built here. When every
+    feasible row qualifies, both tiers search the same envelopes."""
+    equal = restrict_table(table, keep_candidates)
+    if equal_windows is None or not _serves(equal_windows, equal, grid_points):
+        equal_windows = EnvelopeWindows(equal, grid_points)
+    same = bool(np.array_equal(equal.feasible, table.feasible))
     out = []
-    for tier, view in (
-        (QualityTier.EQUAL_QUALITY, restrict_table(table, keep_candidates)),
-        (QualityTier.ANY_MODEL, table),
+    for tier, view, windows in (
+        (QualityTier.EQUAL_QUALITY, equal, equal_windows),
+        (QualityTier.ANY_MODEL, table, equal_windows if same else None),
     ):
         if not view.feasible.any():
             out.append(TierBreakEven(tier, None))
             continue
         found = search_break_even(
-            EnvelopeWindows(view, grid_points),
+            windows or EnvelopeWindows(view, grid_points),
             api_slug,
             usd_per_month_per_request_per_day,
             requests_per_day_min,
@@ -169,3 +180,12 @@ def tier_break_evens(
         )
         out.append(TierBreakEven(tier, found.result))
     return tuple(out)
+
+
+def _serves(windows: EnvelopeWindows, table: OptionTable, grid_points: int) -> bool:
+    """Whether `windows` can stand for envelopes of `table`: same grid, same feasible rows."""
+    return (
+        windows.grid_points == grid_points
+        and windows.table.size == table.size
+        and bool(np.array_equal(windows.table.feasible, table.feasible))
+    )

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.core.accuracy import lookup_band
 from app.core.api_cost import ApiPriceSpec
+from app.core.breakeven_search import EnvelopeWindows
 from app.core.calibration import ERROR_BANDS
 from app.core.decision import decide
 from app.core.decision_types import DecisionSpec
@@ -184,9 +185,12 @@ def decision_blocks(
     spec: EstimateSpec,
     tokens_per_month: float,
     engine: str,
+    envelopes: EnvelopeWindows | None = None,
 ) -> dict[str, Any]:
     """The response's quality, routing, ranges and sensitivity blocks (empty when none was
-    asked for: the plain estimate pays nothing for them)."""
+    asked for: the plain estimate pays nothing for them). `envelopes`: the estimate's
+    break-even envelopes (over `spec`'s candidates, those below the bar infeasible), which
+    the equal-quality tier reuses."""
     share = None if request.routing is None else request.routing.small_model_share
     if not plan.wanted and share is None:
         return {}
@@ -212,6 +216,7 @@ def decision_blocks(
             if request.ranges is not None and request.ranges.throughput_log_sigma is None
             else (),
             whole=spec.whole,
+            equal_quality_envelopes=envelopes,
         )
     )
     blocks: dict[str, Any] = {}

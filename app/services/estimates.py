@@ -84,7 +84,12 @@ def _estimate(session: Session, request: EstimateRequest) -> EstimateResponse:
     response = _response(request, catalog, inputs, planned, result)
     response.assumptions.aliases_resolved = aliases
     blocks = decisions.decision_blocks(
-        decision, request, spec, result.tokens_per_month, inputs.self_hosting.engine.value
+        decision,
+        request,
+        spec,
+        result.tokens_per_month,
+        inputs.self_hosting.engine.value,
+        envelopes=result.envelopes,
     )
     return response.model_copy(update={"whole_cost": whole_out, "plan": plan, **blocks})
 

@@ -147,3 +147,32 @@ def test_ties_are_ranked_by_id_as_sorting_by_cost_and_id_does() -> None:
     ranked = _ties_by_id(ordered, cost, lambda i: ids[i])
     assert ranked == sorted(ordered, key=lambda i: (cost[i], ids[i]))
     assert ranked != ordered
+
+
+def test_equal_quality_tier_reusing_the_estimates_envelopes_equals_recomputing_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import app.core.breakeven_search as search
+
+    built: list[float] = []
+    real = search.cost_envelope
+
+    def counted(*args: object, **kwargs: object) -> object:
+        built.append(1.0)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    spec = _spec(uncertainty=None, sensitivity=False, routing_small_share=None)
+    recomputed = decide(spec)
+    marked = estimate(EstimateSpec(workload=WORKLOAD, api_prices=APIS[:1], candidates=_marked()))
+    assert marked.envelopes is not None
+    monkeypatch.setattr(search, "cost_envelope", counted)
+    reused = decide(replace(spec, equal_quality_envelopes=marked.envelopes))
+    built_when_reused = len(built)
+    assert decide(spec).tiers == recomputed.tiers
+    assert reused.tiers == recomputed.tiers
+    # Only the any-model tier's envelopes were built: the equal tier's came from the estimate.
+    assert 0 < built_when_reused < len(built) - built_when_reused
+    # Envelopes of another table (every model feasible) are not taken for the equal tier.
+    unmarked = estimate(EstimateSpec(workload=WORKLOAD, api_prices=APIS[:1], candidates=CANDIDATES))
+    other = decide(replace(spec, equal_quality_envelopes=unmarked.envelopes))
+    assert other.tiers == recomputed.tiers
