@@ -10,7 +10,7 @@ The cheapest self-hosted option changes with volume, so the comparison uses the 
 envelope of all feasible options. Every option's cost is non-decreasing in V, which gives an
 exact pruning rule on a log-spaced grid g_0 < g_1 < ...: option i cannot be the cheapest
 anywhere in [g_k, g_k+1] when f_i(g_k) > min_j f_j(g_k+1). Only the survivors of each grid
-cell are resolved into pieces.
+cell are resolved into pieces (`breakeven_pieces.py`: cut at step edges, then fitted).
 """
 
 from __future__ import annotations
@@ -21,22 +21,10 @@ import numpy as np
 
 from app.core.array_ops import geomspace, sorted_unique
 from app.core.arrays import BoolArray, FloatArray, IntArray
+from app.core.breakeven_pieces import Runs, affine_fit, curve_edges, pieces
 from app.core.fleet_totals import fleet_totals_on_grid
-from app.core.monthly_costs import fleet_total
 from app.core.option_table import OptionTable
-from app.core.replica_steps import step_edge_count, step_edges
 
-#: Above this many affine pieces for one option over one run of grid cells, the pieces are
-#: coarsened and the result is flagged inexact (keeps a huge fleet from running for seconds).
-MAX_PIECES_PER_RUN = 20_000
-#: ... and over all runs together (each run keeps at least MIN_PIECES_PER_RUN).
-MAX_PIECES_TOTAL = 60_000
-MIN_PIECES_PER_RUN = 500
-#: Step edges added to the returned curve (so plots show the staircase), at most.
-MAX_CURVE_EDGES = 200
-#: Pieces narrower than this share of their volume are too narrow to fit a slope in floating
-#: point (edges that coincide up to rounding); they are treated as flat.
-NARROW_PIECE_RELATIVE_WIDTH = 1e-9
 #: Points of the first, all-options pruning grid (ratio ~1.47 between points over 4 decades).
 COARSE_GRID_POINTS = 25
 
@@ -151,10 +139,9 @@ def cost_envelope(
 
     # Survivors of each cell [g_k, g_k+1] by monotonicity; merge each option's cells into runs.
     alive = costs[:, :-1] <= grid_cost[None, 1:]
-    runs = _surviving_runs(feasible, alive, grid)
-    p_lo, p_hi, p_opt, exact = _pieces(table, runs)
-    intercept, slope = _affine_fit(table, p_lo, p_hi, p_opt)
-    edges = _curve_edges(table, grid_option, lo, hi)
+    p_lo, p_hi, p_opt, exact = pieces(table, _run_arrays(feasible, alive, grid))
+    intercept, slope = affine_fit(table, p_lo, p_hi, p_opt)
+    edges = curve_edges(table, grid_option, lo, hi)
     env = CostEnvelope(
         p_lo,
         p_hi,
@@ -192,73 +179,21 @@ def _empty_envelope(grid: FloatArray, lo: float, hi: float) -> CostEnvelope:
 def _surviving_runs(
     feasible: IntArray, alive: BoolArray, grid: FloatArray
 ) -> list[tuple[int, float, float]]:
-    """(option, run start, run end) for every run of consecutive grid cells an option survives,
-    by option, then by start: all rows at once, a run starting where a cell is alive and the
+    """`_run_arrays` as (option, run start, run end) tuples."""
+    option, start, end = _run_arrays(feasible, alive, grid)
+    return list(zip(option.tolist(), start.tolist(), end.tolist(), strict=True))
+
+
+def _run_arrays(feasible: IntArray, alive: BoolArray, grid: FloatArray) -> Runs:
+    """Option, start and end of every run of consecutive grid cells an option survives, by
+    option, then by start: all rows at once, a run starting where a cell is alive and the
     one before it is not, and ending where the next one is not."""
     padded = np.zeros((alive.shape[0], alive.shape[1] + 2), dtype=np.int8)
     padded[:, 1:-1] = alive
     steps = np.diff(padded, axis=1)
     rows, starts = np.nonzero(steps == 1)
     _, stops = np.nonzero(steps == -1)  # the cell after each run's last: its end on the grid
-    return list(
-        zip(feasible[rows].tolist(), grid[starts].tolist(), grid[stops].tolist(), strict=True)
-    )
-
-
-def _pieces(
-    table: OptionTable, runs: list[tuple[int, float, float]]
-) -> tuple[FloatArray, FloatArray, IntArray, bool]:
-    """Each run cut at its option's step edges: piece bounds, options, and whether every run
-    kept all its edges (False: some were thinned to the budget, so the envelope is approximate)."""
-    pieces_lo: list[FloatArray] = []
-    pieces_hi: list[FloatArray] = []
-    pieces_opt: list[IntArray] = []
-    exact = True
-    # Share one budget of pieces among the runs, so many huge fleets stay fast together.
-    budget = max(MIN_PIECES_PER_RUN, min(MAX_PIECES_PER_RUN, MAX_PIECES_TOTAL // len(runs)))
-    for i, run_lo, run_hi in runs:
-        if step_edge_count(table, i, run_lo, run_hi) > budget:
-            exact = False
-            edges = step_edges(table, i, run_lo, run_hi, max_edges=budget)
-        else:
-            edges = step_edges(table, i, run_lo, run_hi)
-        bounds = np.concatenate([[run_lo], edges, [run_hi]])
-        pieces_lo.append(bounds[:-1])
-        pieces_hi.append(bounds[1:])
-        pieces_opt.append(np.full(bounds.size - 1, i, dtype=np.intp))
-    return np.concatenate(pieces_lo), np.concatenate(pieces_hi), np.concatenate(pieces_opt), exact
-
-
-def _affine_fit(
-    table: OptionTable, p_lo: FloatArray, p_hi: FloatArray, p_opt: IntArray
-) -> tuple[FloatArray, FloatArray]:
-    """Intercept and slope of each piece's cost (USD/month against req/day).
-
-    Two interior points fix each affine piece exactly (no edge lies strictly inside). Step
-    edges of different hourly levels can coincide to within rounding: a piece narrower than
-    that carries no slope information, so it is taken as flat at its midpoint value."""
-    width = p_hi - p_lo
-    v1, v2 = p_lo + width / 3.0, p_lo + 2.0 * width / 3.0
-    # Totals only: `fleet_total` gives `fleet_costs(...).total` without the fleet figures.
-    f = fleet_total(table, np.concatenate([p_opt, p_opt]), np.concatenate([v1, v2]))
-    f1, f2 = f[: p_opt.size], f[p_opt.size :]
-    resolvable = width > NARROW_PIECE_RELATIVE_WIDTH * p_hi
-    with np.errstate(divide="ignore", invalid="ignore"):
-        slope = np.where(resolvable, (f2 - f1) / (v2 - v1), 0.0)
-    intercept = np.where(resolvable, f1 - slope * v1, (f1 + f2) / 2.0)
-    return intercept, slope
-
-
-def _curve_edges(table: OptionTable, grid_option: IntArray, lo: float, hi: float) -> FloatArray:
-    """Step edges of the options cheapest on the grid, at most MAX_CURVE_EDGES of them."""
-    edge_parts = [
-        step_edges(table, i, lo, hi, max_edges=MAX_CURVE_EDGES)
-        for i in sorted(set(grid_option.tolist()))
-    ]
-    edges = sorted_unique(np.concatenate(edge_parts)) if edge_parts else np.empty(0)
-    if edges.size > MAX_CURVE_EDGES:
-        edges = edges[np.linspace(0, edges.size - 1, MAX_CURVE_EDGES).astype(np.intp)]
-    return edges
+    return feasible[rows], grid[starts], grid[stops]
 
 
 def _cheaper_intervals(
