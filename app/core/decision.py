@@ -30,7 +30,7 @@ from app.core.decision_types import (
 from app.core.errors import InvalidEstimateInputError
 from app.core.monthly_costs import fleet_costs
 from app.core.option_builder import row_key
-from app.core.option_table import OptionTable, build_option_table
+from app.core.option_table import OptionTable, build_option_table, with_reasons
 from app.core.quality import (
     QualityVerdict,
     TierBreakEven,
@@ -130,11 +130,22 @@ def _api_fixed(spec: DecisionSpec, slug: str | None) -> float:
     return 0.0 if extras is None else extras.usd_per_month
 
 
+def _option_table(spec: DecisionSpec) -> OptionTable:
+    """Every candidate's options, unfiltered by quality: from the estimate's table when the
+    spec carries it (`equal_quality_envelopes`, built from these candidates with those below
+    the bar infeasible, so only the reasons differ), else built."""
+    known = spec.equal_quality_envelopes
+    rows = sum(len(c.purchase_options) for c in spec.candidates)
+    if known is not None and known.table.size == rows:
+        return with_reasons(known.table, spec.candidates, spec.workload)
+    build = None if spec.whole is None else spec.whole.build
+    return build_option_table(spec.candidates, spec.workload, spec.assumptions, spec.policy, build)
+
+
 def decide(spec: DecisionSpec) -> DecisionResult:
     """Quality tiers, ranges, tornado, answer sentence and routing mixes for one estimate."""
     w = spec.workload
-    build = None if spec.whole is None else spec.whole.build
-    table = build_option_table(spec.candidates, w, spec.assumptions, spec.policy, build)
+    table = _option_table(spec)
     verdicts, keep, qualifying = _quality_masks(spec)
     slopes = _api_slopes(spec)
     reference = _reference(spec, slopes, qualifying)

@@ -47,7 +47,8 @@ class DecisionSpec:
     whole: WholeCostSpec | None = None
     # Break-even envelopes already built over these candidates with those below the quality
     # bar infeasible (the estimate's, same workload, assumptions, policy and build costs): the
-    # equal-quality tier's, reused instead of rebuilt (`quality.tier_break_evens`).
+    # equal-quality tier's, reused instead of rebuilt (`quality.tier_break_evens`); their
+    # table, with the reasons of these candidates, is the decision's table (`with_reasons`).
     equal_quality_envelopes: EnvelopeWindows | None = None
 
 

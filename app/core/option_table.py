@@ -8,7 +8,7 @@ unit rates come from `economics.py`. Formulas: docs/economics.md.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -221,6 +221,42 @@ def build_option_table(
         redundancy_replicas=float(workload.redundancy_replicas),
         zones=float(workload.zones),
         min_serving_replicas=float(policy.min_serving_replicas),
+        kappa_held=kappa_held,
+        kappa_hour=kappa_hour,
+    )
+
+
+def with_reasons(
+    table: OptionTable,
+    candidates: tuple[SelfHostedCandidateSpec, ...],
+    workload: WorkloadSpec,
+) -> OptionTable:
+    """`build_option_table(candidates, workload, ...)` from `table`, built (same workload,
+    assumptions, policy and build costs) from the same candidates with other
+    `infeasible_reason`s: only what those reasons touch is redone (rows' reasons and
+    feasibility, the capacity of candidates without a curve, replicas per request/day)."""
+    capacities = tuple(
+        cap
+        if candidates[c].capacity is not None
+        else replace(cap, reason=candidates[c].infeasible_reason or "no capacity curve")
+        for c, cap in zip(table.candidate_index.tolist(), table.capacities, strict=True)
+    )
+    reasons = tuple(
+        candidates[c].infeasible_reason or cap.reason
+        for c, cap in zip(table.candidate_index.tolist(), capacities, strict=True)
+    )
+    feasible = np.array(
+        [r is None and cap.feasible for r, cap in zip(reasons, capacities, strict=True)],
+        dtype=np.bool_,
+    )
+    kappa_held, kappa_hour = _replicas_per_request_per_day(
+        workload, table.shares, table.interactive_rps, table.batch_rps, feasible
+    )
+    return replace(
+        table,
+        capacities=capacities,
+        feasible=feasible,
+        reasons=reasons,
         kappa_held=kappa_held,
         kappa_hour=kappa_hour,
     )

@@ -10,10 +10,16 @@ import pytest
 from app.core.api_cost import ApiPriceSpec
 from app.core.decision import decide
 from app.core.decision_types import DecisionSpec
-from app.core.economics import PurchaseMode, PurchaseOptionSpec, SelfHostedCandidateSpec
+from app.core.economics import (
+    CostAssumptionsSpec,
+    PurchaseMode,
+    PurchaseOptionSpec,
+    SelfHostedCandidateSpec,
+)
 from app.core.estimate import estimate
 from app.core.estimate_types import EstimateSpec
-from app.core.fleet import ReplicaCapacitySpec
+from app.core.fleet import ReplicaCapacitySpec, SizingPolicySpec
+from app.core.option_table import OptionTable, build_option_table, with_reasons
 from app.core.quality import QualityBarSpec, QualityTier
 from app.core.uncertainty import FactorRangeSpec, UncertaintySpec
 from app.core.workload import WorkloadSpec
@@ -176,3 +182,28 @@ def test_equal_quality_tier_reusing_the_estimates_envelopes_equals_recomputing_i
     unmarked = estimate(EstimateSpec(workload=WORKLOAD, api_prices=APIS[:1], candidates=CANDIDATES))
     other = decide(replace(spec, equal_quality_envelopes=unmarked.envelopes))
     assert other.tiers == recomputed.tiers
+
+
+def test_table_from_the_estimates_with_other_reasons_equals_building_it() -> None:
+    # The decision's table comes from the estimate's (models below the bar infeasible): every
+    # field must be what building it from the unmarked candidates gives.
+    no_curve = replace(CANDIDATES[0], open_model_slug="none", capacity=None)
+    candidates = (*CANDIDATES, no_curve)
+    marked = (*_marked(), replace(no_curve, infeasible_reason="below_quality"))
+    a, p = CostAssumptionsSpec(), SizingPolicySpec()
+    derived = with_reasons(build_option_table(marked, WORKLOAD, a, p), candidates, WORKLOAD)
+    built = build_option_table(candidates, WORKLOAD, a, p)
+    assert not np.array_equal(derived.feasible, build_option_table(marked, WORKLOAD, a, p).feasible)
+    for name in OptionTable.__dataclass_fields__:
+        mine, theirs = getattr(derived, name), getattr(built, name)
+        if isinstance(theirs, np.ndarray):
+            np.testing.assert_array_equal(mine, theirs, err_msg=name)
+        else:
+            assert mine == theirs, name
+
+
+def test_decision_on_the_estimates_table_and_envelopes_equals_building_its_own() -> None:
+    spec = _spec(uncertainty=UncertaintySpec(samples=200, seed=5))
+    marked = estimate(EstimateSpec(workload=WORKLOAD, api_prices=APIS[:1], candidates=_marked()))
+    reused, built = decide(replace(spec, equal_quality_envelopes=marked.envelopes)), decide(spec)
+    assert reused == built
