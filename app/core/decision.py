@@ -3,8 +3,10 @@ the answer, for one estimate's inputs.
 
 Runs next to `estimate.estimate` on the same specs. The estimate itself prices only options
 that meet the quality bar (the service marks the others infeasible with `below_quality`); this
-module rebuilds the unrestricted option table once, so that break-evens can be given per
-quality tier ("at equal quality" and "any model") and mixes may route to a smaller model.
+module takes the unrestricted option table (the estimate's with the reasons of the unmarked
+candidates, or built), so that break-evens can be given per quality tier ("at equal quality",
+on the estimate's own envelopes when given, and "any model") and mixes may route to a
+smaller model.
 """
 
 from __future__ import annotations
