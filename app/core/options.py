@@ -83,9 +83,13 @@ class OptionKey:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class FleetPlan:
-    """A self-hosted fleet at the workload's volume (peak figures for autoscaled fleets)."""
+    """A self-hosted fleet at the workload's volume (peak figures for autoscaled fleets).
+
+    Treated as immutable but not declared frozen: every estimate builds one per self-hosted
+    option (about a hundred), and a frozen dataclass's `__init__` sets each of its 21 fields
+    through `object.__setattr__`, ten times the cost of a plain one. Copy with `replace`."""
 
     open_model: str
     gpu: str
@@ -122,9 +126,12 @@ class OptionAlternative:
     offering: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CostOption:
-    """One way to serve the workload, with its monthly cost or the reason it cannot."""
+    """One way to serve the workload, with its monthly cost or the reason it cannot.
+
+    Treated as immutable but not declared frozen, like FleetPlan: an estimate builds and
+    copies a few hundred, and a frozen `__init__` costs several times a plain one."""
 
     key: OptionKey
     label: str

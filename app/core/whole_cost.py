@@ -54,9 +54,12 @@ class WholeCostSpec:
     adaptation_up_front_usd: Mapping[str, float] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class OptionWholeCost:
-    """What drives one option's cost, the team it assumes, and its cash up front."""
+    """What drives one option's cost, the team it assumes, and its cash up front.
+
+    Treated as immutable but not declared frozen (one per option of every estimate; see
+    app/core/options.py FleetPlan)."""
 
     cost_shares: dict[str, float]
     drivers: str
