@@ -14,6 +14,7 @@ from app.core.hybrid import HybridPlan
 from app.core.monthly_costs import COST_COMPONENTS, FleetCosts
 from app.core.option_table import OptionTable
 from app.core.options import CostOption, FleetPlan, OptionKey, OptionKind
+from app.core.purchasing import PurchaseOptionSpec
 from app.core.workload import TOKENS_PER_MTOK
 
 #: Cost components every self-hosted breakdown lists, in order; the rest of COST_COMPONENTS
@@ -40,8 +41,11 @@ def row_key(
     candidates: tuple[SelfHostedCandidateSpec, ...], table: OptionTable, row: int
 ) -> OptionKey:
     """The key of option-table row `row` (built from `candidates`)."""
-    candidate = candidates[int(table.candidate_index[row])]
-    purchase = table.options[row]
+    return purchase_key(candidates[int(table.candidate_index[row])], table.options[row])
+
+
+def purchase_key(candidate: SelfHostedCandidateSpec, purchase: PurchaseOptionSpec) -> OptionKey:
+    """The key of `candidate` paid for with `purchase` (one option-table row)."""
     return OptionKey(
         kind=OptionKind.SELF_HOSTED,
         open_model=candidate.open_model_slug,
@@ -56,9 +60,13 @@ def row_key(
 
 def row_label(candidates: tuple[SelfHostedCandidateSpec, ...], table: OptionTable, row: int) -> str:
     """The label of option-table row `row`: candidate, purchase mode and what was priced."""
-    purchase = table.options[row]
+    return purchase_label(candidates[int(table.candidate_index[row])], table.options[row])
+
+
+def purchase_label(candidate: SelfHostedCandidateSpec, purchase: PurchaseOptionSpec) -> str:
+    """The label of `candidate` paid for with `purchase` (one option-table row)."""
     suffix = f" ({purchase.label})" if purchase.label else ""
-    return f"{candidates[int(table.candidate_index[row])].label} · {purchase.mode}{suffix}"
+    return f"{candidate.label} · {purchase.mode}{suffix}"
 
 
 class SelfHostedOptions:
@@ -88,11 +96,12 @@ class SelfHostedOptions:
     def key(self, row: int) -> OptionKey:
         key = self._keys.get(row)
         if key is None:
-            key = self._keys[row] = row_key(self.candidates, self.table, row)
+            candidate = self.candidates[self.candidate_index[row]]  # a list: no numpy scalars
+            key = self._keys[row] = purchase_key(candidate, self.table.options[row])
         return key
 
     def label(self, row: int) -> str:
-        return row_label(self.candidates, self.table, row)
+        return purchase_label(self.candidates[self.candidate_index[row]], self.table.options[row])
 
     def build(self, row: int) -> CostOption:
         if not self.feasible[row]:
