@@ -89,20 +89,28 @@ def cost_shares(breakdown: Mapping[str, float]) -> dict[str, float]:
     """Share of the total by component (people, compute, infrastructure, adaptation, api)."""
     totals = dict.fromkeys(COMPONENTS, 0.0)
     for key, usd in breakdown.items():
-        totals[COMPONENT_OF.get(key, "api" if key.startswith("api") else "compute")] += usd
+        # The fallback only for keys not listed (API token lines): this runs for every item of
+        # every option, and str.startswith's argument parsing was a tenth of it.
+        component = COMPONENT_OF.get(key)
+        if component is None:
+            component = "api" if key.startswith("api") else "compute"
+        totals[component] += usd
     whole = sum(totals.values())
     if whole <= 0:
         return dict.fromkeys(COMPONENTS, 0.0)
     return {name: usd / whole for name, usd in totals.items()}
 
 
+_DRIVER_WORDS = {"api": "API calls", "people": "People"}
+
+
 def drivers_sentence(shares: Mapping[str, float]) -> str:
     """One plain sentence naming the largest components, e.g. 'People are 65% of ...'."""
-    ranked = sorted(((s, n) for n, s in shares.items() if s >= 0.005), reverse=True)
+    ranked = sorted([(s, n) for n, s in shares.items() if s >= 0.005], reverse=True)
     if not ranked:
         return "This option costs nothing at this volume."
     first_share, first = ranked[0]
-    words = {"api": "API calls", "people": "People"}
+    words = _DRIVER_WORDS
     name = words.get(first, first.capitalize())
     verb = "are" if first in ("people", "api") else "is"
     sentence = f"{name} {verb} {first_share:.0%} of this option's cost"

@@ -42,10 +42,14 @@ REASON_TEXT = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class InfeasibleCandidate:
     """Something that could not be priced; None fields mean "any" (a GPU with no price for a
-    purchase mode is one entry, not one per model)."""
+    purchase mode is one entry, not one per model).
+
+    Treated as immutable but not declared frozen: an estimate builds dozens to a hundred
+    (unpriced modes, and the response's infeasible options), and a frozen `__init__` sets
+    each field through `object.__setattr__` (app/core/options.py FleetPlan)."""
 
     label: str
     gpu: str | None

@@ -14,6 +14,7 @@ from app.core.hybrid import HybridPlan
 from app.core.monthly_costs import COST_COMPONENTS, FleetCosts
 from app.core.option_table import OptionTable
 from app.core.options import CostOption, FleetPlan, OptionKey, OptionKind
+from app.core.purchasing import PurchaseOptionSpec
 from app.core.workload import TOKENS_PER_MTOK
 
 #: Cost components every self-hosted breakdown lists, in order; the rest of COST_COMPONENTS
@@ -40,8 +41,11 @@ def row_key(
     candidates: tuple[SelfHostedCandidateSpec, ...], table: OptionTable, row: int
 ) -> OptionKey:
     """The key of option-table row `row` (built from `candidates`)."""
-    candidate = candidates[int(table.candidate_index[row])]
-    purchase = table.options[row]
+    return purchase_key(candidates[int(table.candidate_index[row])], table.options[row])
+
+
+def purchase_key(candidate: SelfHostedCandidateSpec, purchase: PurchaseOptionSpec) -> OptionKey:
+    """The key of `candidate` paid for with `purchase` (one option-table row)."""
     return OptionKey(
         kind=OptionKind.SELF_HOSTED,
         open_model=candidate.open_model_slug,
@@ -56,9 +60,13 @@ def row_key(
 
 def row_label(candidates: tuple[SelfHostedCandidateSpec, ...], table: OptionTable, row: int) -> str:
     """The label of option-table row `row`: candidate, purchase mode and what was priced."""
-    purchase = table.options[row]
+    return purchase_label(candidates[int(table.candidate_index[row])], table.options[row])
+
+
+def purchase_label(candidate: SelfHostedCandidateSpec, purchase: PurchaseOptionSpec) -> str:
+    """The label of `candidate` paid for with `purchase` (one option-table row)."""
     suffix = f" ({purchase.label})" if purchase.label else ""
-    return f"{candidates[int(table.candidate_index[row])].label} · {purchase.mode}{suffix}"
+    return f"{candidate.label} · {purchase.mode}{suffix}"
 
 
 class SelfHostedOptions:
@@ -88,65 +96,66 @@ class SelfHostedOptions:
     def key(self, row: int) -> OptionKey:
         key = self._keys.get(row)
         if key is None:
-            key = self._keys[row] = row_key(self.candidates, self.table, row)
+            candidate = self.candidates[self.candidate_index[row]]  # a list: no numpy scalars
+            key = self._keys[row] = purchase_key(candidate, self.table.options[row])
         return key
 
     def label(self, row: int) -> str:
-        return row_label(self.candidates, self.table, row)
+        return purchase_label(self.candidates[self.candidate_index[row]], self.table.options[row])
 
     def build(self, row: int) -> CostOption:
         if not self.feasible[row]:
             return CostOption(
                 self.key(row), self.label(row), False, self.table.reasons[row], None, None, {}
             )
-        total = self.columns["total"][row]
+        columns = self.columns
+        total = columns["total"][row]
+        breakdown = {name: columns[name][row] for name in SELF_HOSTED_COMPONENTS}
+        for name in _EXTRA_COMPONENTS:
+            usd = columns[name][row]
+            if usd != 0:
+                breakdown[name] = usd
         return CostOption(
-            key=self.key(row),
-            label=self.label(row),
-            feasible=True,
-            reason=None,
-            monthly_cost_usd=total,
-            usd_per_million_tokens=usd_per_mtok(total, self.tokens_per_month),
-            breakdown={
-                **{name: self.columns[name][row] for name in SELF_HOSTED_COMPONENTS},
-                **{
-                    name: self.columns[name][row]
-                    for name in _EXTRA_COMPONENTS
-                    if self.columns[name][row] != 0
-                },
-            },
-            fleet=self._fleet(row),
-            self_hosted_request_share=1.0,
+            self.key(row),
+            self.label(row),
+            True,
+            None,
+            total,
+            usd_per_mtok(total, self.tokens_per_month),
+            breakdown,
+            self._fleet(row),
+            1.0,
         )
 
     def _fleet(self, row: int) -> FleetPlan:
+        """Positional arguments in field order: one FleetPlan per option of every estimate."""
         columns = self.columns
         candidate = self.candidates[self.candidate_index[row]]
         purchase = self.table.options[row]
         capacity = self.table.capacities[row]
+        replicas, gpus = int(columns["peak_replicas"][row]), int(columns["peak_gpus"][row])
         return FleetPlan(
-            open_model=candidate.open_model_slug,
-            gpu=candidate.gpu_slug,
-            tensor_parallel=candidate.tensor_parallel,
-            precision=candidate.precision,
-            purchase_mode=purchase.mode.value,
-            offering=purchase.offering_slug,
-            serving_replicas=int(columns["peak_serving_replicas"][row]),
-            replicas=int(columns["peak_replicas"][row]),
-            instances=int(columns["peak_instances"][row]),
-            gpus=int(columns["peak_gpus"][row]),
-            gpus_per_replica=capacity.gpus_per_replica,
-            gpus_per_instance=purchase.gpus_per_instance,
-            average_gpus=float(columns["average_gpus"][row]),
-            average_utilisation=float(columns["average_utilisation"][row]),
-            gpu_utilisation=float(columns["gpu_utilisation"][row]),
-            unused_gpus=int(columns["peak_gpus"][row])
-            - int(columns["peak_replicas"][row]) * capacity.gpus_per_replica,
-            replica_requests_per_s=capacity.interactive_requests_per_s,
-            operating_concurrency=capacity.operating_concurrency,
-            ttft_s=capacity.ttft_s,
-            tpot_s=capacity.tpot_s,
-            pipeline_parallel=candidate.pipeline_parallel,
+            candidate.open_model_slug,
+            candidate.gpu_slug,
+            candidate.tensor_parallel,
+            candidate.precision,
+            purchase.mode.value,
+            purchase.offering_slug,
+            int(columns["peak_serving_replicas"][row]),  # serving_replicas
+            replicas,
+            int(columns["peak_instances"][row]),  # instances
+            gpus,
+            capacity.gpus_per_replica,
+            purchase.gpus_per_instance,
+            float(columns["average_gpus"][row]),
+            float(columns["average_utilisation"][row]),
+            float(columns["gpu_utilisation"][row]),
+            gpus - replicas * capacity.gpus_per_replica,  # unused_gpus
+            capacity.interactive_requests_per_s,  # replica_requests_per_s
+            capacity.operating_concurrency,
+            capacity.ttft_s,
+            capacity.tpot_s,
+            candidate.pipeline_parallel,
         )
 
 

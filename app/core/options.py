@@ -6,7 +6,7 @@ nowhere else, and nothing parses an id or a label back.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -83,9 +83,13 @@ class OptionKey:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class FleetPlan:
-    """A self-hosted fleet at the workload's volume (peak figures for autoscaled fleets)."""
+    """A self-hosted fleet at the workload's volume (peak figures for autoscaled fleets).
+
+    Treated as immutable but not declared frozen: every estimate builds one per self-hosted
+    option (about a hundred), and a frozen dataclass's `__init__` sets each of its 21 fields
+    through `object.__setattr__`, ten times the cost of a plain one. Copy with `replace`."""
 
     open_model: str
     gpu: str
@@ -122,9 +126,12 @@ class OptionAlternative:
     offering: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CostOption:
-    """One way to serve the workload, with its monthly cost or the reason it cannot."""
+    """One way to serve the workload, with its monthly cost or the reason it cannot.
+
+    Treated as immutable but not declared frozen, like FleetPlan: an estimate builds and
+    copies a few hundred, and a frozen `__init__` costs several times a plain one."""
 
     key: OptionKey
     label: str
@@ -144,8 +151,18 @@ class CostOption:
         return self.key.id
 
     def with_whole_cost(self, whole: OptionWholeCost) -> CostOption:
-        """This option with `whole` attached: `dataclasses.replace` with the fields written
-        out, which costs a fraction of the generic copy (done for every option, every time)."""
+        """This option with `whole` attached (done for every option, every time)."""
+        return self._copy(self.alternatives, whole)
+
+    def with_alternatives(self, alternatives: tuple[OptionAlternative, ...]) -> CostOption:
+        """This option listing `alternatives` (the equivalents folded into it)."""
+        return self._copy(alternatives, self.whole_cost)
+
+    def _copy(
+        self, alternatives: tuple[OptionAlternative, ...], whole_cost: OptionWholeCost | None
+    ) -> CostOption:
+        """`dataclasses.replace` with the fields written out, which costs a fraction of the
+        generic copy."""
         return CostOption(
             key=self.key,
             label=self.label,
@@ -156,8 +173,8 @@ class CostOption:
             breakdown=self.breakdown,
             fleet=self.fleet,
             self_hosted_request_share=self.self_hosted_request_share,
-            alternatives=self.alternatives,
-            whole_cost=whole,
+            alternatives=alternatives,
+            whole_cost=whole_cost,
         )
 
     @property
@@ -209,6 +226,6 @@ def fold_equivalent(ranked: list[CostOption]) -> list[CostOption]:
             first[group] = len(kept)
         kept.append(option)
     return [
-        replace(option, alternatives=tuple(extra[index])) if index in extra else option
+        option.with_alternatives(tuple(extra[index])) if index in extra else option
         for index, option in enumerate(kept)
     ]

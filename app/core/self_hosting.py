@@ -19,6 +19,7 @@ from app.core.candidates import (
 from app.core.economics import SelfHostedCandidateSpec
 from app.core.engines import DEFAULT_ENGINE
 from app.core.fleet import ReplicaCapacitySpec
+from app.core.precision_bytes import PRECISIONS
 from app.core.purchasing import (
     GpuPriceOverrideSpec,
     GpuPurchaseSpec,
@@ -126,12 +127,20 @@ def candidate_specs(
     curves: Sequence[ReplicaCapacitySpec | None],
 ) -> tuple[SelfHostedCandidateSpec, ...]:
     """One candidate spec per grid row, with its curve (None: curves kept elsewhere)."""
+    # Plain lists: numpy scalar indexing per row and column cost more than the specs.
+    rows = zip(
+        grid.model_index.tolist(),
+        grid.gpu_index.tolist(),
+        grid.tensor_parallel.tolist(),
+        grid.precision_index.tolist(),
+        grid.pipeline_parallel.tolist(),
+        curves,
+        strict=True,
+    )
     candidates = []
-    for row, curve in enumerate(curves):
-        model = spec.models[int(grid.model_index[row])]
-        gpu_index, tp = int(grid.gpu_index[row]), int(grid.tensor_parallel[row])
-        gpu, precision = spec.gpus[gpu_index], grid.precision(row).value
-        pp = int(grid.pipeline_parallel[row])
+    for model_index, gpu_index, tp, precision_index, pp, curve in rows:
+        model, gpu = spec.models[model_index], spec.gpus[gpu_index]
+        precision = PRECISIONS[precision_index].value
         candidates.append(
             SelfHostedCandidateSpec(
                 label=candidate_label(model.slug, gpu.slug, tp, precision, pp),

@@ -54,9 +54,12 @@ class WholeCostSpec:
     adaptation_up_front_usd: Mapping[str, float] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class OptionWholeCost:
-    """What drives one option's cost, the team it assumes, and its cash up front."""
+    """What drives one option's cost, the team it assumes, and its cash up front.
+
+    Treated as immutable but not declared frozen (one per option of every estimate; see
+    app/core/options.py FleetPlan)."""
 
     cost_shares: dict[str, float]
     drivers: str
@@ -92,13 +95,13 @@ def _fleet_team(
     return teams[key]
 
 
-def _up_front(spec: WholeCostSpec, option: CostOption, table: OptionTable, row: int) -> float:
-    if option.kind is OptionKind.API:
-        extras = spec.api_extras.get(str(option.api_model))
-        return 0.0 if extras is None else extras.up_front_usd
-    if option.fleet is None:
+def _fleet_up_front(spec: WholeCostSpec, option: CostOption, table: OptionTable, row: int) -> float:
+    """Cash up front of a self-hosted or hybrid option: its model's first adaptation run and,
+    for owned GPUs, the GPUs with their servers and networking (USD)."""
+    fleet = option.fleet
+    if fleet is None:
         return 0.0
-    cash = spec.adaptation_up_front_usd.get(option.fleet.open_model, 0.0)
+    cash = spec.adaptation_up_front_usd.get(fleet.open_model, 0.0)
     if row < 0:
         return cash
     purchase = table.options[row]
@@ -108,7 +111,7 @@ def _up_front(spec: WholeCostSpec, option: CostOption, table: OptionTable, row: 
             + purchase.server_usd_per_gpu
             + purchase.networking_usd_per_gpu
         )
-        cash += option.fleet.gpus * per_gpu
+        cash += fleet.gpus * per_gpu
     return cash
 
 
@@ -125,18 +128,17 @@ def attach_whole_cost(
     if not option.feasible:
         return option
     shares = cost_shares(option.breakdown)
-    if option.kind is OptionKind.API:
-        extras = spec.api_extras.get(str(option.api_model))
+    key = option.key
+    option_id = key.id
+    if key.kind is OptionKind.API:
+        extras = spec.api_extras.get(str(key.api_model))
         team = None if extras is None else extras.team
+        up_front = 0.0 if extras is None else extras.up_front_usd
     else:
         team = _fleet_team(spec, option, teams)
-    row = rows.get(option.id, -1)
+        up_front = _fleet_up_front(spec, option, table, rows.get(option_id, -1))
     whole = OptionWholeCost(
-        cost_shares=shares,
-        drivers=drivers_sentence(shares),
-        up_front_usd=_up_front(spec, option, table, row),
-        team=team,
-        horizon_total_usd=horizon_totals.get(option.id),
+        shares, drivers_sentence(shares), up_front, team, horizon_totals.get(option_id)
     )
     return option.with_whole_cost(whole)
 

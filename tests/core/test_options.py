@@ -55,5 +55,7 @@ def test_with_whole_cost_copies_every_field() -> None:
         "self_hosted_request_share",
         "alternatives",
         "whole_cost",
-    }, "a new CostOption field must be copied by CostOption.with_whole_cost"
+    }, "a new CostOption field must be copied by CostOption._copy"
     assert option.with_whole_cost(whole) == replace(option, whole_cost=whole)
+    alternatives = (OptionAlternative("other", "other label", "fp8", 2, "o2"),)
+    assert option.with_alternatives(alternatives) == replace(option, alternatives=alternatives)
