@@ -229,7 +229,8 @@ def fleet_total(table: OptionTable, idx: IntArray, requests_per_day: FloatArray)
     if scaled.any():
         si, sv = idx[scaled], v[scaled]
         (inst_h,) = hourly_fleet(table, si, hourly_levels(table, si, sv), instances_only=True)
-        out[scaled] = cost_total(_autoscaled_parts(table, si, sv, inst_h)[0])
+        parts, _, _ = autoscaled_parts(table, inst_h, sv, AutoscaledRows.of(table, si))
+        out[scaled] = cost_total(parts)
     out[~table.feasible[idx]] = np.inf
     return out
 
@@ -313,23 +314,47 @@ def hourly_fleet(
     return fleet[2:] if instances_only else fleet
 
 
-def _autoscaled_parts(
-    table: OptionTable, si: IntArray, sv: FloatArray, inst_h: FloatArray
+@dataclass(frozen=True, slots=True, eq=False)
+class AutoscaledRows:
+    """What `autoscaled_parts` reads of each row: its own, or scaled per sample."""
+
+    gpus_per_replica: FloatArray
+    gpus_per_instance: FloatArray
+    batch_rps: FloatArray
+    capacity_factor: FloatArray
+    usd_per_instance_hour: FloatArray
+    rates: BuildRates
+
+    @staticmethod
+    def of(table: OptionTable, si: IntArray) -> AutoscaledRows:
+        """The rows `si` of `table`, as they are."""
+        return AutoscaledRows(
+            table.gpus_per_replica[si],
+            table.gpus_per_instance[si],
+            table.batch_rps[si],
+            table.capacity_factor[si],
+            table.usd_per_instance_hour[si],
+            build_rates(table, si),
+        )
+
+
+def autoscaled_parts(
+    table: OptionTable, inst_h: FloatArray, v: FloatArray, rows: AutoscaledRows
 ) -> tuple[dict[str, FloatArray], FloatArray, FloatArray]:
     """Cost components of autoscaled fleets with `inst_h` instances in each hourly level, the
-    batch replica-hours a day and the instance-hours a day (batch included)."""
+    batch replica-hours a day and the instance-hours a day (batch included), for rows given by
+    their values (`rows`, broadcast against `v`): the table's own (`AutoscaledRows.of`) or, in
+    `sampled_costs.py`, scaled per sample."""
     beta = table.batch_share
-    gpr, gpi = table.gpus_per_replica[si], table.gpus_per_instance[si]
+    gpr, gpi = rows.gpus_per_replica, rows.gpus_per_instance
     inst_hours_day = hour_weighted(inst_h, table.share_hours)
     if beta > 0:
         with np.errstate(divide="ignore", invalid="ignore"):
-            batch_replica_h = (
-                sv * beta / (table.batch_rps[si] * SECONDS_PER_HOUR) * table.capacity_factor[si]
-            )
+            batch_replica_h = v * beta / (rows.batch_rps * SECONDS_PER_HOUR) * rows.capacity_factor
     else:
-        batch_replica_h = np.zeros(np.broadcast_shapes(sv.shape, si.shape))
+        batch_replica_h = np.zeros(inst_hours_day.shape)
     all_inst_hours = inst_hours_day + batch_replica_h * gpr / gpi
-    compute = all_inst_hours * table.usd_per_instance_hour[si] * DAYS_PER_MONTH
+    compute = all_inst_hours * rows.usd_per_instance_hour * DAYS_PER_MONTH
     zeros = np.zeros_like(compute)
     # unique_shares is sorted ascending and every step above is non-decreasing in the share,
     # so the last column is the peak hour (cheaper than a row-wise max).
@@ -340,7 +365,7 @@ def _autoscaled_parts(
         "power": zeros,
         "hosting": zeros,
         "overhead": overhead_cost(compute, table.overhead_share),
-        **build_costs(build_rates(table, si), None, peak_instances * gpi, peak_instances, sv),
+        **build_costs(rows.rates, None, peak_instances * gpi, peak_instances, v),
     }
     return parts, batch_replica_h, all_inst_hours
 
@@ -349,7 +374,9 @@ def _autoscaled_costs(table: OptionTable, si: IntArray, sv: FloatArray) -> Fleet
     # Replicas follow each distinct hourly level; batch runs on extra replica-hours billed
     # per second (no rounding), see docs/economics.md.
     serving_h, q, inst_h = hourly_fleet(table, si, hourly_levels(table, si, sv))
-    parts, batch_replica_h, all_inst_hours = _autoscaled_parts(table, si, sv, inst_h)
+    parts, batch_replica_h, all_inst_hours = autoscaled_parts(
+        table, inst_h, sv, AutoscaledRows.of(table, si)
+    )
     gpr, gpi = table.gpus_per_replica[si], table.gpus_per_instance[si]
     replica_hours_day = hour_weighted(q, table.share_hours) * table.zones + batch_replica_h
     busy_replica_s = _busy_replica_s_per_day(table, si, sv)

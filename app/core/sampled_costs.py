@@ -21,12 +21,13 @@ import numpy.typing as npt
 from app.core.arrays import FloatArray, IntArray
 from app.core.fleet import instances_for_replicas, replicas_per_zone
 from app.core.monthly_costs import (
+    AutoscaledRows,
     BuildRates,
+    autoscaled_parts,
     build_costs,
     build_rates,
     busy_replica_s,
     cost_total,
-    hour_weighted,
     hourly_fleet,
     levels_at,
     overhead_cost,
@@ -145,32 +146,21 @@ def _autoscaled_totals(
     staff_cost: FloatArray,
     v: FloatArray,
 ) -> FloatArray:
-    """`fleet_total` of autoscaled rows: `hourly_levels`, `hourly_fleet`, `_autoscaled_parts`."""
+    """`fleet_total` of autoscaled rows: `hourly_levels`, `hourly_fleet`, `autoscaled_parts`."""
     col = _gather(r)
     with np.errstate(divide="ignore", invalid="ignore"):
         kappa = np.where(col(table.feasible), col(table.kappa_hour) / throughput, 0.0)
         levels = levels_at(v * kappa, table.unique_shares)
     # The fleet's shape (capacity factor, GPUs per replica and instance) is the option's own.
     (inst_h,) = hourly_fleet(table, r[:, None], levels, instances_only=True)
-    beta = table.batch_share
-    gpr, gpi = col(table.gpus_per_replica), col(table.gpus_per_instance)
-    inst_hours_day = hour_weighted(inst_h, table.share_hours)
-    if beta > 0:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            batch_rps = col(table.batch_rps) * throughput
-            batch_replica_h = v * beta / (batch_rps * SECONDS_PER_HOUR) * col(table.capacity_factor)
-    else:
-        batch_replica_h = np.zeros(inst_hours_day.shape)
-    all_inst_hours = inst_hours_day + batch_replica_h * gpr / gpi
-    rate = col(table.usd_per_instance_hour) * gpu_price
-    compute = all_inst_hours * rate * DAYS_PER_MONTH
-    zeros = np.zeros_like(compute)
-    peak_instances = inst_h[..., -1]
-    parts = {
-        "compute": compute,
-        "power": zeros,
-        "hosting": zeros,
-        "overhead": overhead_cost(compute, table.overhead_share),
-        **build_costs(_rates(table, r, staff_cost), None, peak_instances * gpi, peak_instances, v),
-    }
+    with np.errstate(invalid="ignore"):
+        rows = AutoscaledRows(
+            col(table.gpus_per_replica),
+            col(table.gpus_per_instance),
+            col(table.batch_rps) * throughput,
+            col(table.capacity_factor),
+            col(table.usd_per_instance_hour) * gpu_price,
+            _rates(table, r, staff_cost),
+        )
+    parts, _, _ = autoscaled_parts(table, inst_h, v, rows)
     return cost_total(parts)
