@@ -12,9 +12,10 @@ from app.core.api_cost import ApiPriceSpec
 from app.core.build_out import ConstraintCost
 from app.core.estimate import estimate
 from app.core.estimate_types import EstimateResult, EstimateSpec
-from app.core.self_hosting import SelfHostingCandidates, self_hosting_candidates
+from app.core.self_hosting import SelfHostingCandidates
 from app.schemas.estimates import EstimateRequest
 from app.schemas.whole_cost import ConstraintCostOut, ConstraintsIn, TimeToProductionOut
+from app.services import candidate_memo
 from app.services import whole_cost as build
 from app.services.estimate_catalog import CatalogRows
 from app.services.estimate_specs import ResolvedInputs, api_prices_for, resolve_inputs
@@ -30,7 +31,7 @@ def whole_estimate_spec(
     """The core spec with the whole cost of building: team, infrastructure, adaptation and
     time to production (app/services/whole_cost.py)."""
     seen = inputs.build_defaults
-    planned = self_hosting_candidates(inputs.self_hosting, inputs.workload)
+    planned = candidate_memo.MEMO.candidates(inputs.self_hosting, inputs.workload)
     models = inputs.self_hosting.models
     adaptation = build.adaptation_plan(
         session,

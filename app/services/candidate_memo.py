@@ -1,0 +1,132 @@
+"""The self-hosted candidates of recent estimates, kept per worker (a bounded memo).
+
+`core.self_hosting.self_hosting_candidates` (the candidate grid, every candidate's capacity
+curve from the performance model, its purchase options) reads the catalog rows and settings in
+its `SelfHostingSpec` and, of the workload, only the token lengths: not the volume, traffic
+shape, growth, batch share or availability. Estimates that differ only in those, the what-if
+people run most (more users, another growth rate, a peakier day), share one evaluation: about
+2-3 ms of the 15 ms the customer-support chatbot estimate costs.
+
+The core is always called with a workload that carries the lengths and nothing else
+(`lengths_only`), cached or not, so a remembered answer is the answer: nothing the key leaves
+out can reach the computation. The key is the spec's whole content (every field, a mapping as
+its sorted items) with those lengths; catalog rows enter through it, so a catalog change is a
+different key. Entries are shared between requests, so their arrays are made read-only.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Mapping
+from dataclasses import fields, is_dataclass
+
+from prometheus_client import Counter
+
+from app.core.self_hosting import (
+    SelfHostingCandidates,
+    SelfHostingSpec,
+    self_hosting_candidates,
+)
+from app.core.workload import WorkloadSpec
+
+#: Entries kept per worker, least recently used evicted first (one entry is a few hundred
+#: candidates' curves at most: well under a megabyte).
+MAX_ENTRIES = 64
+
+MEMO_REQUESTS = Counter(
+    "estimator_candidate_memo_requests",
+    "Self-hosted candidate sets asked of the per-worker memo, by result (`hit`: the "
+    "performance model not evaluated again; `miss`: evaluated, then kept).",
+    ["result"],
+)
+
+
+def lengths_only(workload: WorkloadSpec) -> WorkloadSpec:
+    """The workload's token lengths, nothing else (no volume: 0 requests/day)."""
+    return WorkloadSpec(
+        requests_per_day=0.0,
+        input_tokens_mean=workload.input_tokens_mean,
+        output_tokens_mean=workload.output_tokens_mean,
+        input_tokens_p95=workload.input_tokens_p95,
+        output_tokens_p95=workload.output_tokens_p95,
+    )
+
+
+def _content(value: object) -> Hashable:
+    """`value` as a hashable equal for equal content: itself when hashable, else a mapping as
+    its sorted items and a sequence or dataclass (an offering's prices by purchase mode) as
+    the tuple of its parts' contents."""
+    try:
+        hash(value)
+        return value  # type: ignore[return-value]
+    except TypeError:
+        pass
+    if isinstance(value, Mapping):
+        return tuple(sorted((k, _content(v)) for k, v in value.items()))
+    if isinstance(value, tuple | list):
+        return tuple(_content(v) for v in value)
+    if is_dataclass(value):
+        parts = tuple(_content(getattr(value, f.name)) for f in fields(value))
+        return type(value).__qualname__, parts
+    raise TypeError(f"no content key for {type(value).__name__}")
+
+
+def _key(spec: SelfHostingSpec, lengths: WorkloadSpec) -> Hashable:
+    return tuple(_content(getattr(spec, f.name)) for f in fields(spec)), lengths
+
+
+def _freeze(candidates: SelfHostingCandidates) -> None:
+    """Make every capacity array read-only: the answer is shared by later estimates."""
+    for candidate in candidates.candidates:
+        capacity = candidate.capacity
+        if capacity is None:
+            continue
+        for array in (
+            capacity.concurrency,
+            capacity.requests_per_s,
+            capacity.ttft_s,
+            capacity.tpot_s,
+            capacity.ttft_p95_s,
+            capacity.tpot_p95_s,
+        ):
+            if array is not None:
+                array.flags.writeable = False
+
+
+class CandidateMemo:
+    """Least-recently-used map from (spec content, lengths) to the candidates."""
+
+    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[Hashable, SelfHostingCandidates] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def candidates(self, spec: SelfHostingSpec, workload: WorkloadSpec) -> SelfHostingCandidates:
+        lengths = lengths_only(workload)
+        try:
+            key = _key(spec, lengths)
+        except TypeError:  # a field with no content key: computed, not kept
+            return self_hosting_candidates(spec, lengths)
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+        MEMO_REQUESTS.labels(result="miss" if found is None else "hit").inc()
+        if found is not None:
+            return found
+        found = self_hosting_candidates(spec, lengths)
+        _freeze(found)
+        with self._lock:
+            self._entries[key] = found
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+        return found
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+#: The worker's memo (each worker process has its own).
+MEMO = CandidateMemo()

@@ -1,0 +1,128 @@
+"""The per-worker memo of self-hosted candidates: the candidates depend on the spec and the
+workload's token lengths only, so a remembered set is exactly what a fresh evaluation gives;
+a different length, model or price is a different entry."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from sqlalchemy.orm import Session
+
+from app.core.self_hosting import SelfHostingCandidates, SelfHostingSpec, self_hosting_candidates
+from app.core.workload import WorkloadSpec
+from app.schemas.estimates import EstimateRequest
+from app.services.candidate_memo import CandidateMemo, _content, _key, lengths_only
+from app.services.estimate_catalog import load_catalog
+from app.services.estimate_specs import resolve_inputs
+
+BODY = {
+    "workload": {
+        "requests_per_day": 40_000,
+        "input_tokens": 1500,
+        "output_tokens": 250,
+        "input_tokens_p95": 4000,
+        "output_tokens_p95": 600,
+        "latency": {"ttft_p95_s": 1.5, "tpot_p95_s": 0.05},
+    },
+    "api_models": ["openai--gpt-4o-mini"],
+    "self_hosting": {
+        "open_models": ["llama-3.1-8b", "llama-3.3-70b"],
+        "gpus": ["h100-sxm-80gb", "l40s-48gb"],
+        "precisions": ["bf16", "fp8"],
+    },
+}
+
+
+@pytest.fixture
+def resolved(session: Session) -> tuple[SelfHostingSpec, WorkloadSpec]:
+    request = EstimateRequest.model_validate(BODY)
+    inputs = resolve_inputs(request, load_catalog(session, request))
+    return inputs.self_hosting, inputs.workload
+
+
+def _same(a: SelfHostingCandidates, b: SelfHostingCandidates) -> bool:
+    """Equal content, arrays compared element by element."""
+    if (a.infeasible, a.offering_slugs) != (b.infeasible, b.offering_slugs):
+        return False
+    if len(a.candidates) != len(b.candidates):
+        return False
+    for x, y in zip(a.candidates, b.candidates, strict=True):
+        if replace(x, capacity=None) != replace(y, capacity=None):
+            return False
+        if (x.capacity is None) != (y.capacity is None):
+            return False
+        if x.capacity is not None and y.capacity is not None:
+            for name in ("concurrency", "requests_per_s", "ttft_s", "tpot_s", "ttft_p95_s"):
+                if not np.array_equal(getattr(x.capacity, name), getattr(y.capacity, name)):
+                    return False
+    return True
+
+
+def test_volume_shape_and_growth_share_one_entry_equal_to_a_fresh_evaluation(
+    resolved: tuple[SelfHostingSpec, WorkloadSpec],
+) -> None:
+    spec, workload = resolved
+    memo = CandidateMemo()
+    first = memo.candidates(spec, workload)
+    assert first.candidates and any(c.capacity is not None for c in first.candidates)
+    variants = [
+        replace(workload, requests_per_day=7.0),
+        replace(workload, requests_per_day=3e6, growth_per_month=0.2, horizon_months=24),
+        replace(workload, peak_to_average=4.0, batch_share=0.5, redundancy_replicas=2, zones=2),
+        replace(workload, hourly_weights=tuple(float(1 + h % 5) for h in range(24))),
+    ]
+    for variant in variants:
+        assert memo.candidates(spec, variant) is first
+        # ... and what the core gives for the whole workload, volume and all.
+        assert _same(first, self_hosting_candidates(spec, variant))
+
+
+def test_lengths_models_and_prices_are_different_entries(
+    resolved: tuple[SelfHostingSpec, WorkloadSpec],
+) -> None:
+    spec, workload = resolved
+    memo = CandidateMemo()
+    first = memo.candidates(spec, workload)
+    longer = replace(workload, input_tokens_p95=8000.0)
+    assert memo.candidates(spec, longer) is not first
+    assert _same(memo.candidates(spec, longer), self_hosting_candidates(spec, longer))
+    fewer = replace(spec, models=spec.models[:1])
+    assert memo.candidates(fewer, workload) is not first
+    offering = spec.offerings[0]
+    prices = {mode: usd * 2 for mode, usd in offering.usd_per_instance_hour.items()}
+    dearer = replace(
+        spec, offerings=(replace(offering, usd_per_instance_hour=prices), *spec.offerings[1:])
+    )
+    assert _key(dearer, lengths_only(workload)) != _key(spec, lengths_only(workload))
+    assert memo.candidates(dearer, workload) is not first
+    assert memo.candidates(spec, workload) is first
+
+
+def test_shared_arrays_are_read_only(resolved: tuple[SelfHostingSpec, WorkloadSpec]) -> None:
+    spec, workload = resolved
+    capacity = next(c.capacity for c in CandidateMemo().candidates(spec, workload).candidates)
+    assert capacity is not None
+    with pytest.raises(ValueError, match="read-only"):
+        capacity.requests_per_s[0] = 0.0
+
+
+def test_least_recently_used_entries_are_evicted(
+    resolved: tuple[SelfHostingSpec, WorkloadSpec],
+) -> None:
+    spec, workload = resolved
+    memo = CandidateMemo(max_entries=2)
+    a = memo.candidates(spec, workload)
+    b = memo.candidates(spec, replace(workload, input_tokens_mean=1000.0))
+    assert memo.candidates(spec, workload) is a  # a is now the most recent
+    memo.candidates(spec, replace(workload, input_tokens_mean=900.0))  # evicts b
+    assert memo.candidates(spec, workload) is a
+    assert memo.candidates(spec, replace(workload, input_tokens_mean=1000.0)) is not b
+
+
+def test_content_keys() -> None:
+    assert _content({"b": 1, "a": [1, {2: 3}]}) == (("a", (1, ((2, 3),))), ("b", 1))
+    assert _content({"x": 1}) == _content({"x": 1}) and _content({"x": 1}) != _content({"x": 2})
+    with pytest.raises(TypeError):
+        _content({1, 2})  # unhashable and no content rule: the memo computes, keeps nothing
