@@ -6,6 +6,7 @@ import datetime as dt
 import hmac
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Annotated
 
 import anyio
@@ -38,6 +39,13 @@ def get_read_session(request: Request) -> Iterator[Session]:
     """A transaction for a request that only reads, whatever its method (e.g. POST estimates):
     on SQLite it does not take the write lock, so it never queues behind or blocks writers."""
     yield from session_scope(request.app.state.sessionmaker, write=False)
+
+
+def read_session(request: Request) -> AbstractContextManager[Session]:
+    """`get_read_session` for a plain `def` endpoint to open in its own worker thread: as a
+    dependency, a generator runs its start and its end in two more worker-thread hops per
+    request (a third of what a cached answer costs)."""
+    return contextmanager(session_scope)(request.app.state.sessionmaker, write=False)
 
 
 def get_deferred_write_session(request: Request) -> Iterator[Session]:

@@ -59,7 +59,7 @@ def _content(value: object) -> Hashable:
     the tuple of its parts' contents."""
     try:
         hash(value)
-        return value  # type: ignore[return-value]
+        return value
     except TypeError:
         pass
     if isinstance(value, Mapping):

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Request, Response
 from fastapi.openapi.models import Example
 
 from app.api.cache_status import CACHE_STATUS_HEADER, json_answer
-from app.api.deps import ReaderDep, ReadSessionDep
+from app.api.deps import ReaderDep, read_session
 from app.api.routes.plans import CHAT_PLUS_DOCUMENTS
 from app.schemas.estimates import EstimateRequest, EstimateResponse
 from app.services.estimates import estimate_json
@@ -147,7 +147,6 @@ CHAT_PLUS_DOCUMENTS_PLANNED: Example = {
 )
 def create_estimate(
     request: Request,
-    session: ReadSessionDep,
     body: EstimateRequest = Body(  # noqa: B008 - FastAPI's way to attach examples
         openapi_examples={
             "support_chatbot": SUPPORT_CHATBOT,
@@ -167,4 +166,5 @@ def create_estimate(
     response cache (`Cache-Status: llm-cost-estimator; hit`), byte for byte what was computed
     the first time; `ANSWER_CACHE_MB=0` turns it off."""
     cache: ResponseCache = request.app.state.answer_cache
-    return json_answer(*estimate_json(session, body, cache), cache)
+    with read_session(request) as session:
+        return json_answer(*estimate_json(session, body, cache), cache)

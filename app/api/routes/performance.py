@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Request, Response
 
 from app.api import openapi_examples as ex
 from app.api.cache_status import CACHE_STATUS_HEADER, json_answer
-from app.api.deps import ReaderDep, ReadSessionDep
+from app.api.deps import ReaderDep, read_session
 from app.schemas.performance import AccuracyResponse, PerformanceRequest, PerformanceResponse
 from app.services.performance import performance_accuracy, performance_json
 from app.services.response_cache import ResponseCache
@@ -24,7 +24,6 @@ router = APIRouter(prefix="/v1/performance", tags=["performance"], dependencies=
 )
 def evaluate_replica(
     request: Request,
-    session: ReadSessionDep,
     body: Annotated[PerformanceRequest, Body(openapi_examples=ex.PERFORMANCE)],
 ) -> Response:
     """Throughput, time to first token, time per output token and memory of one replica (an
@@ -34,7 +33,8 @@ def evaluate_replica(
     asked again while the catalog is unchanged is answered from the worker's response cache
     (`Cache-Status`)."""
     cache: ResponseCache = request.app.state.answer_cache
-    return json_answer(*performance_json(session, body, cache), cache)
+    with read_session(request) as session:
+        return json_answer(*performance_json(session, body, cache), cache)
 
 
 @router.get("/accuracy", summary="The model's accuracy on its calibration data")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Request
 from fastapi.openapi.models import Example
 
-from app.api.deps import ReaderDep, ReadSessionDep
+from app.api.deps import ReaderDep, read_session
 from app.schemas.plans import PlanRequest, PlanResponse
 from app.services.plans import run_plan
 
@@ -44,7 +44,7 @@ CHAT_PLUS_DOCUMENTS: Example = {
 
 @router.post("", summary="Plan a mixed fleet")
 def create_plan(
-    session: ReadSessionDep,
+    request: Request,
     body: PlanRequest = Body(  # noqa: B008 - FastAPI's way to attach examples
         openapi_examples={"chat_plus_documents": CHAT_PLUS_DOCUMENTS}
     ),
@@ -56,4 +56,5 @@ def create_plan(
     share honoured. Solved as one mixed-integer programme with HiGHS under a time limit (the
     optimality gap is reported). Binding limits come with what lifting each would save; limits
     that admit no plan give a 422 naming them. Stateless: nothing is stored."""
-    return run_plan(session, body)
+    with read_session(request) as session:
+        return run_plan(session, body)
