@@ -9,6 +9,7 @@ The spec and result types are in `estimate_types.py`.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -22,6 +23,7 @@ from app.core.breakeven_search import (
     search_break_even,
     search_ceiling,
 )
+from app.core.economics import BuildCostsSpec, CostAssumptionsSpec, SelfHostedCandidateSpec
 from app.core.errors import InvalidEstimateInputError
 from app.core.estimate_types import (
     BreakEvenAnswer,
@@ -30,10 +32,11 @@ from app.core.estimate_types import (
     EstimateSpec,
     ProjectionSeries,
 )
+from app.core.fleet import SizingPolicySpec
 from app.core.hybrid import HybridSolverError, plan_with_replicas, solve_hybrid_replicas
 from app.core.monthly_costs import FleetCosts, fleet_costs
 from app.core.option_builder import SelfHostedOptions, api_option, hybrid_option
-from app.core.option_table import build_option_table
+from app.core.option_table import OptionTable, build_option_table
 from app.core.options import CostOption, fold_equivalent
 from app.core.projection import OptionProjection, project_hybrid, project_options
 from app.core.team import Team
@@ -43,7 +46,7 @@ from app.core.whole_cost import (
     attach_whole_cost,
     with_api_extras,
 )
-from app.core.workload import DAYS_PER_MONTH, monthly_volumes
+from app.core.workload import DAYS_PER_MONTH, WorkloadSpec, monthly_volumes
 
 #: Replica counts a projected month's hybrid split is scanned over (larger fleets: a coarse
 #: scan refined around its best point).
@@ -275,13 +278,27 @@ def _shown_rows(
     return rows
 
 
-def estimate(spec: EstimateSpec) -> EstimateResult:
+#: Builds the option table: `build_option_table`, or a caller's memo of it (same arguments,
+#: same table; app/services/candidate_memo.py).
+TableBuilder = Callable[
+    [
+        tuple[SelfHostedCandidateSpec, ...],
+        WorkloadSpec,
+        CostAssumptionsSpec,
+        SizingPolicySpec,
+        BuildCostsSpec | None,
+    ],
+    OptionTable,
+]
+
+
+def estimate(spec: EstimateSpec, option_table: TableBuilder = build_option_table) -> EstimateResult:
     """Rank every API, self-hosted and hybrid option for the workload by monthly cost (USD)."""
     workload = spec.workload
     tokens_per_month = workload.requests_per_day * DAYS_PER_MONTH * workload.tokens_per_request
     api = _price_apis(spec)
     whole = spec.whole
-    table = build_option_table(
+    table = option_table(
         spec.candidates,
         workload,
         spec.assumptions,

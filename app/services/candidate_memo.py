@@ -12,6 +12,14 @@ The core is always called with a workload that carries the lengths and nothing e
 out can reach the computation. The key is the spec's whole content (every field, a mapping as
 its sorted items) with those lengths; catalog rows enter through it, so a catalog change is a
 different key. Entries are shared between requests, so their arrays are made read-only.
+
+The option table built from those candidates (`core.option_table.build_option_table`: every
+candidate x purchase option sized against the latency targets, with its unit prices and
+replicas per request/day) does not depend on the volume either, only on the workload's
+shape. `table` keeps the last tables the same way: keyed by the candidates (the memo's own
+object, held by the entry), the workload without its volume, growth, horizon and prompt
+caching, and the
+cost, sizing and build assumptions; always built from that workload (`table_shape`); 1 ms.
 """
 
 from __future__ import annotations
@@ -19,10 +27,14 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Mapping
-from dataclasses import fields, is_dataclass
+from dataclasses import fields, is_dataclass, replace
 
+import numpy as np
 from prometheus_client import Counter
 
+from app.core.economics import BuildCostsSpec, CostAssumptionsSpec, SelfHostedCandidateSpec
+from app.core.fleet import SizingPolicySpec
+from app.core.option_table import OptionTable, build_option_table
 from app.core.self_hosting import (
     SelfHostingCandidates,
     SelfHostingSpec,
@@ -36,8 +48,9 @@ MAX_ENTRIES = 64
 
 MEMO_REQUESTS = Counter(
     "estimator_candidate_memo_requests",
-    "Self-hosted candidate sets asked of the per-worker memo, by result (`hit`: the "
-    "performance model not evaluated again; `miss`: evaluated, then kept).",
+    "Self-hosted candidate sets and option tables asked of the per-worker memo, by result "
+    "(`hit`: the performance model not evaluated again; `miss`: evaluated, then kept; "
+    "`table hit`, `table miss`: the same for the option table).",
     ["result"],
 )
 
@@ -72,8 +85,29 @@ def _content(value: object) -> Hashable:
     raise TypeError(f"no content key for {type(value).__name__}")
 
 
+def table_shape(workload: WorkloadSpec) -> WorkloadSpec:
+    """What the option table reads of the workload (lengths, traffic shape, batch share,
+    latency targets, availability), without its volume, growth, horizon or prompt caching
+    (which only API prices read; the cache's write share moves with the volume)."""
+    return replace(
+        workload,
+        requests_per_day=0.0,
+        growth_per_month=0.0,
+        horizon_months=1,
+        cached_input_share=0.0,
+        cache_write_share=0.0,
+    )
+
+
 def _key(spec: SelfHostingSpec, lengths: WorkloadSpec) -> Hashable:
     return tuple(_content(getattr(spec, f.name)) for f in fields(spec)), lengths
+
+
+def _freeze_table(table: OptionTable) -> None:
+    for f in fields(table):
+        value = getattr(table, f.name)
+        if isinstance(value, np.ndarray):
+            value.flags.writeable = False
 
 
 def _freeze(candidates: SelfHostingCandidates) -> None:
@@ -100,6 +134,9 @@ class CandidateMemo:
     def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
         self.max_entries = max_entries
         self._entries: OrderedDict[Hashable, SelfHostingCandidates] = OrderedDict()
+        self._tables: OrderedDict[
+            Hashable, tuple[tuple[SelfHostedCandidateSpec, ...], OptionTable]
+        ] = OrderedDict()
         self._lock = threading.Lock()
 
     def candidates(self, spec: SelfHostingSpec, workload: WorkloadSpec) -> SelfHostingCandidates:
@@ -123,9 +160,42 @@ class CandidateMemo:
                 self._entries.popitem(last=False)
         return found
 
+    def table(
+        self,
+        candidates: tuple[SelfHostedCandidateSpec, ...],
+        workload: WorkloadSpec,
+        assumptions: CostAssumptionsSpec,
+        policy: SizingPolicySpec,
+        build: BuildCostsSpec | None,
+    ) -> OptionTable:
+        """`build_option_table` of these arguments, built once per distinct content."""
+        shape = table_shape(workload)
+        try:
+            key = (id(candidates), shape, _content(assumptions), _content(policy), _content(build))
+        except TypeError:  # an argument with no content key: built, not kept
+            return build_option_table(candidates, shape, assumptions, policy, build)
+        with self._lock:
+            found = self._tables.get(key)
+            if found is not None and found[0] is candidates:
+                self._tables.move_to_end(key)
+            else:
+                found = None
+        MEMO_REQUESTS.labels(result="table miss" if found is None else "table hit").inc()
+        if found is not None:
+            return found[1]
+        table = build_option_table(candidates, shape, assumptions, policy, build)
+        _freeze_table(table)
+        with self._lock:
+            # The entry holds the candidates: their id cannot be reused while it is kept.
+            self._tables[key] = (candidates, table)
+            while len(self._tables) > self.max_entries:
+                self._tables.popitem(last=False)
+        return table
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._tables.clear()
 
 
 #: The worker's memo (each worker process has its own).

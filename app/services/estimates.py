@@ -22,7 +22,7 @@ from app.metrics import timed
 from app.schemas.estimates import EstimateRequest, EstimateResponse
 from app.schemas.plans import PlanResponse
 from app.schemas.whole_cost import WholeCostOut
-from app.services import decisions, plans, slug_resolution
+from app.services import candidate_memo, decisions, plans, slug_resolution
 from app.services import estimate_response as out
 from app.services import estimate_whole_cost as whole_cost
 from app.services.compute_slots import compute_slot
@@ -75,7 +75,7 @@ def _estimate(session: Session, request: EstimateRequest) -> EstimateResponse:
         session, request, catalog.version, spec.api_prices, planned.candidates
     )
     spec = replace(spec, api_prices=decision.api_prices, candidates=decision.candidates)
-    result = estimate(spec)
+    result = estimate(spec, candidate_memo.MEMO.table)
     whole_out = WholeCostOut(
         time_to_production=whole_cost.time_to_production_out(spec, result),
         adaptation=[] if adaptation is None else adaptation.report,

@@ -4,12 +4,15 @@ a different length, model or price is a different entry."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import numpy as np
 import pytest
 from sqlalchemy.orm import Session
 
+from app.core.economics import CostAssumptionsSpec
+from app.core.fleet import SizingPolicySpec
+from app.core.option_table import OptionTable, build_option_table
 from app.core.self_hosting import SelfHostingCandidates, SelfHostingSpec, self_hosting_candidates
 from app.core.workload import WorkloadSpec
 from app.schemas.estimates import EstimateRequest
@@ -66,7 +69,8 @@ def test_volume_shape_and_growth_share_one_entry_equal_to_a_fresh_evaluation(
     spec, workload = resolved
     memo = CandidateMemo()
     first = memo.candidates(spec, workload)
-    assert first.candidates and any(c.capacity is not None for c in first.candidates)
+    assert first.candidates
+    assert any(c.capacity is not None for c in first.candidates)
     variants = [
         replace(workload, requests_per_day=7.0),
         replace(workload, requests_per_day=3e6, growth_per_month=0.2, horizon_months=24),
@@ -123,6 +127,44 @@ def test_least_recently_used_entries_are_evicted(
 
 def test_content_keys() -> None:
     assert _content({"b": 1, "a": [1, {2: 3}]}) == (("a", (1, ((2, 3),))), ("b", 1))
-    assert _content({"x": 1}) == _content({"x": 1}) and _content({"x": 1}) != _content({"x": 2})
+    assert _content({"x": 1}) == _content({"x": 1})
+    assert _content({"x": 1}) != _content({"x": 2})
     with pytest.raises(TypeError):
         _content({1, 2})  # unhashable and no content rule: the memo computes, keeps nothing
+
+
+def _same_table(a: OptionTable, b: OptionTable) -> bool:
+    for f in fields(a):
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        same = np.array_equal(x, y, equal_nan=True) if isinstance(x, np.ndarray) else x == y
+        if not same:
+            return False
+    return True
+
+
+def test_option_tables_are_shared_across_volumes_and_equal_a_fresh_build(
+    resolved: tuple[SelfHostingSpec, WorkloadSpec],
+) -> None:
+    spec, workload = resolved
+    memo = CandidateMemo()
+    candidates = memo.candidates(spec, workload).candidates
+    assumptions, policy = CostAssumptionsSpec(), SizingPolicySpec()
+    cached = replace(workload, cached_input_share=0.6, cache_write_share=0.01)
+    first = memo.table(candidates, cached, assumptions, policy, None)
+    for variant in (
+        replace(cached, requests_per_day=9e5, cache_write_share=0.002),
+        replace(cached, growth_per_month=0.1, horizon_months=36, cached_input_share=0.0),
+    ):
+        assert memo.table(candidates, variant, assumptions, policy, None) is first
+        fresh = build_option_table(candidates, variant, assumptions, policy, None)
+        assert _same_table(first, fresh)
+    peaky = replace(cached, peak_to_average=4.0)
+    other = memo.table(candidates, peaky, assumptions, policy, None)
+    assert other is not first
+    assert _same_table(other, build_option_table(candidates, peaky, assumptions, policy, None))
+    assert not _same_table(other, first)  # the shape is read: a different table
+    copy = (*candidates[:-1], candidates[-1])  # equal content, another object
+    assert memo.table(copy, cached, assumptions, policy, None) is not first
+    assert memo.table(candidates, cached, replace(assumptions, pue=1.5), policy, None) is not first
+    with pytest.raises(ValueError, match="read-only"):
+        first.kappa_hour[0] = 0.0
