@@ -14,7 +14,7 @@ from fastapi import Depends, Header, Query, Request
 from sqlalchemy.orm import Session
 
 from app.access import ALL_SCOPES, ANONYMOUS, Principal, Scope
-from app.db.session import session_scope
+from app.db.session import read_scope, session_scope
 from app.errors import ForbiddenError, UnauthenticatedError
 from app.services import api_keys as api_keys_service
 from app.services import catalog as catalog_service
@@ -37,15 +37,16 @@ def get_session(request: Request) -> Iterator[Session]:
 
 def get_read_session(request: Request) -> Iterator[Session]:
     """A transaction for a request that only reads, whatever its method (e.g. POST estimates):
-    on SQLite it does not take the write lock, so it never queues behind or blocks writers."""
-    yield from session_scope(request.app.state.sessionmaker, write=False)
+    on SQLite it does not take the write lock, so it never queues behind or blocks writers;
+    on PostgreSQL it runs in autocommit (`read_scope`)."""
+    yield from read_scope(request.app.state.sessionmaker)
 
 
 def read_session(request: Request) -> AbstractContextManager[Session]:
     """`get_read_session` for a plain `def` endpoint to open in its own worker thread: as a
     dependency, a generator runs its start and its end in two more worker-thread hops per
     request (a third of what a cached answer costs)."""
-    return contextmanager(session_scope)(request.app.state.sessionmaker, write=False)
+    return contextmanager(read_scope)(request.app.state.sessionmaker)
 
 
 def get_deferred_write_session(request: Request) -> Iterator[Session]:

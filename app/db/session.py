@@ -82,6 +82,27 @@ def begin_write(session: Session) -> None:
         session.connection(execution_options={WRITE_OPTION: True})
 
 
+def read_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session that only reads (estimates, performance, plans). On PostgreSQL its connection
+    runs in autocommit: at READ COMMITTED every statement takes its own snapshot inside a
+    transaction too, so BEGIN and COMMIT would only add two round trips (about 0.4 ms of CPU
+    and 1 ms of wall time a request). On SQLite it is `session_scope`'s transaction, whose
+    BEGIN gives all its reads one snapshot."""
+    session = factory()
+    try:
+        bind = session.get_bind()
+        # A session bound to a connection (tests' outer transaction) keeps that connection's.
+        if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
+            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
 def session_scope(factory: sessionmaker[Session], *, write: bool = False) -> Iterator[Session]:
     """One transaction: commit on success, roll back on any exception."""
     session = factory()
