@@ -92,7 +92,7 @@ event.listen(Session, "after_transaction_end", _forget_state)
 
 
 def catalog_state(session: Session) -> CatalogState:
-    """The catalog's state as `session` sees it (one query per transaction)."""
+    """The catalog's state as `session` sees it (one query per session)."""
     state: CatalogState | None = session.info.get(_SESSION_KEY)
     if state is None:
         latest, versions, newest_at = session.execute(_STATE_QUERY).one()

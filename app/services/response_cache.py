@@ -9,8 +9,9 @@ costs). Repeats are common: a dashboard or notebook re-running a scenario, sever
 opening the same one, a client's retry after a timeout.
 
 The key holds the catalog's state (`catalog_cache.CatalogState`: newest version, number of
-versions and newest commit time, read in the request's own transaction), so any catalog
-change, through any worker or replica, makes every earlier entry unreachable; they age out.
+versions and newest commit time, read once by the request, before the catalog rows of that
+version, which never change), so any catalog change, through any worker or replica, makes
+every earlier entry unreachable; they age out.
 Entries are whole JSON bodies (immutable bytes: no caller can change a cached answer), evicted
 least recently used first once their total passes the bound (`ANSWER_CACHE_MB`, 0 turns
 the cache off).
