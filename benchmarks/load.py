@@ -141,11 +141,19 @@ def _quantile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
+#: User counts, prompt lengths and performance requests are drawn from counters shared by
+#: every phase of a run, so that no phase repeats a request an earlier one sent (a repeat
+#: would be answered from the worker's answer cache).
+_USERS = itertools.count(5001)
+_PROMPT_TOKENS = itertools.count(1501)
+_PERFORMANCE = itertools.count()
+
+
 def _distinct_chatbots(*, blocks: bool = True) -> Iterator[Job]:
-    """The chatbot example with a different user count each time (never a cache hit); without
-    `blocks`, as it was when issue 13 set its target (no quality, routing or ranges)."""
+    """The chatbot example with a user count no earlier request had (never a cache hit);
+    without `blocks`, as it was when issue 13 set its target (no quality, routing, ranges)."""
     base = CHATBOT if blocks else CHATBOT_PLAIN_BODY
-    for users in itertools.count(5001):
+    for users in _USERS:
         body = {**base, "workload": {**base["workload"], "users": users}}
         yield ("chatbot", "POST", "/v1/estimates", body, {})
 
@@ -154,16 +162,16 @@ def _distinct_lengths() -> Iterator[Job]:
     """The chatbot as filed with a different prompt length each time: nothing is shared with
     an earlier estimate, not even the self-hosted candidates (app/services/candidate_memo.py)."""
     base = CHATBOT_PLAIN_BODY
-    for tokens in itertools.count(1501):
+    for tokens in _PROMPT_TOKENS:
         body = {**base, "workload": {**base["workload"], "input_tokens": tokens}}
         yield ("chatbot", "POST", "/v1/estimates", body, {})
 
 
 def _distinct_performance() -> Iterator[Job]:
-    """The performance request with a different prompt length each time (never a cache hit)."""
-    for index in itertools.count():
-        body = {**PERFORMANCE_BODY, "input_tokens": 500 + index % 4000}
-        yield ("performance", "POST", "/v1/performance", body, {})
+    """The performance request with a prompt and output length pair no earlier one had."""
+    for index in _PERFORMANCE:
+        lengths = {"input_tokens": 500 + index % 4000, "output_tokens": 1001 + index // 4000}
+        yield ("performance", "POST", "/v1/performance", {**PERFORMANCE_BODY, **lengths}, {})
 
 
 def _mixed_jobs() -> Iterator[Job]:
