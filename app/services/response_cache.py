@@ -4,7 +4,7 @@ An estimate, and a replica's performance, are pure functions of the request and 
 content: they read nothing else (no clock, no caller, no randomness but their own seeded
 draws). Asked again with the same request while the catalog is unchanged, the service answers
 with the bytes it computed before instead of computing them again (the chatbot estimate costs
-about 50 ms of CPU to compute; a repeat costs what reading the request and the catalog's state
+20-25 ms of CPU to compute; a repeat costs what reading the request and the catalog's state
 costs). Repeats are common: a dashboard or notebook re-running a scenario, several people
 opening the same one, a client's retry after a timeout.
 
