@@ -28,6 +28,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Mapping
 from dataclasses import fields, is_dataclass, replace
+from typing import Any
 
 import numpy as np
 from prometheus_client import Counter
@@ -42,9 +43,13 @@ from app.core.self_hosting import (
 )
 from app.core.workload import WorkloadSpec
 
-#: Entries kept per worker, least recently used evicted first (one entry is a few hundred
-#: candidates' curves at most: well under a megabyte).
+#: Entries kept per worker, least recently used evicted first ...
 MAX_ENTRIES = 64
+#: ... and candidates kept in all, over the candidate sets and over the option tables' own
+#: candidates: a whole-catalog estimate has about 1,400 candidates, and its set and table
+#: hold about 3.9 MB (tracemalloc); the chatbot example's 81 hold about 0.2 MB. 8,000 bound
+#: the memo near 23 MB a worker.
+MAX_CANDIDATES = 8_000
 
 MEMO_REQUESTS = Counter(
     "estimator_candidate_memo_requests",
@@ -131,8 +136,11 @@ def _freeze(candidates: SelfHostingCandidates) -> None:
 class CandidateMemo:
     """Least-recently-used map from (spec content, lengths) to the candidates."""
 
-    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
-        self.max_entries = max_entries
+    def __init__(
+        self, max_entries: int = MAX_ENTRIES, max_candidates: int = MAX_CANDIDATES
+    ) -> None:
+        self.max_entries, self.max_candidates = max_entries, max_candidates
+        self._kept = [0, 0]  # candidates in the sets, and behind the tables
         self._entries: OrderedDict[Hashable, SelfHostingCandidates] = OrderedDict()
         self._tables: OrderedDict[
             Hashable, tuple[tuple[SelfHostedCandidateSpec, ...], OptionTable]
@@ -155,9 +163,7 @@ class CandidateMemo:
         found = self_hosting_candidates(spec, lengths)
         _freeze(found)
         with self._lock:
-            self._entries[key] = found
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+            self._keep(self._entries, key, found, len(found.candidates), 0)
         return found
 
     def table(
@@ -187,15 +193,42 @@ class CandidateMemo:
         _freeze_table(table)
         with self._lock:
             # The entry holds the candidates: their id cannot be reused while it is kept.
-            self._tables[key] = (candidates, table)
-            while len(self._tables) > self.max_entries:
-                self._tables.popitem(last=False)
+            self._keep(self._tables, key, (candidates, table), len(candidates), 1)
         return table
+
+    def _keep(
+        self,
+        entries: OrderedDict[Hashable, Any],
+        key: Hashable,
+        value: Any,
+        weight: int,
+        which: int,
+    ) -> None:
+        """Store `value` (holding `weight` candidates), then evict the least recently used
+        entries of its kind past either bound; one too large for the bound is not kept.
+        Called with the lock held."""
+        if weight > self.max_candidates:
+            return
+        previous = entries.pop(key, None)
+        if previous is not None:
+            self._kept[which] -= _weight(previous)
+        entries[key] = value
+        self._kept[which] += weight
+        while len(entries) > self.max_entries or self._kept[which] > self.max_candidates:
+            _, evicted = entries.popitem(last=False)
+            self._kept[which] -= _weight(evicted)
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
             self._tables.clear()
+            self._kept = [0, 0]
+
+
+def _weight(
+    entry: SelfHostingCandidates | tuple[tuple[SelfHostedCandidateSpec, ...], OptionTable],
+) -> int:
+    return len(entry.candidates) if isinstance(entry, SelfHostingCandidates) else len(entry[0])
 
 
 #: The worker's memo (each worker process has its own).

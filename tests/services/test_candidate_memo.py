@@ -168,3 +168,25 @@ def test_option_tables_are_shared_across_volumes_and_equal_a_fresh_build(
     assert memo.table(candidates, cached, replace(assumptions, pue=1.5), policy, None) is not first
     with pytest.raises(ValueError, match="read-only"):
         first.kappa_hour[0] = 0.0
+
+
+def test_candidates_kept_in_all_are_bounded(
+    resolved: tuple[SelfHostingSpec, WorkloadSpec],
+) -> None:
+    spec, workload = resolved
+    size = len(CandidateMemo().candidates(spec, workload).candidates)
+    memo = CandidateMemo(max_candidates=size + size // 2)
+    a = memo.candidates(spec, workload)
+    assert memo.candidates(spec, workload) is a
+    memo.candidates(spec, replace(workload, input_tokens_mean=900.0))  # a second set: a goes
+    assert memo.candidates(spec, workload) is not a
+    table = memo.table(a.candidates, workload, CostAssumptionsSpec(), SizingPolicySpec(), None)
+    assert (
+        memo.table(a.candidates, workload, CostAssumptionsSpec(), SizingPolicySpec(), None) is table
+    )
+    tiny = CandidateMemo(max_candidates=size - 1)  # one set is over the bound: never kept
+    assert tiny.candidates(spec, workload) is not tiny.candidates(spec, workload)
+    t = tiny.table(a.candidates, workload, CostAssumptionsSpec(), SizingPolicySpec(), None)
+    assert (
+        tiny.table(a.candidates, workload, CostAssumptionsSpec(), SizingPolicySpec(), None) is not t
+    )
