@@ -88,11 +88,19 @@ def read_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
     transaction too, so BEGIN and COMMIT would only add two round trips (about 0.4 ms of CPU
     and 1 ms of wall time a request). On SQLite it is `session_scope`'s transaction, whose
     BEGIN gives all its reads one snapshot."""
+    yield from session_scope(factory, reads_only=True)
+
+
+def session_scope(
+    factory: sessionmaker[Session], *, write: bool = False, reads_only: bool = False
+) -> Iterator[Session]:
+    """One transaction: commit on success, roll back on any exception (`reads_only`: see
+    `read_scope`)."""
     session = factory()
     try:
-        bind = session.get_bind()
-        # A session bound to a connection (tests' outer transaction) keeps that connection's.
-        if isinstance(bind, Engine) and bind.dialect.name == "postgresql":
+        if write:
+            session.connection(execution_options={WRITE_OPTION: True})
+        elif reads_only and _is_postgresql_engine(session):
             session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         yield session
         session.commit()
@@ -103,16 +111,8 @@ def read_scope(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
-def session_scope(factory: sessionmaker[Session], *, write: bool = False) -> Iterator[Session]:
-    """One transaction: commit on success, roll back on any exception."""
-    session = factory()
-    try:
-        if write:
-            session.connection(execution_options={WRITE_OPTION: True})
-        yield session
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+def _is_postgresql_engine(session: Session) -> bool:
+    """Bound to a PostgreSQL engine (a session bound to a connection, as in the tests' outer
+    transaction, keeps that connection's transaction)."""
+    bind = session.get_bind()
+    return isinstance(bind, Engine) and bind.dialect.name == "postgresql"
