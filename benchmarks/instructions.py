@@ -4,7 +4,9 @@ code and input give the same count to within a fraction of a percent).
 
 Seeds a temporary SQLite database, then runs this file under callgrind, collecting only inside
 `functools.reduce` (which wraps the measured requests): each request is the OpenAPI chatbot
-example with a user count of its own (never a cache hit), validated, estimated through
+example with a user count of its own (never an answer-cache hit; the self-hosted candidates
+and option table, which do not depend on the volume, come from the worker's memo after the
+first, as they do in the server), validated, estimated through
 `services.estimates.run_estimate` and serialised, as the server does (gc frozen as at its
 start). Middleware and HTTP are not included. Needs `valgrind` (Debian package `valgrind`);
 a run takes a minute or two per case (callgrind runs code ~50x slower).
