@@ -18,8 +18,8 @@ candidate x purchase option sized against the latency targets, with its unit pri
 replicas per request/day) does not depend on the volume either, only on the workload's
 shape. `table` keeps the last tables the same way: keyed by the candidates (the memo's own
 object, held by the entry), the workload without its volume, growth, horizon and prompt
-caching, and the
-cost, sizing and build assumptions; always built from that workload (`table_shape`); 1 ms.
+caching, and the cost, sizing and build assumptions; always built from that workload
+(`table_shape`); about 1 ms.
 """
 
 from __future__ import annotations
@@ -108,29 +108,41 @@ def _key(spec: SelfHostingSpec, lengths: WorkloadSpec) -> Hashable:
     return tuple(_content(getattr(spec, f.name)) for f in fields(spec)), lengths
 
 
-def _freeze_table(table: OptionTable) -> None:
-    for f in fields(table):
-        value = getattr(table, f.name)
-        if isinstance(value, np.ndarray):
-            value.flags.writeable = False
+def _read_only(value: object) -> None:
+    """Make every array field of a dataclass read-only: kept answers are shared by later
+    estimates."""
+    for f in fields(value):  # type: ignore[arg-type]
+        array = getattr(value, f.name)
+        if isinstance(array, np.ndarray):
+            array.flags.writeable = False
 
 
-def _freeze(candidates: SelfHostingCandidates) -> None:
-    """Make every capacity array read-only: the answer is shared by later estimates."""
-    for candidate in candidates.candidates:
-        capacity = candidate.capacity
-        if capacity is None:
-            continue
-        for array in (
-            capacity.concurrency,
-            capacity.requests_per_s,
-            capacity.ttft_s,
-            capacity.tpot_s,
-            capacity.ttft_p95_s,
-            capacity.tpot_p95_s,
-        ):
-            if array is not None:
-                array.flags.writeable = False
+class _Lru:
+    """Least-recently-used entries, each with its weight (the candidates it holds), bounded
+    in count and in total weight; not locked (the memo holds its lock around each call)."""
+
+    def __init__(self, max_entries: int, max_weight: int) -> None:
+        self.max_entries, self.max_weight = max_entries, max_weight
+        self._entries: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+        self._weight = 0
+
+    def get(self, key: Hashable) -> Any | None:
+        found = self._entries.get(key)
+        if found is None:
+            return None
+        self._entries.move_to_end(key)
+        return found[0]
+
+    def put(self, key: Hashable, value: Any, weight: int) -> None:
+        """Keep `value`, then evict the oldest past either bound (one entry heavier than the
+        whole bound is not kept)."""
+        if weight > self.max_weight:
+            return
+        previous = self._entries.pop(key, None)
+        self._weight += weight - (0 if previous is None else previous[1])
+        self._entries[key] = (value, weight)
+        while len(self._entries) > self.max_entries or self._weight > self.max_weight:
+            self._weight -= self._entries.popitem(last=False)[1][1]
 
 
 class CandidateMemo:
@@ -139,12 +151,8 @@ class CandidateMemo:
     def __init__(
         self, max_entries: int = MAX_ENTRIES, max_candidates: int = MAX_CANDIDATES
     ) -> None:
-        self.max_entries, self.max_candidates = max_entries, max_candidates
-        self._kept = [0, 0]  # candidates in the sets, and behind the tables
-        self._entries: OrderedDict[Hashable, SelfHostingCandidates] = OrderedDict()
-        self._tables: OrderedDict[
-            Hashable, tuple[tuple[SelfHostedCandidateSpec, ...], OptionTable]
-        ] = OrderedDict()
+        self._sets = _Lru(max_entries, max_candidates)
+        self._tables = _Lru(max_entries, max_candidates)  # (candidates, table) by key
         self._lock = threading.Lock()
 
     def candidates(self, spec: SelfHostingSpec, workload: WorkloadSpec) -> SelfHostingCandidates:
@@ -154,16 +162,16 @@ class CandidateMemo:
         except TypeError:  # a field with no content key: computed, not kept
             return self_hosting_candidates(spec, lengths)
         with self._lock:
-            found = self._entries.get(key)
-            if found is not None:
-                self._entries.move_to_end(key)
+            found: SelfHostingCandidates | None = self._sets.get(key)
         MEMO_REQUESTS.labels(result="miss" if found is None else "hit").inc()
         if found is not None:
             return found
         found = self_hosting_candidates(spec, lengths)
-        _freeze(found)
+        for candidate in found.candidates:
+            if candidate.capacity is not None:
+                _read_only(candidate.capacity)
         with self._lock:
-            self._keep(self._entries, key, found, len(found.candidates), 0)
+            self._sets.put(key, found, len(found.candidates))
         return found
 
     def table(
@@ -181,54 +189,25 @@ class CandidateMemo:
         except TypeError:  # an argument with no content key: built, not kept
             return build_option_table(candidates, shape, assumptions, policy, build)
         with self._lock:
-            found = self._tables.get(key)
-            if found is not None and found[0] is candidates:
-                self._tables.move_to_end(key)
-            else:
-                found = None
+            found: tuple[tuple[SelfHostedCandidateSpec, ...], OptionTable] | None = (
+                self._tables.get(key)
+            )
+        if found is not None and found[0] is not candidates:
+            found = None
         MEMO_REQUESTS.labels(result="table miss" if found is None else "table hit").inc()
         if found is not None:
             return found[1]
         table = build_option_table(candidates, shape, assumptions, policy, build)
-        _freeze_table(table)
+        _read_only(table)
         with self._lock:
             # The entry holds the candidates: their id cannot be reused while it is kept.
-            self._keep(self._tables, key, (candidates, table), len(candidates), 1)
+            self._tables.put(key, (candidates, table), len(candidates))
         return table
-
-    def _keep(
-        self,
-        entries: OrderedDict[Hashable, Any],
-        key: Hashable,
-        value: Any,
-        weight: int,
-        which: int,
-    ) -> None:
-        """Store `value` (holding `weight` candidates), then evict the least recently used
-        entries of its kind past either bound; one too large for the bound is not kept.
-        Called with the lock held."""
-        if weight > self.max_candidates:
-            return
-        previous = entries.pop(key, None)
-        if previous is not None:
-            self._kept[which] -= _weight(previous)
-        entries[key] = value
-        self._kept[which] += weight
-        while len(entries) > self.max_entries or self._kept[which] > self.max_candidates:
-            _, evicted = entries.popitem(last=False)
-            self._kept[which] -= _weight(evicted)
 
     def clear(self) -> None:
         with self._lock:
-            self._entries.clear()
-            self._tables.clear()
-            self._kept = [0, 0]
-
-
-def _weight(
-    entry: SelfHostingCandidates | tuple[tuple[SelfHostedCandidateSpec, ...], OptionTable],
-) -> int:
-    return len(entry.candidates) if isinstance(entry, SelfHostingCandidates) else len(entry[0])
+            self._sets = _Lru(self._sets.max_entries, self._sets.max_weight)
+            self._tables = _Lru(self._tables.max_entries, self._tables.max_weight)
 
 
 #: The worker's memo (each worker process has its own).

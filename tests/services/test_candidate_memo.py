@@ -4,7 +4,7 @@ a different length, model or price is a different entry."""
 
 from __future__ import annotations
 
-from dataclasses import fields, replace
+from dataclasses import fields, is_dataclass, replace
 
 import numpy as np
 import pytest
@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from app.core.economics import CostAssumptionsSpec
 from app.core.fleet import SizingPolicySpec
-from app.core.option_table import OptionTable, build_option_table
-from app.core.self_hosting import SelfHostingCandidates, SelfHostingSpec, self_hosting_candidates
+from app.core.option_table import build_option_table
+from app.core.self_hosting import SelfHostingSpec, self_hosting_candidates
 from app.core.workload import WorkloadSpec
 from app.schemas.estimates import EstimateRequest
 from app.services.candidate_memo import CandidateMemo, _content, _key, lengths_only
@@ -45,22 +45,16 @@ def resolved(session: Session) -> tuple[SelfHostingSpec, WorkloadSpec]:
     return inputs.self_hosting, inputs.workload
 
 
-def _same(a: SelfHostingCandidates, b: SelfHostingCandidates) -> bool:
-    """Equal content, arrays compared element by element."""
-    if (a.infeasible, a.offering_slugs) != (b.infeasible, b.offering_slugs):
-        return False
-    if len(a.candidates) != len(b.candidates):
-        return False
-    for x, y in zip(a.candidates, b.candidates, strict=True):
-        if replace(x, capacity=None) != replace(y, capacity=None):
-            return False
-        if (x.capacity is None) != (y.capacity is None):
-            return False
-        if x.capacity is not None and y.capacity is not None:
-            for name in ("concurrency", "requests_per_s", "ttft_s", "tpot_s", "ttft_p95_s"):
-                if not np.array_equal(getattr(x.capacity, name), getattr(y.capacity, name)):
-                    return False
-    return True
+def _same(a: object, b: object) -> bool:
+    """Equal content: dataclasses field by field (capacity curves too, whose own `==` is
+    identity), arrays element by element, sequences item by item."""
+    if is_dataclass(a) and type(a) is type(b):
+        return all(_same(getattr(a, f.name), getattr(b, f.name)) for f in fields(a))
+    if isinstance(a, np.ndarray):
+        return isinstance(b, np.ndarray) and np.array_equal(a, b, equal_nan=True)
+    if isinstance(a, tuple | list):
+        return isinstance(b, tuple | list) and len(a) == len(b) and all(map(_same, a, b))
+    return a == b
 
 
 def test_volume_shape_and_growth_share_one_entry_equal_to_a_fresh_evaluation(
@@ -133,15 +127,6 @@ def test_content_keys() -> None:
         _content({1, 2})  # unhashable and no content rule: the memo computes, keeps nothing
 
 
-def _same_table(a: OptionTable, b: OptionTable) -> bool:
-    for f in fields(a):
-        x, y = getattr(a, f.name), getattr(b, f.name)
-        same = np.array_equal(x, y, equal_nan=True) if isinstance(x, np.ndarray) else x == y
-        if not same:
-            return False
-    return True
-
-
 def test_option_tables_are_shared_across_volumes_and_equal_a_fresh_build(
     resolved: tuple[SelfHostingSpec, WorkloadSpec],
 ) -> None:
@@ -157,12 +142,12 @@ def test_option_tables_are_shared_across_volumes_and_equal_a_fresh_build(
     ):
         assert memo.table(candidates, variant, assumptions, policy, None) is first
         fresh = build_option_table(candidates, variant, assumptions, policy, None)
-        assert _same_table(first, fresh)
+        assert _same(first, fresh)
     peaky = replace(cached, peak_to_average=4.0)
     other = memo.table(candidates, peaky, assumptions, policy, None)
     assert other is not first
-    assert _same_table(other, build_option_table(candidates, peaky, assumptions, policy, None))
-    assert not _same_table(other, first)  # the shape is read: a different table
+    assert _same(other, build_option_table(candidates, peaky, assumptions, policy, None))
+    assert not _same(other, first)  # the shape is read: a different table
     copy = (*candidates[:-1], candidates[-1])  # equal content, another object
     assert memo.table(copy, cached, assumptions, policy, None) is not first
     assert memo.table(candidates, cached, replace(assumptions, pue=1.5), policy, None) is not first
