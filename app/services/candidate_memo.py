@@ -20,13 +20,17 @@ shape. `table` keeps the last tables the same way: keyed by the candidates (the 
 object, held by the entry), the workload without its volume, growth, horizon and prompt
 caching, and the cost, sizing and build assumptions; always built from that workload
 (`table_shape`); about 1 ms.
+
+Candidates derived from a kept set (the quality bar marks the open models below it
+infeasible) are kept too (`derived`), keyed by the set and what was changed, so that their
+table is found again rather than built for a new tuple each request.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import fields, is_dataclass, replace
 from typing import Any
 
@@ -58,6 +62,9 @@ MEMO_REQUESTS = Counter(
     "`table hit`, `table miss`: the same for the option table).",
     ["result"],
 )
+
+
+Candidates = tuple[SelfHostedCandidateSpec, ...]
 
 
 def lengths_only(workload: WorkloadSpec) -> WorkloadSpec:
@@ -153,6 +160,7 @@ class CandidateMemo:
     ) -> None:
         self._sets = _Lru(max_entries, max_candidates)
         self._tables = _Lru(max_entries, max_candidates)  # (candidates, table) by key
+        self._derived = _Lru(max_entries, max_candidates)  # (base, derived) by key
         self._lock = threading.Lock()
 
     def candidates(self, spec: SelfHostingSpec, workload: WorkloadSpec) -> SelfHostingCandidates:
@@ -204,10 +212,27 @@ class CandidateMemo:
             self._tables.put(key, (candidates, table), len(candidates))
         return table
 
+    def derived(
+        self, base: Candidates, change: Hashable, build: Callable[[], Candidates]
+    ) -> Candidates:
+        """`build()`, candidates made from `base` by `change` (which must determine them, given
+        `base`), kept as one object while `base` is: `table` then finds their table again."""
+        key = (id(base), change)
+        with self._lock:
+            found: tuple[Candidates, Candidates] | None = self._derived.get(key)
+        if found is not None and found[0] is base:
+            return found[1]
+        made = build()
+        with self._lock:
+            # The entry holds `base`: its id cannot be reused while the entry is kept.
+            self._derived.put(key, (base, made), len(made))
+        return made
+
     def clear(self) -> None:
         with self._lock:
             self._sets = _Lru(self._sets.max_entries, self._sets.max_weight)
             self._tables = _Lru(self._tables.max_entries, self._tables.max_weight)
+            self._derived = _Lru(self._derived.max_entries, self._derived.max_weight)
 
 
 #: The worker's memo (each worker process has its own).

@@ -41,6 +41,7 @@ from app.schemas.estimates import EstimateRequest
 from app.schemas.quality_scores import QUALITY_MEASURES
 from app.services import catalog_cache
 from app.services import decision_response as out
+from app.services.candidate_memo import MEMO
 from app.services.catalog_resources import QUALITY_SCORES
 from app.services.estimate_response import catalog_dict
 
@@ -151,6 +152,13 @@ def plan_decision(
     rows = load_scores(session, version)
     scores = merge_scores(scores_by_model(rows), request.quality.scores)
     kept, marked, verdicts = apply_quality_bar(bar, scores, api_prices, candidates)
+    # Given the candidates, what the bar changed determines the marked ones: kept as one
+    # object, their option table is the memo's again on the next request.
+    changed = tuple(
+        None if after is before else after.infeasible_reason
+        for after, before in zip(marked, candidates, strict=True)
+    )
+    marked_candidates = MEMO.derived(candidates, ("quality bar", changed), lambda: tuple(marked))
     sources = [catalog_dict(r) for r in rows if r["slug"] in verdicts]
     chosen = request.break_even_api_model
     if chosen is not None and not verdicts[chosen].meets_bar:
@@ -158,7 +166,7 @@ def plan_decision(
             "break_even_api_model is below the quality bar", break_even_api_model=chosen
         )
     return DecisionPlan(
-        kept, tuple(marked), api_prices, candidates, bar, scores, verdicts, uncertainty, sources
+        kept, marked_candidates, api_prices, candidates, bar, scores, verdicts, uncertainty, sources
     )
 
 

@@ -5,22 +5,30 @@ a different length, model or price is a different entry."""
 from __future__ import annotations
 
 from dataclasses import fields, is_dataclass, replace
+from typing import Any
 
 import numpy as np
 import pytest
 from sqlalchemy.orm import Session
 
-from app.core.economics import CostAssumptionsSpec
+from app.core.economics import CostAssumptionsSpec, SelfHostedCandidateSpec
 from app.core.fleet import SizingPolicySpec
 from app.core.option_table import build_option_table
 from app.core.self_hosting import SelfHostingSpec, self_hosting_candidates
 from app.core.workload import WorkloadSpec
 from app.schemas.estimates import EstimateRequest
-from app.services.candidate_memo import CandidateMemo, _content, _key, lengths_only
+from app.services.candidate_memo import (
+    MEMO_REQUESTS,
+    CandidateMemo,
+    _content,
+    _key,
+    lengths_only,
+)
 from app.services.estimate_catalog import load_catalog
 from app.services.estimate_specs import resolve_inputs
+from app.services.estimates import run_estimate
 
-BODY = {
+BODY: dict[str, Any] = {
     "workload": {
         "requests_per_day": 40_000,
         "input_tokens": 1500,
@@ -175,3 +183,50 @@ def test_candidates_kept_in_all_are_bounded(
     assert (
         tiny.table(a.candidates, workload, CostAssumptionsSpec(), SizingPolicySpec(), None) is not t
     )
+
+
+def test_derived_candidates_are_one_object_per_base_and_change(
+    resolved: tuple[SelfHostingSpec, WorkloadSpec],
+) -> None:
+    spec, workload = resolved
+    memo = CandidateMemo()
+    base = memo.candidates(spec, workload).candidates
+    marked = tuple(replace(c, infeasible_reason="below the bar") for c in base)
+    built: list[int] = []
+
+    def build() -> tuple[SelfHostedCandidateSpec, ...]:
+        built.append(1)
+        return marked
+
+    first = memo.derived(base, ("quality bar", "all"), build)
+    assert first is marked
+    assert memo.derived(base, ("quality bar", "all"), build) is first
+    assert len(built) == 1
+    assert memo.derived(base, ("quality bar", "none"), lambda: base[:1]) == base[:1]
+    copy = (*base[:-1], base[-1])  # equal content, another object: not the same entry
+    assert memo.derived(copy, ("quality bar", "all"), build) is marked
+    assert len(built) == 2
+    # ... and the kept object finds its option table again.
+    table = memo.table(first, workload, CostAssumptionsSpec(), SizingPolicySpec(), None)
+    again = memo.derived(base, ("quality bar", "all"), build)
+    assert memo.table(again, workload, CostAssumptionsSpec(), SizingPolicySpec(), None) is table
+
+
+def test_estimates_with_a_quality_bar_find_their_option_table_again(session: Session) -> None:
+    body = {
+        **BODY,
+        "api_models": ["openai--gpt-4o-mini", "openai--gpt-4o"],
+        "quality": {"match": "openai--gpt-4o", "measure": "gpqa_diamond", "tolerance": 1.0},
+    }
+    hits = MEMO_REQUESTS.labels(result="table hit")
+    bodies = []
+    for requests_per_day in (40_000, 41_000, 40_000):
+        workload = {**BODY["workload"], "requests_per_day": requests_per_day}
+        request = EstimateRequest.model_validate({**body, "workload": workload})
+        before = hits._value.get()
+        bodies.append(run_estimate(session, request).model_dump_json())
+        table_hit = hits._value.get() > before
+    assert table_hit  # the marked candidates were the memo's object again
+    assert bodies[0] == bodies[2]
+    # Some open model is below the bar, so the marked candidates differ from the kept set.
+    assert "below_quality" in bodies[0]
