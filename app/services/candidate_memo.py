@@ -32,7 +32,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import fields, is_dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from prometheus_client import Counter
@@ -65,6 +65,7 @@ MEMO_REQUESTS = Counter(
 
 
 Candidates = tuple[SelfHostedCandidateSpec, ...]
+_T = TypeVar("_T")
 
 
 def lengths_only(workload: WorkloadSpec) -> WorkloadSpec:
@@ -153,14 +154,17 @@ class _Lru:
 
 
 class CandidateMemo:
-    """Least-recently-used map from (spec content, lengths) to the candidates."""
+    """Least-recently-used maps from (spec content, lengths) to the candidates, from the
+    candidates and the workload's shape to their option table, and from the candidates and a
+    change to the candidates derived from them."""
 
     def __init__(
         self, max_entries: int = MAX_ENTRIES, max_candidates: int = MAX_CANDIDATES
     ) -> None:
         self._sets = _Lru(max_entries, max_candidates)
-        self._tables = _Lru(max_entries, max_candidates)  # (candidates, table) by key
-        self._derived = _Lru(max_entries, max_candidates)  # (base, derived) by key
+        # (holder, value) by (id(holder), key): `_held_by`.
+        self._tables = _Lru(max_entries, max_candidates)
+        self._derived = _Lru(max_entries, max_candidates)
         self._lock = threading.Lock()
 
     def candidates(self, spec: SelfHostingSpec, workload: WorkloadSpec) -> SelfHostingCandidates:
@@ -184,7 +188,7 @@ class CandidateMemo:
 
     def table(
         self,
-        candidates: tuple[SelfHostedCandidateSpec, ...],
+        candidates: Candidates,
         workload: WorkloadSpec,
         assumptions: CostAssumptionsSpec,
         policy: SizingPolicySpec,
@@ -193,23 +197,17 @@ class CandidateMemo:
         """`build_option_table` of these arguments, built once per distinct content."""
         shape = table_shape(workload)
         try:
-            key = (id(candidates), shape, _content(assumptions), _content(policy), _content(build))
+            key = (shape, _content(assumptions), _content(policy), _content(build))
         except TypeError:  # an argument with no content key: built, not kept
             return build_option_table(candidates, shape, assumptions, policy, build)
-        with self._lock:
-            found: tuple[tuple[SelfHostedCandidateSpec, ...], OptionTable] | None = (
-                self._tables.get(key)
-            )
-        if found is not None and found[0] is not candidates:
-            found = None
-        MEMO_REQUESTS.labels(result="table miss" if found is None else "table hit").inc()
-        if found is not None:
-            return found[1]
-        table = build_option_table(candidates, shape, assumptions, policy, build)
-        _read_only(table)
-        with self._lock:
-            # The entry holds the candidates: their id cannot be reused while it is kept.
-            self._tables.put(key, (candidates, table), len(candidates))
+
+        def built() -> OptionTable:
+            table = build_option_table(candidates, shape, assumptions, policy, build)
+            _read_only(table)
+            return table
+
+        table, hit = self._held_by(self._tables, candidates, key, built)
+        MEMO_REQUESTS.labels(result="table hit" if hit else "table miss").inc()
         return table
 
     def derived(
@@ -217,16 +215,22 @@ class CandidateMemo:
     ) -> Candidates:
         """`build()`, candidates made from `base` by `change` (which must determine them, given
         `base`), kept as one object while `base` is: `table` then finds their table again."""
-        key = (id(base), change)
+        return self._held_by(self._derived, base, change, build)[0]
+
+    def _held_by(
+        self, store: _Lru, holder: Candidates, key: Hashable, build: Callable[[], _T]
+    ) -> tuple[_T, bool]:
+        """`build()`, kept in `store` by `holder` (that very object) and `key`, and whether it
+        was found there."""
         with self._lock:
-            found: tuple[Candidates, Candidates] | None = self._derived.get(key)
-        if found is not None and found[0] is base:
-            return found[1]
-        made = build()
+            found: tuple[Candidates, _T] | None = store.get((id(holder), key))
+        if found is not None and found[0] is holder:
+            return found[1], True
+        value = build()
         with self._lock:
-            # The entry holds `base`: its id cannot be reused while the entry is kept.
-            self._derived.put(key, (base, made), len(made))
-        return made
+            # The entry holds `holder`: its id cannot be reused while the entry is kept.
+            store.put((id(holder), key), (holder, value), len(holder))
+        return value, False
 
     def clear(self) -> None:
         with self._lock:
