@@ -42,11 +42,14 @@ def get_read_session(request: Request) -> Iterator[Session]:
     yield from read_scope(request.app.state.sessionmaker)
 
 
+_read_scope = contextmanager(read_scope)
+
+
 def read_session(request: Request) -> AbstractContextManager[Session]:
     """`get_read_session` for a plain `def` endpoint to open in its own worker thread: as a
     dependency, a generator runs its start and its end in two more worker-thread hops per
     request (a third of what a cached answer costs)."""
-    return contextmanager(read_scope)(request.app.state.sessionmaker)
+    return _read_scope(request.app.state.sessionmaker)
 
 
 def get_deferred_write_session(request: Request) -> Iterator[Session]:
