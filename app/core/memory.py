@@ -180,6 +180,83 @@ def kv_sequence_bytes_per_gpu(
     return result
 
 
+def _weight_bytes(
+    model: ModelArrays, weight_bytes_per_param: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Weights in all, the routed experts' share of them, and the embedding parameters."""
+    embedding_params = model.vocab_size * model.hidden_size
+    # Input embedding and LM head (assumed untied) keep 16 bits; the rest is quantized.
+    unquantized_params = np.minimum(2.0 * embedding_params, model.total_params)
+    weights = (
+        model.total_params - unquantized_params
+    ) * weight_bytes_per_param + unquantized_params * UNQUANTIZED_BYTES_PER_PARAM
+    # MoE: per-expert parameters = (total - active) / (E - k), as the routed experts are the
+    # only parameters a token does not use.
+    is_moe = model.num_experts > model.num_experts_per_token
+    per_expert_params = np.where(
+        is_moe,
+        (model.total_params - model.active_params)
+        / np.maximum(model.num_experts - model.num_experts_per_token, 1.0),
+        0.0,
+    )
+    expert_bytes = per_expert_params * model.num_experts * weight_bytes_per_param
+    return weights, expert_bytes, embedding_params
+
+
+def _kv_bytes(
+    model: ModelArrays, tp: FloatArray, kv_bytes_per_element: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """KV cache bytes per token (all layers, logical), per token and layer on one GPU, and the
+    replication factor across TP ranks.
+
+    GQA/MHA heads are split across TP ranks; with fewer KV heads than ranks each rank keeps one
+    (replicated) head (vLLM/TensorRT-LLM behaviour). The MLA latent is not split by heads, so
+    every rank caches all of it (vLLM MLA backend)."""
+    logical_elements = np.where(
+        model.is_mla, model.kv_latent_dim, 2.0 * model.num_kv_heads * model.head_dim
+    )
+    per_gpu_elements = np.where(
+        model.is_mla,
+        model.kv_latent_dim,
+        2.0 * np.ceil(model.num_kv_heads / tp) * model.head_dim,
+    )
+    kv_bytes_per_token = logical_elements * kv_bytes_per_element * model.num_layers
+    kv_layer_gpu = per_gpu_elements * kv_bytes_per_element
+    replication = per_gpu_elements * tp / logical_elements
+    return kv_bytes_per_token, kv_layer_gpu, replication
+
+
+def _overhead_per_gpu(model: ModelArrays, tp: FloatArray) -> FloatArray:
+    """Runtime overhead per GPU: fixed reserve + activations of one full scheduler step
+    (residual stream, QKV/attention output and the gate/up MLP projection, TP-split) + fp32
+    logits."""
+    activation_bytes = (
+        MAX_TOKENS_PER_STEP
+        * ACTIVATION_BYTES_PER_ELEMENT
+        * (4.0 * model.hidden_size + 2.0 * model.intermediate_size / tp)
+    )
+    logits_bytes = MAX_NUM_SEQS * 4.0 * model.vocab_size / tp
+    result: FloatArray = RUNTIME_RESERVED_BYTES_PER_GPU + activation_bytes + logits_bytes
+    return result
+
+
+def _infeasible_reasons(
+    model: ModelArrays, gpu: GpuArrays, tp: FloatArray, max_concurrency: FloatArray
+) -> IntArray:
+    """Why each replica cannot serve (FEASIBLE where it can); later checks win."""
+    reason = np.full(tp.shape, FEASIBLE, dtype=np.int64)
+    reason[max_concurrency < 1] = DOES_NOT_FIT
+    heads_ok = np.mod(model.num_attention_heads, tp) == 0
+    kv_ok = model.is_mla | np.where(
+        model.num_kv_heads >= tp,
+        np.mod(model.num_kv_heads, tp) == 0,
+        np.mod(tp, np.maximum(model.num_kv_heads, 1.0)) == 0,
+    )
+    reason[~(heads_ok & kv_ok)] = TP_DOES_NOT_DIVIDE_HEADS
+    reason[tp > gpu.max_gpus_per_node] = TP_EXCEEDS_NODE
+    return reason
+
+
 def memory_arrays(
     model: ModelArrays,
     gpu: GpuArrays,
@@ -197,47 +274,9 @@ def memory_arrays(
 
     Numeric kernel: one vectorised pass over every term of the memory budget."""
     tp = tensor_parallel
-    embedding_params = model.vocab_size * model.hidden_size
-    # Input embedding and LM head (assumed untied) keep 16 bits; the rest is quantized.
-    unquantized_params = np.minimum(2.0 * embedding_params, model.total_params)
-    weights = (
-        model.total_params - unquantized_params
-    ) * weight_bytes_per_param + unquantized_params * UNQUANTIZED_BYTES_PER_PARAM
-    # MoE: per-expert parameters = (total - active) / (E - k), as the routed experts are the
-    # only parameters a token does not use.
-    is_moe = model.num_experts > model.num_experts_per_token
-    per_expert_params = np.where(
-        is_moe,
-        (model.total_params - model.active_params)
-        / np.maximum(model.num_experts - model.num_experts_per_token, 1.0),
-        0.0,
-    )
-    expert_bytes = per_expert_params * model.num_experts * weight_bytes_per_param
-
-    # KV per token per layer. GQA/MHA heads are split across TP ranks; with fewer KV heads than
-    # ranks each rank keeps one (replicated) head (vLLM/TensorRT-LLM behaviour). The MLA latent
-    # is not split by heads, so every rank caches all of it (vLLM MLA backend).
-    logical_elements = np.where(
-        model.is_mla, model.kv_latent_dim, 2.0 * model.num_kv_heads * model.head_dim
-    )
-    per_gpu_elements = np.where(
-        model.is_mla,
-        model.kv_latent_dim,
-        2.0 * np.ceil(model.num_kv_heads / tp) * model.head_dim,
-    )
-    kv_bytes_per_token = logical_elements * kv_bytes_per_element * model.num_layers
-    kv_layer_gpu = per_gpu_elements * kv_bytes_per_element
-    replication = per_gpu_elements * tp / logical_elements
-
-    # Runtime overhead per GPU: fixed reserve + activations of one full scheduler step (residual
-    # stream, QKV/attention output and the gate/up MLP projection, TP-split) + fp32 logits.
-    activation_bytes = (
-        MAX_TOKENS_PER_STEP
-        * ACTIVATION_BYTES_PER_ELEMENT
-        * (4.0 * model.hidden_size + 2.0 * model.intermediate_size / tp)
-    )
-    logits_bytes = MAX_NUM_SEQS * 4.0 * model.vocab_size / tp
-    overhead_per_gpu = RUNTIME_RESERVED_BYTES_PER_GPU + activation_bytes + logits_bytes
+    weights, expert_bytes, embedding_params = _weight_bytes(model, weight_bytes_per_param)
+    kv_bytes_per_token, kv_layer_gpu, replication = _kv_bytes(model, tp, kv_bytes_per_element)
+    overhead_per_gpu = _overhead_per_gpu(model, tp)
 
     weights_per_gpu = weights / (tp * pipeline_parallel)
     kv_capacity_per_gpu = kv_cache_memory_fraction * np.maximum(
@@ -254,17 +293,7 @@ def memory_arrays(
         / pipeline_parallel
     )
     max_concurrency = np.floor(kv_capacity_per_gpu / seq_bytes)
-
-    reason = np.full(tp.shape, FEASIBLE, dtype=np.int64)
-    reason[max_concurrency < 1] = DOES_NOT_FIT
-    heads_ok = np.mod(model.num_attention_heads, tp) == 0
-    kv_ok = model.is_mla | np.where(
-        model.num_kv_heads >= tp,
-        np.mod(model.num_kv_heads, tp) == 0,
-        np.mod(tp, np.maximum(model.num_kv_heads, 1.0)) == 0,
-    )
-    reason[~(heads_ok & kv_ok)] = TP_DOES_NOT_DIVIDE_HEADS
-    reason[tp > gpu.max_gpus_per_node] = TP_EXCEEDS_NODE
+    reason = _infeasible_reasons(model, gpu, tp, max_concurrency)
     return MemoryArrays(
         weights_bytes=weights,
         weights_bytes_per_gpu=weights_per_gpu,
