@@ -23,6 +23,7 @@ from app.core.decision_types import (
 )
 from app.core.option_table import OptionTable
 from app.core.quality import QualityTier, TierBreakEven
+from app.core.sampled_break_evens import sampled_break_evens
 from app.core.sensitivity import EstimateView
 from app.core.uncertainty import (
     Factors,
@@ -30,7 +31,6 @@ from app.core.uncertainty import (
     draw_factors,
     percentiles,
     sampled_api_costs,
-    sampled_break_evens,
     sampled_self_hosted_costs,
     summarise,
     take_options,

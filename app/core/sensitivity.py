@@ -14,12 +14,12 @@ import numpy as np
 import numpy.typing as npt
 
 from app.core.option_table import OptionTable
+from app.core.sampled_break_evens import sampled_break_evens
 from app.core.uncertainty import (
     Z_P90,
     Factors,
     UncertaintySpec,
     sampled_api_costs,
-    sampled_break_evens,
     sampled_self_hosted_costs,
 )
 

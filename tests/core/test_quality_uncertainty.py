@@ -25,13 +25,13 @@ from app.core.quality import (
     tier_break_evens,
 )
 from app.core.routing import routing_mixes
+from app.core.sampled_break_evens import sampled_break_evens
 from app.core.sensitivity import EstimateView, tornado, what_would_make_self_hosting_win
 from app.core.uncertainty import (
     FactorRangeSpec,
     UncertaintySpec,
     draw_factors,
     sampled_api_costs,
-    sampled_break_evens,
     sampled_self_hosted_costs,
     summarise,
 )
